@@ -1,0 +1,1 @@
+"""Multi-tenant, Kafka-native notification service (Django app)."""

@@ -1,0 +1,18 @@
+from django.apps import AppConfig
+
+
+class NotificationsConfig(AppConfig):
+    name = "notifications"
+    verbose_name = "Notifications"
+    default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from notifications import checks  # noqa: F401  (registers system checks)
+        from notifications.events.handlers import BUILTIN_HANDLERS
+        from notifications.events.registry import event_registry
+
+        for handler_cls in BUILTIN_HANDLERS:
+            if event_registry.get_handler(handler_cls.event_types[0]) is None:
+                event_registry.register(handler_cls())
+        # Connects the template-cache invalidation signal.
+        from notifications.rendering import service  # noqa: F401

@@ -1,0 +1,59 @@
+"""The development provider for SMS and push: each message is appended as one JSON line to
+var/outbox/<channel>.jsonl (the stand-in for a phone), and a log line says it was sent without the content."""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+import uuid
+from pathlib import Path
+
+from django.utils import timezone
+
+from notifications.channels.base import Failed, FailureKind, Message, Sender, SendResult, Sent
+from notifications.conf import get_setting
+from notifications.enums import Channel
+
+logger = logging.getLogger(__name__)
+_write_lock = threading.Lock()
+
+
+def mask_address(address: str) -> str:
+    return address if len(address) <= 4 else "*" * (len(address) - 4) + address[-4:]
+
+
+class LogSender(Sender):
+    name = "log"
+
+    def __init__(self, channel: Channel) -> None:
+        self.channel = channel  # type: ignore[misc]
+
+    @property
+    def path(self) -> Path:
+        return Path(get_setting("OUTBOX_DIR")) / f"{self.channel.value}.jsonl"
+
+    def send(self, message: Message) -> SendResult:
+        message_id = f"log-{uuid.uuid4().hex[:16]}"
+        line = json.dumps(
+            {
+                "id": message_id,
+                "at": timezone.now().isoformat(),
+                "tenant_id": message.tenant_id,
+                "channel": self.channel.value,
+                "to": message.recipient,
+                "record_id": message.record_id,
+                **message.fields,
+            }
+        )
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            with _write_lock, self.path.open("a", encoding="utf-8") as outbox:
+                outbox.write(line + "\n")
+        except OSError as err:
+            return Failed(FailureKind.TRANSIENT, "outbox_unwritable", type(err).__name__)
+        logger.info(
+            "%s sent by log provider: tenant_id=%s record_id=%s to=%s id=%s",
+            self.channel.value, message.tenant_id, message.record_id, mask_address(message.recipient), message_id,
+        )
+        return Sent(provider_message_id=message_id)

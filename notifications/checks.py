@@ -1,0 +1,30 @@
+"""System checks for dangerous configuration, with stable ids."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.core.checks import Warning, register
+
+from notifications.conf import get_setting
+
+
+@register(deploy=True)
+def check_secrets(app_configs: Any, **kwargs: Any) -> list[Warning]:
+    problems = []
+    if not settings.DEBUG and settings.SECRET_KEY.startswith("dev-insecure"):
+        problems.append(
+            Warning("SECRET_KEY is the development default", hint="Set SECRET_KEY in the environment.",
+                    id="notifications.W001")
+        )
+    if not get_setting("ENCRYPTION_KEYS", []):
+        problems.append(
+            Warning(
+                "NOTIFICATIONS_ENCRYPTION_KEYS is not set: secrets at rest are encrypted with a key derived from "
+                "SECRET_KEY",
+                hint="Set NOTIFICATIONS_ENCRYPTION_KEYS to one or more Fernet keys (newest first).",
+                id="notifications.W002",
+            )
+        )
+    return problems

@@ -1,0 +1,1 @@
+"""The delivery worker: claim due records, render, send, record the outcome, retry with backoff."""

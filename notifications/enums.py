@@ -1,0 +1,54 @@
+"""Stable keys shared by every domain. Values are stored in the database and exported as metric labels."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class Channel(StrEnum):
+    EMAIL = "email"
+    SMS = "sms"
+    PUSH = "push"
+    IN_APP = "in_app"
+
+    @classmethod
+    def parse(cls, value: str) -> "Channel":
+        normalised = value.strip().lower().replace("-", "_")
+        if normalised == "inapp":
+            normalised = "in_app"
+        return cls(normalised)
+
+
+class Status(StrEnum):
+    PENDING = "pending"
+    SENDING = "sending"
+    RETRYING = "retrying"
+    SENT = "sent"
+    FAILED = "failed"
+    SKIPPED = "skipped"
+
+    @classmethod
+    def final(cls) -> frozenset["Status"]:
+        return frozenset({cls.SENT, cls.FAILED, cls.SKIPPED})
+
+
+class RejectionReason(StrEnum):
+    INVALID_JSON = "invalid_json"
+    MISSING_FIELD = "missing_field"
+    INVALID_FIELD = "invalid_field"
+    UNSUPPORTED_EVENT_TYPE = "unsupported_event_type"
+    MISSING_TENANT_ID = "missing_tenant_id"
+    INVALID_PAYLOAD_FIELD = "invalid_payload_field"
+
+
+class SkipReason(StrEnum):
+    NO_ADDRESS = "no_address"
+    OPTED_OUT = "opted_out"
+    TENANT_DISABLED_EVENT = "tenant_disabled_event"
+    TENANT_DISABLED_CHANNEL = "tenant_disabled_channel"
+
+
+class Outcome(StrEnum):
+    PROCESSED = "processed"
+    REJECTED = "rejected"
+    DUPLICATE = "duplicate"

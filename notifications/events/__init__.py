@@ -1,0 +1,1 @@
+"""Event envelope, handler contract and registry."""

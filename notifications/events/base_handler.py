@@ -1,0 +1,127 @@
+"""The handler contract from the guide. A handler decides who hears about an event and what they read; it never
+talks to a provider.
+
+Subclass it, set `event_types` (or override `can_handle`), override `get_template_data` and one
+`_get_<channel>_content` per channel, then `event_registry.register(MyHandler())`."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, ClassVar
+
+from pydantic import BaseModel, ConfigDict
+
+from notifications.enums import Channel
+
+
+class EventPayload(BaseModel):
+    """Base payload schema: unknown fields are kept, ids may arrive as numbers."""
+
+    model_config = ConfigDict(extra="allow", coerce_numbers_to_str=True, str_strip_whitespace=True)
+
+
+# Available to every template besides the handler's own placeholders.
+COMMON_PLACEHOLDERS: frozenset[str] = frozenset(
+    {
+        "company_name",
+        "tenant_name",
+        "tenant_id",
+        "app_url",
+        "support_email",
+        "logo_url",
+        "primary_color",
+        "event_type",
+        "event_id",
+        "event_timestamp",
+        "user_id",
+        "locale",
+        "recipient_name",
+        "recipient_first_name",
+    }
+)
+
+
+class BaseEventHandler:
+    #: Event types this handler serves. A handler that leaves it empty must be registered with event_types=.
+    event_types: ClassVar[tuple[str, ...]] = ()
+    #: Channels notified by default; None means every channel whose _get_<channel>_content is implemented.
+    channels: ClassVar[tuple[Channel, ...] | None] = None
+    payload_model: ClassVar[type[BaseModel]] = EventPayload
+    #: Payload fields that are secrets: encrypted at rest, masked in listings and logs.
+    sensitive_fields: ClassVar[frozenset[str]] = frozenset()
+    #: Security-critical notifications users cannot opt out of.
+    mandatory: ClassVar[bool] = False
+    #: Payload fields that fill the tenant's contact directory (registration carries them).
+    fills_contacts: ClassVar[bool] = False
+    #: Template variables this handler provides, beyond COMMON_PLACEHOLDERS and the payload schema's fields.
+    placeholders: ClassVar[tuple[str, ...]] = ()
+    #: Default content as Jinja sources, per channel: {"subject": ..., "body": ..., "html": ...}.
+    default_templates: ClassVar[Mapping[Channel, Mapping[str, str]]] = {}
+
+    def can_handle(self, event_type: str) -> bool:
+        return event_type in self.event_types
+
+    # --- validation -------------------------------------------------------------------------------------------
+    def validate_payload(self, event_type: str, payload: dict[str, Any]) -> dict[str, Any]:
+        """The payload as stored: validated, JSON-safe. Raises pydantic.ValidationError."""
+        return self.payload_model.model_validate(payload).model_dump(mode="json")
+
+    def load_payload(self, stored: dict[str, Any]) -> dict[str, Any]:
+        """A stored payload back as typed values (datetimes, decimals) for building template data."""
+        return self.payload_model.model_validate(stored).model_dump()
+
+    # --- who --------------------------------------------------------------------------------------------------
+    def get_channels(self, event_type: str, payload: dict[str, Any]) -> tuple[Channel, ...]:
+        if self.channels is not None:
+            return tuple(self.channels)
+        return tuple(channel for channel in Channel if self._implements(channel))
+
+    def get_contact_fields(self, payload: dict[str, Any]) -> dict[str, str]:
+        """Contact data carried by the payload, used for this event's addresses (and stored if fills_contacts)."""
+        fields = ("email", "phone", "first_name", "last_name", "locale")
+        return {name: str(payload[name]) for name in fields if payload.get(name)}
+
+    # --- what -------------------------------------------------------------------------------------------------
+    def get_template_data(self, payload: dict[str, Any]) -> dict[str, Any]:
+        return dict(payload)
+
+    def finalize_context(self, context: dict[str, Any]) -> dict[str, Any]:
+        """A hook run after common data (tenant, recipient, locale) is merged in: build links, format values."""
+        return context
+
+    def get_placeholders(self) -> frozenset[str]:
+        schema_fields = set(getattr(self.payload_model, "model_fields", {}))
+        return COMMON_PLACEHOLDERS | schema_fields | set(self.placeholders)
+
+    def get_content(self, channel: Channel, event_type: str, context: dict[str, Any]) -> dict[str, str]:
+        method = getattr(self, f"_get_{Channel(channel).value}_content")
+        content = method(event_type, context)
+        return {key: "" if value is None else str(value) for key, value in content.items()}
+
+    def _get_email_content(self, event_type: str, context: dict[str, Any]) -> dict[str, str]:
+        return self._render_default(Channel.EMAIL, context)
+
+    def _get_sms_content(self, event_type: str, context: dict[str, Any]) -> dict[str, str]:
+        return self._render_default(Channel.SMS, context)
+
+    def _get_push_content(self, event_type: str, context: dict[str, Any]) -> dict[str, str]:
+        return self._render_default(Channel.PUSH, context)
+
+    def _get_in_app_content(self, event_type: str, context: dict[str, Any]) -> dict[str, str]:
+        return self._render_default(Channel.IN_APP, context)
+
+    def _render_default(self, channel: Channel, context: dict[str, Any]) -> dict[str, str]:
+        from notifications.rendering.engine import render_default
+
+        sources = self.default_templates.get(channel)
+        if not sources:
+            raise NotImplementedError(f"{type(self).__name__} has no content for channel {channel.value}")
+        return render_default(type(self), channel, sources, context)
+
+    def _implements(self, channel: Channel) -> bool:
+        name = f"_get_{channel.value}_content"
+        overridden = getattr(type(self), name) is not getattr(BaseEventHandler, name)
+        return overridden or channel in self.default_templates
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} {', '.join(self.event_types) or '(can_handle)'}>"

@@ -1,0 +1,194 @@
+"""Parsing and validation of the event envelope, before any handler runs.
+
+Every failure becomes an `EventRejection` carrying a `RejectionReason`; nothing here raises to the caller."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+from pydantic import ValidationError
+
+from notifications.enums import RejectionReason
+from notifications.tenants.models import TENANT_ID_PATTERN
+
+if TYPE_CHECKING:
+    from notifications.events.base_handler import BaseEventHandler
+    from notifications.events.registry import EventRegistry
+
+REQUIRED_FIELDS = ("event_type", "tenant_id", "timestamp", "payload")
+MAX_ID_LENGTH = 128
+
+
+@dataclass(frozen=True)
+class EventRejection:
+    reason: RejectionReason
+    detail: str
+    raw: Any
+    tenant_id: str = ""
+    event_type: str = ""
+
+
+@dataclass(frozen=True)
+class ValidatedEvent:
+    event_type: str
+    tenant_id: str
+    timestamp: datetime
+    payload: dict[str, Any]
+    handler: "BaseEventHandler"
+    dedupe_key: str
+    event_id: str = ""
+    user_id: str = ""
+    metadata: dict[str, Any] = field(default_factory=dict)
+    raw: Any = None
+
+
+def decode(raw: Any) -> tuple[Any, str | None]:
+    """raw bytes/str -> JSON value, or an error text."""
+    if isinstance(raw, (bytes, bytearray, memoryview)):
+        try:
+            raw = bytes(raw).decode("utf-8")
+        except UnicodeDecodeError as err:
+            return None, f"not UTF-8: {err.reason} at byte {err.start}"
+    if isinstance(raw, str):
+        try:
+            return json.loads(raw), None
+        except json.JSONDecodeError as err:
+            return None, f"{err.msg} at line {err.lineno} column {err.colno}"
+    return raw, None
+
+
+def _parse_timestamp(value: Any) -> datetime | None:
+    if not isinstance(value, str) or not value:
+        return None
+    try:
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00") if value.endswith("Z") else value)
+    except ValueError:
+        return None
+    # The guide publishes datetime.utcnow().isoformat(): naive means UTC.
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+def _optional_id(value: Any) -> str | None:
+    if value is None or value == "":
+        return ""
+    if isinstance(value, bool) or not isinstance(value, (str, int)):
+        return None
+    text = str(value)
+    return text if len(text) <= MAX_ID_LENGTH else None
+
+
+def dedupe_key_for(event_id: str, canonical: dict[str, Any]) -> str:
+    if event_id:
+        return f"id:{event_id}"
+    digest = hashlib.sha256(
+        json.dumps(canonical, sort_keys=True, separators=(",", ":"), default=str).encode()
+    ).hexdigest()
+    return f"sha256:{digest}"
+
+
+def format_validation_error(err: ValidationError) -> tuple[bool, str]:
+    """(is it only missing fields?, a readable message naming the fields and never their values)."""
+    parts = []
+    only_missing = True
+    for item in err.errors(include_url=False, include_input=False):
+        location = ".".join(str(part) for part in item["loc"]) or "payload"
+        if item["type"] != "missing":
+            only_missing = False
+        parts.append(f"{location}: {item['msg']}")
+    return only_missing, "; ".join(parts)
+
+
+def validate_event(raw: Any, registry: "EventRegistry") -> ValidatedEvent | EventRejection:
+    data, error = decode(raw)
+    if error is not None:
+        return EventRejection(RejectionReason.INVALID_JSON, f"invalid JSON: {error}", raw)
+    if not isinstance(data, dict):
+        return EventRejection(
+            RejectionReason.INVALID_FIELD, f"an event must be a JSON object, not {type(data).__name__}", raw
+        )
+
+    tenant_value = data.get("tenant_id")
+    event_type = data.get("event_type")
+    event_type_text = event_type if isinstance(event_type, str) else ""
+    if tenant_value is None or (isinstance(tenant_value, str) and not tenant_value.strip()):
+        return EventRejection(
+            RejectionReason.MISSING_TENANT_ID, "tenant_id is required", data, event_type=event_type_text
+        )
+    missing = [name for name in REQUIRED_FIELDS if name not in data or data[name] is None]
+    if missing:
+        return EventRejection(
+            RejectionReason.MISSING_FIELD,
+            f"missing required field(s): {', '.join(missing)}",
+            data,
+            tenant_id=str(tenant_value),
+            event_type=event_type_text,
+        )
+
+    def invalid(detail: str) -> EventRejection:
+        return EventRejection(
+            RejectionReason.INVALID_FIELD, detail, data, tenant_id=str(tenant_value)[:200], event_type=event_type_text
+        )
+
+    if not isinstance(tenant_value, str) or not TENANT_ID_PATTERN.match(tenant_value):
+        return invalid("tenant_id must be 1-64 characters of letters, digits, '.', '_', ':' or '-'")
+    if not isinstance(event_type, str) or not event_type.strip() or len(event_type) > 128:
+        return invalid("event_type must be a non-empty string of at most 128 characters")
+    timestamp = _parse_timestamp(data["timestamp"])
+    if timestamp is None:
+        return invalid("timestamp must be an ISO 8601 date-time string")
+    if not isinstance(data["payload"], dict):
+        return invalid("payload must be a JSON object")
+    metadata = data.get("metadata") or {}
+    if not isinstance(metadata, dict):
+        return invalid("metadata must be a JSON object")
+    event_id = _optional_id(data.get("event_id"))
+    if event_id is None:
+        return invalid(f"event_id must be a string or integer of at most {MAX_ID_LENGTH} characters")
+    envelope_user = _optional_id(data.get("user_id"))
+    if envelope_user is None:
+        return invalid(f"user_id must be a string or integer of at most {MAX_ID_LENGTH} characters")
+
+    handler = registry.get_handler(event_type)
+    if handler is None:
+        return EventRejection(
+            RejectionReason.UNSUPPORTED_EVENT_TYPE,
+            f"unsupported event type {event_type!r}",
+            data,
+            tenant_id=tenant_value,
+            event_type=event_type,
+        )
+    try:
+        payload = handler.validate_payload(event_type, data["payload"])
+    except ValidationError as err:
+        _, message = format_validation_error(err)
+        return EventRejection(
+            RejectionReason.INVALID_PAYLOAD_FIELD,
+            f"invalid payload for {event_type}: {message}",
+            data,
+            tenant_id=tenant_value,
+            event_type=event_type,
+        )
+    user_id = envelope_user or str(payload.get("user_id") or "")
+    canonical = {
+        "event_type": event_type,
+        "tenant_id": tenant_value,
+        "timestamp": timestamp.isoformat(),
+        "user_id": user_id,
+        "payload": data["payload"],
+    }
+    return ValidatedEvent(
+        event_type=event_type,
+        tenant_id=tenant_value,
+        timestamp=timestamp,
+        payload=payload,
+        handler=handler,
+        dedupe_key=dedupe_key_for(event_id, canonical),
+        event_id=event_id,
+        user_id=user_id,
+        metadata=metadata,
+        raw=data,
+    )

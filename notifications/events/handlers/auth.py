@@ -1,0 +1,227 @@
+"""Authentication events: registration, password reset, sign-in succeeded and failed."""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+from urllib.parse import quote
+
+from pydantic import model_validator
+
+from notifications.enums import Channel
+from notifications.events.base_handler import BaseEventHandler
+from notifications.events.handlers.fields import OptionalDateTime, OptionalText, RequiredText, UserPayload
+from notifications.rendering.formatting import format_datetime, format_duration
+
+
+class RegistrationPayload(UserPayload):
+    username: OptionalText = None
+    send_credentials: bool = False
+    temp_password: OptionalText = None
+    login_link: OptionalText = None
+
+    @model_validator(mode="after")
+    def _credentials_complete(self) -> "RegistrationPayload":
+        if self.send_credentials and not self.temp_password:
+            raise ValueError("temp_password is required when send_credentials is true")
+        if not self.email:
+            raise ValueError("email is required")
+        return self
+
+
+class UserRegistrationCompletedHandler(BaseEventHandler):
+    event_types = ("user.registration.completed",)
+    channels = (Channel.EMAIL, Channel.IN_APP)
+    payload_model = RegistrationPayload
+    sensitive_fields = frozenset({"temp_password"})
+    fills_contacts = True
+    placeholders = ("display_name", "login_identifier_label", "login_identifier")
+    default_templates: ClassVar[dict[Channel, dict[str, str]]] = {
+        Channel.EMAIL: {
+            "subject": "Welcome to {{ company_name }}, {{ display_name }}!",
+            "body": """
+Hi {{ display_name }},
+
+Welcome to {{ company_name }}! Your account has been created.
+{% if send_credentials %}
+
+Your sign-in details:
+{{ login_identifier_label }}: {{ login_identifier }}
+Temporary password: {{ temp_password }}
+Sign in here: {{ login_link }}
+
+Please change this temporary password after your first sign-in.
+{% endif %}
+
+Best regards,
+The {{ company_name }} team
+""",
+        },
+        Channel.IN_APP: {
+            "title": "Welcome to {{ company_name }}!",
+            "body": "Hi {{ display_name }}, your account is ready. Take a look around.",
+            "action_url": "{{ app_url }}",
+        },
+    }
+
+    def get_template_data(self, payload: dict[str, Any]) -> dict[str, Any]:
+        data = dict(payload)
+        username = payload.get("username")
+        data["login_identifier_label"] = "Username" if username else "Email"
+        data["login_identifier"] = username or payload.get("email", "")
+        data["display_name"] = payload.get("first_name") or username or payload.get("email", "")
+        return data
+
+    def finalize_context(self, context: dict[str, Any]) -> dict[str, Any]:
+        if context.get("send_credentials") and not context.get("login_link"):
+            context["login_link"] = f"{context['app_url']}/login"
+        return context
+
+
+class PasswordResetPayload(UserPayload):
+    reset_token: RequiredText
+    expires_at: OptionalDateTime = None
+    ip_address: OptionalText = None
+    reset_link: OptionalText = None
+
+
+class PasswordResetRequestedHandler(BaseEventHandler):
+    event_types = ("user.password.reset.requested",)
+    channels = (Channel.EMAIL, Channel.SMS)
+    payload_model = PasswordResetPayload
+    sensitive_fields = frozenset({"reset_token", "reset_link"})
+    mandatory = True
+    placeholders = ("expires_at_human", "expires_in")
+    default_templates: ClassVar[dict[Channel, dict[str, str]]] = {
+        Channel.EMAIL: {
+            "subject": "Reset your {{ company_name }} password",
+            "body": """
+Hi {{ first_name or "there" }},
+
+We received a request to reset the password of your {{ company_name }} account.
+
+Reset your password: {{ reset_link }}
+{% if expires_at_human %}
+This link expires on {{ expires_at_human }}{% if expires_in %} (in {{ expires_in }}){% endif %}.
+{% endif %}
+{% if ip_address %}
+The request came from IP address {{ ip_address }}.
+{% endif %}
+
+If you did not ask for this, ignore this message: your password stays the same.
+
+The {{ company_name }} team
+""",
+        },
+        Channel.SMS: {
+            "body": "{{ company_name }}: reset your password at {{ reset_link }}"
+            "{% if expires_in %} (expires in {{ expires_in }}){% endif %}. Not you? Ignore this message.",
+        },
+    }
+
+    def finalize_context(self, context: dict[str, Any]) -> dict[str, Any]:
+        if not context.get("reset_link"):
+            context["reset_link"] = f"{context['app_url']}/reset-password?token={quote(context['reset_token'])}"
+        expires_at = context.get("expires_at")
+        context["expires_at_human"] = format_datetime(expires_at, context["locale"]) if expires_at else ""
+        occurred = context.get("event_timestamp")
+        context["expires_in"] = ""
+        if expires_at and occurred and expires_at > occurred:
+            context["expires_in"] = format_duration(expires_at - occurred, context["locale"])
+        return context
+
+
+class LoginSucceededPayload(UserPayload):
+    ip_address: OptionalText = None
+    user_agent: OptionalText = None
+    device: OptionalText = None
+    location: OptionalText = None
+    login_at: OptionalDateTime = None
+
+
+class LoginSucceededHandler(BaseEventHandler):
+    event_types = ("user.login.succeeded",)
+    channels = (Channel.EMAIL,)
+    payload_model = LoginSucceededPayload
+    placeholders = ("login_time", "device_description")
+    default_templates: ClassVar[dict[Channel, dict[str, str]]] = {
+        Channel.EMAIL: {
+            "subject": "New sign-in to your {{ company_name }} account",
+            "body": """
+Hi {{ first_name or "there" }},
+
+Your {{ company_name }} account was just signed in to.
+
+When: {{ login_time }}
+{% if device_description %}Device: {{ device_description }}
+{% endif %}
+{% if location %}Location: {{ location }}
+{% endif %}
+{% if ip_address %}IP address: {{ ip_address }}
+{% endif %}
+
+If this was you, there is nothing to do. If not, reset your password now at {{ app_url }} and contact {{ support_email or "support" }}.
+""",
+        },
+    }
+
+    def finalize_context(self, context: dict[str, Any]) -> dict[str, Any]:
+        context["login_time"] = format_datetime(
+            context.get("login_at") or context.get("event_timestamp"), context["locale"]
+        )
+        context["device_description"] = context.get("device") or context.get("user_agent") or ""
+        return context
+
+
+class LoginFailedPayload(UserPayload):
+    ip_address: OptionalText = None
+    location: OptionalText = None
+    attempt_count: int = 1
+    failure_reason: OptionalText = None
+    attempted_at: OptionalDateTime = None
+
+
+class LoginFailedHandler(BaseEventHandler):
+    event_types = ("user.login.failed",)
+    channels = (Channel.EMAIL, Channel.SMS, Channel.PUSH)
+    payload_model = LoginFailedPayload
+    placeholders = ("attempt_time",)
+    default_templates: ClassVar[dict[Channel, dict[str, str]]] = {
+        Channel.EMAIL: {
+            "subject": "Security alert: failed sign-in to your {{ company_name }} account",
+            "body": """
+Hi {{ first_name or "there" }},
+
+We blocked {{ attempt_count }} failed sign-in attempt{{ "s" if attempt_count != 1 else "" }} to your {{ company_name }} account on {{ attempt_time }}.
+{% if location %}Location: {{ location }}
+{% endif %}
+{% if ip_address %}IP address: {{ ip_address }}
+{% endif %}
+
+If this was not you, change your password at {{ app_url }} and turn on two-factor authentication.
+""",
+        },
+        Channel.SMS: {
+            "body": "{{ company_name }} security alert: {{ attempt_count }} failed sign-in attempt"
+            "{{ 's' if attempt_count != 1 else '' }} on your account"
+            "{% if location %} from {{ location }}{% endif %}. Not you? Change your password.",
+        },
+        Channel.PUSH: {
+            "title": "Failed sign-in attempt",
+            "body": "{{ attempt_count }} failed sign-in attempt{{ 's' if attempt_count != 1 else '' }}"
+            "{% if location %} from {{ location }}{% endif %}. Was this you?",
+        },
+    }
+
+    def finalize_context(self, context: dict[str, Any]) -> dict[str, Any]:
+        context["attempt_time"] = format_datetime(
+            context.get("attempted_at") or context.get("event_timestamp"), context["locale"]
+        )
+        return context
+
+
+__all__ = [
+    "LoginFailedHandler",
+    "LoginSucceededHandler",
+    "PasswordResetRequestedHandler",
+    "UserRegistrationCompletedHandler",
+]

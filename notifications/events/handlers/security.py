@@ -1,0 +1,161 @@
+"""Security events: two-factor codes, failed 2FA attempts, changed 2FA method."""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+from pydantic import Field, field_validator
+
+from notifications.enums import Channel
+from notifications.events.base_handler import BaseEventHandler
+from notifications.events.handlers.fields import OptionalDateTime, OptionalText, RequiredText, UserPayload
+from notifications.rendering.formatting import format_datetime, humanize_code
+
+CODE_CHANNELS = (Channel.SMS, Channel.EMAIL, Channel.IN_APP)
+
+
+class TwoFactorCodePayload(UserPayload):
+    code: RequiredText = Field(max_length=32)
+    method: str
+    expires_in_minutes: int | None = Field(default=None, gt=0, le=1440)
+    expires_at: OptionalDateTime = None
+    ip_address: OptionalText = None
+
+    @field_validator("method", mode="before")
+    @classmethod
+    def _method(cls, value: Any) -> str:
+        try:
+            channel = Channel.parse(str(value))
+        except ValueError as err:
+            raise ValueError(f"method must be one of: {', '.join(c.value for c in CODE_CHANNELS)}") from err
+        if channel not in CODE_CHANNELS:
+            raise ValueError(f"method must be one of: {', '.join(c.value for c in CODE_CHANNELS)}")
+        return channel.value
+
+
+class TwoFactorCodeRequestedHandler(BaseEventHandler):
+    event_types = ("auth.2fa.code.requested",)
+    channels = CODE_CHANNELS
+    payload_model = TwoFactorCodePayload
+    sensitive_fields = frozenset({"code"})
+    mandatory = True
+    placeholders = ("validity_text",)
+    default_templates: ClassVar[dict[Channel, dict[str, str]]] = {
+        Channel.SMS: {
+            "body": "{{ code }} is your {{ company_name }} verification code. It expires {{ validity_text }}. "
+            "Never share it with anyone.",
+        },
+        Channel.EMAIL: {
+            "subject": "Your {{ company_name }} verification code",
+            "body": """
+Your verification code is: {{ code }}
+
+It expires {{ validity_text }}. {{ company_name }} will never ask you for this code.
+If you did not try to sign in, change your password now.
+""",
+        },
+        Channel.IN_APP: {
+            "title": "Your verification code",
+            "body": "Your code is {{ code }}. It expires {{ validity_text }}.",
+        },
+    }
+
+    def get_channels(self, event_type: str, payload: dict[str, Any]) -> tuple[Channel, ...]:
+        # The code goes only where the user asked for it.
+        return (Channel(payload["method"]),)
+
+    def finalize_context(self, context: dict[str, Any]) -> dict[str, Any]:
+        if context.get("expires_at"):
+            context["validity_text"] = f"on {format_datetime(context['expires_at'], context['locale'])}"
+        else:
+            minutes = context.get("expires_in_minutes") or 10
+            context["validity_text"] = f"in {minutes} minute{'s' if minutes != 1 else ''}"
+        return context
+
+
+class TwoFactorAttemptFailedPayload(UserPayload):
+    method: OptionalText = None
+    ip_address: OptionalText = None
+    location: OptionalText = None
+    attempt_count: int = Field(default=1, ge=1)
+
+
+class TwoFactorAttemptFailedHandler(BaseEventHandler):
+    event_types = ("auth.2fa.attempt.failed",)
+    channels = (Channel.EMAIL, Channel.SMS, Channel.PUSH)
+    payload_model = TwoFactorAttemptFailedPayload
+    placeholders = ("attempt_time", "method_text")
+    default_templates: ClassVar[dict[Channel, dict[str, str]]] = {
+        Channel.EMAIL: {
+            "subject": "Security alert: failed verification on your {{ company_name }} account",
+            "body": """
+Hi {{ first_name or "there" }},
+
+Someone entered your password correctly but failed two-factor verification{% if method_text %} ({{ method_text }}){% endif %} {{ attempt_count }} time{{ "s" if attempt_count != 1 else "" }} on {{ attempt_time }}.
+{% if location %}Location: {{ location }}
+{% endif %}
+{% if ip_address %}IP address: {{ ip_address }}
+{% endif %}
+
+If this was not you, your password is known to someone else: change it now at {{ app_url }}.
+""",
+        },
+        Channel.SMS: {
+            "body": "{{ company_name }} security alert: {{ attempt_count }} failed verification attempt"
+            "{{ 's' if attempt_count != 1 else '' }} on your account. Not you? Change your password now.",
+        },
+        Channel.PUSH: {
+            "title": "Failed verification attempt",
+            "body": "Someone failed two-factor verification on your account. Was this you?",
+        },
+    }
+
+    def finalize_context(self, context: dict[str, Any]) -> dict[str, Any]:
+        context["attempt_time"] = format_datetime(context.get("event_timestamp"), context["locale"])
+        context["method_text"] = humanize_code(context.get("method"))
+        return context
+
+
+class TwoFactorMethodChangedPayload(UserPayload):
+    old_method: OptionalText = None
+    new_method: RequiredText
+    changed_at: OptionalDateTime = None
+    ip_address: OptionalText = None
+
+
+class TwoFactorMethodChangedHandler(BaseEventHandler):
+    event_types = ("auth.2fa.method.changed",)
+    channels = (Channel.EMAIL, Channel.SMS, Channel.IN_APP)
+    payload_model = TwoFactorMethodChangedPayload
+    placeholders = ("changed_time", "old_method_text", "new_method_text")
+    default_templates: ClassVar[dict[Channel, dict[str, str]]] = {
+        Channel.EMAIL: {
+            "subject": "Your two-factor authentication method was changed",
+            "body": """
+Hi {{ first_name or "there" }},
+
+The two-factor authentication method of your {{ company_name }} account was changed{% if old_method_text %} from {{ old_method_text }}{% endif %} to {{ new_method_text }} on {{ changed_time }}.
+{% if ip_address %}IP address: {{ ip_address }}
+{% endif %}
+
+If you did not make this change, secure your account now at {{ app_url }} and contact {{ support_email or "support" }}.
+""",
+        },
+        Channel.SMS: {
+            "body": "{{ company_name }}: your two-factor method was changed to {{ new_method_text }}. "
+            "Not you? Secure your account now.",
+        },
+        Channel.IN_APP: {
+            "title": "Two-factor method changed",
+            "body": "Your two-factor authentication method is now {{ new_method_text }}.",
+            "action_url": "{{ app_url }}",
+        },
+    }
+
+    def finalize_context(self, context: dict[str, Any]) -> dict[str, Any]:
+        context["changed_time"] = format_datetime(
+            context.get("changed_at") or context.get("event_timestamp"), context["locale"]
+        )
+        context["old_method_text"] = humanize_code(context.get("old_method"))
+        context["new_method_text"] = humanize_code(context.get("new_method"))
+        return context

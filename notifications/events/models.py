@@ -1,0 +1,57 @@
+"""The event archive and the rejected events kept for operators (dead letters of every intake path)."""
+
+from __future__ import annotations
+
+import uuid
+
+from django.db import models
+
+from notifications.enums import RejectionReason
+from notifications.tenants.models import Tenant
+
+
+class Event(models.Model):
+    """An accepted event. Sensitive payload fields are stored encrypted (see notifications.security)."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="events")
+    event_type = models.CharField(max_length=128)
+    event_id = models.CharField(max_length=128, blank=True, help_text="The publisher's id, when given")
+    dedupe_key = models.CharField(max_length=160, help_text="event_id, or a hash of the canonical event")
+    user_id = models.CharField(max_length=128, blank=True)
+    occurred_at = models.DateTimeField()
+    payload = models.JSONField(default=dict)
+    metadata = models.JSONField(default=dict, blank=True)
+    source = models.CharField(max_length=200, blank=True, help_text="Kafka topic, 'api' or 'local'")
+    received_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["tenant", "dedupe_key"], name="event_unique_dedupe_key")]
+        indexes = [models.Index(fields=["tenant", "event_type", "received_at"], name="event_tenant_type_idx")]
+        ordering = ["-received_at"]
+
+    def __str__(self) -> str:
+        return f"{self.event_type} {self.id}"
+
+
+class RejectedEvent(models.Model):
+    """An event intake refused, with the reason. The original is kept twice: redacted for showing, encrypted
+    for reprocessing."""
+
+    tenant_id = models.CharField(max_length=200, blank=True, db_index=True)
+    event_type = models.CharField(max_length=200, blank=True)
+    reason = models.CharField(max_length=32, choices=[(r.value, r.value) for r in RejectionReason])
+    detail = models.TextField(blank=True)
+    original_redacted = models.TextField(blank=True)
+    original_encrypted = models.TextField(blank=True)
+    source = models.CharField(max_length=200, blank=True)
+    origin = models.JSONField(default=dict, blank=True, help_text="e.g. Kafka topic, partition and offset")
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    reprocessed_at = models.DateTimeField(null=True, blank=True)
+    reprocess_result = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.reason}: {self.event_type or '?'} ({self.tenant_id or 'no tenant'})"

@@ -1,0 +1,106 @@
+"""The event registry: event type -> handler, and the guide's `event_registry.process_event(event)`."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any
+
+from notifications.errors import HandlerAlreadyRegistered, HandlerNotFound, NotificationConfigurationError
+from notifications.events.base_handler import BaseEventHandler
+
+if TYPE_CHECKING:
+    from notifications.intake.results import IntakeResult
+
+
+class EventRegistry:
+    def __init__(self) -> None:
+        self._by_type: dict[str, BaseEventHandler] = {}
+        self._fallbacks: list[BaseEventHandler] = []
+        self._lock = threading.Lock()
+
+    def register(
+        self, handler: BaseEventHandler, event_types: Iterable[str] | None = None, *, replace: bool = False
+    ) -> BaseEventHandler:
+        """Map event types to handler. Types come from `event_types=` or the handler's own `event_types`; a
+        handler with neither is consulted through `can_handle` for types no other handler claims."""
+        if not isinstance(handler, BaseEventHandler):
+            raise NotificationConfigurationError(
+                f"{handler!r} is not a BaseEventHandler instance (register MyHandler(), not MyHandler)"
+            )
+        types = tuple(event_types) if event_types is not None else tuple(handler.event_types)
+        with self._lock:
+            if not types:
+                if handler in self._fallbacks:
+                    raise HandlerAlreadyRegistered(f"{handler!r} is already registered")
+                self._fallbacks.append(handler)
+                return handler
+            for event_type in types:
+                if not handler.can_handle(event_type):
+                    raise NotificationConfigurationError(
+                        f"{type(handler).__name__}.can_handle({event_type!r}) is False; it cannot serve that type"
+                    )
+                current = self._by_type.get(event_type)
+                if current is not None and current is not handler and not replace:
+                    raise HandlerAlreadyRegistered(
+                        f"event type {event_type!r} already has handler {type(current).__name__}; "
+                        "pass replace=True to replace it"
+                    )
+            for event_type in types:
+                self._by_type[event_type] = handler
+        return handler
+
+    def unregister(self, event_type: str) -> None:
+        with self._lock:
+            if self._by_type.pop(event_type, None) is None:
+                raise HandlerNotFound("no handler registered", event_type=event_type)
+
+    def unregister_handler(self, handler: BaseEventHandler) -> None:
+        with self._lock:
+            self._by_type = {k: v for k, v in self._by_type.items() if v is not handler}
+            self._fallbacks = [h for h in self._fallbacks if h is not handler]
+
+    def get_handler(self, event_type: str) -> BaseEventHandler | None:
+        handler = self._by_type.get(event_type)
+        if handler is not None:
+            return handler
+        for fallback in self._fallbacks:
+            if fallback.can_handle(event_type):
+                return fallback
+        return None
+
+    def handler_for(self, event_type: str) -> BaseEventHandler:
+        handler = self.get_handler(event_type)
+        if handler is None:
+            raise HandlerNotFound("no handler registered", event_type=event_type)
+        return handler
+
+    @property
+    def event_types(self) -> list[str]:
+        return sorted(self._by_type)
+
+    def handler_for_template_name(self, name: str) -> tuple[str, BaseEventHandler] | None:
+        """('user.registration.completed', handler) for 'user_registration_completed_email'."""
+        from notifications.rendering.naming import template_name
+
+        from notifications.enums import Channel
+
+        for event_type, handler in self._by_type.items():
+            for channel in Channel:
+                if template_name(event_type, channel) == name:
+                    return event_type, handler
+        return None
+
+    def process_event(self, event: Any, *, source: str = "local") -> "IntakeResult":
+        """Validate and take in one event now (synchronously); returns a printable result."""
+        from notifications.intake.service import process_events
+
+        return process_events([event], source=source)[0]
+
+    def process_events(self, events: Iterable[Any], *, source: str = "local") -> list["IntakeResult"]:
+        from notifications.intake.service import process_events
+
+        return process_events(list(events), source=source)
+
+
+event_registry = EventRegistry()

@@ -1,0 +1,1 @@
+"""Batch intake: validate, dedupe, route, resolve recipients, apply preferences, persist."""

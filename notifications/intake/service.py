@@ -1,0 +1,366 @@
+"""Batch intake. One call = one database transaction, a fixed number of queries whatever the batch size:
+tenants, dedupe, events, contacts, preferences, templates, records, inbox messages."""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+import uuid
+from collections import Counter
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+from django.db import transaction
+from django.utils import timezone
+
+from notifications.channels.models import InAppMessage
+from notifications.delivery.models import NotificationRecord
+from notifications.enums import Channel, Outcome, SkipReason, Status
+from notifications.errors import NotificationError
+from notifications.events.envelope import EventRejection, ValidatedEvent, validate_event
+from notifications.events.models import Event, RejectedEvent
+from notifications.events.registry import event_registry
+from notifications.intake.preferences import PreferenceBook
+from notifications.intake.results import IntakeResult, RecordSummary
+from notifications.observability import metrics
+from notifications.rendering.context import build_context
+from notifications.rendering.service import Renderer
+from notifications.security import encrypt_text, redact, register_secrets, seal_fields
+from notifications.security.redaction import SENSITIVE_KEYS, redact_text
+from notifications.tenants.models import Contact, Tenant
+
+logger = logging.getLogger(__name__)
+
+T = TypeVar("T")
+CHUNK = 500
+MAX_STORED_ORIGINAL = 256 * 1024
+CONTACT_FIELDS = ("email", "phone", "first_name", "last_name", "locale")
+
+
+def _chunks(items: Sequence[T], size: int = CHUNK) -> Iterator[Sequence[T]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+@dataclass
+class _Accepted:
+    index: int
+    event: ValidatedEvent
+    row: Event
+    contact: dict[str, str] = field(default_factory=dict)
+
+
+def process_events(
+    raw_events: Sequence[Any], *, source: str = "local", origins: Sequence[dict[str, Any]] | None = None
+) -> list[IntakeResult]:
+    """Take in a batch of raw events (bytes, str or dict). Never raises for bad events: each gets a result."""
+    started = time.perf_counter()
+    parsed = [validate_event(raw, event_registry) for raw in raw_events]
+    _remember_secrets(parsed)
+    results: list[IntakeResult | None] = [None] * len(parsed)
+    with transaction.atomic():
+        rejections = [(i, p) for i, p in enumerate(parsed) if isinstance(p, EventRejection)]
+        if rejections:
+            _store_rejections(rejections, results, source, origins)
+        valid = [(i, p) for i, p in enumerate(parsed) if isinstance(p, ValidatedEvent)]
+        if valid:
+            _accept(valid, results, source)
+    final = [result for result in results if result is not None]
+    assert len(final) == len(parsed)
+    _count(final)
+    metrics.INTAKE_BATCH_SECONDS.observe(time.perf_counter() - started)
+    return final
+
+
+def _remember_secrets(parsed: Iterable[ValidatedEvent | EventRejection]) -> None:
+    values: list[Any] = []
+    for item in parsed:
+        if isinstance(item, ValidatedEvent):
+            values += [item.payload.get(name) for name in item.handler.sensitive_fields]
+        elif isinstance(item.raw, dict) and isinstance(item.raw.get("payload"), dict):
+            values += [v for k, v in item.raw["payload"].items() if k.lower() in SENSITIVE_KEYS and isinstance(v, str)]
+    register_secrets(values)
+
+
+def _store_rejections(
+    rejections: list[tuple[int, EventRejection]],
+    results: list[IntakeResult | None],
+    source: str,
+    origins: Sequence[dict[str, Any]] | None,
+) -> None:
+    rows = []
+    for index, rejection in rejections:
+        original = _as_text(rejection.raw)
+        if isinstance(rejection.raw, dict):
+            shown = json.dumps(redact(rejection.raw), default=str)
+        else:
+            shown = redact_text(original)
+        rows.append(
+            RejectedEvent(
+                tenant_id=rejection.tenant_id[:200],
+                event_type=rejection.event_type[:200],
+                reason=rejection.reason.value,
+                detail=rejection.detail[:2000],
+                original_redacted=shown[:MAX_STORED_ORIGINAL],
+                original_encrypted=encrypt_text(original[:MAX_STORED_ORIGINAL]),
+                source=source[:200],
+                origin=(origins[index] if origins else {}) or {},
+            )
+        )
+        logger.warning(
+            "event rejected: reason=%s tenant_id=%s event_type=%s source=%s detail=%s",
+            rejection.reason.value,
+            rejection.tenant_id or "-",
+            rejection.event_type or "-",
+            source,
+            rejection.detail,
+        )
+    RejectedEvent.objects.bulk_create(rows, batch_size=CHUNK)
+    for (index, rejection), row in zip(rejections, rows, strict=True):
+        results[index] = IntakeResult(
+            outcome=Outcome.REJECTED,
+            event_type=rejection.event_type,
+            tenant_id=rejection.tenant_id,
+            reason=rejection.reason,
+            detail=rejection.detail,
+            rejected_id=row.pk,
+        )
+
+
+def _as_text(raw: Any) -> str:
+    if isinstance(raw, (bytes, bytearray, memoryview)):
+        return bytes(raw).decode("utf-8", errors="replace")
+    if isinstance(raw, str):
+        return raw
+    try:
+        return json.dumps(raw, default=str)
+    except (TypeError, ValueError):
+        return repr(raw)
+
+
+def _accept(valid: list[tuple[int, ValidatedEvent]], results: list[IntakeResult | None], source: str) -> None:
+    tenants = Tenant.ensure({event.tenant_id for _, event in valid})
+    accepted = _dedupe_and_insert(valid, results, source)
+    if not accepted:
+        return
+    contacts = _resolve_contacts(accepted)
+    preferences = PreferenceBook.load({(a.event.tenant_id, a.event.user_id) for a in accepted if a.event.user_id})
+    records: list[tuple[_Accepted, NotificationRecord]] = []
+    for item in accepted:
+        stored = contacts.get((item.event.tenant_id, item.event.user_id), {})
+        item.contact = {**stored, **item.event.handler.get_contact_fields(item.event.payload)}
+        tenant = tenants[item.event.tenant_id]
+        for channel in item.event.handler.get_channels(item.event.event_type, item.event.payload):
+            records.append((item, _plan_record(item, Channel(channel), tenant, preferences)))
+    NotificationRecord.objects.bulk_create([record for _, record in records], batch_size=CHUNK)
+    _write_inbox([(item, record) for item, record in records if record.channel == Channel.IN_APP
+                  and record.status == Status.PENDING], tenants)
+    by_event: dict[int, list[RecordSummary]] = {}
+    for item, record in records:
+        by_event.setdefault(item.index, []).append(
+            RecordSummary(channel=record.channel, status=record.status, reason=record.reason, record_id=record.pk)
+        )
+        metrics.RECORDS_CREATED.labels(record.channel, record.status).inc()
+    for item in accepted:
+        results[item.index] = IntakeResult(
+            outcome=Outcome.PROCESSED,
+            event_type=item.event.event_type,
+            tenant_id=item.event.tenant_id,
+            event_id=str(item.row.id),
+            records=tuple(by_event.get(item.index, [])),
+        )
+
+
+def _dedupe_and_insert(
+    valid: list[tuple[int, ValidatedEvent]], results: list[IntakeResult | None], source: str
+) -> list[_Accepted]:
+    existing: dict[tuple[str, str], str] = {}
+    for chunk in _chunks(valid):
+        rows = Event.objects.filter(
+            tenant_id__in={e.tenant_id for _, e in chunk}, dedupe_key__in={e.dedupe_key for _, e in chunk}
+        ).values_list("tenant_id", "dedupe_key", "id")
+        existing.update({(tenant, key): str(pk) for tenant, key, pk in rows})
+
+    accepted: list[_Accepted] = []
+    for index, event in valid:
+        key = (event.tenant_id, event.dedupe_key)
+        if key in existing:
+            results[index] = _duplicate(event, existing[key])
+            continue
+        row = Event(
+            id=uuid.uuid4(),
+            tenant_id=event.tenant_id,
+            event_type=event.event_type,
+            event_id=event.event_id,
+            dedupe_key=event.dedupe_key,
+            user_id=event.user_id,
+            occurred_at=event.timestamp,
+            payload=seal_fields(event.payload, event.handler.sensitive_fields),
+            metadata=event.metadata,
+            source=source[:200],
+        )
+        existing[key] = str(row.id)
+        accepted.append(_Accepted(index=index, event=event, row=row))
+    if not accepted:
+        return []
+    # ignore_conflicts: a concurrent consumer may have inserted the same key since we looked; it wins.
+    Event.objects.bulk_create([a.row for a in accepted], batch_size=CHUNK, ignore_conflicts=True)
+    inserted: set[uuid.UUID] = set()
+    for chunk in _chunks(accepted):
+        inserted |= set(Event.objects.filter(id__in=[a.row.id for a in chunk]).values_list("id", flat=True))
+    lost = [a for a in accepted if a.row.id not in inserted]
+    for item in lost:
+        winner = Event.objects.filter(tenant_id=item.event.tenant_id, dedupe_key=item.event.dedupe_key).first()
+        results[item.index] = _duplicate(item.event, str(winner.id) if winner else "")
+    return [a for a in accepted if a.row.id in inserted]
+
+
+def _duplicate(event: ValidatedEvent, original_id: str) -> IntakeResult:
+    logger.info(
+        "duplicate event skipped: tenant_id=%s event_type=%s original=%s",
+        event.tenant_id, event.event_type, original_id,
+    )
+    return IntakeResult(
+        outcome=Outcome.DUPLICATE, event_type=event.event_type, tenant_id=event.tenant_id, event_id=original_id
+    )
+
+
+def _resolve_contacts(accepted: list[_Accepted]) -> dict[tuple[str, str], dict[str, str]]:
+    """The directory entries of the batch's users, after applying the contact data that payloads carry."""
+    wanted = [(a.event.tenant_id, a.event.user_id) for a in accepted if a.event.user_id]
+    contacts: dict[tuple[str, str], dict[str, str]] = {}
+    for chunk in _chunks(sorted(set(wanted))):
+        rows = Contact.objects.filter(
+            tenant_id__in={t for t, _ in chunk}, user_id__in={u for _, u in chunk}
+        ).values("tenant_id", "user_id", *CONTACT_FIELDS)
+        for row in rows:
+            contacts[(row["tenant_id"], row["user_id"])] = {f: row[f] for f in CONTACT_FIELDS if row[f]}
+    changed: dict[tuple[str, str], dict[str, str]] = {}
+    for item in accepted:
+        if not (item.event.handler.fills_contacts and item.event.user_id):
+            continue
+        key = (item.event.tenant_id, item.event.user_id)
+        update = item.event.handler.get_contact_fields(item.event.payload)
+        merged = {**contacts.get(key, {}), **update}
+        if merged != contacts.get(key):
+            contacts[key] = changed[key] = merged
+    if changed:
+        Contact.objects.bulk_create(
+            [
+                Contact(tenant_id=tenant, user_id=user, **{f: data.get(f, "") for f in CONTACT_FIELDS})
+                for (tenant, user), data in changed.items()
+            ],
+            batch_size=CHUNK,
+            update_conflicts=True,
+            unique_fields=["tenant", "user_id"],
+            update_fields=[*CONTACT_FIELDS, "updated_at"],
+        )
+    return contacts
+
+
+def address_for(channel: Channel, contact: dict[str, str], user_id: str) -> str:
+    if channel == Channel.EMAIL:
+        return contact.get("email", "")
+    if channel == Channel.SMS:
+        return contact.get("phone", "")
+    # Push goes to the user's devices, resolved by the push provider; the inbox is the user's.
+    return user_id
+
+
+def _plan_record(
+    item: _Accepted, channel: Channel, tenant: Tenant, preferences: PreferenceBook
+) -> NotificationRecord:
+    event = item.event
+    skip: SkipReason | None = None
+    address = address_for(channel, item.contact, event.user_id)
+    if tenant.is_event_disabled(event.event_type):
+        skip = SkipReason.TENANT_DISABLED_EVENT
+    elif tenant.is_channel_disabled(event.event_type, channel):
+        skip = SkipReason.TENANT_DISABLED_CHANNEL
+    elif not event.handler.mandatory and not preferences.allows(
+        event.tenant_id, event.user_id, event.event_type, channel
+    ):
+        skip = SkipReason.OPTED_OUT
+    elif not address:
+        skip = SkipReason.NO_ADDRESS
+    return NotificationRecord(
+        tenant_id=event.tenant_id,
+        event_id=item.row.id,
+        event_type=event.event_type,
+        user_id=event.user_id,
+        channel=channel.value,
+        recipient=address[:320],
+        status=Status.SKIPPED if skip else Status.PENDING,
+        reason=skip.value if skip else "",
+        next_attempt_at=None if skip else timezone.now(),
+    )
+
+
+def _write_inbox(pending: list[tuple[_Accepted, NotificationRecord]], tenants: dict[str, Tenant]) -> None:
+    """In-app notifications are delivered at intake: the inbox row is the delivery."""
+    if not pending:
+        return
+    renderer = Renderer(tenants)
+    now = timezone.now()
+    messages: list[InAppMessage] = []
+    for item, record in pending:
+        event = item.event
+        try:
+            context = build_context(
+                event.handler,
+                event_type=event.event_type,
+                payload=event.handler.load_payload(event.payload),
+                tenant=tenants[event.tenant_id],
+                contact=item.contact,
+                event_id=event.event_id,
+                user_id=event.user_id,
+                occurred_at=event.timestamp,
+            )
+            content = renderer.render(event.handler, event.event_type, Channel.IN_APP, context, event.tenant_id)
+        except (NotificationError, NotImplementedError, ValueError, KeyError, TypeError) as err:
+            record.status, record.reason = Status.FAILED, "render_error"
+            record.error_detail = f"{type(err).__name__}: {err}"[:2000]
+            logger.error(
+                "in-app render failed: tenant_id=%s event_type=%s record_id=%s error=%s",
+                event.tenant_id, event.event_type, record.pk, type(err).__name__,
+            )
+            continue
+        messages.append(
+            InAppMessage(
+                tenant_id=event.tenant_id,
+                user_id=event.user_id,
+                record_id=record.pk,
+                event_type=event.event_type,
+                title=content.get("title")[:300],
+                body=content.get("body"),
+                action_url=content.get("action_url")[:1000],
+                data={"event_id": str(item.row.id), "template": content.source},
+            )
+        )
+        record.status, record.sent_at, record.provider, record.attempts = Status.SENT, now, "inbox", 1
+        record.next_attempt_at = None
+    InAppMessage.objects.bulk_create(messages, batch_size=CHUNK)
+    NotificationRecord.objects.bulk_update(
+        [record for _, record in pending],
+        ["status", "reason", "error_detail", "sent_at", "provider", "attempts", "next_attempt_at"],
+        batch_size=CHUNK,
+    )
+
+
+def _count(results: list[IntakeResult]) -> None:
+    tally: Counter[tuple[str, str]] = Counter()
+    for result in results:
+        label = result.event_type if event_registry.get_handler(result.event_type) else "unsupported"
+        tally[(label, result.outcome.value)] += 1
+        if result.reason is not None:
+            metrics.REJECTIONS.labels(result.reason.value).inc()
+    for (event_type, outcome), count in tally.items():
+        metrics.EVENTS.labels(event_type, outcome).inc(count)
+    if results:
+        logger.info(
+            "intake batch: %d events (%s)",
+            len(results),
+            ", ".join(f"{outcome}={n}" for outcome, n in sorted(Counter(r.outcome.value for r in results).items())),
+        )

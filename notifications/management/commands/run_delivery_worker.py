@@ -1,0 +1,26 @@
+from __future__ import annotations
+
+import signal
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandParser
+
+from notifications.delivery.worker import DeliveryLoop, deliver_until_idle
+
+
+class Command(BaseCommand):
+    help = "Deliver due notifications: once (--once) or continuously until SIGTERM/SIGINT."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--once", action="store_true", help="Deliver everything due now, then exit")
+        parser.add_argument("--poll", type=float, default=None, help="Seconds between polls when idle")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        if options["once"]:
+            report = deliver_until_idle()
+            self.stdout.write(f"Delivery: {report}")
+            return
+        loop = DeliveryLoop(poll_seconds=options["poll"])
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(signum, lambda *_: loop.stop())
+        loop.run()

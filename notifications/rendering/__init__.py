@@ -1,0 +1,1 @@
+"""Template resolution, the sandboxed Jinja engine and its cache, default content."""

@@ -1,0 +1,55 @@
+"""Template data: the tenant's common values, the recipient, then the handler's own data."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+
+from notifications.conf import get_setting
+from notifications.events.base_handler import BaseEventHandler
+from notifications.rendering.formatting import normalise_locale
+from notifications.tenants.models import Tenant
+
+
+def tenant_app_url(tenant: Tenant) -> str:
+    return (tenant.app_url or get_setting("DEFAULT_APP_URL", "")).rstrip("/")
+
+
+def build_context(
+    handler: BaseEventHandler,
+    *,
+    event_type: str,
+    payload: dict[str, Any],
+    tenant: Tenant,
+    contact: Mapping[str, str],
+    event_id: str = "",
+    user_id: str = "",
+    occurred_at: datetime | None = None,
+) -> dict[str, Any]:
+    locale = normalise_locale(contact.get("locale") or tenant.settings.get("default_locale"))
+    first_name = contact.get("first_name", "")
+    full_name = " ".join(part for part in (first_name, contact.get("last_name", "")) if part)
+    context: dict[str, Any] = {
+        "company_name": tenant.company_name,
+        "tenant_name": tenant.name or tenant.id,
+        "tenant_id": tenant.id,
+        "app_url": tenant_app_url(tenant),
+        "support_email": tenant.branding.get("support_email", ""),
+        "logo_url": tenant.branding.get("logo_url", ""),
+        "primary_color": tenant.branding.get("primary_color", ""),
+        "event_type": event_type,
+        "event_id": event_id,
+        "event_timestamp": occurred_at,
+        "user_id": user_id,
+        "locale": locale,
+        "recipient_name": full_name,
+        "recipient_first_name": first_name,
+    }
+    # The payload wins; the contact directory fills what it leaves out (a name for the greeting, say).
+    merged = dict(payload)
+    for key in ("email", "phone", "first_name", "last_name"):
+        if not merged.get(key) and contact.get(key):
+            merged[key] = contact[key]
+    context.update(handler.get_template_data(merged))
+    return handler.finalize_context(context)

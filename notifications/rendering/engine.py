@@ -1,0 +1,122 @@
+"""The sandboxed Jinja engine and the compiled-template cache.
+
+Templates are compiled once per (template id, version) and per default source; saving a template bumps its
+version, so every process picks up the new one on its next batch without stale entries."""
+
+from __future__ import annotations
+
+import html
+import re
+import textwrap
+import threading
+from collections.abc import Mapping
+from typing import Any
+
+from jinja2 import TemplateError
+from jinja2.sandbox import SandboxedEnvironment
+
+from notifications.enums import Channel
+from notifications.errors import TemplateRenderError
+from notifications.rendering import formatting
+
+HTML_FIELDS = frozenset({"html"})
+SINGLE_LINE_FIELDS = frozenset({"subject", "title"})
+
+
+def _make_env(autoescape: bool) -> SandboxedEnvironment:
+    env = SandboxedEnvironment(autoescape=autoescape, trim_blocks=True, lstrip_blocks=True)
+    env.filters.update(
+        money=lambda amount, currency=None, locale=formatting.DEFAULT_LOCALE: formatting.format_money(
+            amount, currency, locale
+        ),
+        datetime=lambda value, locale=formatting.DEFAULT_LOCALE: formatting.format_datetime(value, locale),
+        date=lambda value, locale=formatting.DEFAULT_LOCALE: formatting.format_date(value, locale),
+        humanize=formatting.humanize_code,
+    )
+    return env
+
+
+TEXT_ENV = _make_env(autoescape=False)
+HTML_ENV = _make_env(autoescape=True)
+
+
+def env_for(field: str) -> SandboxedEnvironment:
+    return HTML_ENV if field in HTML_FIELDS else TEXT_ENV
+
+
+class _TemplateCache:
+    def __init__(self) -> None:
+        self._compiled: dict[Any, Any] = {}
+        self._lock = threading.Lock()
+
+    def get(self, key: Any, field: str, source: str) -> Any:
+        full_key = (key, field)
+        template = self._compiled.get(full_key)
+        if template is None:
+            template = env_for(field).from_string(source)
+            with self._lock:
+                self._compiled[full_key] = template
+        return template
+
+    def invalidate(self, predicate: Any) -> None:
+        with self._lock:
+            for key in [k for k in self._compiled if predicate(k[0])]:
+                del self._compiled[key]
+
+    def __len__(self) -> int:
+        return len(self._compiled)
+
+
+cache = _TemplateCache()
+
+
+def _tidy(field: str, text: str) -> str:
+    if field in SINGLE_LINE_FIELDS:
+        return " ".join(text.split())
+    if field in HTML_FIELDS:
+        return text.strip()
+    lines = textwrap.dedent(text).strip("\n").splitlines()
+    cleaned = "\n".join(line.rstrip() for line in lines)
+    return re.sub(r"\n{3,}", "\n\n", cleaned).strip()
+
+
+def render_sources(
+    cache_key: Any, sources: Mapping[str, str], context: Mapping[str, Any], *, label: str, tenant_id: str = ""
+) -> dict[str, str]:
+    rendered = {}
+    for field, source in sources.items():
+        if not isinstance(source, str):
+            continue
+        try:
+            rendered[field] = _tidy(field, cache.get(cache_key, field, source).render(context))
+        except TemplateError as err:
+            # The message names the template and the error kind, never context values (they may be secrets).
+            raise TemplateRenderError(
+                f"cannot render {label} field {field!r}: {type(err).__name__}", tenant_id=tenant_id or None
+            ) from err
+    return rendered
+
+
+def render_default(
+    handler_cls: type, channel: Channel, sources: Mapping[str, str], context: Mapping[str, Any]
+) -> dict[str, str]:
+    key = ("default", handler_cls.__module__, handler_cls.__qualname__, channel.value)
+    return render_sources(key, sources, context, label=f"{handler_cls.__name__} default {channel.value}")
+
+
+def html_from_text(body: str, context: Mapping[str, Any]) -> str:
+    """An HTML alternative for a text e-mail: escaped, links clickable, the tenant's name and colour on top."""
+    paragraphs = []
+    for block in re.split(r"\n\s*\n", body.strip()):
+        escaped = html.escape(block)
+        linked = re.sub(r"(https?://[^\s<]+)", r'<a href="\1">\1</a>', escaped)
+        paragraphs.append(f"<p>{linked.replace(chr(10), '<br>')}</p>")
+    company = html.escape(str(context.get("company_name") or ""))
+    color = str(context.get("primary_color") or "#1f6feb")
+    if not re.fullmatch(r"#[0-9A-Fa-f]{3,8}", color):
+        color = "#1f6feb"
+    return (
+        '<!doctype html><html><body style="font-family:sans-serif;line-height:1.5;color:#222">'
+        f'<div style="border-top:4px solid {color};padding:16px;max-width:600px">'
+        f'<h2 style="margin-top:0">{company}</h2>{"".join(paragraphs)}</div></body></html>'
+    )

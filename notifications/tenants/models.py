@@ -1,0 +1,119 @@
+"""Tenants, their contact directory and their users' preferences."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import models
+
+TENANT_ID_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$")
+WILDCARD = "*"
+
+
+def validate_tenant_id(value: str) -> None:
+    if not TENANT_ID_PATTERN.match(value or ""):
+        raise ValidationError(
+            "Tenant id must be 1-64 characters: letters, digits, '.', '_', ':' or '-', starting with a letter or digit"
+        )
+
+
+class Tenant(models.Model):
+    """A customer of the service. Created with defaults the first time one of its events arrives.
+
+    settings: {"disabled_events": ["content.liked"], "disabled_channels": {"invoice.payment.failed": ["sms"]},
+               "default_locale": "en_US"}
+    branding: {"company_name": "...", "logo_url": "...", "primary_color": "#...", "support_email": "..."}
+    """
+
+    id = models.CharField(primary_key=True, max_length=64, validators=[validate_tenant_id])
+    name = models.CharField(max_length=200, blank=True)
+    app_url = models.URLField(blank=True, help_text="Base URL of the tenant's application, used to build links")
+    branding = models.JSONField(default=dict, blank=True)
+    settings = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return self.name or self.id
+
+    @property
+    def company_name(self) -> str:
+        return str(self.branding.get("company_name") or self.name or self.id)
+
+    def is_event_disabled(self, event_type: str) -> bool:
+        return event_type in set(self.settings.get("disabled_events") or [])
+
+    def is_channel_disabled(self, event_type: str, channel: str) -> bool:
+        disabled = self.settings.get("disabled_channels") or {}
+        return channel in set(disabled.get(event_type) or []) or channel in set(disabled.get(WILDCARD) or [])
+
+    @classmethod
+    def ensure(cls, tenant_ids: Iterable[str]) -> dict[str, "Tenant"]:
+        """The tenants with these ids, creating missing ones with defaults (two queries at most)."""
+        wanted = set(tenant_ids)
+        found = {tenant.id: tenant for tenant in cls.objects.filter(id__in=wanted)}
+        missing = wanted - set(found)
+        if missing:
+            cls.objects.bulk_create([cls(id=tid, name=tid) for tid in missing], ignore_conflicts=True)
+            found.update({tenant.id: tenant for tenant in cls.objects.filter(id__in=missing)})
+        return found
+
+
+class Contact(models.Model):
+    """Where a tenant's user is reached. Filled from payloads that carry contact data and by the API."""
+
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="contacts")
+    user_id = models.CharField(max_length=128)
+    email = models.EmailField(blank=True)
+    phone = models.CharField(max_length=32, blank=True)
+    first_name = models.CharField(max_length=150, blank=True)
+    last_name = models.CharField(max_length=150, blank=True)
+    locale = models.CharField(max_length=16, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["tenant", "user_id"], name="contact_unique_user")]
+
+    def __str__(self) -> str:
+        return f"{self.tenant_id}/{self.user_id}"
+
+    @property
+    def name(self) -> str:
+        return " ".join(part for part in (self.first_name, self.last_name) if part)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "email": self.email,
+            "phone": self.phone,
+            "first_name": self.first_name,
+            "last_name": self.last_name,
+            "locale": self.locale,
+        }
+
+
+class Preference(models.Model):
+    """A user's choice for an event type and channel; '*' in either means all."""
+
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="preferences")
+    user_id = models.CharField(max_length=128)
+    event_type = models.CharField(max_length=128, default=WILDCARD)
+    channel = models.CharField(max_length=16, default=WILDCARD)
+    enabled = models.BooleanField(default=False)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["tenant", "user_id", "event_type", "channel"], name="preference_unique_choice"
+            )
+        ]
+
+    def __str__(self) -> str:
+        state = "on" if self.enabled else "off"
+        return f"{self.tenant_id}/{self.user_id}: {self.event_type}/{self.channel} {state}"
