@@ -154,9 +154,15 @@ def _accept(valid: list[tuple[int, ValidatedEvent]], results: list[IntakeResult 
         tenant = tenants[item.event.tenant_id]
         for channel in item.event.handler.get_channels(item.event.event_type, item.event.payload):
             records.append((item, _plan_record(item, Channel(channel), tenant, preferences)))
+    inbox = _render_inbox(
+        [(item, record) for item, record in records
+         if record.channel == Channel.IN_APP and record.status == Status.PENDING],
+        tenants,
+    )
     NotificationRecord.objects.bulk_create([record for _, record in records], batch_size=CHUNK)
-    _write_inbox([(item, record) for item, record in records if record.channel == Channel.IN_APP
-                  and record.status == Status.PENDING], tenants)
+    for record, message in inbox:
+        message.record_id = record.pk
+    InAppMessage.objects.bulk_create([message for _, message in inbox], batch_size=CHUNK)
     by_event: dict[int, list[RecordSummary]] = {}
     for item, record in records:
         by_event.setdefault(item.index, []).append(
@@ -298,13 +304,16 @@ def _plan_record(
     )
 
 
-def _write_inbox(pending: list[tuple[_Accepted, NotificationRecord]], tenants: dict[str, Tenant]) -> None:
-    """In-app notifications are delivered at intake: the inbox row is the delivery."""
+def _render_inbox(
+    pending: list[tuple[_Accepted, NotificationRecord]], tenants: dict[str, Tenant]
+) -> list[tuple[NotificationRecord, InAppMessage]]:
+    """In-app notifications are delivered at intake: the inbox row is the delivery. Rendered before the records
+    are inserted, so each record is written once with its final status."""
     if not pending:
-        return
+        return []
     renderer = Renderer(tenants)
     now = timezone.now()
-    messages: list[InAppMessage] = []
+    messages: list[tuple[NotificationRecord, InAppMessage]] = []
     for item, record in pending:
         event = item.event
         try:
@@ -320,33 +329,25 @@ def _write_inbox(pending: list[tuple[_Accepted, NotificationRecord]], tenants: d
             )
             content = renderer.render(event.handler, event.event_type, Channel.IN_APP, context, event.tenant_id)
         except (NotificationError, NotImplementedError, ValueError, KeyError, TypeError) as err:
-            record.status, record.reason = Status.FAILED, "render_error"
+            record.status, record.reason, record.next_attempt_at = Status.FAILED, "render_error", None
             record.error_detail = f"{type(err).__name__}: {err}"[:2000]
             logger.error(
-                "in-app render failed: tenant_id=%s event_type=%s record_id=%s error=%s",
-                event.tenant_id, event.event_type, record.pk, type(err).__name__,
+                "in-app render failed: tenant_id=%s event_type=%s user_id=%s error=%s",
+                event.tenant_id, event.event_type, event.user_id, type(err).__name__,
             )
             continue
-        messages.append(
-            InAppMessage(
-                tenant_id=event.tenant_id,
-                user_id=event.user_id,
-                record_id=record.pk,
-                event_type=event.event_type,
-                title=content.get("title")[:300],
-                body=content.get("body"),
-                action_url=content.get("action_url")[:1000],
-                data={"event_id": str(item.row.id), "template": content.source},
-            )
-        )
+        messages.append((record, InAppMessage(
+            tenant_id=event.tenant_id,
+            user_id=event.user_id,
+            event_type=event.event_type,
+            title=content.get("title")[:300],
+            body=content.get("body"),
+            action_url=content.get("action_url")[:1000],
+            data={"event_id": str(item.row.id), "template": content.source},
+        )))
         record.status, record.sent_at, record.provider, record.attempts = Status.SENT, now, "inbox", 1
         record.next_attempt_at = None
-    InAppMessage.objects.bulk_create(messages, batch_size=CHUNK)
-    NotificationRecord.objects.bulk_update(
-        [record for _, record in pending],
-        ["status", "reason", "error_detail", "sent_at", "provider", "attempts", "next_attempt_at"],
-        batch_size=CHUNK,
-    )
+    return messages
 
 
 def _count(results: list[IntakeResult]) -> None:

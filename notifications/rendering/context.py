@@ -27,7 +27,9 @@ def build_context(
     user_id: str = "",
     occurred_at: datetime | None = None,
 ) -> dict[str, Any]:
-    locale = normalise_locale(contact.get("locale") or tenant.settings.get("default_locale"))
+    locale = normalise_locale(
+        payload.get("locale") or contact.get("locale") or tenant.settings.get("default_locale")
+    )
     first_name = contact.get("first_name", "")
     full_name = " ".join(part for part in (first_name, contact.get("last_name", "")) if part)
     context: dict[str, Any] = {
@@ -52,4 +54,5 @@ def build_context(
         if not merged.get(key) and contact.get(key):
             merged[key] = contact[key]
     context.update(handler.get_template_data(merged))
+    context["locale"] = locale
     return handler.finalize_context(context)

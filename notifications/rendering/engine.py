@@ -109,7 +109,7 @@ def html_from_text(body: str, context: Mapping[str, Any]) -> str:
     paragraphs = []
     for block in re.split(r"\n\s*\n", body.strip()):
         escaped = html.escape(block)
-        linked = re.sub(r"(https?://[^\s<]+)", r'<a href="\1">\1</a>', escaped)
+        linked = re.sub(r"(https?://[^\s<]+?)(?=[.,;:!?)]*(?:\s|$))", r'<a href="\1">\1</a>', escaped)
         paragraphs.append(f"<p>{linked.replace(chr(10), '<br>')}</p>")
     company = html.escape(str(context.get("company_name") or ""))
     color = str(context.get("primary_color") or "#1f6feb")

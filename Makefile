@@ -1,0 +1,39 @@
+# The two commands a new user needs: `make run` and `make test`. Both create and use .venv/.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+.PHONY: run test test-sqlite test-postgres install migrate clean
+
+$(STAMP): pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+migrate: $(STAMP)
+	$(PY) manage.py migrate --noinput
+
+# Start the service on its embedded defaults: SQLite under var/, e-mail into var/mail/, SMS and push into
+# var/outbox/, the demo tenant seeded, API and pages on http://$(HOST):$(PORT) with the delivery worker inside.
+run: migrate
+	$(PY) manage.py seed_demo
+	$(PY) manage.py serve --host $(HOST) --port $(PORT)
+
+# The whole suite on SQLite, then again on PostgreSQL (started from Debian's package by scripts/postgres.sh;
+# required when CI=true, skipped with the reason elsewhere when it cannot be had).
+test: test-sqlite test-postgres
+
+test-sqlite: $(STAMP)
+	env -u DATABASE_URL $(PY) -m pytest $(PYTEST_ARGS)
+
+test-postgres: $(STAMP)
+	bash scripts/postgres.sh run $(PY) -m pytest $(PYTEST_ARGS)
+
+clean:
+	rm -rf var/ .pytest_cache

@@ -1,0 +1,37 @@
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+from django.core import mail
+
+from notifications.channels.models import InAppMessage
+
+
+def sent_sms() -> list[dict[str, Any]]:
+    return _outbox("sms")
+
+
+def sent_push() -> list[dict[str, Any]]:
+    return _outbox("push")
+
+
+def _outbox(channel: str) -> list[dict[str, Any]]:
+    path = Path(settings.NOTIFICATIONS["OUTBOX_DIR"]) / f"{channel}.jsonl"
+    if not path.exists():
+        return []
+    return [json.loads(line) for line in path.read_text().splitlines()]
+
+
+def delivered_text(channel: str) -> str:
+    """Everything delivered so far on a channel, as one text to search."""
+    if channel == "email":
+        return "\n".join(
+            f"{m.subject}\n{m.body}\n" + "".join(str(a[0]) for a in getattr(m, "alternatives", []))
+            for m in mail.outbox
+        )
+    if channel == "in_app":
+        return "\n".join(f"{m.title}\n{m.body}\n{m.action_url}" for m in InAppMessage.objects.all())
+    return "\n".join(json.dumps(item) for item in _outbox(channel))

@@ -1,0 +1,200 @@
+"""Tenant templates: the guide's override, validation, caching, sandboxing, seeding."""
+
+from __future__ import annotations
+
+import pytest
+from django.core import mail
+from django.core.exceptions import ValidationError
+from django.core.management import call_command
+
+from notifications.channels.models import InAppMessage
+from notifications.events.registry import event_registry
+from notifications.models import NotificationTemplate
+from notifications.rendering import engine
+from notifications.testing import make_event
+
+pytestmark = pytest.mark.django_db
+
+GUIDE_TEMPLATE = dict(
+    name="user_registration_completed_email",
+    channel="email",
+    content={
+        "subject": "Welcome to {{company_name}}, {{first_name}}!",
+        "body": """
+        Dear {{first_name}},
+
+        Welcome to {{company_name}}! Your account is now active.
+
+        Best regards,
+        {{company_name}} Team
+        """,
+    },
+    placeholders=["first_name", "company_name"],
+    is_active=True,
+)
+
+
+def test_guide_override_changes_the_next_email(tenant, deliver):
+    NotificationTemplate.objects.create(tenant_id=tenant.id, **GUIDE_TEMPLATE)
+
+    event_registry.process_event(make_event("user.registration.completed"))
+    deliver()
+
+    [email] = mail.outbox
+    assert email.subject == "Welcome to Acme, John!"
+    assert email.body == "Dear John,\n\nWelcome to Acme! Your account is now active.\n\nBest regards,\nAcme Team"
+    assert email.extra_headers["X-Notification-Template"] == "template:user_registration_completed_email@v1"
+
+
+def test_template_for_a_tenant_never_seen_creates_it_with_defaults(db):
+    template = NotificationTemplate.objects.create(tenant_id="brand-new", **GUIDE_TEMPLATE)
+    assert template.tenant.name == "brand-new"
+
+
+def test_inactive_template_falls_back_to_default(tenant, deliver):
+    NotificationTemplate.objects.create(tenant_id=tenant.id, **{**GUIDE_TEMPLATE, "is_active": False})
+
+    event_registry.process_event(make_event("user.registration.completed"))
+    deliver()
+
+    assert "Username: johndoe" in mail.outbox[0].body
+
+
+def test_other_tenants_template_is_not_used(tenant, deliver):
+    NotificationTemplate.objects.create(tenant_id="other", **GUIDE_TEMPLATE)
+
+    event_registry.process_event(make_event("user.registration.completed"))
+    deliver()
+
+    assert "Your account is now active" not in mail.outbox[0].body
+
+
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        ({"placeholders": ["first_name", "favourite_colour"]}, "unknown placeholder(s) for "
+         "user.registration.completed: favourite_colour"),
+        ({"content": {"subject": "Hi {{ shoe_size }}", "body": "{{ nickname }}"}},
+         "unknown placeholder(s) for user.registration.completed: nickname, shoe_size"),
+        ({"content": {"subject": "Hi {{ first_name", "body": "x"}}, "syntax error"),
+        ({"content": {"body": "no subject"}}, "need field(s): subject"),
+        ({"name": "order_shipped_email"}, "no registered event type has a template named 'order_shipped_email'"),
+        ({"channel": "fax"}, "unknown channel"),
+        ({"channel": "sms"}, "is not for channel 'sms'"),
+    ],
+)
+def test_invalid_template_is_refused_with_a_clear_error(tenant, changes, message):
+    with pytest.raises(ValidationError) as err:
+        NotificationTemplate.objects.create(tenant_id=tenant.id, **{**GUIDE_TEMPLATE, **changes})
+
+    assert message in str(err.value)
+    assert NotificationTemplate.objects.count() == 0
+
+
+def test_saving_a_template_invalidates_the_compiled_cache(tenant, deliver):
+    template = NotificationTemplate.objects.create(tenant_id=tenant.id, **GUIDE_TEMPLATE)
+    event_registry.process_event(make_event("user.registration.completed"))
+    deliver()
+    compiled_before = len(engine.cache)
+
+    template.content = {**template.content, "subject": "Hello again {{ first_name }}"}
+    template.save()
+    event_registry.process_event(make_event("user.registration.completed", user_id="u-2"))
+    deliver()
+
+    assert template.version == 2
+    assert [m.subject for m in mail.outbox] == ["Welcome to Acme, John!", "Hello again John"]
+    assert len(engine.cache) <= compiled_before + 1
+
+
+def test_templates_are_compiled_once(tenant, deliver, monkeypatch):
+    NotificationTemplate.objects.create(tenant_id=tenant.id, **GUIDE_TEMPLATE)
+    compiled = []
+    original = engine.TEXT_ENV.from_string
+    monkeypatch.setattr(engine.TEXT_ENV, "from_string", lambda source: compiled.append(source) or original(source))
+
+    for n in range(5):
+        event_registry.process_event(make_event("user.registration.completed", user_id=f"u-{n}"))
+    deliver()
+
+    assert len(mail.outbox) == 5
+    assert len(compiled) <= 2  # subject and body of the tenant template, once each
+
+
+def test_payload_values_are_data_not_template_source(tenant, deliver):
+    sneaky = "{{ 7*7 }}{% raw %}"
+    event_registry.process_event(make_event("user.registration.completed", temp_password=sneaky, first_name="{{ 6*7 }}"))
+    deliver()
+
+    body = mail.outbox[0].body
+    assert f"Temporary password: {sneaky}" in body
+    assert "49" not in body and "42" not in body
+
+
+def test_html_part_is_autoescaped(tenant, deliver):
+    NotificationTemplate.objects.create(
+        tenant_id=tenant.id,
+        **{**GUIDE_TEMPLATE, "content": {**GUIDE_TEMPLATE["content"], "html": "<p>Hi {{ first_name }}</p>"}},
+    )
+    event_registry.process_event(make_event("user.registration.completed", first_name="<script>x</script>"))
+    deliver()
+
+    email = mail.outbox[0]
+    html = email.alternatives[0][0]
+    assert "<p>Hi &lt;script&gt;x&lt;/script&gt;</p>" == html
+    assert "<script>x</script>" in email.subject  # plain text stays plain
+
+
+def test_default_html_alternative_escapes_payload(tenant, deliver):
+    event_registry.process_event(make_event("task.assigned", task_title="<b>bold</b> & co"))
+    deliver()
+
+    html = mail.outbox[0].alternatives[0][0]
+    assert "&lt;b&gt;bold&lt;/b&gt; &amp; co" in html
+    assert "<b>bold</b>" not in html
+
+
+def test_sandbox_blocks_unsafe_template_code(tenant, deliver):
+    NotificationTemplate.objects.create(
+        tenant_id=tenant.id,
+        name="content_liked_in_app",
+        channel="in_app",
+        content={"title": "{{ liked_by.__class__.__mro__ }}", "body": "x"},
+        placeholders=["liked_by"],
+    )
+    result = event_registry.process_event(make_event("content.liked"))
+
+    [in_app] = [r for r in result.records if r.channel == "in_app"]
+    assert in_app.status == "failed" and in_app.reason == "render_error"
+    assert InAppMessage.objects.count() == 0
+
+
+def test_seed_event_templates_is_idempotent_and_used(tenant, deliver, capsys):
+    call_command("seed_event_templates", "--tenant-id", tenant.id)
+    first = NotificationTemplate.objects.filter(tenant_id=tenant.id).count()
+    call_command("seed_event_templates", "--tenant-id", tenant.id)
+
+    assert first == NotificationTemplate.objects.count() == 28
+    assert "created 0, updated 0, unchanged 28" in capsys.readouterr().out
+
+    event_registry.process_event(make_event("user.registration.completed"))
+    deliver()
+    assert mail.outbox[0].extra_headers["X-Notification-Template"].startswith(
+        "template:user_registration_completed_email@v"
+    )
+    assert "Username: johndoe" in mail.outbox[0].body
+    assert InAppMessage.objects.get().data["template"].startswith("template:user_registration_completed_in_app")
+
+
+def test_seed_overwrite_restores_edited_templates(tenant):
+    call_command("seed_event_templates", "--tenant-id", tenant.id)
+    edited = NotificationTemplate.objects.get(name="task_assigned_push")
+    edited.content = {"title": "changed", "body": "changed"}
+    edited.is_active = False
+    edited.save()
+
+    call_command("seed_event_templates", "--tenant-id", tenant.id)
+    assert NotificationTemplate.objects.get(name="task_assigned_push").content["title"] == "changed"
+    call_command("seed_event_templates", "--tenant-id", tenant.id, "--overwrite")
+    restored = NotificationTemplate.objects.get(name="task_assigned_push")
+    assert restored.content["title"] == "New task assigned" and restored.is_active
