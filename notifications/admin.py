@@ -1,0 +1,109 @@
+"""Django admin for operators. Secrets stay masked: payloads are shown redacted, rejected originals redacted."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from django.contrib import admin, messages
+from django.db.models import QuerySet
+from django.http import HttpRequest
+from django.utils import timezone
+from django.utils.html import format_html
+
+from notifications.enums import Status
+from notifications.intake.reprocess import reprocess_rejected
+from notifications.models import (
+    Contact,
+    Event,
+    InAppMessage,
+    NotificationRecord,
+    NotificationTemplate,
+    Preference,
+    RejectedEvent,
+    Tenant,
+)
+from notifications.security import redact
+
+
+def _pretty(value: Any) -> str:
+    return format_html("<pre style='white-space:pre-wrap'>{}</pre>", json.dumps(value, indent=2, default=str))
+
+
+@admin.register(Tenant)
+class TenantAdmin(admin.ModelAdmin):
+    list_display = ("id", "name", "app_url", "created_at")
+    search_fields = ("id", "name")
+
+
+@admin.register(NotificationTemplate)
+class NotificationTemplateAdmin(admin.ModelAdmin):
+    list_display = ("name", "tenant", "channel", "is_active", "version", "updated_at")
+    list_filter = ("channel", "is_active", "tenant")
+    search_fields = ("name",)
+    readonly_fields = ("version", "created_at", "updated_at")
+
+
+@admin.register(NotificationRecord)
+class NotificationRecordAdmin(admin.ModelAdmin):
+    list_display = ("id", "tenant", "event_type", "channel", "status", "reason", "attempts", "created_at", "sent_at")
+    list_filter = ("status", "channel", "event_type", "tenant")
+    search_fields = ("user_id", "recipient", "provider_message_id")
+    readonly_fields = [f.name for f in NotificationRecord._meta.fields]
+    actions = ["retry_now"]
+
+    @admin.action(description="Retry selected failed records now")
+    def retry_now(self, request: HttpRequest, queryset: QuerySet[NotificationRecord]) -> None:
+        count = queryset.filter(status__in=[Status.FAILED, Status.RETRYING]).update(
+            status=Status.PENDING, next_attempt_at=timezone.now(), attempts=0
+        )
+        self.message_user(request, f"{count} record(s) queued for delivery", messages.SUCCESS)
+
+
+@admin.register(Event)
+class EventAdmin(admin.ModelAdmin):
+    list_display = ("id", "tenant", "event_type", "user_id", "source", "occurred_at", "received_at")
+    list_filter = ("event_type", "tenant", "source")
+    search_fields = ("id", "event_id", "user_id")
+    exclude = ("payload",)
+    readonly_fields = ("shown_payload", *[f.name for f in Event._meta.fields if f.name != "payload"])
+
+    @admin.display(description="payload (secrets masked)")
+    def shown_payload(self, obj: Event) -> str:
+        return _pretty(redact({k: v for k, v in obj.payload.items()}))
+
+
+@admin.register(RejectedEvent)
+class RejectedEventAdmin(admin.ModelAdmin):
+    list_display = ("id", "created_at", "reason", "tenant_id", "event_type", "source", "reprocessed_at")
+    list_filter = ("reason", "source")
+    search_fields = ("tenant_id", "event_type", "detail")
+    exclude = ("original_encrypted",)
+    readonly_fields = [f.name for f in RejectedEvent._meta.fields if f.name != "original_encrypted"]
+    actions = ["reprocess"]
+
+    @admin.action(description="Reprocess selected rejected events")
+    def reprocess(self, request: HttpRequest, queryset: QuerySet[RejectedEvent]) -> None:
+        done = reprocess_rejected(list(queryset))
+        ok = sum(1 for _, result in done if result.ok)
+        self.message_user(request, f"{ok} of {len(done)} accepted on reprocessing", messages.INFO)
+
+
+@admin.register(Contact)
+class ContactAdmin(admin.ModelAdmin):
+    list_display = ("user_id", "tenant", "email", "phone", "first_name", "last_name", "locale")
+    list_filter = ("tenant",)
+    search_fields = ("user_id", "email", "phone")
+
+
+@admin.register(Preference)
+class PreferenceAdmin(admin.ModelAdmin):
+    list_display = ("user_id", "tenant", "event_type", "channel", "enabled")
+    list_filter = ("tenant", "enabled")
+
+
+@admin.register(InAppMessage)
+class InAppMessageAdmin(admin.ModelAdmin):
+    list_display = ("id", "tenant", "user_id", "title", "created_at", "read_at")
+    list_filter = ("tenant",)
+    search_fields = ("user_id", "title")

@@ -1,0 +1,36 @@
+from __future__ import annotations
+
+import pytest
+from django.urls import reverse
+
+from notifications.events.registry import event_registry
+from notifications.models import Event, RejectedEvent
+from notifications.testing import make_event
+
+pytestmark = pytest.mark.django_db
+
+SECRET = "Adm1n-Visible-Pw?"
+
+
+@pytest.mark.parametrize(
+    "model", ["tenant", "notificationtemplate", "notificationrecord", "event", "rejectedevent", "contact",
+              "preference", "inappmessage"],
+)
+def test_admin_lists_render_without_secrets(admin_client, tenant, model):
+    event_registry.process_event(make_event("user.registration.completed", temp_password=SECRET))
+    event_registry.process_event(make_event("user.registration.completed", temp_password=SECRET, email="x"))
+
+    response = admin_client.get(reverse(f"admin:notifications_{model}_changelist"))
+
+    assert response.status_code == 200
+    assert SECRET not in response.content.decode()
+
+
+def test_admin_detail_pages_mask_secrets(admin_client, tenant):
+    event_registry.process_event(make_event("user.registration.completed", temp_password=SECRET))
+    event_registry.process_event(make_event("user.registration.completed", temp_password=SECRET, email="x"))
+
+    for url in (reverse("admin:notifications_event_change", args=[Event.objects.get().pk]),
+                reverse("admin:notifications_rejectedevent_change", args=[RejectedEvent.objects.get().pk])):
+        page = admin_client.get(url).content.decode()
+        assert SECRET not in page and "[REDACTED]" in page
