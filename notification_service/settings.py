@@ -106,10 +106,38 @@ DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "notifications@localho
 
 KAFKA_BOOTSTRAP_SERVERS = os.environ.get("KAFKA_BOOTSTRAP_SERVERS", "")
 
+# librdkafka settings from the environment: KAFKA_CONFIG_<NAME> -> <name with '_' as '.'>, e.g.
+# KAFKA_CONFIG_SECURITY_PROTOCOL=SASL_SSL -> security.protocol; plus the common ones by their usual names.
+_KAFKA_ALIASES = {
+    "KAFKA_SECURITY_PROTOCOL": "security.protocol",
+    "KAFKA_SASL_MECHANISM": "sasl.mechanism",
+    "KAFKA_SASL_USERNAME": "sasl.username",
+    "KAFKA_SASL_PASSWORD": "sasl.password",
+    "KAFKA_SSL_CA_LOCATION": "ssl.ca.location",
+    "KAFKA_SSL_CERTIFICATE_LOCATION": "ssl.certificate.location",
+    "KAFKA_SSL_KEY_LOCATION": "ssl.key.location",
+    "KAFKA_SSL_KEY_PASSWORD": "ssl.key.password",
+}
+KAFKA_CLIENT_CONFIG = {prop: os.environ[name] for name, prop in _KAFKA_ALIASES.items() if os.environ.get(name)}
+KAFKA_CLIENT_CONFIG.update(
+    {
+        name[len("KAFKA_CONFIG_"):].lower().replace("_", "."): value
+        for name, value in os.environ.items()
+        if name.startswith("KAFKA_CONFIG_") and value
+    }
+)
+
 # The app's own settings, read through notifications.conf.get_setting().
 NOTIFICATIONS = {
     "KAFKA_BOOTSTRAP_SERVERS": KAFKA_BOOTSTRAP_SERVERS,
     "KAFKA_TOPICS": _env_list("KAFKA_TOPICS", "auth-events,hr-events,billing-events,app-events"),
+    "KAFKA_CLIENT_CONFIG": KAFKA_CLIENT_CONFIG,
+    "KAFKA_GROUP_ID": os.environ.get("KAFKA_GROUP_ID", "notifications-service"),
+    "KAFKA_DEAD_LETTER_TOPIC": os.environ.get("KAFKA_DEAD_LETTER_TOPIC", "notifications-dead-letter"),
+    "KAFKA_CREATE_TOPICS": _env_bool("KAFKA_CREATE_TOPICS", False),
+    "KAFKA_TOPIC_PARTITIONS": int(os.environ.get("KAFKA_TOPIC_PARTITIONS", "6")),
+    "KAFKA_REPLICATION_FACTOR": int(os.environ.get("KAFKA_REPLICATION_FACTOR", "1")),
+    "KAFKA_BATCH_SIZE": int(os.environ.get("KAFKA_BATCH_SIZE", "500")),
     # Fernet keys, newest first, comma separated. Without one, a key is derived from SECRET_KEY (development).
     "ENCRYPTION_KEYS": _env_list("NOTIFICATIONS_ENCRYPTION_KEYS"),
     "DEFAULT_APP_URL": os.environ.get("NOTIFICATIONS_DEFAULT_APP_URL", "http://127.0.0.1:8000"),

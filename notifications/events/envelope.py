@@ -61,6 +61,16 @@ def decode(raw: Any) -> tuple[Any, str | None]:
     return raw, None
 
 
+def _has_nul(value: Any) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_has_nul(k) or _has_nul(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_has_nul(v) for v in value)
+    return False
+
+
 def _parse_timestamp(value: Any) -> datetime | None:
     if not isinstance(value, str) or not value:
         return None
@@ -110,6 +120,9 @@ def validate_event(raw: Any, registry: "EventRegistry") -> ValidatedEvent | Even
         return EventRejection(
             RejectionReason.INVALID_FIELD, f"an event must be a JSON object, not {type(data).__name__}", raw
         )
+    if _has_nul(data):
+        # PostgreSQL cannot store NUL in text or jsonb; refuse it here rather than fail the whole batch later.
+        return EventRejection(RejectionReason.INVALID_FIELD, "the event contains a NUL character", raw)
 
     tenant_value = data.get("tenant_id")
     event_type = data.get("event_type")

@@ -53,20 +53,27 @@ class _Accepted:
 
 
 def process_events(
-    raw_events: Sequence[Any], *, source: str = "local", origins: Sequence[dict[str, Any]] | None = None
+    raw_events: Sequence[Any],
+    *,
+    source: str | Sequence[str] = "local",
+    origins: Sequence[dict[str, Any]] | None = None,
 ) -> list[IntakeResult]:
-    """Take in a batch of raw events (bytes, str or dict). Never raises for bad events: each gets a result."""
+    """Take in a batch of raw events (bytes, str or dict). Never raises for bad events: each gets a result.
+
+    `source` names where the events came from (one for all, or one per event: a Kafka batch spans topics);
+    `origins` carries per-event details kept with rejections (topic, partition, offset)."""
     started = time.perf_counter()
+    sources = [source] * len(raw_events) if isinstance(source, str) else list(source)
     parsed = [validate_event(raw, event_registry) for raw in raw_events]
     _remember_secrets(parsed)
     results: list[IntakeResult | None] = [None] * len(parsed)
     with transaction.atomic():
         rejections = [(i, p) for i, p in enumerate(parsed) if isinstance(p, EventRejection)]
         if rejections:
-            _store_rejections(rejections, results, source, origins)
+            _store_rejections(rejections, results, sources, origins)
         valid = [(i, p) for i, p in enumerate(parsed) if isinstance(p, ValidatedEvent)]
         if valid:
-            _accept(valid, results, source)
+            _accept(valid, results, sources)
     final = [result for result in results if result is not None]
     assert len(final) == len(parsed)
     _count(final)
@@ -87,16 +94,18 @@ def _remember_secrets(parsed: Iterable[ValidatedEvent | EventRejection]) -> None
 def _store_rejections(
     rejections: list[tuple[int, EventRejection]],
     results: list[IntakeResult | None],
-    source: str,
+    sources: Sequence[str],
     origins: Sequence[dict[str, Any]] | None,
 ) -> None:
     rows = []
     for index, rejection in rejections:
-        original = _as_text(rejection.raw)
+        source = sources[index]
+        original = _as_text(rejection.raw).replace("\x00", "\\u0000")
         if isinstance(rejection.raw, dict):
             shown = json.dumps(redact(rejection.raw), default=str)
         else:
             shown = redact_text(original)
+        shown = shown.replace("\x00", "\\u0000")
         rows.append(
             RejectedEvent(
                 tenant_id=rejection.tenant_id[:200],
@@ -140,9 +149,11 @@ def _as_text(raw: Any) -> str:
         return repr(raw)
 
 
-def _accept(valid: list[tuple[int, ValidatedEvent]], results: list[IntakeResult | None], source: str) -> None:
+def _accept(
+    valid: list[tuple[int, ValidatedEvent]], results: list[IntakeResult | None], sources: Sequence[str]
+) -> None:
     tenants = Tenant.ensure({event.tenant_id for _, event in valid})
-    accepted = _dedupe_and_insert(valid, results, source)
+    accepted = _dedupe_and_insert(valid, results, sources)
     if not accepted:
         return
     contacts = _resolve_contacts(accepted)
@@ -180,7 +191,7 @@ def _accept(valid: list[tuple[int, ValidatedEvent]], results: list[IntakeResult 
 
 
 def _dedupe_and_insert(
-    valid: list[tuple[int, ValidatedEvent]], results: list[IntakeResult | None], source: str
+    valid: list[tuple[int, ValidatedEvent]], results: list[IntakeResult | None], sources: Sequence[str]
 ) -> list[_Accepted]:
     existing: dict[tuple[str, str], str] = {}
     for chunk in _chunks(valid):
@@ -205,7 +216,7 @@ def _dedupe_and_insert(
             occurred_at=event.timestamp,
             payload=seal_fields(event.payload, event.handler.sensitive_fields),
             metadata=event.metadata,
-            source=source[:200],
+            source=sources[index][:200],
         )
         existing[key] = str(row.id)
         accepted.append(_Accepted(index=index, event=event, row=row))

@@ -1,0 +1,1 @@
+"""Kafka: the at-least-once batch consumer, the idempotent producer, topics and lag."""

@@ -1,0 +1,282 @@
+"""The at-least-once batch consumer.
+
+Loop: consume up to N messages -> one intake call (one DB transaction) -> dead letters for rejected ones ->
+store the offsets. Offsets are stored only after the transaction committed and the dead letters were
+confirmed; librdkafka commits stored offsets every second, on partition revoke and on close. A database
+outage pauses the partitions and retries the same batch with backoff; nothing is skipped."""
+
+from __future__ import annotations
+
+import logging
+import signal
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from confluent_kafka import Consumer, KafkaError, KafkaException, Message, TopicPartition
+from django.db import close_old_connections, connections
+from django.db.utils import DatabaseError, InterfaceError, OperationalError
+from prometheus_client import Gauge, Histogram
+
+from notifications.conf import get_setting
+from notifications.enums import Outcome, RejectionReason
+from notifications.intake.results import IntakeResult
+from notifications.intake.service import process_events
+from notifications.kafka.admin import ensure_topics
+from notifications.kafka.config import client_config
+from notifications.kafka.producer import EventProducer
+
+logger = logging.getLogger(__name__)
+
+LAG = Gauge("notifications_kafka_consumer_lag", "Messages behind the end of the partition", ["topic", "partition"])
+BATCH_SIZE = Histogram("notifications_kafka_batch_size", "Messages per consumed batch",
+                       buckets=(1, 10, 50, 100, 250, 500, 1000, 2500, 5000))
+BATCH_SECONDS = Histogram("notifications_kafka_batch_seconds", "Time to take in one batch, DB commit included")
+
+MAX_BACKOFF_SECONDS = 30.0
+
+
+@dataclass
+class ConsumerStats:
+    batches: int = 0
+    messages: int = 0
+    processed: int = 0
+    duplicates: int = 0
+    rejected: int = 0
+    db_retries: int = 0
+    by_partition: dict[tuple[str, int], int] = field(default_factory=dict)
+
+    def __str__(self) -> str:
+        return (f"batches={self.batches} messages={self.messages} processed={self.processed} "
+                f"duplicates={self.duplicates} rejected={self.rejected} db_retries={self.db_retries}")
+
+
+def _origin(message: Message) -> dict[str, Any]:
+    _, timestamp = message.timestamp()
+    return {"topic": message.topic(), "partition": message.partition(), "offset": message.offset(),
+            "timestamp": timestamp}
+
+
+class BatchConsumer:
+    def __init__(
+        self,
+        topics: Sequence[str] | None = None,
+        group_id: str | None = None,
+        batch_size: int | None = None,
+        poll_timeout: float = 1.0,
+        dead_letter_topic: str | None = None,
+        create_topics: bool | None = None,
+        config_overrides: dict[str, Any] | None = None,
+    ) -> None:
+        self.topics = list(topics or get_setting("KAFKA_TOPICS"))
+        self.group_id = group_id or get_setting("KAFKA_GROUP_ID", "notifications-service")
+        self.batch_size = batch_size or int(get_setting("KAFKA_BATCH_SIZE", 500))
+        self.poll_timeout = poll_timeout
+        self.dead_letter_topic = dead_letter_topic or get_setting("KAFKA_DEAD_LETTER_TOPIC")
+        self.stats = ConsumerStats()
+        self._running = False
+        self._revoked: set[tuple[str, int]] = set()
+        if create_topics if create_topics is not None else get_setting("KAFKA_CREATE_TOPICS", False):
+            ensure_topics(
+                [*self.topics, self.dead_letter_topic],
+                partitions=int(get_setting("KAFKA_TOPIC_PARTITIONS", 6)),
+                replication_factor=int(get_setting("KAFKA_REPLICATION_FACTOR", 1)),
+            )
+        self._consumer = Consumer(
+            client_config(
+                **{
+                    "group.id": self.group_id,
+                    "enable.auto.commit": True,
+                    "auto.commit.interval.ms": 1000,
+                    "enable.auto.offset.store": False,
+                    "auto.offset.reset": "earliest",
+                    "partition.assignment.strategy": "cooperative-sticky",
+                    "enable.partition.eof": False,
+                    **(config_overrides or {}),
+                }
+            )
+        )
+        self._dead_letters = EventProducer()
+
+    # --- rebalance ------------------------------------------------------------------------------------------
+    def _on_assign(self, consumer: Consumer, partitions: list[TopicPartition]) -> None:
+        for tp in partitions:
+            self._revoked.discard((tp.topic, tp.partition))
+        logger.info("partitions assigned: %s", ", ".join(f"{tp.topic}[{tp.partition}]" for tp in partitions) or "-")
+
+    def _on_revoke(self, consumer: Consumer, partitions: list[TopicPartition]) -> None:
+        self._revoked |= {(tp.topic, tp.partition) for tp in partitions}
+        self._commit_stored()
+        logger.info("partitions revoked: %s", ", ".join(f"{tp.topic}[{tp.partition}]" for tp in partitions) or "-")
+
+    def _commit_stored(self) -> None:
+        try:
+            self._consumer.commit(asynchronous=False)
+        except KafkaException as err:
+            if err.args[0].code() != KafkaError._NO_OFFSET:
+                logger.warning("offset commit failed: %s", err.args[0].str())
+
+    # --- main loop ------------------------------------------------------------------------------------------
+    def run(self, *, stop_when: Callable[["BatchConsumer"], bool] | None = None,
+            install_signal_handlers: bool = False) -> ConsumerStats:
+        if install_signal_handlers:
+            for signum in (signal.SIGTERM, signal.SIGINT):
+                signal.signal(signum, lambda *_: self.stop())
+        self._consumer.subscribe(self.topics, on_assign=self._on_assign, on_revoke=self._on_revoke)
+        self._running = True
+        logger.info("kafka consumer started: group=%s topics=%s batch_size=%d",
+                    self.group_id, ",".join(self.topics), self.batch_size)
+        try:
+            while self._running and not (stop_when and stop_when(self)):
+                messages = self._consumer.consume(num_messages=self.batch_size, timeout=self.poll_timeout)
+                good = []
+                for message in messages:
+                    error = message.error()
+                    if error is None:
+                        good.append(message)
+                    elif error.fatal():
+                        raise KafkaException(error)
+                    else:
+                        logger.warning("kafka consumer error: %s", error.str())
+                if good:
+                    self._handle_batch(good)
+        finally:
+            self._shutdown()
+        return self.stats
+
+    def stop(self) -> None:
+        self._running = False
+
+    def _shutdown(self) -> None:
+        logger.info("kafka consumer stopping: %s", self.stats)
+        try:
+            self._commit_stored()
+            self._consumer.close()
+        finally:
+            self._dead_letters.close()
+            connections.close_all()
+
+    # --- one batch ------------------------------------------------------------------------------------------
+    def _handle_batch(self, messages: list[Message]) -> None:
+        started = time.perf_counter()
+        results = self._process_with_retry(messages)
+        if results is None:  # stopping during a database outage: offsets stay where they were
+            return
+        messages, results = results
+        self._send_dead_letters(messages, results)
+        self._store_offsets(messages)
+        self._update_metrics(messages, results, time.perf_counter() - started)
+
+    def _process_with_retry(
+        self, messages: list[Message]
+    ) -> tuple[list[Message], list[IntakeResult]] | None:
+        attempt = 0
+        while True:
+            messages = [m for m in messages if (m.topic(), m.partition()) not in self._revoked]
+            if not messages:
+                return [], []
+            try:
+                close_old_connections()
+                results = process_events(
+                    [m.value() for m in messages],
+                    source=[m.topic() for m in messages],
+                    origins=[_origin(m) for m in messages],
+                )
+                if attempt:
+                    self._consumer.resume(self._consumer.assignment())
+                    logger.info("database is back: batch of %d taken in after %d retries", len(messages), attempt)
+                return messages, results
+            except (OperationalError, InterfaceError) as err:
+                attempt += 1
+                self.stats.db_retries += 1
+                wait = min(2 ** (attempt - 1), MAX_BACKOFF_SECONDS)
+                logger.error("database unavailable (%s): retrying the same batch of %d in %.0fs",
+                             type(err).__name__, len(messages), wait)
+                connections.close_all()
+                if attempt == 1:
+                    self._consumer.pause(self._consumer.assignment())
+                if not self._wait_polling(wait):
+                    return None
+            except DatabaseError as err:
+                # Not an outage: the database refused something in this batch. Find the message, reject it.
+                logger.error("database refused a batch (%s): taking its %d messages in one by one",
+                             type(err).__name__, len(messages))
+                return messages, self._process_one_by_one(messages)
+
+    def _process_one_by_one(self, messages: list[Message]) -> list[IntakeResult]:
+        results = []
+        for message in messages:
+            try:
+                [result] = process_events([message.value()], source=message.topic(), origins=[_origin(message)])
+            except (OperationalError, InterfaceError):
+                raise
+            except DatabaseError as err:
+                result = IntakeResult(
+                    outcome=Outcome.REJECTED,
+                    reason=RejectionReason.INVALID_FIELD,
+                    detail=f"the database refused this event ({type(err).__name__})",
+                )
+                logger.error("event rejected by the database: topic=%s partition=%d offset=%d error=%s",
+                             message.topic(), message.partition(), message.offset(), type(err).__name__)
+            results.append(result)
+        return results
+
+    def _wait_polling(self, seconds: float) -> bool:
+        """Sleep while staying in the group (paused partitions return nothing). False when asked to stop."""
+        deadline = time.monotonic() + seconds
+        while self._running and time.monotonic() < deadline:
+            message = self._consumer.poll(min(0.5, max(deadline - time.monotonic(), 0.01)))
+            if message is not None and message.error() is None:
+                # Cannot happen while paused; if it does, it must not be lost: it is re-read after a rewind.
+                self._consumer.seek(TopicPartition(message.topic(), message.partition(), message.offset()))
+        return self._running
+
+    def _send_dead_letters(self, messages: list[Message], results: list[IntakeResult]) -> None:
+        for message, result in zip(messages, results, strict=True):
+            if result.outcome != Outcome.REJECTED:
+                continue
+            reason = result.reason.value if result.reason else "rejected"
+            headers = [
+                ("x-rejection-reason", reason.encode()),
+                ("x-rejection-detail", result.detail[:1000].encode()),
+                ("x-origin-topic", message.topic().encode()),
+                ("x-origin-partition", str(message.partition()).encode()),
+                ("x-origin-offset", str(message.offset()).encode()),
+                ("x-consumer-group", self.group_id.encode()),
+            ]
+            # Confirmed before the offset is stored: a crash here re-reads the message, it is never lost.
+            self._dead_letters.publish(self.dead_letter_topic, message.value() or b"", key=message.key(),
+                                       headers=headers)
+
+    def _store_offsets(self, messages: list[Message]) -> None:
+        last: dict[tuple[str, int], int] = {}
+        for message in messages:
+            key = (message.topic(), message.partition())
+            last[key] = max(last.get(key, -1), message.offset())
+        if last:
+            self._consumer.store_offsets(
+                offsets=[TopicPartition(topic, partition, offset + 1) for (topic, partition), offset in last.items()]
+            )
+
+    def _update_metrics(self, messages: list[Message], results: list[IntakeResult], elapsed: float) -> None:
+        self.stats.batches += 1
+        self.stats.messages += len(messages)
+        for message, result in zip(messages, results, strict=True):
+            key = (message.topic(), message.partition())
+            self.stats.by_partition[key] = self.stats.by_partition.get(key, 0) + 1
+            if result.outcome == Outcome.PROCESSED:
+                self.stats.processed += 1
+            elif result.outcome == Outcome.DUPLICATE:
+                self.stats.duplicates += 1
+            else:
+                self.stats.rejected += 1
+        BATCH_SIZE.observe(len(messages))
+        BATCH_SECONDS.observe(elapsed)
+        for topic, partition in {(m.topic(), m.partition()) for m in messages}:
+            try:
+                _, high = self._consumer.get_watermark_offsets(TopicPartition(topic, partition), cached=True)
+            except KafkaException:
+                continue
+            position = max(m.offset() for m in messages if m.topic() == topic and m.partition() == partition)
+            LAG.labels(topic, str(partition)).set(max(high - position - 1, 0))

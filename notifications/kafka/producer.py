@@ -1,0 +1,134 @@
+"""The idempotent producer behind publish_event. One librdkafka producer per process, served by a background
+thread that polls for delivery reports, so sync and async callers wait only for their own message."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import threading
+from typing import Any
+
+from confluent_kafka import KafkaError, Message, Producer
+
+from notifications.kafka.config import client_config
+from notifications.kafka.errors import KafkaPublishError
+
+logger = logging.getLogger(__name__)
+
+DELIVERY_TIMEOUT_SECONDS = 30.0
+
+
+def message_key(event: dict[str, Any]) -> bytes | None:
+    """'tenant_id:user_id', so one user's events land in one partition and stay in order."""
+    tenant = event.get("tenant_id")
+    payload = event.get("payload") if isinstance(event.get("payload"), dict) else {}
+    user = event.get("user_id") or payload.get("user_id") or ""
+    if tenant is None:
+        return None
+    return f"{tenant}:{user}".encode()
+
+
+class EventProducer:
+    def __init__(self, **overrides: Any) -> None:
+        config = client_config(
+            **{
+                "enable.idempotence": True,
+                "acks": "all",
+                "linger.ms": 5,
+                "message.timeout.ms": int(DELIVERY_TIMEOUT_SECONDS * 1000),
+                **overrides,
+            }
+        )
+        self._producer = Producer(config)
+        self._closing = threading.Event()
+        self._poller = threading.Thread(target=self._poll_forever, name="kafka-producer-poll", daemon=True)
+        self._poller.start()
+
+    def _poll_forever(self) -> None:
+        while not self._closing.is_set():
+            self._producer.poll(0.1)
+
+    def _produce(self, topic: str, value: bytes, key: bytes | None, headers: list[tuple[str, bytes]] | None,
+                 on_delivery: Any) -> None:
+        while True:
+            try:
+                self._producer.produce(topic, value=value, key=key, headers=headers, on_delivery=on_delivery)
+                return
+            except BufferError:
+                # The local queue is full: let the poller drain delivery reports, then try again.
+                self._producer.poll(0.05)
+
+    def publish(self, topic: str, value: bytes, key: bytes | None = None,
+                headers: list[tuple[str, bytes]] | None = None, timeout: float = DELIVERY_TIMEOUT_SECONDS) -> Message:
+        done = threading.Event()
+        outcome: dict[str, Any] = {}
+
+        def on_delivery(err: KafkaError | None, msg: Message) -> None:
+            outcome["err"], outcome["msg"] = err, msg
+            done.set()
+
+        self._produce(topic, value, key, headers, on_delivery)
+        if not done.wait(timeout):
+            raise KafkaPublishError("no delivery report from Kafka in time", topic=topic, timeout=timeout)
+        if outcome["err"] is not None:
+            raise KafkaPublishError(f"Kafka refused the message: {outcome['err'].str()}", topic=topic)
+        return outcome["msg"]
+
+    async def publish_async(self, topic: str, value: bytes, key: bytes | None = None,
+                            headers: list[tuple[str, bytes]] | None = None,
+                            timeout: float = DELIVERY_TIMEOUT_SECONDS) -> Message:
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[Message] = loop.create_future()
+
+        def settle(err: KafkaError | None, msg: Message) -> None:
+            if future.done():
+                return
+            if err is not None:
+                future.set_exception(KafkaPublishError(f"Kafka refused the message: {err.str()}", topic=topic))
+            else:
+                future.set_result(msg)
+
+        def on_delivery(err: KafkaError | None, msg: Message) -> None:
+            loop.call_soon_threadsafe(settle, err, msg)
+
+        self._produce(topic, value, key, headers, on_delivery)
+        try:
+            return await asyncio.wait_for(future, timeout)
+        except TimeoutError as err:
+            raise KafkaPublishError("no delivery report from Kafka in time", topic=topic, timeout=timeout) from err
+
+    def flush(self, timeout: float = DELIVERY_TIMEOUT_SECONDS) -> int:
+        return self._producer.flush(timeout)
+
+    def close(self) -> None:
+        self.flush()
+        self._closing.set()
+        self._poller.join(timeout=5)
+
+
+_shared: EventProducer | None = None
+_shared_lock = threading.Lock()
+
+
+def shared_producer() -> EventProducer:
+    global _shared
+    with _shared_lock:
+        if _shared is None:
+            _shared = EventProducer()
+        return _shared
+
+
+def reset_shared_producer() -> None:
+    """Close the process's producer (tests, configuration changes)."""
+    global _shared
+    with _shared_lock:
+        if _shared is not None:
+            _shared.close()
+            _shared = None
+
+
+def encode_event(event: dict[str, Any]) -> bytes:
+    from notifications.utils.kafka_producer import to_jsonable
+
+    return json.dumps(to_jsonable(event), separators=(",", ":")).encode()

@@ -1,0 +1,40 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+from prometheus_client import start_http_server
+
+from notifications.kafka.config import kafka_configured
+
+
+class Command(BaseCommand):
+    help = "Consume events from Kafka (the guide's topics by default) until SIGTERM/SIGINT."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--topics", nargs="+", help="Topics to read (default: KAFKA_TOPICS)")
+        parser.add_argument("--group-id", help="Consumer group (default: KAFKA_GROUP_ID)")
+        parser.add_argument("--batch-size", type=int, help="Messages per batch and DB transaction (default 500)")
+        parser.add_argument("--create-topics", action="store_true",
+                            help="Create missing topics (KAFKA_TOPIC_PARTITIONS partitions)")
+        parser.add_argument("--metrics-port", type=int, help="Serve Prometheus metrics on 127.0.0.1:PORT")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        if not kafka_configured():
+            raise CommandError(
+                "KAFKA_BOOTSTRAP_SERVERS is not set. Start the local broker with "
+                "`bash deploy/kafka/kafka.sh start` and export KAFKA_BOOTSTRAP_SERVERS=127.0.0.1:9092"
+            )
+        from notifications.kafka.consumer import BatchConsumer
+
+        if options["metrics_port"]:
+            start_http_server(options["metrics_port"], addr="127.0.0.1")
+        topics = [t for item in options["topics"] or [] for t in item.split(",") if t]
+        consumer = BatchConsumer(
+            topics=topics or None,
+            group_id=options["group_id"],
+            batch_size=options["batch_size"],
+            create_topics=True if options["create_topics"] else None,
+        )
+        stats = consumer.run(install_signal_handlers=True)
+        self.stdout.write(f"Kafka consumer stopped: {stats}")
