@@ -264,7 +264,7 @@ cmd_start() {
     log "starting Kafka on $HOST:$PORT (data: $DATA_DIR)"
     # The inner shell writes its own pid and then execs java, so the pid file holds the
     # JVM's pid. setsid+nohup: the broker outlives the calling shell / CI step.
-    # shellcheck disable=SC2086
+    # shellcheck disable=SC2016,SC2086  # $$/$0/$@ belong to the inner shell; HEAP_OPTS is split on purpose
     setsid nohup bash -c 'echo $$ >"$0"; exec "$@"' "$PID_FILE" \
       "$JAVA" $HEAP_OPTS -server \
       -XX:+UseG1GC -XX:MaxGCPauseMillis=20 -XX:InitiatingHeapOccupancyPercent=35 \
@@ -272,8 +272,8 @@ cmd_start() {
       -Dlog4j2.configurationFile="$BROKER_LOG4J" \
       -cp "$LIB_DIR/*" kafka.Kafka "$SERVER_PROPS" \
       >>"$BROKER_LOG" 2>&1 </dev/null &
-    local i
-    for i in $(seq 1 50); do
+    local _
+    for _ in $(seq 1 50); do
       [[ -s "$PID_FILE" ]] && break
       sleep 0.1
     done
@@ -303,15 +303,15 @@ cmd_stop() {
   fi
   log "stopping broker (pid $pid)"
   kill -TERM "$pid" 2>/dev/null || true
-  local i
-  for i in $(seq 1 40); do  # 20s
+  local _
+  for _ in $(seq 1 40); do  # 20s
     kill -0 "$pid" 2>/dev/null || break
     sleep 0.5
   done
   if kill -0 "$pid" 2>/dev/null; then
     log "still running after 20s; sending KILL"
     kill -KILL "$pid" 2>/dev/null || true
-    for i in $(seq 1 20); do
+    for _ in $(seq 1 20); do
       kill -0 "$pid" 2>/dev/null || break
       sleep 0.25
     done
