@@ -1,0 +1,140 @@
+"""Fixtures for tests against a real Kafka broker (deploy/kafka/kafka.sh) and a database that other processes
+can share (a SQLite file, or a fresh PostgreSQL database in the PostgreSQL pass)."""
+
+from __future__ import annotations
+
+import os
+import socket
+import sqlite3
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from django.conf import settings as django_settings
+
+ROOT = Path(__file__).resolve().parents[2]
+KAFKA_SCRIPT = ROOT / "deploy" / "kafka" / "kafka.sh"
+
+
+def _reachable(servers: str) -> bool:
+    host, _, port = servers.split(",")[0].rpartition(":")
+    try:
+        with socket.create_connection((host or "127.0.0.1", int(port)), timeout=2):
+            return True
+    except OSError:
+        return False
+
+
+@pytest.fixture(scope="session")
+def kafka_bootstrap() -> Iterator[str]:
+    servers = os.environ.get("KAFKA_BOOTSTRAP_SERVERS", "")
+    if servers:
+        if not _reachable(servers):
+            _unavailable(f"KAFKA_BOOTSTRAP_SERVERS={servers} is not reachable")
+        yield servers
+        return
+    already_running = _reachable("127.0.0.1:9092")
+    try:
+        subprocess.run(["bash", str(KAFKA_SCRIPT), "start"], check=True, timeout=900,
+                       stdout=sys.stderr, stderr=sys.stderr)
+    except (subprocess.CalledProcessError, subprocess.TimeoutExpired, OSError) as err:
+        _unavailable(f"the local Kafka broker did not start ({err})")
+    yield "127.0.0.1:9092"
+    if not already_running:  # leave a broker someone else started alone
+        subprocess.run(["bash", str(KAFKA_SCRIPT), "stop"], check=False, timeout=120,
+                       stdout=sys.stderr, stderr=sys.stderr)
+
+
+def _unavailable(reason: str) -> None:
+    if os.environ.get("CI") == "true":
+        pytest.fail(f"Kafka is required in CI: {reason}")
+    pytest.skip(f"needs a Kafka broker: {reason}")
+
+
+@pytest.fixture
+def kafka_settings(settings: Any, kafka_bootstrap: str) -> Iterator[dict[str, Any]]:
+    from notifications.kafka.producer import reset_shared_producer
+
+    reset_shared_producer()
+    settings.NOTIFICATIONS = {
+        **settings.NOTIFICATIONS,
+        "KAFKA_BOOTSTRAP_SERVERS": kafka_bootstrap,
+        "KAFKA_DEAD_LETTER_TOPIC": f"dead-letter-{uuid.uuid4().hex[:8]}",
+    }
+    yield settings.NOTIFICATIONS
+    reset_shared_producer()
+
+
+def unique(prefix: str) -> str:
+    return f"{prefix}-{uuid.uuid4().hex[:10]}"
+
+
+class SharedDatabase:
+    """A migrated database that subprocesses reach through DATABASE_URL and the test reads with raw SQL."""
+
+    def __init__(self, tmp_path: Path) -> None:
+        default = django_settings.DATABASES["default"]
+        self.is_postgres = default["ENGINE"].endswith("postgresql")
+        if self.is_postgres:
+            import psycopg
+
+            self.name = f"ext_{uuid.uuid4().hex[:12]}"
+            self._admin_dsn = "dbname=postgres"
+            with psycopg.connect(self._admin_dsn, autocommit=True) as conn:
+                conn.execute(f'CREATE DATABASE "{self.name}"')
+            self.url = f"postgres:///{self.name}"
+        else:
+            self.path = tmp_path / "shared.sqlite3"
+            self.url = f"sqlite:///{self.path}"
+        self.env = {**os.environ, "DATABASE_URL": self.url, "NOTIFICATIONS_VAR_DIR": str(tmp_path / "var")}
+        subprocess.run([sys.executable, str(ROOT / "manage.py"), "migrate", "-v0"], env=self.env, check=True,
+                       cwd=ROOT)
+
+    def scalar(self, sql: str) -> Any:
+        if self.is_postgres:
+            import psycopg
+
+            with psycopg.connect(f"dbname={self.name}") as conn:
+                return conn.execute(sql).fetchone()[0]
+        with sqlite3.connect(self.path, timeout=30) as conn:
+            return conn.execute(sql).fetchone()[0]
+
+    def wait_for(self, sql: str, expected: int, timeout: float) -> int:
+        deadline = time.monotonic() + timeout
+        value = -1
+        while time.monotonic() < deadline:
+            value = self.scalar(sql)
+            if value >= expected:
+                return value
+            time.sleep(0.5)
+        return value
+
+    def drop(self) -> None:
+        if self.is_postgres:
+            import psycopg
+
+            with psycopg.connect(self._admin_dsn, autocommit=True) as conn:
+                conn.execute(f'DROP DATABASE IF EXISTS "{self.name}" WITH (FORCE)')
+
+
+@pytest.fixture
+def shared_db(tmp_path: Path) -> Iterator[SharedDatabase]:
+    database = SharedDatabase(tmp_path)
+    yield database
+    database.drop()
+
+
+def consumer_process(db: SharedDatabase, bootstrap: str, topic: str, group: str, dead_letter: str,
+                     batch_size: int = 200, log_path: Path | None = None) -> subprocess.Popen:
+    env = {**db.env, "KAFKA_BOOTSTRAP_SERVERS": bootstrap, "KAFKA_DEAD_LETTER_TOPIC": dead_letter}
+    log = open(log_path, "ab") if log_path else subprocess.DEVNULL  # noqa: SIM115
+    return subprocess.Popen(
+        [sys.executable, str(ROOT / "manage.py"), "start_kafka_consumer", "--topics", topic, "--group-id", group,
+         "--batch-size", str(batch_size)],
+        env=env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
+    )
