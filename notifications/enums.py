@@ -46,6 +46,14 @@ class SkipReason(StrEnum):
     OPTED_OUT = "opted_out"
     TENANT_DISABLED_EVENT = "tenant_disabled_event"
     TENANT_DISABLED_CHANNEL = "tenant_disabled_channel"
+    INVALID_ADDRESS = "invalid_address"
+    RATE_LIMITED = "rate_limited"
+
+
+class PushPlatform(StrEnum):
+    FCM = "fcm"
+    APNS = "apns"
+    WEBPUSH = "webpush"
 
 
 class Outcome(StrEnum):

@@ -1,18 +1,21 @@
 """All models of the app, importable from one place: `from notifications.models import NotificationRecord`."""
 
-from notifications.channels.models import InAppMessage
-from notifications.delivery.models import NotificationRecord
+from notifications.channels.models import Device, InAppMessage, ProviderConfig
+from notifications.delivery.models import DeliveryAttempt, NotificationRecord
 from notifications.events.models import Event, RejectedEvent
 from notifications.rendering.models import NotificationTemplate
 from notifications.tenants.models import Contact, Preference, Tenant
 
 __all__ = [
     "Contact",
+    "DeliveryAttempt",
+    "Device",
     "Event",
     "InAppMessage",
     "NotificationRecord",
     "NotificationTemplate",
     "Preference",
+    "ProviderConfig",
     "RejectedEvent",
     "Tenant",
 ]

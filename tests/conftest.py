@@ -6,6 +6,7 @@ from typing import Any
 import pytest
 from django.conf import settings as django_settings
 
+from notifications.channels.models import Device
 from notifications.delivery.worker import DeliveryReport, deliver_until_idle
 from notifications.events.registry import event_registry
 from notifications.tenants.models import Tenant
@@ -31,10 +32,13 @@ def _isolated_files(settings: Any, tmp_path: Any) -> None:
 
 @pytest.fixture
 def tenant(db: Any) -> Tenant:
-    return Tenant.objects.create(
+    """Tenant 'acme'; its user u-1 (the factories' user) has one push device."""
+    tenant = Tenant.objects.create(
         id="acme", name="Acme Inc", app_url="https://acme.example.com",
         branding={"company_name": "Acme", "support_email": "help@acme.example.com"},
     )
+    Device.objects.create(tenant=tenant, user_id="u-1", platform="fcm", token="fcm-token-u1")
+    return tenant
 
 
 @pytest.fixture

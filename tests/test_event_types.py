@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from django.core import mail
 
+from notifications.channels.models import Device
 from notifications.delivery.models import NotificationRecord
 from notifications.enums import Channel, Outcome, Status
 from notifications.events.registry import event_registry
@@ -168,7 +169,9 @@ def test_push_and_sms_go_to_the_log_provider(tenant, deliver):
     deliver()
 
     [sms], [push] = sent_sms(), sent_push()
+    device = Device.objects.get(user_id="u-1")
     assert sms["to"] == "+14155550123"
-    assert push["to"] == "u-1" and push["title"] == "Failed sign-in attempt"
+    assert push["to"] == f"device:{device.pk}" and push["platform"] == "fcm"
+    assert push["title"] == "Failed sign-in attempt"
     providers = set(NotificationRecord.objects.exclude(channel=Channel.EMAIL).values_list("provider", flat=True))
     assert providers == {"log"}

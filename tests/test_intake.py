@@ -89,7 +89,7 @@ def test_payload_address_wins_over_the_directory(tenant, deliver):
 
 
 def test_channel_without_address_is_skipped_never_misrouted(tenant, deliver):
-    event = make_event("invoice.payment.failed", email=None, phone=None)
+    event = make_event("invoice.payment.failed", email=None, phone=None, user_id="u-without-device")
 
     result = event_registry.process_event(event)
     deliver()
@@ -98,7 +98,7 @@ def test_channel_without_address_is_skipped_never_misrouted(tenant, deliver):
     assert by_channel == {
         "email": (Status.SKIPPED, SkipReason.NO_ADDRESS),
         "sms": (Status.SKIPPED, SkipReason.NO_ADDRESS),
-        "push": (Status.PENDING, ""),
+        "push": (Status.SKIPPED, SkipReason.NO_ADDRESS),
     }
     assert mail.outbox == []
 
@@ -119,7 +119,7 @@ def test_batch_intake_queries_do_not_grow_per_event(db, django_assert_max_num_qu
         return [make_event(types[i % len(types)], user_id=f"user-{offset + i}") for i in range(n)]
 
     process_events(batch(10, 0))  # warm-up: the tenant exists
-    with django_assert_max_num_queries(12):
+    with django_assert_max_num_queries(13):
         process_events(batch(11, 100))
     # 400 events make ~1,100 records; only bulk statements split by the database's parameter limit remain.
     with django_assert_max_num_queries(40):

@@ -52,7 +52,7 @@ def test_user_opts_out_per_event_and_channel(tenant):
     assert _by_channel(result) == {
         "email": (Status.SKIPPED, SkipReason.OPTED_OUT),
         "in_app": (Status.SENT, ""),
-        "push": (Status.PENDING, ""),
+        "push": (Status.PENDING, ""),  # u-1's device
     }
     assert _by_channel(other_user)["email"] == (Status.PENDING, "")
 
@@ -94,3 +94,4 @@ def test_skips_show_in_the_guides_analytics_query(tenant):
 
     rows = {(row["channel"], row["status"]): row["count"] for row in notifications}
     assert rows == {("email", "pending"): 1, ("sms", "skipped"): 1, ("push", "pending"): 1}
+    assert NotificationRecord.objects.get(channel="push").recipient.startswith("device:")

@@ -32,3 +32,66 @@ class InAppMessage(models.Model):
     @property
     def is_read(self) -> bool:
         return self.read_at is not None
+
+
+class Device(models.Model):
+    """A push target of a user: an FCM registration token, an APNs device token, or a Web Push subscription
+    (endpoint plus keys, in `subscription`). Deactivated when its provider says it is gone."""
+
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="devices")
+    user_id = models.CharField(max_length=128)
+    platform = models.CharField(max_length=16, choices=[("fcm", "fcm"), ("apns", "apns"), ("webpush", "webpush")])
+    token = models.CharField(max_length=512, help_text="FCM/APNs token, or the Web Push endpoint URL")
+    subscription = models.JSONField(default=dict, blank=True, help_text="Web Push keys: {p256dh, auth}")
+    active = models.BooleanField(default=True)
+    deactivated_reason = models.CharField(max_length=64, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["tenant", "platform", "token"], name="device_unique_token")]
+        indexes = [models.Index(fields=["tenant", "user_id", "active"], name="device_user_active_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.tenant_id}/{self.user_id} {self.platform}"
+
+
+class ProviderConfig(models.Model):
+    """One provider in a tenant's chain for a channel. Lower priority is tried first. Credentials are a JSON
+    object stored encrypted (Fernet); `options` holds what is not secret."""
+
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="providers")
+    channel = models.CharField(max_length=16, choices=[("email", "email"), ("sms", "sms"), ("push", "push")])
+    provider = models.CharField(max_length=32, help_text="smtp, django, twilio, webhook, fcm, webpush, apns, log")
+    priority = models.PositiveSmallIntegerField(default=0)
+    enabled = models.BooleanField(default=True)
+    options = models.JSONField(default=dict, blank=True)
+    credentials_encrypted = models.TextField(blank=True, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["tenant_id", "channel", "priority", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.tenant_id}/{self.channel}: {self.provider} (priority {self.priority})"
+
+    @property
+    def credentials(self) -> dict:
+        import json
+
+        from notifications.security import decrypt_text
+
+        return json.loads(decrypt_text(self.credentials_encrypted)) if self.credentials_encrypted else {}
+
+    @credentials.setter
+    def credentials(self, value: dict) -> None:
+        import json
+
+        from notifications.security import encrypt_text
+
+        self.credentials_encrypted = encrypt_text(json.dumps(value)) if value else ""
+
+    @property
+    def credentials_masked(self) -> dict:
+        return {key: "********" for key in self.credentials}

@@ -1,31 +1,97 @@
-"""Which sender serves each channel. The delivery issue replaces this with per-tenant provider chains."""
+"""Provider chains: which providers serve a tenant's channel, in order. A tenant's ProviderConfig rows win;
+without any, the defaults from NOTIFICATIONS['DEFAULT_PROVIDERS'] apply (development: Django e-mail backend,
+log provider for SMS and push)."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from typing import Any
+
 from notifications.channels.base import Sender
-from notifications.channels.email import DjangoEmailSender
+from notifications.channels.providers.apns import ApnsSender
+from notifications.channels.providers.django_email import DjangoEmailSender
+from notifications.channels.providers.fcm import FcmSender
 from notifications.channels.providers.log import LogSender
+from notifications.channels.providers.smtp import SmtpSender
+from notifications.channels.providers.twilio import TwilioSender
+from notifications.channels.providers.webhook import WebhookSender
+from notifications.channels.providers.webpush import WebPushSender
+from notifications.conf import get_setting
 from notifications.enums import Channel
+from notifications.errors import NotificationConfigurationError
 
-_senders: dict[Channel, Sender] = {}
+PROVIDERS: dict[str, type[Sender]] = {
+    cls.name: cls
+    for cls in (LogSender, DjangoEmailSender, SmtpSender, TwilioSender, WebhookSender, FcmSender, WebPushSender,
+                ApnsSender)
+}
+
+DEFAULT_PROVIDERS: dict[str, list[dict[str, Any]]] = {
+    "email": [{"provider": "django"}],
+    "sms": [{"provider": "log"}],
+    "push": [{"provider": "log"}],
+}
+
+# Test and embedding hook: a sender that replaces every chain of a channel.
+_overrides: dict[Channel, Sender] = {}
 
 
-def default_senders() -> dict[Channel, Sender]:
-    return {
-        Channel.EMAIL: DjangoEmailSender(),
-        Channel.SMS: LogSender(Channel.SMS),
-        Channel.PUSH: LogSender(Channel.PUSH),
-    }
-
-
-def get_sender(channel: Channel) -> Sender:
-    if not _senders:
-        _senders.update(default_senders())
-    return _senders[channel]
+def provider_class(name: str) -> type[Sender]:
+    try:
+        return PROVIDERS[name]
+    except KeyError as err:
+        raise NotificationConfigurationError(
+            f"unknown provider {name!r}; known: {', '.join(sorted(PROVIDERS))}"
+        ) from err
 
 
 def set_sender(channel: Channel, sender: Sender | None) -> None:
-    """Swap a channel's sender (tests, embedding). None restores the default."""
-    if not _senders:
-        _senders.update(default_senders())
-    _senders[channel] = sender if sender is not None else default_senders()[channel]
+    """Make `sender` serve every tenant's `channel` (tests, embedding); None restores the chains."""
+    if sender is None:
+        _overrides.pop(channel, None)
+    else:
+        _overrides[channel] = sender
+
+
+class ProviderChains:
+    """Sender instances per (tenant, channel), rebuilt only when a tenant's configuration changes, so
+    connection pools and access tokens live across batches."""
+
+    def __init__(self) -> None:
+        self._instances: dict[Any, Sender] = {}
+        self._chains: dict[tuple[str, Channel], list[Sender]] = {}
+
+    def refresh(self, tenant_ids: Iterable[str]) -> list[Sender]:
+        """Reload the configuration of these tenants (one query); returns senders no longer used."""
+        from notifications.channels.models import ProviderConfig
+
+        rows = list(ProviderConfig.objects.filter(tenant_id__in=set(tenant_ids), enabled=True))
+        configured: dict[tuple[str, Channel], list[Sender]] = {}
+        for row in rows:
+            key = ("tenant", row.pk, row.updated_at)
+            sender = self._instances.get(key)
+            if sender is None:
+                sender = provider_class(row.provider)(row.options, row.credentials)
+                self._instances[key] = sender
+            configured.setdefault((row.tenant_id, Channel(row.channel)), []).append(sender)
+        for tenant_id in set(tenant_ids):
+            for channel in (Channel.EMAIL, Channel.SMS, Channel.PUSH):
+                self._chains[(tenant_id, channel)] = configured.get((tenant_id, channel)) or self._defaults(channel)
+        return []
+
+    def _defaults(self, channel: Channel) -> list[Sender]:
+        chain = []
+        for index, spec in enumerate(get_setting("DEFAULT_PROVIDERS", DEFAULT_PROVIDERS).get(channel.value, [])):
+            key = ("default", channel.value, index)
+            if key not in self._instances:
+                self._instances[key] = provider_class(spec["provider"])(spec.get("options"), spec.get("credentials"))
+            chain.append(self._instances[key])
+        return chain
+
+    def chain(self, tenant_id: str, channel: Channel) -> list[Sender]:
+        if channel in _overrides:
+            return [_overrides[channel]]
+        return self._chains.get((tenant_id, channel)) or self._defaults(channel)
+
+    def all_senders(self) -> list[Sender]:
+        return list(self._instances.values())

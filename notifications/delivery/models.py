@@ -16,6 +16,9 @@ class NotificationRecord(models.Model):
     user_id = models.CharField(max_length=128, blank=True)
     channel = models.CharField(max_length=16, choices=[(c.value, c.value) for c in Channel])
     recipient = models.CharField(max_length=320, blank=True)
+    device = models.ForeignKey(
+        "notifications.Device", on_delete=models.SET_NULL, null=True, blank=True, related_name="records"
+    )
     status = models.CharField(max_length=16, choices=[(s.value, s.value) for s in Status], default=Status.PENDING)
     reason = models.CharField(max_length=64, blank=True, help_text="Skip reason or last error code")
     error_detail = models.TextField(blank=True)
@@ -39,3 +42,23 @@ class NotificationRecord(models.Model):
 
     def __str__(self) -> str:
         return f"{self.event_type} {self.channel} -> {self.status}"
+
+
+class DeliveryAttempt(models.Model):
+    """One call to one provider for one record."""
+
+    record = models.ForeignKey(NotificationRecord, on_delete=models.CASCADE, related_name="delivery_attempts")
+    tenant_id = models.CharField(max_length=64, db_index=True)
+    provider = models.CharField(max_length=64)
+    started_at = models.DateTimeField()
+    duration_ms = models.PositiveIntegerField(default=0)
+    outcome = models.CharField(max_length=16)  # sent | transient | permanent
+    error_code = models.CharField(max_length=64, blank=True)
+    error_detail = models.CharField(max_length=500, blank=True)
+    provider_message_id = models.CharField(max_length=255, blank=True)
+
+    class Meta:
+        ordering = ["record_id", "started_at"]
+
+    def __str__(self) -> str:
+        return f"record {self.record_id} via {self.provider}: {self.outcome}"

@@ -1,14 +1,16 @@
-"""Claims due records in batches, renders them, hands them to the channel's sender and stores the outcomes in
-bulk. A claim is a lease: a record left in 'sending' by a crashed worker is due again when the lease expires."""
+"""The delivery worker. Each batch: claim due records (a lease; SKIP LOCKED on PostgreSQL), render them, send
+them concurrently through each channel's provider chain, then write outcomes, attempts and device changes in
+bulk. A record left in 'sending' by a crashed worker is due again when its lease expires."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import random
 import threading
 import time
-from collections import defaultdict
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from django.db import close_old_connections, connection, transaction
@@ -16,10 +18,14 @@ from django.db.models import Q
 from django.db.utils import DatabaseError
 from django.utils import timezone
 
-from notifications.channels.base import Failed, FailureKind, Message, SendResult, Sent
-from notifications.channels.registry import get_sender
+from notifications.channels.base import Failed, FailureKind, Message, Sender, SendResult, Sent, permanent, transient
+from notifications.channels.models import Device
+from notifications.channels.registry import ProviderChains
+from notifications.channels.resilience import CircuitBreaker, TokenBucket
 from notifications.conf import get_setting
-from notifications.delivery.models import NotificationRecord
+from notifications.delivery.models import DeliveryAttempt, NotificationRecord
+from notifications.delivery.secrets import SecretPurged, purge_final_secrets
+from notifications.delivery.runtime import get_runtime
 from notifications.enums import Channel, Status
 from notifications.errors import NotificationError
 from notifications.events.registry import event_registry
@@ -55,8 +61,20 @@ class DeliveryReport:
         return f"claimed={self.claimed} sent={self.sent} retrying={self.retrying} failed={self.failed}"
 
 
+@dataclass
+class _Outcome:
+    result: SendResult
+    sender: str = ""
+    attempts: list[DeliveryAttempt] = field(default_factory=list)
+
+
+def max_attempts(channel: str) -> int:
+    per_channel = get_setting("MAX_ATTEMPTS_BY_CHANNEL", {}) or {}
+    return int(per_channel.get(channel, get_setting("MAX_ATTEMPTS", 5)))
+
+
 def backoff_seconds(attempts: int, retry_after: float | None = None) -> float:
-    """Exponential backoff with +-20% jitter; a provider's Retry-After is a floor."""
+    """Exponential backoff with +-20% jitter, capped at 6 hours; a provider's Retry-After is a floor."""
     base = float(get_setting("RETRY_BASE_SECONDS", 30.0))
     delay = min(base * (2 ** max(attempts - 1, 0)), 6 * 3600.0) * random.uniform(0.8, 1.2)
     return max(delay, retry_after or 0.0)
@@ -76,90 +94,143 @@ def claim_due(batch_size: int, now: datetime) -> list[int]:
     return ids
 
 
-def deliver_due(batch_size: int | None = None) -> DeliveryReport:
-    """One batch: claim, render, send, store outcomes."""
-    now = timezone.now()
-    ids = claim_due(batch_size or int(get_setting("DELIVERY_BATCH_SIZE", 200)), now)
-    report = DeliveryReport(claimed=len(ids))
-    if not ids:
+class DeliveryEngine:
+    """Owns the provider chains, breakers, rate buckets and concurrency bounds of one worker process."""
+
+    def __init__(self, concurrency: int | None = None) -> None:
+        self.concurrency = concurrency or int(get_setting("DELIVERY_CONCURRENCY", 100))
+        self.chains = ProviderChains()
+        self.runtime = get_runtime()
+        self._breakers: dict[Sender, CircuitBreaker] = {}
+        self._buckets: dict[Sender, TokenBucket] = {}
+        self._limits: dict[Sender, asyncio.Semaphore] = {}
+
+    # --- one batch ------------------------------------------------------------------------------------------
+    def deliver_due(self, batch_size: int | None = None) -> DeliveryReport:
+        now = timezone.now()
+        ids = claim_due(batch_size or int(get_setting("DELIVERY_BATCH_SIZE", 200)), now)
+        report = DeliveryReport(claimed=len(ids))
+        if not ids:
+            return report
+        records = list(NotificationRecord.objects.filter(id__in=ids).select_related("event", "tenant", "device"))
+        self.chains.refresh({r.tenant_id for r in records})
+        outcomes: dict[int, _Outcome] = {}
+        ready: list[tuple[NotificationRecord, Message]] = []
+        contacts = _contacts_for(records)
+        renderer = Renderer({r.tenant_id for r in records})
+        for record in records:
+            try:
+                ready.append((record, _message_for(record, renderer, contacts)))
+            except SecretPurged:
+                outcomes[record.pk] = _Outcome(permanent("secret_purged", "the event's secrets were purged"))
+            except (NotificationError, NotImplementedError, ValueError, KeyError, TypeError) as err:
+                outcomes[record.pk] = _Outcome(permanent("render_error", f"{type(err).__name__}: {err}"))
+                logger.error(
+                    "render failed: tenant_id=%s record_id=%s event_type=%s channel=%s error=%s",
+                    record.tenant_id, record.pk, record.event_type, record.channel, type(err).__name__,
+                )
+        if ready:
+            sent = self.runtime.run(self._send_all(ready))
+            outcomes.update(zip((record.pk for record, _ in ready), sent, strict=True))
+        self._store(records, outcomes, report)
         return report
-    records = list(NotificationRecord.objects.filter(id__in=ids).select_related("event", "tenant"))
-    contacts = _contacts_for(records)
-    renderer = Renderer({record.tenant_id for record in records})
-    by_channel: dict[Channel, list[tuple[NotificationRecord, Message]]] = defaultdict(list)
-    for record in records:
-        try:
-            by_channel[Channel(record.channel)].append((record, _message_for(record, renderer, contacts)))
-        except (NotificationError, NotImplementedError, ValueError, KeyError, TypeError) as err:
-            _apply(record, Failed(FailureKind.PERMANENT, "render_error", f"{type(err).__name__}: {err}"), "-", now)
-            logger.error(
-                "render failed: tenant_id=%s record_id=%s event_type=%s channel=%s error=%s",
-                record.tenant_id, record.pk, record.event_type, record.channel, type(err).__name__,
+
+    async def _send_all(self, ready: Sequence[tuple[NotificationRecord, Message]]) -> list[_Outcome]:
+        overall = asyncio.Semaphore(self.concurrency)
+
+        async def one(record: NotificationRecord, message: Message) -> _Outcome:
+            async with overall:
+                return await self._deliver(message, self.chains.chain(record.tenant_id, message.channel))
+
+        return list(await asyncio.gather(*(one(record, message) for record, message in ready)))
+
+    async def _deliver(self, message: Message, chain: list[Sender]) -> _Outcome:
+        """Try the chain in order: a transient failure or an open circuit moves on to the next provider."""
+        outcome = _Outcome(permanent("no_provider", f"no provider configured for {message.channel.value}"))
+        candidates = [sender for sender in chain if sender.supports(message)]
+        skipped_open: list[CircuitBreaker] = []
+        for sender in candidates:
+            breaker = self._breakers.setdefault(sender, CircuitBreaker())
+            if not breaker.allows():
+                skipped_open.append(breaker)
+                continue
+            rate = sender.options.get("rate_per_second", sender.rate_per_second)
+            await self._buckets.setdefault(sender, TokenBucket(float(rate) if rate else None)).acquire()
+            limit = self._limits.setdefault(
+                sender, asyncio.Semaphore(int(sender.options.get("max_concurrency", sender.max_concurrency)))
             )
-    for channel, batch in by_channel.items():
-        sender = get_sender(channel)
-        started = time.perf_counter()
-        results = sender.send_batch([message for _, message in batch])
-        elapsed = (time.perf_counter() - started) / max(len(batch), 1)
-        for (record, _), result in zip(batch, results, strict=True):
-            metrics.SEND_SECONDS.labels(channel.value, sender.name).observe(elapsed)
-            _apply(record, result, sender.name, timezone.now())
-    NotificationRecord.objects.bulk_update(records, OUTCOME_FIELDS, batch_size=500)
-    for record in records:
-        metrics.DELIVERIES.labels(record.channel, record.provider or "-", record.status).inc()
-        if record.status == Status.SENT:
-            report.sent += 1
-        elif record.status == Status.RETRYING:
-            report.retrying += 1
-        else:
-            report.failed += 1
-    logger.info("delivery batch: %s", report)
-    return report
+            started, clock = timezone.now(), time.perf_counter()
+            async with limit:
+                try:
+                    result = await sender.send(message)
+                except asyncio.CancelledError:
+                    raise
+                except Exception as err:  # noqa: BLE001 - a provider bug must not take the batch down
+                    logger.exception("provider %s raised on record %s", sender.label, message.record_id)
+                    result = transient("provider_error", type(err).__name__)
+            elapsed = time.perf_counter() - clock
+            metrics.SEND_SECONDS.labels(message.channel.value, sender.name).observe(elapsed)
+            breaker.record(result)
+            outcome.attempts.append(_attempt(message, sender, started, elapsed, result))
+            outcome.result, outcome.sender = result, sender.label
+            if result.ok or (isinstance(result, Failed) and not result.transient):
+                return outcome
+        if not outcome.attempts and skipped_open:
+            wait = min(b.retry_in for b in skipped_open)
+            outcome.result = transient("circuit_open", "every provider's circuit is open", retry_after=wait)
+        elif not candidates and message.channel == Channel.PUSH:
+            outcome.result = permanent("no_provider", f"no provider for platform {message.target.get('platform')}")
+        return outcome
+
+    # --- outcomes -------------------------------------------------------------------------------------------
+    def _store(self, records: list[NotificationRecord], outcomes: dict[int, _Outcome],
+               report: DeliveryReport) -> None:
+        now = timezone.now()
+        attempts: list[DeliveryAttempt] = []
+        gone_devices: dict[int, str] = {}
+        for record in records:
+            outcome = outcomes[record.pk]
+            _apply(record, outcome, now)
+            attempts.extend(outcome.attempts)
+            result = outcome.result
+            if isinstance(result, Failed) and result.invalid_target and record.device_id:
+                gone_devices[record.device_id] = result.code
+            metrics.DELIVERIES.labels(record.channel, record.provider or "-", record.status).inc()
+            if record.status == Status.SENT:
+                report.sent += 1
+            elif record.status == Status.RETRYING:
+                report.retrying += 1
+            else:
+                report.failed += 1
+        with transaction.atomic():
+            NotificationRecord.objects.bulk_update(records, OUTCOME_FIELDS, batch_size=500)
+            DeliveryAttempt.objects.bulk_create(attempts, batch_size=500)
+            for device_id, code in gone_devices.items():
+                Device.objects.filter(pk=device_id).update(active=False, deactivated_reason=code[:64])
+            purge_final_secrets({record.event_id for record in records})
+        if gone_devices:
+            logger.info("deactivated %d device(s) their provider reported gone", len(gone_devices))
+        logger.info("delivery batch: %s", report)
+
+    async def aclose(self) -> None:
+        for sender in self.chains.all_senders():
+            await sender.aclose()
 
 
-def _contacts_for(records: list[NotificationRecord]) -> dict[tuple[str, str], dict[str, str]]:
-    users = {(r.tenant_id, r.user_id) for r in records if r.user_id}
-    if not users:
-        return {}
-    rows = Contact.objects.filter(
-        tenant_id__in={t for t, _ in users}, user_id__in={u for _, u in users}
-    )
-    return {(c.tenant_id, c.user_id): {k: v for k, v in c.as_dict().items() if v} for c in rows}
+def _attempt(message: Message, sender: Sender, started: datetime, elapsed: float, result: SendResult) -> DeliveryAttempt:
+    if isinstance(result, Sent):
+        return DeliveryAttempt(record_id=message.record_id, tenant_id=message.tenant_id, provider=sender.label,
+                               started_at=started, duration_ms=int(elapsed * 1000), outcome="sent",
+                               provider_message_id=result.provider_message_id[:255])
+    return DeliveryAttempt(record_id=message.record_id, tenant_id=message.tenant_id, provider=sender.label,
+                           started_at=started, duration_ms=int(elapsed * 1000), outcome=result.kind.value,
+                           error_code=result.code[:64], error_detail=result.detail[:500])
 
 
-def _message_for(
-    record: NotificationRecord, renderer: Renderer, contacts: dict[tuple[str, str], dict[str, str]]
-) -> Message:
-    handler = event_registry.handler_for(record.event_type)
-    event = record.event
-    payload = handler.load_payload(open_fields(event.payload))
-    contact = {**contacts.get((record.tenant_id, record.user_id), {}), **handler.get_contact_fields(payload)}
-    context = build_context(
-        handler,
-        event_type=record.event_type,
-        payload=payload,
-        tenant=record.tenant,
-        contact=contact,
-        event_id=event.event_id,
-        user_id=record.user_id,
-        occurred_at=event.occurred_at,
-    )
-    content = renderer.render(handler, record.event_type, Channel(record.channel), context, record.tenant_id)
-    return Message(
-        record_id=record.pk,
-        tenant_id=record.tenant_id,
-        channel=Channel(record.channel),
-        recipient=record.recipient,
-        fields=content.fields,
-        event_type=record.event_type,
-        user_id=record.user_id,
-        data={"template": content.source},
-    )
-
-
-def _apply(record: NotificationRecord, result: SendResult, provider: str, now: datetime) -> None:
+def _apply(record: NotificationRecord, outcome: _Outcome, now: datetime) -> None:
+    result = outcome.result
     record.attempts += 1
-    record.provider = provider
+    record.provider = outcome.sender or record.provider
     record.updated_at = now
     if isinstance(result, Sent):
         record.status, record.reason, record.error_detail = Status.SENT, "", ""
@@ -167,12 +238,11 @@ def _apply(record: NotificationRecord, result: SendResult, provider: str, now: d
         record.sent_at, record.next_attempt_at = now, None
         return
     record.reason, record.error_detail = result.code[:64], result.detail[:2000]
-    max_attempts = int(get_setting("MAX_ATTEMPTS", 5))
-    if result.kind == FailureKind.PERMANENT or record.attempts >= max_attempts:
+    if result.kind == FailureKind.PERMANENT or record.attempts >= max_attempts(record.channel):
         record.status, record.next_attempt_at = Status.FAILED, None
         logger.warning(
             "delivery failed: tenant_id=%s record_id=%s channel=%s provider=%s code=%s attempts=%d",
-            record.tenant_id, record.pk, record.channel, provider, result.code, record.attempts,
+            record.tenant_id, record.pk, record.channel, record.provider, result.code, record.attempts,
         )
     else:
         record.status = Status.RETRYING
@@ -184,12 +254,60 @@ def _apply(record: NotificationRecord, result: SendResult, provider: str, now: d
         )
 
 
-def deliver_until_idle(max_batches: int | None = None) -> DeliveryReport:
+def _contacts_for(records: list[NotificationRecord]) -> dict[tuple[str, str], dict[str, str]]:
+    users = {(r.tenant_id, r.user_id) for r in records if r.user_id}
+    if not users:
+        return {}
+    rows = Contact.objects.filter(tenant_id__in={t for t, _ in users}, user_id__in={u for _, u in users})
+    return {(c.tenant_id, c.user_id): {k: v for k, v in c.as_dict().items() if v} for c in rows}
+
+
+def _message_for(
+    record: NotificationRecord, renderer: Renderer, contacts: dict[tuple[str, str], dict[str, str]]
+) -> Message:
+    handler = event_registry.handler_for(record.event_type)
+    event = record.event
+    payload = handler.load_payload(open_fields(event.payload))
+    contact = {**contacts.get((record.tenant_id, record.user_id), {}), **handler.get_contact_fields(payload)}
+    context = build_context(
+        handler, event_type=record.event_type, payload=payload, tenant=record.tenant, contact=contact,
+        event_id=event.event_id, user_id=record.user_id, occurred_at=event.occurred_at,
+    )
+    content = renderer.render(handler, record.event_type, Channel(record.channel), context, record.tenant_id)
+    target = {}
+    if record.device is not None:
+        target = {"platform": record.device.platform, "token": record.device.token,
+                  "subscription": record.device.subscription, "device_id": record.device.pk}
+    return Message(
+        record_id=record.pk, tenant_id=record.tenant_id, channel=Channel(record.channel), recipient=record.recipient,
+        fields=content.fields, event_type=record.event_type, user_id=record.user_id,
+        data={"template": content.source, **({"mandatory": "1"} if handler.mandatory else {})}, target=target,
+    )
+
+
+_engine: DeliveryEngine | None = None
+_engine_lock = threading.Lock()
+
+
+def default_engine() -> DeliveryEngine:
+    global _engine
+    with _engine_lock:
+        if _engine is None:
+            _engine = DeliveryEngine()
+        return _engine
+
+
+def deliver_due(batch_size: int | None = None) -> DeliveryReport:
+    return default_engine().deliver_due(batch_size)
+
+
+def deliver_until_idle(max_batches: int | None = None, engine: DeliveryEngine | None = None) -> DeliveryReport:
     """Deliver everything due now, batch after batch (`run_delivery_worker --once`)."""
+    engine = engine or default_engine()
     total = DeliveryReport()
     batches = 0
     while max_batches is None or batches < max_batches:
-        report = deliver_due()
+        report = engine.deliver_due()
         total.add(report)
         batches += 1
         if report.claimed == 0:
@@ -200,18 +318,20 @@ def deliver_until_idle(max_batches: int | None = None) -> DeliveryReport:
 class DeliveryLoop(threading.Thread):
     """The worker as a background thread (inside `manage.py serve`) or the main loop of run_delivery_worker."""
 
-    def __init__(self, poll_seconds: float | None = None) -> None:
+    def __init__(self, poll_seconds: float | None = None, concurrency: int | None = None) -> None:
         super().__init__(name="delivery-worker", daemon=True)
         self.poll_seconds = poll_seconds or float(get_setting("DELIVERY_POLL_SECONDS", 1.0))
+        self.engine = DeliveryEngine(concurrency) if concurrency else default_engine()
         self.stopping = threading.Event()
 
     def run(self) -> None:
-        logger.info("delivery worker started (poll every %.1fs)", self.poll_seconds)
+        logger.info("delivery worker started (poll every %.1fs, concurrency %d)", self.poll_seconds,
+                    self.engine.concurrency)
         failures = 0
         while not self.stopping.is_set():
             close_old_connections()
             try:
-                report = deliver_due()
+                report = self.engine.deliver_due()
                 failures = 0
             except DatabaseError as err:
                 failures += 1

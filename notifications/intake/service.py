@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import time
 import uuid
 from collections import Counter
@@ -15,7 +16,8 @@ from typing import Any, TypeVar
 from django.db import transaction
 from django.utils import timezone
 
-from notifications.channels.models import InAppMessage
+from notifications.channels.inbox import announce_after_commit
+from notifications.channels.models import Device, InAppMessage
 from notifications.delivery.models import NotificationRecord
 from notifications.enums import Channel, Outcome, SkipReason, Status
 from notifications.errors import NotificationError
@@ -23,6 +25,7 @@ from notifications.events.envelope import EventRejection, ValidatedEvent, valida
 from notifications.events.models import Event, RejectedEvent
 from notifications.events.registry import event_registry
 from notifications.intake.preferences import PreferenceBook
+from notifications.intake.ratelimits import RateLimiter
 from notifications.intake.results import IntakeResult, RecordSummary
 from notifications.observability import metrics
 from notifications.rendering.context import build_context
@@ -157,14 +160,19 @@ def _accept(
     if not accepted:
         return
     contacts = _resolve_contacts(accepted)
-    preferences = PreferenceBook.load({(a.event.tenant_id, a.event.user_id) for a in accepted if a.event.user_id})
+    users = {(a.event.tenant_id, a.event.user_id) for a in accepted if a.event.user_id}
+    preferences = PreferenceBook.load(users)
+    devices = _devices_for(users)
+    limiter = RateLimiter.load(tenants, [(a.event.tenant_id, a.event.user_id, a.event.event_type) for a in accepted])
     records: list[tuple[_Accepted, NotificationRecord]] = []
     for item in accepted:
         stored = contacts.get((item.event.tenant_id, item.event.user_id), {})
         item.contact = {**stored, **item.event.handler.get_contact_fields(item.event.payload)}
         tenant = tenants[item.event.tenant_id]
+        user_devices = devices.get((item.event.tenant_id, item.event.user_id), [])
         for channel in item.event.handler.get_channels(item.event.event_type, item.event.payload):
-            records.append((item, _plan_record(item, Channel(channel), tenant, preferences)))
+            for record in _plan_records(item, Channel(channel), tenant, preferences, limiter, user_devices):
+                records.append((item, record))
     inbox = _render_inbox(
         [(item, record) for item, record in records
          if record.channel == Channel.IN_APP and record.status == Status.PENDING],
@@ -174,6 +182,7 @@ def _accept(
     for record, message in inbox:
         message.record_id = record.pk
     InAppMessage.objects.bulk_create([message for _, message in inbox], batch_size=CHUNK)
+    announce_after_commit(message for _, message in inbox)
     by_event: dict[int, list[RecordSummary]] = {}
     for item, record in records:
         by_event.setdefault(item.index, []).append(
@@ -277,21 +286,41 @@ def _resolve_contacts(accepted: list[_Accepted]) -> dict[tuple[str, str], dict[s
     return contacts
 
 
+E164 = re.compile(r"^\+[1-9][0-9]{6,14}$")
+
+
 def address_for(channel: Channel, contact: dict[str, str], user_id: str) -> str:
     if channel == Channel.EMAIL:
         return contact.get("email", "")
     if channel == Channel.SMS:
         return contact.get("phone", "")
-    # Push goes to the user's devices, resolved by the push provider; the inbox is the user's.
-    return user_id
+    return user_id  # the inbox is the user's
 
 
-def _plan_record(
-    item: _Accepted, channel: Channel, tenant: Tenant, preferences: PreferenceBook
-) -> NotificationRecord:
+def _devices_for(users: set[tuple[str, str]]) -> dict[tuple[str, str], list[Device]]:
+    found: dict[tuple[str, str], list[Device]] = {}
+    if not users:
+        return found
+    rows = Device.objects.filter(
+        tenant_id__in={t for t, _ in users}, user_id__in={u for _, u in users}, active=True
+    ).order_by("id")
+    for device in rows:
+        if (device.tenant_id, device.user_id) in users:
+            found.setdefault((device.tenant_id, device.user_id), []).append(device)
+    return found
+
+
+def _plan_records(
+    item: _Accepted,
+    channel: Channel,
+    tenant: Tenant,
+    preferences: PreferenceBook,
+    limiter: RateLimiter,
+    devices: list[Device],
+) -> list[NotificationRecord]:
+    """One record per channel, or per device for push. Each skip is a record with its reason."""
     event = item.event
     skip: SkipReason | None = None
-    address = address_for(channel, item.contact, event.user_id)
     if tenant.is_event_disabled(event.event_type):
         skip = SkipReason.TENANT_DISABLED_EVENT
     elif tenant.is_channel_disabled(event.event_type, channel):
@@ -300,19 +329,35 @@ def _plan_record(
         event.tenant_id, event.user_id, event.event_type, channel
     ):
         skip = SkipReason.OPTED_OUT
-    elif not address:
-        skip = SkipReason.NO_ADDRESS
-    return NotificationRecord(
-        tenant_id=event.tenant_id,
-        event_id=item.row.id,
-        event_type=event.event_type,
-        user_id=event.user_id,
-        channel=channel.value,
-        recipient=address[:320],
-        status=Status.SKIPPED if skip else Status.PENDING,
-        reason=skip.value if skip else "",
-        next_attempt_at=None if skip else timezone.now(),
-    )
+    targets: list[tuple[str, Device | None]]
+    if channel == Channel.PUSH:
+        targets = [(f"device:{device.pk}", device) for device in devices] or [("", None)]
+    else:
+        targets = [(address_for(channel, item.contact, event.user_id), None)]
+    records = []
+    for address, device in targets:
+        reason = skip
+        if reason is None and not address:
+            reason = SkipReason.NO_ADDRESS
+        elif reason is None and channel == Channel.SMS and not E164.match(address):
+            reason = SkipReason.INVALID_ADDRESS
+        elif reason is None and not event.handler.mandatory and not limiter.allow(
+            event.tenant_id, event.user_id, event.event_type, channel
+        ):
+            reason = SkipReason.RATE_LIMITED
+        records.append(NotificationRecord(
+            tenant_id=event.tenant_id,
+            event_id=item.row.id,
+            event_type=event.event_type,
+            user_id=event.user_id,
+            channel=channel.value,
+            recipient=address[:320],
+            device=device,
+            status=Status.SKIPPED if reason else Status.PENDING,
+            reason=reason.value if reason else "",
+            next_attempt_at=None if reason else timezone.now(),
+        ))
+    return records
 
 
 def _render_inbox(

@@ -59,9 +59,13 @@ def seal_fields(payload: dict[str, Any], fields: frozenset[str]) -> dict[str, An
 
 
 def open_fields(payload: dict[str, Any]) -> dict[str, Any]:
-    """The inverse of seal_fields."""
+    """The inverse of seal_fields. Raises SecretPurged when a secret was purged after final delivery."""
     opened = dict(payload)
     for key, value in payload.items():
         if isinstance(value, dict) and set(value) == {ENCRYPTED_MARKER}:
             opened[key] = decrypt_text(value[ENCRYPTED_MARKER])
+        elif isinstance(value, dict) and set(value) == {"$purged"}:
+            from notifications.delivery.secrets import SecretPurged
+
+            raise SecretPurged("a secret of this event was purged after its notifications were final", field=key)
     return opened

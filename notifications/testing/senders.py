@@ -12,13 +12,17 @@ from notifications.enums import Channel
 
 class InMemorySender(Sender):
     name = "memory"
+    channels = frozenset(Channel)
 
     def __init__(self, channel: Channel, respond: Callable[[Message], SendResult] | None = None) -> None:
-        self.channel = channel  # type: ignore[misc]
+        super().__init__()
+        self.channel = channel
         self.outbox: list[Message] = []
+        self.calls: list[Message] = []
         self._respond = respond
 
-    def send(self, message: Message) -> SendResult:
+    async def send(self, message: Message) -> SendResult:
+        self.calls.append(message)
         result = self._respond(message) if self._respond else Sent(f"mem-{len(self.outbox) + 1}")
         if result.ok:
             self.outbox.append(message)
@@ -26,7 +30,7 @@ class InMemorySender(Sender):
 
 
 @contextmanager
-def use_sender(sender: Sender) -> Iterator[Sender]:
+def use_sender(sender: InMemorySender) -> Iterator[InMemorySender]:
     set_sender(sender.channel, sender)
     try:
         yield sender

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from django.utils import timezone
 
-from notifications.channels.base import Failed, FailureKind, Message, Sender, SendResult, Sent
+from notifications.channels.base import Message, Sender, SendResult, Sent, transient
 from notifications.conf import get_setting
 from notifications.enums import Channel
 
@@ -25,35 +25,34 @@ def mask_address(address: str) -> str:
 
 class LogSender(Sender):
     name = "log"
+    channels = frozenset({Channel.SMS, Channel.PUSH, Channel.EMAIL})
 
-    def __init__(self, channel: Channel) -> None:
-        self.channel = channel  # type: ignore[misc]
+    def _path(self, channel: Channel) -> Path:
+        return Path(self.options.get("outbox_dir") or get_setting("OUTBOX_DIR")) / f"{channel.value}.jsonl"
 
-    @property
-    def path(self) -> Path:
-        return Path(get_setting("OUTBOX_DIR")) / f"{self.channel.value}.jsonl"
-
-    def send(self, message: Message) -> SendResult:
+    async def send(self, message: Message) -> SendResult:
         message_id = f"log-{uuid.uuid4().hex[:16]}"
         line = json.dumps(
             {
                 "id": message_id,
                 "at": timezone.now().isoformat(),
                 "tenant_id": message.tenant_id,
-                "channel": self.channel.value,
+                "channel": message.channel.value,
                 "to": message.recipient,
                 "record_id": message.record_id,
+                **({"platform": message.target.get("platform")} if message.target else {}),
                 **message.fields,
             }
         )
+        path = self._path(message.channel)
         try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            with _write_lock, self.path.open("a", encoding="utf-8") as outbox:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            with _write_lock, path.open("a", encoding="utf-8") as outbox:
                 outbox.write(line + "\n")
         except OSError as err:
-            return Failed(FailureKind.TRANSIENT, "outbox_unwritable", type(err).__name__)
+            return transient("outbox_unwritable", type(err).__name__)
         logger.info(
             "%s sent by log provider: tenant_id=%s record_id=%s to=%s id=%s",
-            self.channel.value, message.tenant_id, message.record_id, mask_address(message.recipient), message_id,
+            message.channel.value, message.tenant_id, message.record_id, mask_address(message.recipient), message_id,
         )
         return Sent(provider_message_id=message_id)

@@ -1,0 +1,35 @@
+"""The realtime hook of the in-app channel: after the transaction that wrote inbox messages commits,
+`inbox_messages_created` is sent with (tenant_id, user_id, message ids) groups. The SSE stream and any
+embedding app can connect to it."""
+
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+from collections.abc import Iterable
+
+from django.db import transaction
+from django.dispatch import Signal
+
+from notifications.channels.models import InAppMessage
+
+logger = logging.getLogger(__name__)
+
+#: Sent with keyword `groups`: a list of (tenant_id, user_id, [message ids]).
+inbox_messages_created = Signal()
+
+
+def announce_after_commit(messages: Iterable[InAppMessage]) -> None:
+    groups: dict[tuple[str, str], list[int]] = defaultdict(list)
+    for message in messages:
+        groups[(message.tenant_id, message.user_id)].append(message.pk)
+    if not groups:
+        return
+    payload = [(tenant, user, ids) for (tenant, user), ids in groups.items()]
+
+    def send() -> None:
+        for receiver, response in inbox_messages_created.send_robust(sender=InAppMessage, groups=payload):
+            if isinstance(response, Exception):
+                logger.error("inbox hook %r failed: %s", receiver, type(response).__name__)
+
+    transaction.on_commit(send)

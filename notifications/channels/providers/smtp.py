@@ -1,0 +1,98 @@
+"""A pooled asynchronous SMTP provider (aiosmtplib): connections are opened once and reused, with implicit
+TLS or STARTTLS and authentication. For volume, where Django's one-message-at-a-time backends fall short."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from email.utils import make_msgid
+from typing import Any
+
+import aiosmtplib
+from django.conf import settings
+
+from notifications.channels.base import Message, Sender, SendResult, Sent, transient
+from notifications.channels.providers.django_email import build_email, classify_smtp_error
+from notifications.enums import Channel
+
+logger = logging.getLogger(__name__)
+
+
+class SmtpSender(Sender):
+    """options: host, port, use_tls (implicit TLS), start_tls, timeout, pool_size, from_email, validate_certs.
+    credentials: username, password."""
+
+    name = "smtp"
+    channels = frozenset({Channel.EMAIL})
+    max_concurrency = 10
+
+    def __init__(self, options: dict[str, Any] | None = None, credentials: dict[str, Any] | None = None) -> None:
+        super().__init__(options, credentials)
+        self.max_concurrency = int(self.options.get("pool_size", type(self).max_concurrency))  # type: ignore[misc]
+        self._idle: list[aiosmtplib.SMTP] = []
+
+    async def _connect(self) -> aiosmtplib.SMTP:
+        client = aiosmtplib.SMTP(
+            hostname=self.options.get("host", "127.0.0.1"),
+            port=int(self.options.get("port", 25)),
+            use_tls=bool(self.options.get("use_tls", False)),
+            start_tls=self.options.get("start_tls"),  # None: upgrade when the server offers it
+            validate_certs=bool(self.options.get("validate_certs", True)),
+            timeout=float(self.options.get("timeout", 10)),
+        )
+        await client.connect()
+        if self.credentials.get("username"):
+            await client.login(self.credentials["username"], self.credentials.get("password", ""))
+        return client
+
+    async def send(self, message: Message) -> SendResult:
+        message_id = make_msgid(domain="notifications.local")
+        email = build_email(message, self.options.get("from_email") or settings.DEFAULT_FROM_EMAIL)
+        email.extra_headers["Message-ID"] = message_id
+        mime = email.message()
+        client = self._idle.pop() if self._idle else None
+        try:
+            if client is None or not client.is_connected:
+                client = await self._connect()
+            errors, _ = await client.send_message(mime)
+        except aiosmtplib.SMTPRecipientsRefused as err:
+            self._release(client)
+            codes = [r.code for r in err.recipients] or [550]
+            return classify_smtp_error(_Coded(codes[0]))
+        except aiosmtplib.SMTPResponseException as err:
+            self._release(client)
+            return classify_smtp_error(_Coded(err.code))
+        except (aiosmtplib.SMTPException, OSError, asyncio.TimeoutError) as err:
+            await self._discard(client)
+            return transient("connection_error", type(err).__name__)
+        self._release(client)
+        if errors:
+            code = next(iter(errors.values())).code
+            return classify_smtp_error(_Coded(code))
+        return Sent(provider_message_id=message_id)
+
+    def _release(self, client: aiosmtplib.SMTP | None) -> None:
+        if client is not None and client.is_connected and len(self._idle) < self.max_concurrency:
+            self._idle.append(client)
+
+    async def _discard(self, client: aiosmtplib.SMTP | None) -> None:
+        if client is None:
+            return
+        try:
+            client.close()
+        except Exception:  # noqa: BLE001 - closing a broken connection must not fail the send's result
+            logger.debug("closing a broken SMTP connection failed", exc_info=True)
+
+    async def aclose(self) -> None:
+        while self._idle:
+            client = self._idle.pop()
+            try:
+                await client.quit()
+            except (aiosmtplib.SMTPException, OSError):
+                client.close()
+
+
+class _Coded(Exception):
+    def __init__(self, code: int) -> None:
+        super().__init__(f"SMTP {code}")
+        self.smtp_code = code

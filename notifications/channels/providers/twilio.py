@@ -1,0 +1,52 @@
+"""SMS through Twilio's Messages REST API (2010-04-01).
+
+options: from_number or messaging_service_sid, base_url (default https://api.twilio.com), status_callback.
+credentials: account_sid, auth_token."""
+
+from __future__ import annotations
+
+import aiohttp
+
+from notifications.channels.base import Message, SendResult, Sent, permanent, transient
+from notifications.channels.http import HttpAnswer, HttpRequest, HttpSender, classify_http, parse_retry_after
+from notifications.enums import Channel
+
+# Twilio error codes that no retry will fix, and those that mean the number is unusable.
+_PERMANENT_CODES = {21211, 21214, 21217, 21219, 21408, 21606, 21610, 21612, 21614, 30003, 30005, 30006}
+_INVALID_NUMBER_CODES = {21211, 21214, 21217, 21614, 30005, 30006}
+
+
+class TwilioSender(HttpSender):
+    name = "twilio"
+    channels = frozenset({Channel.SMS})
+    max_body_length = 1600
+
+    async def build_request(self, message: Message) -> HttpRequest:
+        sid = self.credentials.get("account_sid")
+        token = self.credentials.get("auth_token")
+        if not sid or not token:
+            raise ValueError("twilio provider needs credentials account_sid and auth_token")
+        form = {"To": message.recipient, "Body": message.body[: self.max_body_length]}
+        if self.options.get("messaging_service_sid"):
+            form["MessagingServiceSid"] = self.options["messaging_service_sid"]
+        else:
+            form["From"] = self.options.get("from_number", "")
+        if self.options.get("status_callback"):
+            form["StatusCallback"] = self.options["status_callback"]
+        base = self.options.get("base_url", "https://api.twilio.com").rstrip("/")
+        return HttpRequest("POST", f"{base}/2010-04-01/Accounts/{sid}/Messages.json", data=form,
+                           auth=aiohttp.BasicAuth(sid, token))
+
+    def classify(self, answer: HttpAnswer, message: Message) -> SendResult:
+        body = answer.json() if isinstance(answer.json(), dict) else {}
+        if 200 <= answer.status < 300:
+            return Sent(str(body.get("sid", "")))
+        code = body.get("code")
+        if isinstance(code, int) and code in _PERMANENT_CODES:
+            return permanent(f"twilio_{code}", f"HTTP {answer.status}", invalid_target=code in _INVALID_NUMBER_CODES)
+        if answer.status == 429 or code == 20429:
+            return transient("rate_limited", "HTTP 429", parse_retry_after(answer.headers.get("Retry-After")))
+        result = classify_http(answer)
+        if isinstance(code, int) and not result.ok:
+            return type(result)(result.kind, f"twilio_{code}", result.detail, result.retry_after)
+        return result

@@ -1,0 +1,67 @@
+"""Web Push (RFC 8030) with VAPID (RFC 8292) and aes128gcm payload encryption (RFC 8291).
+
+credentials: vapid_private_key (PEM or base64url raw). options: vapid_subject ("mailto:ops@example.com"), ttl."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+from urllib.parse import urlsplit
+
+from py_vapid import Vapid02
+from pywebpush import WebPusher, WebPushException
+
+from notifications.channels.base import Message, SendResult, Sent, permanent
+from notifications.channels.http import HttpAnswer, HttpRequest, HttpSender, classify_http
+from notifications.enums import Channel, PushPlatform
+
+
+class WebPushSender(HttpSender):
+    name = "webpush"
+    channels = frozenset({Channel.PUSH})
+    platforms = frozenset({PushPlatform.WEBPUSH.value})
+
+    def __init__(self, options: dict[str, Any] | None = None, credentials: dict[str, Any] | None = None) -> None:
+        super().__init__(options, credentials)
+        self._vapid: Vapid02 | None = None
+
+    def _signer(self) -> Vapid02:
+        if self._vapid is None:
+            key = self.credentials.get("vapid_private_key")
+            if not key:
+                raise ValueError("webpush provider needs credentials.vapid_private_key")
+            self._vapid = Vapid02.from_pem(key.encode()) if "BEGIN" in key else Vapid02.from_string(key)
+        return self._vapid
+
+    async def build_request(self, message: Message) -> HttpRequest:
+        endpoint = message.target.get("token") or ""
+        subscription = {"endpoint": endpoint, "keys": message.target.get("subscription", {}).get("keys")
+                        or message.target.get("subscription", {})}
+        payload = json.dumps(
+            {"title": message.fields.get("title", ""), "body": message.body,
+             "url": message.fields.get("action_url", ""), "record_id": message.record_id}
+        ).encode()
+        try:
+            encoded = WebPusher(subscription).encode(payload, content_encoding="aes128gcm")
+        except WebPushException as err:
+            raise ValueError(f"invalid Web Push subscription: {err.message}") from err
+        parts = urlsplit(endpoint)
+        claims = {"aud": f"{parts.scheme}://{parts.netloc}",
+                  "sub": self.options.get("vapid_subject", "mailto:notifications@localhost")}
+        headers = {
+            **self._signer().sign(claims),
+            "Content-Encoding": "aes128gcm",
+            "Content-Type": "application/octet-stream",
+            "TTL": str(int(self.options.get("ttl", 86400))),
+            "Urgency": "high" if message.data.get("mandatory") else "normal",
+        }
+        return HttpRequest("POST", endpoint, headers=headers, data=encoded["body"])
+
+    def classify(self, answer: HttpAnswer, message: Message) -> SendResult:
+        if answer.status in (200, 201, 202):
+            return Sent(answer.headers.get("Location", ""))
+        if answer.status in (404, 410):
+            return permanent("subscription_gone", f"HTTP {answer.status}", invalid_target=True)
+        if answer.status == 413:
+            return permanent("payload_too_large", "HTTP 413")
+        return classify_http(answer)

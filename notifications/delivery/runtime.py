@@ -1,0 +1,37 @@
+"""One asyncio event loop per process, in a daemon thread, where every provider call happens. Provider
+connection pools and access tokens belong to it and live across batches."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from collections.abc import Coroutine
+from typing import Any, TypeVar
+
+T = TypeVar("T")
+
+
+class AsyncRuntime:
+    def __init__(self) -> None:
+        self.loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(target=self.loop.run_forever, name="delivery-loop", daemon=True)
+        self._thread.start()
+
+    def run(self, coroutine: Coroutine[Any, Any, T], timeout: float | None = None) -> T:
+        return asyncio.run_coroutine_threadsafe(coroutine, self.loop).result(timeout)
+
+    def close(self) -> None:
+        self.loop.call_soon_threadsafe(self.loop.stop)
+        self._thread.join(timeout=5)
+
+
+_runtime: AsyncRuntime | None = None
+_lock = threading.Lock()
+
+
+def get_runtime() -> AsyncRuntime:
+    global _runtime
+    with _lock:
+        if _runtime is None:
+            _runtime = AsyncRuntime()
+        return _runtime

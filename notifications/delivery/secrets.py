@@ -1,0 +1,46 @@
+"""Secrets in event payloads live only as long as a notification may still need them: once every record of an
+event is final (sent, failed or skipped), its sealed fields are replaced by a purge marker."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from notifications.delivery.models import NotificationRecord
+from notifications.enums import Status
+from notifications.events.models import Event
+from notifications.security.crypto import ENCRYPTED_MARKER
+from notifications.errors import NotificationError
+
+PURGED_MARKER = "$purged"
+_OPEN = [Status.PENDING, Status.SENDING, Status.RETRYING]
+
+
+class SecretPurged(NotificationError):
+    pass
+
+
+def purge_final_secrets(event_ids: Iterable[Any]) -> int:
+    """Purge the sealed fields of those events that no longer have an open record. Returns how many."""
+    ids = set(event_ids)
+    if not ids:
+        return 0
+    still_open = set(
+        NotificationRecord.objects.filter(event_id__in=ids, status__in=_OPEN).values_list("event_id", flat=True)
+    )
+    finished = [
+        event for event in Event.objects.filter(id__in=ids - still_open).only("id", "payload")
+        if any(_sealed(value) for value in event.payload.values())
+    ]
+    for event in finished:
+        event.payload = {k: ({PURGED_MARKER: True} if _sealed(v) else v) for k, v in event.payload.items()}
+    Event.objects.bulk_update(finished, ["payload"], batch_size=500)
+    return len(finished)
+
+
+def _sealed(value: Any) -> bool:
+    return isinstance(value, dict) and set(value) == {ENCRYPTED_MARKER}
+
+
+def is_purged(value: Any) -> bool:
+    return isinstance(value, dict) and set(value) == {PURGED_MARKER}
