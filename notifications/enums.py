@@ -39,6 +39,8 @@ class RejectionReason(StrEnum):
     UNSUPPORTED_EVENT_TYPE = "unsupported_event_type"
     MISSING_TENANT_ID = "missing_tenant_id"
     INVALID_PAYLOAD_FIELD = "invalid_payload_field"
+    #: Valid on its face, but taking it in failed (a custom handler's bug, a value the database refused).
+    PROCESSING_ERROR = "processing_error"
 
 
 class SkipReason(StrEnum):

@@ -21,9 +21,15 @@ class InAppMessage(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     read_at = models.DateTimeField(null=True, blank=True)
     archived_at = models.DateTimeField(null=True, blank=True)
+    expires_at = models.DateTimeField(
+        null=True, blank=True, help_text="Messages carrying a secret (a 2FA code) are blanked at this time"
+    )
 
     class Meta:
-        indexes = [models.Index(fields=["tenant", "user_id", "read_at"], name="inbox_user_unread_idx")]
+        indexes = [
+            models.Index(fields=["tenant", "user_id", "read_at"], name="inbox_user_unread_idx"),
+            models.Index(fields=["expires_at"], name="inbox_expires_idx"),
+        ]
         ordering = ["-created_at", "-id"]
 
     def __str__(self) -> str:

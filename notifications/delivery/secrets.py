@@ -44,3 +44,18 @@ def _sealed(value: Any) -> bool:
 
 def is_purged(value: Any) -> bool:
     return isinstance(value, dict) and set(value) == {PURGED_MARKER}
+
+
+EXPIRED_TITLE = "Expired message"
+EXPIRED_BODY = "This message contained a one-time secret and has expired."
+
+
+def expire_inbox_secrets(now: Any = None) -> int:
+    """Blank in-app messages whose secret-bearing text has expired."""
+    from django.utils import timezone
+
+    from notifications.channels.models import InAppMessage
+
+    return InAppMessage.objects.filter(expires_at__lte=now or timezone.now()).update(
+        title=EXPIRED_TITLE, body=EXPIRED_BODY, action_url="", expires_at=None
+    )

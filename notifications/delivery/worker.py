@@ -9,6 +9,7 @@ import logging
 import random
 import threading
 import time
+import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -24,7 +25,7 @@ from notifications.channels.registry import ProviderChains
 from notifications.channels.resilience import CircuitBreaker, TokenBucket
 from notifications.conf import get_setting
 from notifications.delivery.models import DeliveryAttempt, NotificationRecord
-from notifications.delivery.secrets import SecretPurged, purge_final_secrets
+from notifications.delivery.secrets import SecretPurged, expire_inbox_secrets, purge_final_secrets
 from notifications.delivery.runtime import get_runtime
 from notifications.enums import Channel, Status
 from notifications.errors import NotificationError
@@ -40,7 +41,7 @@ logger = logging.getLogger(__name__)
 LEASE = timedelta(minutes=5)
 OUTCOME_FIELDS = [
     "status", "reason", "error_detail", "provider", "provider_message_id", "attempts", "next_attempt_at",
-    "sent_at", "updated_at",
+    "sent_at", "updated_at", "claim_token",
 ]
 
 
@@ -80,7 +81,13 @@ def backoff_seconds(attempts: int, retry_after: float | None = None) -> float:
     return max(delay, retry_after or 0.0)
 
 
-def claim_due(batch_size: int, now: datetime) -> list[int]:
+def lease_duration() -> timedelta:
+    return timedelta(seconds=float(get_setting("DELIVERY_LEASE_SECONDS", LEASE.total_seconds())))
+
+
+def claim_due(batch_size: int, now: datetime, token: uuid.UUID | None = None) -> list[int]:
+    """Mark up to batch_size due records as ours until the lease ends. A 'sending' record whose lease ended
+    (its worker died) is due again."""
     due = Q(status__in=[Status.PENDING, Status.RETRYING, Status.SENDING], next_attempt_at__lte=now)
     with transaction.atomic():
         query = NotificationRecord.objects.filter(due).exclude(channel=Channel.IN_APP).order_by("next_attempt_at")
@@ -89,7 +96,8 @@ def claim_due(batch_size: int, now: datetime) -> list[int]:
         ids = list(query.values_list("id", flat=True)[:batch_size])
         if ids:
             NotificationRecord.objects.filter(id__in=ids).update(
-                status=Status.SENDING, next_attempt_at=now + LEASE, updated_at=now
+                status=Status.SENDING, next_attempt_at=now + lease_duration(), updated_at=now,
+                claim_token=token or uuid.uuid4(),
             )
     return ids
 
@@ -108,7 +116,8 @@ class DeliveryEngine:
     # --- one batch ------------------------------------------------------------------------------------------
     def deliver_due(self, batch_size: int | None = None) -> DeliveryReport:
         now = timezone.now()
-        ids = claim_due(batch_size or int(get_setting("DELIVERY_BATCH_SIZE", 200)), now)
+        token = uuid.uuid4()
+        ids = claim_due(batch_size or int(get_setting("DELIVERY_BATCH_SIZE", 200)), now, token)
         report = DeliveryReport(claimed=len(ids))
         if not ids:
             return report
@@ -123,8 +132,9 @@ class DeliveryEngine:
                 ready.append((record, _message_for(record, renderer, contacts)))
             except SecretPurged:
                 outcomes[record.pk] = _Outcome(permanent("secret_purged", "the event's secrets were purged"))
-            except (NotificationError, NotImplementedError, ValueError, KeyError, TypeError) as err:
-                outcomes[record.pk] = _Outcome(permanent("render_error", f"{type(err).__name__}: {err}"))
+            except Exception as err:  # noqa: BLE001 - one record's problem (a handler bug, a bad key) stays its own
+                detail = str(err) if isinstance(err, NotificationError) else "cannot build the message"
+                outcomes[record.pk] = _Outcome(permanent("render_error", f"{type(err).__name__}: {detail}"))
                 logger.error(
                     "render failed: tenant_id=%s record_id=%s event_type=%s channel=%s error=%s",
                     record.tenant_id, record.pk, record.event_type, record.channel, type(err).__name__,
@@ -132,7 +142,7 @@ class DeliveryEngine:
         if ready:
             sent = self.runtime.run(self._send_all(ready))
             outcomes.update(zip((record.pk for record, _ in ready), sent, strict=True))
-        self._store(records, outcomes, report)
+        self._store(records, outcomes, report, token)
         return report
 
     async def _send_all(self, ready: Sequence[tuple[NotificationRecord, Message]]) -> list[_Outcome]:
@@ -184,7 +194,7 @@ class DeliveryEngine:
 
     # --- outcomes -------------------------------------------------------------------------------------------
     def _store(self, records: list[NotificationRecord], outcomes: dict[int, _Outcome],
-               report: DeliveryReport) -> None:
+               report: DeliveryReport, token: uuid.UUID) -> None:
         now = timezone.now()
         attempts: list[DeliveryAttempt] = []
         gone_devices: dict[int, str] = {}
@@ -202,12 +212,25 @@ class DeliveryEngine:
                 report.retrying += 1
             else:
                 report.failed += 1
+        for record in records:
+            record.claim_token = None
         with transaction.atomic():
+            # Only records still under this batch's lease: if it expired and another worker took one over, that
+            # worker's outcome stands.
+            owned = set(
+                NotificationRecord.objects.select_for_update()
+                .filter(id__in=[r.pk for r in records], claim_token=token).values_list("id", flat=True)
+            )
+            lost = len(records) - len(owned)
+            if lost:
+                logger.warning("lease expired on %d record(s) of this batch; their outcomes are dropped", lost)
+            records = [r for r in records if r.pk in owned]
             NotificationRecord.objects.bulk_update(records, OUTCOME_FIELDS, batch_size=500)
             DeliveryAttempt.objects.bulk_create(attempts, batch_size=500)
             for device_id, code in gone_devices.items():
                 Device.objects.filter(pk=device_id).update(active=False, deactivated_reason=code[:64])
             purge_final_secrets({record.event_id for record in records})
+            expire_inbox_secrets(now)
         if gone_devices:
             logger.info("deactivated %d device(s) their provider reported gone", len(gone_devices))
         logger.info("delivery batch: %s", report)
@@ -332,11 +355,16 @@ class DeliveryLoop(threading.Thread):
             close_old_connections()
             try:
                 report = self.engine.deliver_due()
+                if report.claimed == 0:
+                    expire_inbox_secrets()
                 failures = 0
-            except DatabaseError as err:
+            except Exception as err:  # noqa: BLE001 - the worker outlives any one batch's problem
                 failures += 1
                 wait = min(2 ** failures, 60)
-                logger.error("delivery worker: database error %s, retrying in %ss", type(err).__name__, wait)
+                if isinstance(err, DatabaseError):
+                    logger.error("delivery worker: database error %s, retrying in %ss", type(err).__name__, wait)
+                else:
+                    logger.exception("delivery worker: batch failed, retrying in %ss", wait)
                 self.stopping.wait(wait)
                 continue
             if report.claimed == 0:

@@ -7,6 +7,7 @@ Subclass it, set `event_types` (or override `can_handle`), override `get_templat
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import timedelta
 from typing import Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict
@@ -84,6 +85,11 @@ class BaseEventHandler:
     # --- what -------------------------------------------------------------------------------------------------
     def get_template_data(self, payload: dict[str, Any]) -> dict[str, Any]:
         return dict(payload)
+
+    def inbox_ttl(self, payload: dict[str, Any]) -> timedelta | None:
+        """How long an in-app message of this event may keep its text. Events with secrets expire (15 minutes
+        by default): the stored body is then blanked, so a code does not live on in the inbox."""
+        return timedelta(minutes=15) if self.sensitive_fields else None
 
     def finalize_context(self, context: dict[str, Any]) -> dict[str, Any]:
         """A hook run after common data (tenant, recipient, locale) is merged in: build links, format values."""

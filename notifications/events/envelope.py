@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
@@ -21,6 +22,8 @@ if TYPE_CHECKING:
 
 REQUIRED_FIELDS = ("event_type", "tenant_id", "timestamp", "payload")
 MAX_ID_LENGTH = 128
+MAX_DEPTH = 32
+MAX_EVENT_BYTES = 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -54,21 +57,37 @@ def decode(raw: Any) -> tuple[Any, str | None]:
         except UnicodeDecodeError as err:
             return None, f"not UTF-8: {err.reason} at byte {err.start}"
     if isinstance(raw, str):
+        if len(raw) > MAX_EVENT_BYTES:
+            return None, f"larger than {MAX_EVENT_BYTES} bytes"
         try:
             return json.loads(raw), None
         except json.JSONDecodeError as err:
             return None, f"{err.msg} at line {err.lineno} column {err.colno}"
+        except RecursionError:
+            return None, "nested too deeply"
     return raw, None
 
 
-def _has_nul(value: Any) -> bool:
-    if isinstance(value, str):
-        return "\x00" in value
-    if isinstance(value, dict):
-        return any(_has_nul(k) or _has_nul(v) for k, v in value.items())
-    if isinstance(value, list):
-        return any(_has_nul(v) for v in value)
-    return False
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+
+
+def _structure_problem(value: Any) -> str | None:
+    """Why a decoded event cannot be stored as is (NUL or lone surrogates, which PostgreSQL and UTF-8 refuse;
+    nesting deeper than MAX_DEPTH), or None. Iterative, so hostile nesting cannot exhaust the stack."""
+    stack: list[tuple[Any, int]] = [(value, 0)]
+    while stack:
+        item, depth = stack.pop()
+        if depth > MAX_DEPTH:
+            return f"nested deeper than {MAX_DEPTH} levels"
+        if isinstance(item, str):
+            if _UNSTORABLE.search(item):
+                return "contains a NUL character or an invalid Unicode surrogate"
+        elif isinstance(item, dict):
+            stack.extend((k, depth + 1) for k in item)
+            stack.extend((v, depth + 1) for v in item.values())
+        elif isinstance(item, list):
+            stack.extend((v, depth + 1) for v in item)
+    return None
 
 
 def _parse_timestamp(value: Any) -> datetime | None:
@@ -79,7 +98,11 @@ def _parse_timestamp(value: Any) -> datetime | None:
     except ValueError:
         return None
     # The guide publishes datetime.utcnow().isoformat(): naive means UTC.
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+    try:
+        parsed = parsed.astimezone(UTC) if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+    except OverflowError:
+        return None
+    return parsed if 1970 <= parsed.year <= 9000 else None
 
 
 def _optional_id(value: Any) -> str | None:
@@ -120,9 +143,10 @@ def validate_event(raw: Any, registry: "EventRegistry") -> ValidatedEvent | Even
         return EventRejection(
             RejectionReason.INVALID_FIELD, f"an event must be a JSON object, not {type(data).__name__}", raw
         )
-    if _has_nul(data):
-        # PostgreSQL cannot store NUL in text or jsonb; refuse it here rather than fail the whole batch later.
-        return EventRejection(RejectionReason.INVALID_FIELD, "the event contains a NUL character", raw)
+    problem = _structure_problem(data)
+    if problem:
+        # Refused here rather than failing the batch's transaction later.
+        return EventRejection(RejectionReason.INVALID_FIELD, f"the event {problem}", raw)
 
     tenant_value = data.get("tenant_id")
     event_type = data.get("event_type")
@@ -152,7 +176,7 @@ def validate_event(raw: Any, registry: "EventRegistry") -> ValidatedEvent | Even
         return invalid("event_type must be a non-empty string of at most 128 characters")
     timestamp = _parse_timestamp(data["timestamp"])
     if timestamp is None:
-        return invalid("timestamp must be an ISO 8601 date-time string")
+        return invalid("timestamp must be an ISO 8601 date-time string between 1970 and 9000")
     if not isinstance(data["payload"], dict):
         return invalid("payload must be a JSON object")
     metadata = data.get("metadata") or {}

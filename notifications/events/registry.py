@@ -31,10 +31,7 @@ class EventRegistry:
         types = tuple(event_types) if event_types is not None else tuple(handler.event_types)
         with self._lock:
             if not types:
-                if handler in self._fallbacks:
-                    raise HandlerAlreadyRegistered(f"{handler!r} is already registered")
-                self._fallbacks.append(handler)
-                return handler
+                return self._register_fallback(handler, replace)
             for event_type in types:
                 if not handler.can_handle(event_type):
                     raise NotificationConfigurationError(
@@ -48,6 +45,21 @@ class EventRegistry:
                     )
             for event_type in types:
                 self._by_type[event_type] = handler
+        return handler
+
+    def _register_fallback(self, handler: BaseEventHandler, replace: bool) -> BaseEventHandler:
+        """A handler known only by can_handle(): it may not claim a type another handler serves."""
+        claimed = [event_type for event_type in self._by_type if handler.can_handle(event_type)]
+        rivals = [h for h in self._fallbacks if h is handler or type(h) is type(handler)]
+        if (claimed or rivals) and not replace:
+            what = f"event type(s) {', '.join(sorted(claimed))}" if claimed else f"{type(handler).__name__}"
+            raise HandlerAlreadyRegistered(
+                f"{what} already has a handler; pass replace=True to replace it"
+            )
+        for event_type in claimed:
+            del self._by_type[event_type]
+        self._fallbacks = [h for h in self._fallbacks if h not in rivals]
+        self._fallbacks.append(handler)
         return handler
 
     def unregister(self, event_type: str) -> None:

@@ -14,12 +14,13 @@ from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from django.db import transaction
+from django.db.utils import InterfaceError, OperationalError
 from django.utils import timezone
 
 from notifications.channels.inbox import announce_after_commit
 from notifications.channels.models import Device, InAppMessage
 from notifications.delivery.models import NotificationRecord
-from notifications.enums import Channel, Outcome, SkipReason, Status
+from notifications.enums import Channel, Outcome, RejectionReason, SkipReason, Status
 from notifications.errors import NotificationError
 from notifications.events.envelope import EventRejection, ValidatedEvent, validate_event
 from notifications.events.models import Event, RejectedEvent
@@ -69,6 +70,23 @@ def process_events(
     sources = [source] * len(raw_events) if isinstance(source, str) else list(source)
     parsed = [validate_event(raw, event_registry) for raw in raw_events]
     _remember_secrets(parsed)
+    try:
+        final = _take_in(parsed, sources, origins)
+    except (OperationalError, InterfaceError):
+        raise  # the database is away: the caller retries the whole batch
+    except Exception as err:  # noqa: BLE001 - one event must not sink the others
+        logger.error("intake batch of %d failed (%s): taking its events in one by one", len(parsed),
+                     type(err).__name__)
+        final = [_take_in_alone(item, sources[i], origins[i] if origins else None) for i, item in enumerate(parsed)]
+    _count(final)
+    metrics.INTAKE_BATCH_SECONDS.observe(time.perf_counter() - started)
+    return final
+
+
+def _take_in(
+    parsed: Sequence[ValidatedEvent | EventRejection], sources: Sequence[str],
+    origins: Sequence[dict[str, Any]] | None,
+) -> list[IntakeResult]:
     results: list[IntakeResult | None] = [None] * len(parsed)
     with transaction.atomic():
         rejections = [(i, p) for i, p in enumerate(parsed) if isinstance(p, EventRejection)]
@@ -79,9 +97,29 @@ def process_events(
             _accept(valid, results, sources)
     final = [result for result in results if result is not None]
     assert len(final) == len(parsed)
-    _count(final)
-    metrics.INTAKE_BATCH_SECONDS.observe(time.perf_counter() - started)
     return final
+
+
+def _take_in_alone(
+    item: ValidatedEvent | EventRejection, source: str, origin: dict[str, Any] | None
+) -> IntakeResult:
+    origins = [origin] if origin else None
+    try:
+        return _take_in([item], [source], origins)[0]
+    except (OperationalError, InterfaceError):
+        raise
+    except Exception as err:  # noqa: BLE001 - becomes a stored rejection, with the error's type only
+        raw = item.raw
+        rejection = EventRejection(
+            RejectionReason.PROCESSING_ERROR,
+            f"taking the event in failed: {type(err).__name__}",
+            raw,
+            tenant_id=getattr(item, "tenant_id", ""),
+            event_type=getattr(item, "event_type", ""),
+        )
+        logger.error("event could not be taken in: tenant_id=%s event_type=%s error=%s",
+                     rejection.tenant_id or "-", rejection.event_type or "-", type(err).__name__)
+        return _take_in([rejection], [source], origins)[0]
 
 
 def _remember_secrets(parsed: Iterable[ValidatedEvent | EventRejection]) -> None:
@@ -103,18 +141,21 @@ def _store_rejections(
     rows = []
     for index, rejection in rejections:
         source = sources[index]
-        original = _as_text(rejection.raw).replace("\x00", "\\u0000")
-        if isinstance(rejection.raw, dict):
-            shown = json.dumps(redact(rejection.raw), default=str)
-        else:
-            shown = redact_text(original)
-        shown = shown.replace("\x00", "\\u0000")
+        try:
+            original = _storable(_as_text(rejection.raw))
+            if isinstance(rejection.raw, dict):
+                shown = json.dumps(redact(rejection.raw), default=str)
+            else:
+                shown = redact_text(original)
+        except RecursionError:
+            original = shown = "[nested too deeply to keep]"
+        shown = _storable(shown)
         rows.append(
             RejectedEvent(
-                tenant_id=rejection.tenant_id[:200],
-                event_type=rejection.event_type[:200],
+                tenant_id=_storable(rejection.tenant_id)[:200],
+                event_type=_storable(rejection.event_type)[:200],
                 reason=rejection.reason.value,
-                detail=rejection.detail[:2000],
+                detail=_storable(rejection.detail)[:2000],
                 original_redacted=shown[:MAX_STORED_ORIGINAL],
                 original_encrypted=encrypt_text(original[:MAX_STORED_ORIGINAL]),
                 source=source[:200],
@@ -139,6 +180,12 @@ def _store_rejections(
             detail=rejection.detail,
             rejected_id=row.pk,
         )
+
+
+def _storable(text: str) -> str:
+    """Text any database column takes: NUL and lone surrogates escaped."""
+    text = text.replace("\x00", "\\u0000")
+    return text.encode("utf-8", "backslashreplace").decode("utf-8")
 
 
 def _as_text(raw: Any) -> str:
@@ -400,10 +447,16 @@ def _render_inbox(
             body=content.get("body"),
             action_url=content.get("action_url")[:1000],
             data={"event_id": str(item.row.id), "template": content.source},
+            expires_at=_expiry(event, now),
         )))
         record.status, record.sent_at, record.provider, record.attempts = Status.SENT, now, "inbox", 1
         record.next_attempt_at = None
     return messages
+
+
+def _expiry(event: ValidatedEvent, now: Any) -> Any:
+    ttl = event.handler.inbox_ttl(event.payload)
+    return now + ttl if ttl else None
 
 
 def _count(results: list[IntakeResult]) -> None:

@@ -16,15 +16,16 @@ from typing import Any
 
 from confluent_kafka import Consumer, KafkaError, KafkaException, Message, TopicPartition
 from django.db import close_old_connections, connections
-from django.db.utils import DatabaseError, InterfaceError, OperationalError
+from django.db.utils import InterfaceError, OperationalError
 from prometheus_client import Gauge, Histogram
 
 from notifications.conf import get_setting
-from notifications.enums import Outcome, RejectionReason
+from notifications.enums import Outcome
 from notifications.intake.results import IntakeResult
 from notifications.intake.service import process_events
 from notifications.kafka.admin import ensure_topics
 from notifications.kafka.config import client_config
+from notifications.kafka.errors import KafkaPublishError
 from notifications.kafka.producer import EventProducer
 
 logger = logging.getLogger(__name__)
@@ -155,7 +156,6 @@ class BatchConsumer:
             self._consumer.close()
         finally:
             self._dead_letters.close()
-            connections.close_all()
 
     # --- one batch ------------------------------------------------------------------------------------------
     def _handle_batch(self, messages: list[Message]) -> None:
@@ -164,13 +164,16 @@ class BatchConsumer:
         if results is None:  # stopping during a database outage: offsets stay where they were
             return
         messages, results = results
-        self._send_dead_letters(messages, results)
+        if not self._send_dead_letters(messages, results):
+            return
         self._store_offsets(messages)
         self._update_metrics(messages, results, time.perf_counter() - started)
 
     def _process_with_retry(
         self, messages: list[Message]
     ) -> tuple[list[Message], list[IntakeResult]] | None:
+        """Intake isolates bad events itself (each becomes a rejection); what reaches here is the database
+        being away, or an unexpected failure: both back off and retry the same batch, offsets unmoved."""
         attempt = 0
         while True:
             messages = [m for m in messages if (m.topic(), m.partition()) not in self._revoked]
@@ -185,42 +188,22 @@ class BatchConsumer:
                 )
                 if attempt:
                     self._consumer.resume(self._consumer.assignment())
-                    logger.info("database is back: batch of %d taken in after %d retries", len(messages), attempt)
+                    logger.info("batch of %d taken in after %d retries", len(messages), attempt)
                 return messages, results
-            except (OperationalError, InterfaceError) as err:
+            except Exception as err:  # noqa: BLE001 - never crash, never skip: back off and retry
                 attempt += 1
                 self.stats.db_retries += 1
                 wait = min(2 ** (attempt - 1), MAX_BACKOFF_SECONDS)
-                logger.error("database unavailable (%s): retrying the same batch of %d in %.0fs",
-                             type(err).__name__, len(messages), wait)
+                if isinstance(err, (OperationalError, InterfaceError)):
+                    logger.error("database unavailable (%s): retrying the same batch of %d in %.0fs",
+                                 type(err).__name__, len(messages), wait)
+                else:
+                    logger.exception("taking in a batch of %d failed: retrying it in %.0fs", len(messages), wait)
                 connections.close_all()
                 if attempt == 1:
                     self._consumer.pause(self._consumer.assignment())
                 if not self._wait_polling(wait):
                     return None
-            except DatabaseError as err:
-                # Not an outage: the database refused something in this batch. Find the message, reject it.
-                logger.error("database refused a batch (%s): taking its %d messages in one by one",
-                             type(err).__name__, len(messages))
-                return messages, self._process_one_by_one(messages)
-
-    def _process_one_by_one(self, messages: list[Message]) -> list[IntakeResult]:
-        results = []
-        for message in messages:
-            try:
-                [result] = process_events([message.value()], source=message.topic(), origins=[_origin(message)])
-            except (OperationalError, InterfaceError):
-                raise
-            except DatabaseError as err:
-                result = IntakeResult(
-                    outcome=Outcome.REJECTED,
-                    reason=RejectionReason.INVALID_FIELD,
-                    detail=f"the database refused this event ({type(err).__name__})",
-                )
-                logger.error("event rejected by the database: topic=%s partition=%d offset=%d error=%s",
-                             message.topic(), message.partition(), message.offset(), type(err).__name__)
-            results.append(result)
-        return results
 
     def _wait_polling(self, seconds: float) -> bool:
         """Sleep while staying in the group (paused partitions return nothing). False when asked to stop."""
@@ -232,7 +215,23 @@ class BatchConsumer:
                 self._consumer.seek(TopicPartition(message.topic(), message.partition(), message.offset()))
         return self._running
 
-    def _send_dead_letters(self, messages: list[Message], results: list[IntakeResult]) -> None:
+    def _send_dead_letters(self, messages: list[Message], results: list[IntakeResult]) -> bool:
+        """Copy rejected messages to the dead-letter topic, retrying with backoff while Kafka refuses.
+        False when asked to stop first (the offsets then stay, and the batch is read again)."""
+        attempt = 0
+        while True:
+            try:
+                self._publish_dead_letters(messages, results)
+                return True
+            except KafkaPublishError as err:
+                attempt += 1
+                wait = min(2 ** (attempt - 1), MAX_BACKOFF_SECONDS)
+                logger.error("dead-letter topic %s refused a message (%s): retrying in %.0fs",
+                             self.dead_letter_topic, err, wait)
+                if not self._wait_polling(wait):
+                    return False
+
+    def _publish_dead_letters(self, messages: list[Message], results: list[IntakeResult]) -> None:
         for message, result in zip(messages, results, strict=True):
             if result.outcome != Outcome.REJECTED:
                 continue

@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from jinja2 import TemplateError
+from jinja2.exceptions import SecurityError
 from jinja2.sandbox import SandboxedEnvironment
 
 from notifications.enums import Channel
@@ -23,8 +24,28 @@ HTML_FIELDS = frozenset({"html"})
 SINGLE_LINE_FIELDS = frozenset({"subject", "title"})
 
 
+MAX_REPEAT = 10_000
+MAX_EXPONENT = 64
+
+
+class _BoundedSandbox(SandboxedEnvironment):
+    """Tenants write templates: arithmetic that would build huge values is refused."""
+
+    intercepted_binops = frozenset({"*", "**"})
+
+    def call_binop(self, context: Any, operator: str, left: Any, right: Any) -> Any:
+        if operator == "*":
+            sized = isinstance(left, (str, list, tuple)) or isinstance(right, (str, list, tuple))
+            count = right if isinstance(right, int) else left if isinstance(left, int) else 0
+            if sized and count > MAX_REPEAT:
+                raise SecurityError(f"repeating a value more than {MAX_REPEAT} times is not allowed")
+        if operator == "**" and isinstance(right, (int, float)) and abs(right) > MAX_EXPONENT:
+            raise SecurityError(f"exponents above {MAX_EXPONENT} are not allowed")
+        return super().call_binop(context, operator, left, right)
+
+
 def _make_env(autoescape: bool) -> SandboxedEnvironment:
-    env = SandboxedEnvironment(autoescape=autoescape, trim_blocks=True, lstrip_blocks=True)
+    env = _BoundedSandbox(autoescape=autoescape, trim_blocks=True, lstrip_blocks=True)
     env.filters.update(
         money=lambda amount, currency=None, locale=formatting.DEFAULT_LOCALE: formatting.format_money(
             amount, currency, locale
@@ -89,7 +110,7 @@ def render_sources(
             continue
         try:
             rendered[field] = _tidy(field, cache.get(cache_key, field, source).render(context))
-        except TemplateError as err:
+        except (TemplateError, ArithmeticError, ValueError, TypeError, LookupError, AttributeError) as err:
             # The message names the template and the error kind, never context values (they may be secrets).
             raise TemplateRenderError(
                 f"cannot render {label} field {field!r}: {type(err).__name__}", tenant_id=tenant_id or None
@@ -100,7 +121,7 @@ def render_sources(
 def render_default(
     handler_cls: type, channel: Channel, sources: Mapping[str, str], context: Mapping[str, Any]
 ) -> dict[str, str]:
-    key = ("default", handler_cls.__module__, handler_cls.__qualname__, channel.value)
+    key = ("default", handler_cls.__module__, handler_cls.__qualname__, channel.value, id(sources))
     return render_sources(key, sources, context, label=f"{handler_cls.__name__} default {channel.value}")
 
 

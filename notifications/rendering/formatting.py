@@ -40,6 +40,7 @@ def format_money(amount: Any, currency: str | None, locale: str = DEFAULT_LOCALE
 
 
 def as_datetime(value: Any) -> datetime | None:
+    """Any date-ish value as an aware datetime; naive values are UTC (the guide's utcnow())."""
     if isinstance(value, datetime):
         return value if value.tzinfo else value.replace(tzinfo=UTC)
     if isinstance(value, date):
@@ -57,7 +58,10 @@ def format_datetime(value: Any, locale: str = DEFAULT_LOCALE) -> str:
     moment = as_datetime(value)
     if moment is None:
         return "" if value is None else str(value)
-    moment = moment.astimezone(UTC)
+    try:
+        moment = moment.astimezone(UTC)
+    except OverflowError:
+        return str(value)
     return f"{_format_date(moment, format='long', locale=locale)}, {_format_datetime(moment, 'h:mm a', locale=locale)} UTC"
 
 

@@ -39,10 +39,13 @@ class NotificationTemplate(models.Model):
     def save(self, *args: Any, **kwargs: Any) -> None:
         # The guide creates templates with objects.create(); validation must not depend on full_clean().
         self.clean()
-        if self.pk is not None:
-            self.version = (
-                NotificationTemplate.objects.filter(pk=self.pk).values_list("version", flat=True).first() or 0
-            ) + 1
         with transaction.atomic():
             Tenant.ensure([self.tenant_id])
+            if self.pk is not None:
+                # Locked read: two concurrent saves get two versions, never the same one twice.
+                current = (
+                    NotificationTemplate.objects.select_for_update().filter(pk=self.pk)
+                    .values_list("version", flat=True).first()
+                )
+                self.version = (current or 0) + 1
             super().save(*args, **kwargs)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -36,6 +38,11 @@ class Renderer:
             "id", "tenant_id", "name", "channel", "content", "version"
         )
         self._templates = {(row.tenant_id, row.name): row for row in rows}
+        # The content hash is part of the cache key, so a change made around save() (QuerySet.update, another
+        # process) is never served from a stale compiled template.
+        self._digests = {
+            row.pk: hashlib.sha1(json.dumps(row.content, sort_keys=True).encode()).hexdigest() for row in rows
+        }
 
     def render(
         self,
@@ -48,7 +55,7 @@ class Renderer:
         template = self._templates.get((tenant_id, template_name(event_type, channel)))
         if template is not None:
             fields = render_sources(
-                ("tenant", template.pk, template.version),
+                ("tenant", template.pk, template.version, self._digests[template.pk]),
                 template.content,
                 context,
                 label=f"template {template.name}",

@@ -74,7 +74,7 @@ class Contact(models.Model):
     phone = models.CharField(max_length=32, blank=True)
     first_name = models.CharField(max_length=150, blank=True)
     last_name = models.CharField(max_length=150, blank=True)
-    locale = models.CharField(max_length=16, blank=True)
+    locale = models.CharField(max_length=35, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:

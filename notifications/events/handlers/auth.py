@@ -10,7 +10,7 @@ from pydantic import model_validator
 from notifications.enums import Channel
 from notifications.events.base_handler import BaseEventHandler
 from notifications.events.handlers.fields import OptionalDateTime, OptionalText, RequiredText, UserPayload
-from notifications.rendering.formatting import format_datetime, format_duration
+from notifications.rendering.formatting import as_datetime, format_datetime, format_duration
 
 
 class RegistrationPayload(UserPayload):
@@ -121,9 +121,10 @@ The {{ company_name }} team
     def finalize_context(self, context: dict[str, Any]) -> dict[str, Any]:
         if not context.get("reset_link"):
             context["reset_link"] = f"{context['app_url']}/reset-password?token={quote(context['reset_token'])}"
-        expires_at = context.get("expires_at")
+        # The guide publishes naive datetimes (utcnow().isoformat()): as_datetime reads them as UTC.
+        expires_at = as_datetime(context.get("expires_at"))
         context["expires_at_human"] = format_datetime(expires_at, context["locale"]) if expires_at else ""
-        occurred = context.get("event_timestamp")
+        occurred = as_datetime(context.get("event_timestamp"))
         context["expires_in"] = ""
         if expires_at and occurred and expires_at > occurred:
             context["expires_in"] = format_duration(expires_at - occurred, context["locale"])

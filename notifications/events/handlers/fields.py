@@ -6,11 +6,13 @@ import re
 from datetime import datetime
 from typing import Annotated, Any
 
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.core.mail.message import sanitize_address
+from django.core.validators import validate_email
 from pydantic import BeforeValidator, Field
 
 from notifications.events.base_handler import EventPayload
 
-_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _PHONE = re.compile(r"^\+?[0-9]{6,15}$")
 
 
@@ -24,9 +26,18 @@ def _email(value: Any) -> Any:
     value = _blank_to_none(value)
     if value is None:
         return None
-    if not isinstance(value, str) or not _EMAIL.match(value.strip()) or len(value) > 254:
+    if not isinstance(value, str) or len(value) > 254:
         raise ValueError("not a valid e-mail address")
-    return value.strip()
+    value = value.strip()
+    try:
+        validate_email(value)
+        # What Django's mailer puts in the To: header must be this very address, nothing else.
+        local, _, domain = value.rpartition("@")
+        if sanitize_address(value, "utf-8") != f"{local}@{domain.encode('idna').decode('ascii')}":
+            raise ValueError
+    except (DjangoValidationError, ValueError, UnicodeError) as err:
+        raise ValueError("not a valid e-mail address") from err
+    return value
 
 
 def _phone(value: Any) -> Any:
@@ -43,17 +54,20 @@ def _phone(value: Any) -> Any:
 
 Email = Annotated[str | None, BeforeValidator(_email)]
 Phone = Annotated[str | None, BeforeValidator(_phone)]
-OptionalText = Annotated[str | None, BeforeValidator(_blank_to_none)]
+OptionalText = Annotated[Annotated[str, Field(max_length=10_000)] | None, BeforeValidator(_blank_to_none)]
+Name = Annotated[Annotated[str, Field(max_length=150)] | None, BeforeValidator(_blank_to_none)]
+Locale = Annotated[Annotated[str, Field(max_length=35)] | None, BeforeValidator(_blank_to_none)]
 OptionalDateTime = Annotated[datetime | None, BeforeValidator(_blank_to_none)]
-RequiredText = Annotated[str, Field(min_length=1)]
+RequiredText = Annotated[str, Field(min_length=1, max_length=10_000)]
+UserId = Annotated[str, Field(min_length=1, max_length=128)]
 
 
 class UserPayload(EventPayload):
     """Every built-in event is about one user."""
 
-    user_id: RequiredText
+    user_id: UserId
     email: Email = None
     phone: Phone = None
-    first_name: OptionalText = None
-    last_name: OptionalText = None
-    locale: OptionalText = None
+    first_name: Name = None
+    last_name: Name = None
+    locale: Locale = None

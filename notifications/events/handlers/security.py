@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any, ClassVar
 
 from pydantic import Field, field_validator
@@ -59,6 +60,9 @@ If you did not try to sign in, change your password now.
             "body": "Your code is {{ code }}. It expires {{ validity_text }}.",
         },
     }
+
+    def inbox_ttl(self, payload: dict[str, Any]) -> timedelta | None:
+        return timedelta(minutes=int(payload.get("expires_in_minutes") or 10))
 
     def get_channels(self, event_type: str, payload: dict[str, Any]) -> tuple[Channel, ...]:
         # The code goes only where the user asked for it.

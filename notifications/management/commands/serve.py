@@ -30,22 +30,49 @@ class Command(BaseCommand):
         if not options["no_worker"]:
             worker = DeliveryLoop()
             worker.start()
-        consumer, consumer_thread = None, None
+        supervisor = None
         if kafka_configured() and not options["no_consumer"]:
-            from notifications.kafka.consumer import BatchConsumer
-
-            consumer = BatchConsumer()
-            consumer_thread = threading.Thread(target=consumer.run, name="kafka-consumer", daemon=True)
-            consumer_thread.start()
+            supervisor = ConsumerSupervisor()
+            supervisor.start()
         elif not kafka_configured():
             logger.info("KAFKA_BOOTSTRAP_SERVERS is not set: no Kafka consumer; publish_event feeds local intake")
         application = ASGIStaticFilesHandler(get_asgi_application())
         try:
             uvicorn.run(application, host=options["host"], port=options["port"], lifespan="off", log_level="info")
         finally:
-            if consumer is not None and consumer_thread is not None:
-                consumer.stop()
-                consumer_thread.join(timeout=30)
+            if supervisor is not None:
+                supervisor.stop()
+                supervisor.join(timeout=30)
             if worker is not None:
                 worker.stop()
                 worker.join(timeout=10)
+
+
+class ConsumerSupervisor(threading.Thread):
+    """Runs the Kafka consumer in this process and starts a new one if it ever dies (a fatal client error),
+    so the web process does not carry on silently without consuming."""
+
+    def __init__(self) -> None:
+        super().__init__(name="kafka-consumer", daemon=True)
+        self._stopping = threading.Event()
+        self._consumer: Any = None
+
+    def run(self) -> None:
+        from django.db import connections
+
+        from notifications.kafka.consumer import BatchConsumer
+
+        while not self._stopping.is_set():
+            try:
+                self._consumer = BatchConsumer()
+                self._consumer.run()
+            except Exception:  # noqa: BLE001 - logged, then restarted
+                logger.exception("kafka consumer died; restarting it in 5s")
+                self._stopping.wait(5)
+            finally:
+                connections.close_all()
+
+    def stop(self) -> None:
+        self._stopping.set()
+        if self._consumer is not None:
+            self._consumer.stop()

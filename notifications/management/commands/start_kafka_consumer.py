@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.db import connections
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from prometheus_client import start_http_server
 
@@ -36,5 +37,8 @@ class Command(BaseCommand):
             batch_size=options["batch_size"],
             create_topics=True if options["create_topics"] else None,
         )
-        stats = consumer.run(install_signal_handlers=True)
+        try:
+            stats = consumer.run(install_signal_handlers=True)
+        finally:
+            connections.close_all()
         self.stdout.write(f"Kafka consumer stopped: {stats}")
