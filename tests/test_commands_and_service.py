@@ -64,6 +64,9 @@ def test_publish_event_sync_serialises_datetimes(tenant):
     result = publish_event_sync("hr-events", event)
 
     assert result is not None and result.outcome == Outcome.PROCESSED
+    stored = Event.objects.get()
+    assert stored.occurred_at.isoformat() == "2026-11-23T09:30:00+00:00"
+    assert stored.payload["due_date"] == "2026-11-30T17:00:00"  # naive stays naive; rendering reads UTC
 
 
 @pytest.mark.django_db
