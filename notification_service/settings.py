@@ -145,6 +145,14 @@ NOTIFICATIONS = {
     "RETRY_BASE_SECONDS": float(os.environ.get("NOTIFICATIONS_RETRY_BASE_SECONDS", "30")),
     "DELIVERY_BATCH_SIZE": int(os.environ.get("NOTIFICATIONS_DELIVERY_BATCH_SIZE", "200")),
     "DELIVERY_POLL_SECONDS": float(os.environ.get("NOTIFICATIONS_DELIVERY_POLL_SECONDS", "1.0")),
+    "DELIVERY_CONCURRENCY": int(os.environ.get("NOTIFICATIONS_DELIVERY_CONCURRENCY", "100")),
+    "DELIVERY_LEASE_SECONDS": float(os.environ.get("NOTIFICATIONS_DELIVERY_LEASE_SECONDS", "300")),
+    # Per channel, e.g. NOTIFICATIONS_MAX_ATTEMPTS_SMS=3.
+    "MAX_ATTEMPTS_BY_CHANNEL": {
+        channel: int(os.environ[f"NOTIFICATIONS_MAX_ATTEMPTS_{channel.upper()}"])
+        for channel in ("email", "sms", "push")
+        if os.environ.get(f"NOTIFICATIONS_MAX_ATTEMPTS_{channel.upper()}")
+    },
     "OUTBOX_DIR": os.environ.get("NOTIFICATIONS_OUTBOX_DIR", str(VAR_DIR / "outbox")),
     "DEMO_TENANT_ID": os.environ.get("NOTIFICATIONS_DEMO_TENANT_ID", "demo"),
 }

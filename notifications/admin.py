@@ -15,6 +15,9 @@ from notifications.enums import Status
 from notifications.intake.reprocess import reprocess_rejected
 from notifications.models import (
     Contact,
+    DeliveryAttempt,
+    Device,
+    ProviderConfig,
     Event,
     InAppMessage,
     NotificationRecord,
@@ -65,12 +68,17 @@ class EventAdmin(admin.ModelAdmin):
     list_display = ("id", "tenant", "event_type", "user_id", "source", "occurred_at", "received_at")
     list_filter = ("event_type", "tenant", "source")
     search_fields = ("id", "event_id", "user_id")
-    exclude = ("payload",)
-    readonly_fields = ("shown_payload", *[f.name for f in Event._meta.fields if f.name != "payload"])
+    exclude = ("payload", "metadata")
+    readonly_fields = ("shown_payload", "shown_metadata",
+                       *[f.name for f in Event._meta.fields if f.name not in ("payload", "metadata")])
 
     @admin.display(description="payload (secrets masked)")
     def shown_payload(self, obj: Event) -> str:
         return _pretty(redact({k: v for k, v in obj.payload.items()}))
+
+    @admin.display(description="metadata (secrets masked)")
+    def shown_metadata(self, obj: Event) -> str:
+        return _pretty(redact(obj.metadata))
 
 
 @admin.register(RejectedEvent)
@@ -104,6 +112,46 @@ class PreferenceAdmin(admin.ModelAdmin):
 
 @admin.register(InAppMessage)
 class InAppMessageAdmin(admin.ModelAdmin):
-    list_display = ("id", "tenant", "user_id", "title", "created_at", "read_at")
-    list_filter = ("tenant",)
-    search_fields = ("user_id", "title")
+    list_display = ("id", "tenant", "user_id", "event_type", "shown_title", "created_at", "read_at")
+    list_filter = ("tenant", "event_type")
+    search_fields = ("user_id",)
+    exclude = ("title", "body")
+    readonly_fields = ("shown_title", "shown_body", "record", "event_type", "action_url", "data", "expires_at")
+
+    def _secret_bearing(self, obj: InAppMessage) -> bool:
+        from notifications.events.registry import event_registry
+
+        handler = event_registry.get_handler(obj.event_type)
+        return bool(handler and handler.sensitive_fields)
+
+    @admin.display(description="title")
+    def shown_title(self, obj: InAppMessage) -> str:
+        return "[hidden: may hold a secret]" if self._secret_bearing(obj) else obj.title
+
+    @admin.display(description="body")
+    def shown_body(self, obj: InAppMessage) -> str:
+        return "[hidden: may hold a secret]" if self._secret_bearing(obj) else obj.body
+
+
+@admin.register(ProviderConfig)
+class ProviderConfigAdmin(admin.ModelAdmin):
+    list_display = ("id", "tenant", "channel", "priority", "provider", "enabled")
+    list_filter = ("channel", "provider", "enabled")
+    readonly_fields = ("credentials_shown",)
+
+    @admin.display(description="credentials (encrypted; set with `manage.py providers add`)")
+    def credentials_shown(self, obj: ProviderConfig) -> str:
+        return ", ".join(f"{k}: ********" for k in obj.credentials) or "-"
+
+
+@admin.register(Device)
+class DeviceAdmin(admin.ModelAdmin):
+    list_display = ("id", "tenant", "user_id", "platform", "active", "deactivated_reason", "updated_at")
+    list_filter = ("platform", "active", "tenant")
+    search_fields = ("user_id",)
+
+
+@admin.register(DeliveryAttempt)
+class DeliveryAttemptAdmin(admin.ModelAdmin):
+    list_display = ("id", "record", "provider", "started_at", "duration_ms", "outcome", "error_code")
+    list_filter = ("outcome", "provider")

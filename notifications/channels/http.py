@@ -23,7 +23,6 @@ class HttpRequest:
     headers: dict[str, str] = field(default_factory=dict)
     json: Any = None
     data: Any = None
-    auth: aiohttp.BasicAuth | None = None
 
 
 @dataclass
@@ -85,7 +84,6 @@ class HttpSender(Sender):
         try:
             async with self.session.request(
                 request.method, request.url, headers=request.headers, json=request.json, data=request.data,
-                auth=request.auth,
             ) as response:
                 answer = HttpAnswer(response.status, dict(response.headers), await response.text())
         except TimeoutError:

@@ -264,14 +264,14 @@ def _apply(record: NotificationRecord, outcome: _Outcome, now: datetime) -> None
     if result.kind == FailureKind.PERMANENT or record.attempts >= max_attempts(record.channel):
         record.status, record.next_attempt_at = Status.FAILED, None
         logger.warning(
-            "delivery failed: tenant_id=%s record_id=%s channel=%s provider=%s code=%s attempts=%d",
+            "delivery failed: tenant_id=%s record_id=%s channel=%s provider=%s error_code=%s attempts=%d",
             record.tenant_id, record.pk, record.channel, record.provider, result.code, record.attempts,
         )
     else:
         record.status = Status.RETRYING
         record.next_attempt_at = now + timedelta(seconds=backoff_seconds(record.attempts, result.retry_after))
         logger.info(
-            "delivery will be retried: tenant_id=%s record_id=%s channel=%s code=%s attempt=%d next=%s",
+            "delivery will be retried: tenant_id=%s record_id=%s channel=%s error_code=%s attempt=%d next=%s",
             record.tenant_id, record.pk, record.channel, result.code, record.attempts,
             record.next_attempt_at.isoformat(),
         )

@@ -35,7 +35,7 @@ SENSITIVE_KEYS: frozenset[str] = frozenset(
 )
 
 _KEY_VALUE = re.compile(
-    r"""(?P<key>["']?(?:%s)["']?\s*[:=]\s*)(?P<value>"[^"]*"|'[^']*'|[^\s,;}&]+)"""
+    r"""(?P<key>(?<![A-Za-z0-9_])["']?(?:%s)["']?\s*[:=]\s*)(?P<value>"[^"]*"|'[^']*'|[^\s,;}&]+)"""
     % "|".join(sorted((re.escape(k) for k in SENSITIVE_KEYS), key=len, reverse=True)),
     re.IGNORECASE,
 )

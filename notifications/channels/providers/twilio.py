@@ -5,7 +5,7 @@ credentials: account_sid, auth_token."""
 
 from __future__ import annotations
 
-import aiohttp
+import base64
 
 from notifications.channels.base import Message, SendResult, Sent, permanent, transient
 from notifications.channels.http import HttpAnswer, HttpRequest, HttpSender, classify_http, parse_retry_after
@@ -34,8 +34,9 @@ class TwilioSender(HttpSender):
         if self.options.get("status_callback"):
             form["StatusCallback"] = self.options["status_callback"]
         base = self.options.get("base_url", "https://api.twilio.com").rstrip("/")
+        basic = base64.b64encode(f"{sid}:{token}".encode()).decode()
         return HttpRequest("POST", f"{base}/2010-04-01/Accounts/{sid}/Messages.json", data=form,
-                           auth=aiohttp.BasicAuth(sid, token))
+                           headers={"Authorization": f"Basic {basic}"})
 
     def classify(self, answer: HttpAnswer, message: Message) -> SendResult:
         body = answer.json() if isinstance(answer.json(), dict) else {}
@@ -47,6 +48,6 @@ class TwilioSender(HttpSender):
         if answer.status == 429 or code == 20429:
             return transient("rate_limited", "HTTP 429", parse_retry_after(answer.headers.get("Retry-After")))
         result = classify_http(answer)
-        if isinstance(code, int) and not result.ok:
+        if isinstance(code, int) and not result.ok and result.code.startswith("http_"):
             return type(result)(result.kind, f"twilio_{code}", result.detail, result.retry_after)
         return result

@@ -5,7 +5,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandParser
 
-from notifications.delivery.worker import DeliveryLoop, deliver_until_idle
+from notifications.delivery.worker import DeliveryEngine, DeliveryLoop, deliver_until_idle
 
 
 class Command(BaseCommand):
@@ -13,14 +13,17 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--once", action="store_true", help="Deliver everything due now, then exit")
+        parser.add_argument("--concurrency", type=int, default=None,
+                            help="Most sends in flight at once (default NOTIFICATIONS_DELIVERY_CONCURRENCY, 100)")
         parser.add_argument("--poll", type=float, default=None, help="Seconds between polls when idle")
 
     def handle(self, *args: Any, **options: Any) -> None:
         if options["once"]:
-            report = deliver_until_idle()
+            engine = DeliveryEngine(options["concurrency"]) if options["concurrency"] else None
+            report = deliver_until_idle(engine=engine)
             self.stdout.write(f"Delivery: {report}")
             return
-        loop = DeliveryLoop(poll_seconds=options["poll"])
+        loop = DeliveryLoop(poll_seconds=options["poll"], concurrency=options["concurrency"])
         for signum in (signal.SIGTERM, signal.SIGINT):
             signal.signal(signum, lambda *_: loop.stop())
         loop.run()

@@ -1,0 +1,37 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.management.base import BaseCommand
+from django.db import transaction
+
+from notifications.channels.models import ProviderConfig
+from notifications.events.models import Event, RejectedEvent
+from notifications.security.crypto import ENCRYPTED_MARKER, fernet
+
+
+class Command(BaseCommand):
+    help = ("Re-encrypt every stored secret with the newest key of NOTIFICATIONS_ENCRYPTION_KEYS. Run it after "
+            "prepending a new key; then the old keys can be removed.")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        keys = fernet()
+        counts = {"providers": 0, "events": 0, "rejected": 0}
+        with transaction.atomic():
+            for row in ProviderConfig.objects.exclude(credentials_encrypted=""):
+                row.credentials_encrypted = keys.rotate(row.credentials_encrypted.encode()).decode()
+                row.save(update_fields=["credentials_encrypted"])
+                counts["providers"] += 1
+            for event in Event.objects.iterator(chunk_size=1000):
+                sealed = {k: v for k, v in event.payload.items() if isinstance(v, dict) and set(v) == {ENCRYPTED_MARKER}}
+                if sealed:
+                    for key, value in sealed.items():
+                        event.payload[key] = {ENCRYPTED_MARKER: keys.rotate(value[ENCRYPTED_MARKER].encode()).decode()}
+                    Event.objects.filter(pk=event.pk).update(payload=event.payload)
+                    counts["events"] += 1
+            for rejected in RejectedEvent.objects.exclude(original_encrypted="").iterator(chunk_size=1000):
+                RejectedEvent.objects.filter(pk=rejected.pk).update(
+                    original_encrypted=keys.rotate(rejected.original_encrypted.encode()).decode()
+                )
+                counts["rejected"] += 1
+        self.stdout.write("re-encrypted: " + ", ".join(f"{k}={v}" for k, v in counts.items()))
