@@ -52,3 +52,12 @@ def deliver() -> Any:
 @pytest.fixture
 def process() -> Any:
     return event_registry.process_event
+
+
+@pytest.fixture
+def shared_db(tmp_path: Any) -> Any:
+    from tests.shared import SharedDatabase
+
+    database = SharedDatabase(tmp_path)
+    yield database
+    database.drop()

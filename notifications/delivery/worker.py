@@ -139,10 +139,17 @@ class DeliveryEngine:
                     "render failed: tenant_id=%s record_id=%s event_type=%s channel=%s error=%s",
                     record.tenant_id, record.pk, record.event_type, record.channel, type(err).__name__,
                 )
-        if ready:
-            sent = self.runtime.run(self._send_all(ready))
-            outcomes.update(zip((record.pk for record, _ in ready), sent, strict=True))
-        self._store(records, outcomes, report, token)
+        # Outcomes are written chunk by chunk, so a worker killed mid-batch re-sends at most one chunk.
+        unsendable = [record for record in records if record.pk in outcomes]
+        if unsendable:
+            self._store(unsendable, outcomes, report, token)
+        chunk = max(self.concurrency, 1)
+        for start in range(0, len(ready), chunk):
+            part = ready[start : start + chunk]
+            sent = self.runtime.run(self._send_all(part))
+            outcomes.update(zip((record.pk for record, _ in part), sent, strict=True))
+            self._store([record for record, _ in part], outcomes, report, token)
+        logger.info("delivery batch: %s", report)
         return report
 
     async def _send_all(self, ready: Sequence[tuple[NotificationRecord, Message]]) -> list[_Outcome]:
@@ -233,7 +240,6 @@ class DeliveryEngine:
             expire_inbox_secrets(now)
         if gone_devices:
             logger.info("deactivated %d device(s) their provider reported gone", len(gone_devices))
-        logger.info("delivery batch: %s", report)
 
     async def aclose(self) -> None:
         for sender in self.chains.all_senders():

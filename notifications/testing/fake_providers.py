@@ -73,6 +73,7 @@ class FakeProviderServer:
         self.twilio_credentials: tuple[str, str] = ("AC" + "0" * 32, "twilio-auth-token")
         self.fcm_public_key: str | None = None
         self.fcm_access_token = "fake-fcm-access-token"
+        self.apns_public_key: str | None = None
         self._loop = asyncio.new_event_loop()
         self._runner: web.AppRunner | None = None
         self._thread = threading.Thread(target=self._loop.run_forever, name="fake-providers", daemon=True)
@@ -90,6 +91,7 @@ class FakeProviderServer:
         app.router.add_post("/v1/projects/{project}/messages:send", self._fcm)
         app.router.add_post("/push/{subscription}", self._webpush)
         app.router.add_post("/webhook", self._webhook)
+        app.router.add_post("/3/device/{token}", self._apns)
         self._runner = web.AppRunner(app)
         await self._runner.setup()
         site = web.TCPSite(self._runner, self.host, self.port)
@@ -175,6 +177,22 @@ class FakeProviderServer:
             return web.Response(status=201, headers={"Location": f"{self.url}/messages/{next(self._ids)}"})
         await asyncio.sleep(reply.delay)
         return web.Response(status=reply.status, headers=reply.headers)
+
+    # --- APNs (token-based authentication) ----------------------------------------------------------------
+    async def _apns(self, request: web.Request) -> web.Response:
+        await self._record("apns", request)
+        auth = request.headers.get("authorization", "")
+        try:
+            jwt.decode(auth.removeprefix("bearer "), self.apns_public_key, algorithms=["ES256"])
+        except jwt.PyJWTError:
+            return web.json_response({"reason": "InvalidProviderToken"}, status=403)
+        if not request.headers.get("apns-topic"):
+            return web.json_response({"reason": "MissingTopic"}, status=400)
+        reply = self._next("apns")
+        if reply is None:
+            return web.Response(status=200, headers={"apns-id": f"apns-{next(self._ids)}"})
+        await asyncio.sleep(reply.delay)
+        return web.json_response(reply.body or {}, status=reply.status, headers=reply.headers)
 
     # --- generic webhook ------------------------------------------------------------------------------------
     async def _webhook(self, request: web.Request) -> web.Response:

@@ -5,17 +5,15 @@ from __future__ import annotations
 
 import os
 import socket
-import sqlite3
 import subprocess
 import sys
-import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from django.conf import settings as django_settings
+from tests.shared import SharedDatabase
 
 ROOT = Path(__file__).resolve().parents[2]
 KAFKA_SCRIPT = ROOT / "deploy" / "kafka" / "kafka.sh"
@@ -72,61 +70,6 @@ def kafka_settings(settings: Any, kafka_bootstrap: str) -> Iterator[dict[str, An
 
 def unique(prefix: str) -> str:
     return f"{prefix}-{uuid.uuid4().hex[:10]}"
-
-
-class SharedDatabase:
-    """A migrated database that subprocesses reach through DATABASE_URL and the test reads with raw SQL."""
-
-    def __init__(self, tmp_path: Path) -> None:
-        default = django_settings.DATABASES["default"]
-        self.is_postgres = default["ENGINE"].endswith("postgresql")
-        if self.is_postgres:
-            import psycopg
-
-            self.name = f"ext_{uuid.uuid4().hex[:12]}"
-            self._admin_dsn = "dbname=postgres"
-            with psycopg.connect(self._admin_dsn, autocommit=True) as conn:
-                conn.execute(f'CREATE DATABASE "{self.name}"')
-            self.url = f"postgres:///{self.name}"
-        else:
-            self.path = tmp_path / "shared.sqlite3"
-            self.url = f"sqlite:///{self.path}"
-        self.env = {**os.environ, "DATABASE_URL": self.url, "NOTIFICATIONS_VAR_DIR": str(tmp_path / "var")}
-        subprocess.run([sys.executable, str(ROOT / "manage.py"), "migrate", "-v0"], env=self.env, check=True,
-                       cwd=ROOT)
-
-    def scalar(self, sql: str) -> Any:
-        if self.is_postgres:
-            import psycopg
-
-            with psycopg.connect(f"dbname={self.name}") as conn:
-                return conn.execute(sql).fetchone()[0]
-        with sqlite3.connect(self.path, timeout=30) as conn:
-            return conn.execute(sql).fetchone()[0]
-
-    def wait_for(self, sql: str, expected: int, timeout: float) -> int:
-        deadline = time.monotonic() + timeout
-        value = -1
-        while time.monotonic() < deadline:
-            value = self.scalar(sql)
-            if value >= expected:
-                return value
-            time.sleep(0.5)
-        return value
-
-    def drop(self) -> None:
-        if self.is_postgres:
-            import psycopg
-
-            with psycopg.connect(self._admin_dsn, autocommit=True) as conn:
-                conn.execute(f'DROP DATABASE IF EXISTS "{self.name}" WITH (FORCE)')
-
-
-@pytest.fixture
-def shared_db(tmp_path: Path) -> Iterator[SharedDatabase]:
-    database = SharedDatabase(tmp_path)
-    yield database
-    database.drop()
 
 
 def consumer_process(db: SharedDatabase, bootstrap: str, topic: str, group: str, dead_letter: str,

@@ -42,7 +42,11 @@ class SmtpSender(Sender):
         )
         await client.connect()
         if self.credentials.get("username"):
-            await client.login(self.credentials["username"], self.credentials.get("password", ""))
+            try:
+                await client.login(self.credentials["username"], self.credentials.get("password", ""))
+            except aiosmtplib.SMTPException:
+                client.close()
+                raise
         return client
 
     async def send(self, message: Message) -> SendResult:
@@ -55,6 +59,10 @@ class SmtpSender(Sender):
             if client is None or not client.is_connected:
                 client = await self._connect()
             errors, _ = await client.send_message(mime)
+        except aiosmtplib.SMTPAuthenticationError as err:
+            await self._discard(client)
+            # The credentials are wrong: another provider (or a fixed configuration) may still deliver it.
+            return transient("auth_failed", f"SMTP {err.code}")
         except aiosmtplib.SMTPRecipientsRefused as err:
             self._release(client)
             codes = [r.code for r in err.recipients] or [550]

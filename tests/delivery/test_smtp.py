@@ -1,0 +1,182 @@
+"""E-mail against a real SMTP server on loopback (aiosmtpd): the pooled async provider with STARTTLS and AUTH,
+Django's SMTP backend, and a server that is down for a while."""
+
+from __future__ import annotations
+
+import datetime
+import socket
+import ssl
+from email import message_from_bytes
+from pathlib import Path
+from typing import Any
+
+import pytest
+from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import AuthResult, LoginPassword
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
+from django.utils import timezone
+
+from notifications.delivery.worker import deliver_until_idle
+from notifications.enums import Status
+from notifications.events.registry import event_registry
+from notifications.models import DeliveryAttempt, NotificationRecord
+from notifications.testing import make_event
+from tests.delivery.conftest import add_provider
+
+pytestmark = pytest.mark.django_db
+
+
+class Mailbox:
+    def __init__(self) -> None:
+        self.messages: list[Any] = []
+        self.connections: set[Any] = set()
+
+    async def handle_EHLO(self, server: Any, session: Any, envelope: Any, hostname: str, responses: list) -> list:
+        self.connections.add(session.peer)  # the client's address and port: one per TCP connection
+        session.host_name = hostname
+        return responses
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        self.messages.append((envelope.rcpt_tos, message_from_bytes(envelope.content)))
+        return "250 OK"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def self_signed(tmp_path: Path) -> ssl.SSLContext:
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
+    now = datetime.datetime.now(datetime.UTC)
+    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
+            .serial_number(x509.random_serial_number()).not_valid_before(now)
+            .not_valid_after(now + datetime.timedelta(days=1)).sign(key, hashes.SHA256()))
+    (tmp_path / "cert.pem").write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    (tmp_path / "key.pem").write_bytes(key.private_bytes(serialization.Encoding.PEM,
+                                                         serialization.PrivateFormat.PKCS8,
+                                                         serialization.NoEncryption()))
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(tmp_path / "cert.pem", tmp_path / "key.pem")
+    return context
+
+
+def authenticator(server: Any, session: Any, envelope: Any, mechanism: str, auth_data: Any) -> AuthResult:
+    ok = isinstance(auth_data, LoginPassword) and (auth_data.login, auth_data.password) == (b"mailer", b"s3cret")
+    return AuthResult(success=ok, handled=False)
+
+
+def test_smtp_down_for_a_while_is_retried_then_delivered_once(tenant):
+    port = free_port()
+    add_provider(tenant.id, "email", "smtp", {"host": "127.0.0.1", "port": port, "start_tls": False, "timeout": 2})
+    event_registry.process_event(make_event("user.login.succeeded"))
+
+    deliver_until_idle()  # nobody listens yet
+    record = NotificationRecord.objects.get()
+    assert (record.status, record.reason) == (Status.RETRYING, "connection_error")
+
+    mailbox = Mailbox()
+    server = Controller(mailbox, hostname="127.0.0.1", port=port)
+    server.start()
+    try:
+        NotificationRecord.objects.update(next_attempt_at=timezone.now())
+        deliver_until_idle()
+        deliver_until_idle()  # nothing left to do: no second copy
+    finally:
+        server.stop()
+
+    record.refresh_from_db()
+    assert (record.status, record.attempts, record.provider) == (Status.SENT, 2, "smtp")
+    [(recipients, message)] = mailbox.messages
+    assert recipients == ["john@example.com"]
+    assert message["Subject"] == "New sign-in to your Acme account"
+    assert message["X-Notification-Record"] == str(record.pk)
+    assert list(DeliveryAttempt.objects.values_list("outcome", "error_code")) == [
+        ("transient", "connection_error"), ("sent", "")]
+
+
+def test_pooled_smtp_with_starttls_and_auth_reuses_connections(tenant, tmp_path):
+    port = free_port()
+    mailbox = Mailbox()
+    server = Controller(mailbox, hostname="127.0.0.1", port=port, tls_context=self_signed(tmp_path),
+                        require_starttls=True, authenticator=authenticator, auth_required=True)
+    server.start()
+    try:
+        add_provider(tenant.id, "email", "smtp",
+                     {"host": "127.0.0.1", "port": port, "start_tls": True, "validate_certs": False, "pool_size": 3},
+                     {"username": "mailer", "password": "s3cret"})
+        for n in range(30):
+            event_registry.process_event(make_event("user.login.succeeded", user_id=f"user-{n}",
+                                                    email=f"user{n}@example.com"))
+        deliver_until_idle()
+    finally:
+        server.stop()
+
+    assert NotificationRecord.objects.filter(status=Status.SENT).count() == 30
+    assert len(mailbox.messages) == 30
+    assert sorted(r[0] for r, _ in mailbox.messages) == sorted(f"user{n}@example.com" for n in range(30))
+    assert len(mailbox.connections) <= 3  # 30 messages over at most pool_size connections
+
+
+def test_smtp_wrong_password_is_not_delivered(tenant, tmp_path):
+    port = free_port()
+    mailbox = Mailbox()
+    server = Controller(mailbox, hostname="127.0.0.1", port=port, tls_context=self_signed(tmp_path),
+                        require_starttls=True, authenticator=authenticator, auth_required=True)
+    server.start()
+    try:
+        add_provider(tenant.id, "email", "smtp",
+                     {"host": "127.0.0.1", "port": port, "start_tls": True, "validate_certs": False},
+                     {"username": "mailer", "password": "wrong"})
+        event_registry.process_event(make_event("user.login.succeeded"))
+        deliver_until_idle()
+    finally:
+        server.stop()
+
+    record = NotificationRecord.objects.get()
+    assert record.status == Status.RETRYING and mailbox.messages == []
+    assert "wrong" not in record.error_detail
+
+
+def test_smtp_permanent_rejection_fails_at_once(tenant):
+    class Refusing(Mailbox):
+        async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+            return "550 5.1.1 No such user"
+
+    port = free_port()
+    server = Controller(Refusing(), hostname="127.0.0.1", port=port)
+    server.start()
+    try:
+        add_provider(tenant.id, "email", "smtp", {"host": "127.0.0.1", "port": port, "start_tls": False})
+        event_registry.process_event(make_event("user.login.succeeded"))
+        deliver_until_idle()
+    finally:
+        server.stop()
+
+    record = NotificationRecord.objects.get()
+    assert (record.status, record.reason) == (Status.FAILED, "smtp_550")
+
+
+def test_django_smtp_backend_delivers_to_a_real_server(tenant, settings):
+    port = free_port()
+    mailbox = Mailbox()
+    server = Controller(mailbox, hostname="127.0.0.1", port=port)
+    server.start()
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", port
+    try:
+        event_registry.process_event(make_event("task.assigned"))
+        deliver_until_idle()
+    finally:
+        server.stop()
+
+    email = NotificationRecord.objects.get(channel="email")
+    assert (email.status, email.provider) == (Status.SENT, "django")
+    [(recipients, message)] = mailbox.messages
+    assert recipients == ["john@example.com"] and message["Subject"] == "New task: Review Q4 budget"
+    assert message.is_multipart()  # text and HTML alternatives
