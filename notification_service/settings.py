@@ -155,18 +155,27 @@ NOTIFICATIONS = {
     },
     "OUTBOX_DIR": os.environ.get("NOTIFICATIONS_OUTBOX_DIR", str(VAR_DIR / "outbox")),
     "DEMO_TENANT_ID": os.environ.get("NOTIFICATIONS_DEMO_TENANT_ID", "demo"),
+    # End-user inbox tokens: JWTs from the customer's auth service, verified with a shared secret (HS256) or
+    # a public key (RS256/ES256). Claims: sub (user id), tenant_id, exp.
+    "INBOX_JWT_SECRET": os.environ.get("NOTIFICATIONS_INBOX_JWT_SECRET", ""),
+    "INBOX_JWT_PUBLIC_KEY": os.environ.get("NOTIFICATIONS_INBOX_JWT_PUBLIC_KEY", ""),
+    "INBOX_JWT_AUDIENCE": os.environ.get("NOTIFICATIONS_INBOX_JWT_AUDIENCE", ""),
+    # The demo inbox page mints tokens for any user of the demo tenant: development only.
+    "INBOX_DEMO": _env_bool("NOTIFICATIONS_INBOX_DEMO", SECRET_KEY.startswith("dev-insecure")),
 }
 
 LOG_LEVEL = os.environ.get("LOG_LEVEL", "INFO")
+LOG_FORMAT = os.environ.get("LOG_FORMAT", "plain")  # "json" in production
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "filters": {"redact_secrets": {"()": "notifications.security.redaction.RedactingFilter"}},
     "formatters": {
         "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+        "json": {"()": "notifications.observability.logging.JsonFormatter"},
     },
     "handlers": {
-        "console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["redact_secrets"]},
+        "console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT, "filters": ["redact_secrets"]},
     },
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
     "loggers": {"django.db.backends": {"level": "INFO"}},

@@ -16,3 +16,7 @@ class NotificationsConfig(AppConfig):
                 event_registry.register(handler_cls())
         # Connects the template-cache invalidation signal.
         from notifications.rendering import service  # noqa: F401
+        from notifications.channels.inbox import inbox_messages_created
+        from notifications.channels.realtime import on_inbox_messages_created
+
+        inbox_messages_created.connect(on_inbox_messages_created, dispatch_uid="notifications-realtime")

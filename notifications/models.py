@@ -1,5 +1,7 @@
 """All models of the app, importable from one place: `from notifications.models import NotificationRecord`."""
 
+from notifications.api.models import ApiKey
+
 from notifications.channels.models import Device, InAppMessage, ProviderConfig
 from notifications.delivery.models import DeliveryAttempt, NotificationRecord
 from notifications.events.models import Event, RejectedEvent
@@ -7,6 +9,7 @@ from notifications.rendering.models import NotificationTemplate
 from notifications.tenants.models import Contact, Preference, Tenant
 
 __all__ = [
+    "ApiKey",
     "Contact",
     "DeliveryAttempt",
     "Device",

@@ -262,6 +262,7 @@ def _apply(record: NotificationRecord, outcome: _Outcome, now: datetime) -> None
     record.provider = outcome.sender or record.provider
     record.updated_at = now
     if isinstance(result, Sent):
+        metrics.DELIVERY_LATENCY.labels(record.channel).observe(max((now - record.created_at).total_seconds(), 0))
         record.status, record.reason, record.error_detail = Status.SENT, "", ""
         record.provider_message_id = result.provider_message_id[:255]
         record.sent_at, record.next_attempt_at = now, None

@@ -18,3 +18,7 @@ SEND_SECONDS = Histogram(
     "notifications_send_seconds", "Time to hand one notification to its provider", ["channel", "provider"]
 )
 INTAKE_BATCH_SECONDS = Histogram("notifications_intake_batch_seconds", "Duration of one intake batch")
+DELIVERY_LATENCY = Histogram(
+    "notifications_delivery_latency_seconds", "From record creation to the provider's acceptance", ["channel"],
+    buckets=(0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 900, 3600),
+)

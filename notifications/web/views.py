@@ -1,31 +1,96 @@
+"""Pages served by the service: the end-user inbox demo and the operator dashboard."""
+
 from __future__ import annotations
 
-from django.db import connection
-from django.db.utils import DatabaseError
-from django.http import HttpRequest, HttpResponse, JsonResponse
+import time
+from datetime import timedelta
+from typing import Any
 
+import jwt
+from django.contrib.admin.views.decorators import staff_member_required
+from django.db.models import Count
+from django.db.models.functions import TruncHour
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import get_object_or_404, render
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+
+from notifications.api.auth import inbox_jwt_secret
+from notifications.conf import get_setting
+from notifications.delivery.models import NotificationRecord
+from notifications.enums import Status
 from notifications.events.registry import event_registry
-
-
-def healthz(request: HttpRequest) -> JsonResponse:
-    try:
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT 1")
-        database = "ok"
-    except DatabaseError as err:
-        database = f"error: {type(err).__name__}"
-    status = 200 if database == "ok" else 503
-    return JsonResponse(
-        {"status": "ok" if status == 200 else "unavailable", "database": database,
-         "event_types": len(event_registry.event_types)},
-        status=status,
-    )
+from notifications.kafka.config import kafka_configured
 
 
 def index(request: HttpRequest) -> HttpResponse:
-    types = "".join(f"<li><code>{t}</code></li>" for t in event_registry.event_types)
-    return HttpResponse(
-        "<!doctype html><title>Notification service</title><h1>Notification service</h1>"
-        '<p><a href="/healthz">/healthz</a> &middot; <a href="/admin/">admin</a></p>'
-        f"<h2>Event types</h2><ul>{types}</ul>"
-    )
+    return render(request, "notifications/index.html", {
+        "event_types": event_registry.event_types, "demo": get_setting("INBOX_DEMO", False),
+    })
+
+
+def inbox_page(request: HttpRequest) -> HttpResponse:
+    """The inbox widget. With a `token` query parameter it uses it; in demo mode it fetches one for `user`."""
+    return render(request, "notifications/inbox.html", {
+        "demo": get_setting("INBOX_DEMO", False),
+        "tenant_id": get_setting("DEMO_TENANT_ID", "demo"),
+    })
+
+
+def demo_token(request: HttpRequest) -> JsonResponse:
+    if not get_setting("INBOX_DEMO", False):
+        raise Http404("the inbox demo is off (NOTIFICATIONS_INBOX_DEMO)")
+    user_id = (request.GET.get("user") or "demo-user")[:128]
+    tenant_id = get_setting("DEMO_TENANT_ID", "demo")
+    token = jwt.encode({"sub": user_id, "tenant_id": tenant_id, "exp": int(time.time()) + 3600},
+                       inbox_jwt_secret(), algorithm="HS256")
+    return JsonResponse({"token": token, "tenant_id": tenant_id, "user_id": user_id})
+
+
+@staff_member_required
+def dashboard(request: HttpRequest) -> HttpResponse:
+    return render(request, "notifications/dashboard.html", {})
+
+
+@staff_member_required
+def dashboard_data(request: HttpRequest) -> JsonResponse:
+    hours = min(max(int(request.GET.get("hours", 24)), 1), 24 * 14)
+    since = timezone.now() - timedelta(hours=hours)
+    recent = NotificationRecord.objects.filter(created_at__gte=since)
+    series = [
+        {"hour": row["hour"].isoformat(), "channel": row["channel"], "status": row["status"], "count": row["n"]}
+        for row in recent.filter(status__in=[Status.SENT, Status.FAILED])
+        .annotate(hour=TruncHour("created_at")).values("hour", "channel", "status").annotate(n=Count("id"))
+        .order_by("hour")
+    ]
+    reasons = list(recent.filter(status=Status.FAILED).values("reason").annotate(count=Count("id"))
+                   .order_by("-count")[:10])
+    failures = [
+        {"id": r.pk, "tenant_id": r.tenant_id, "event_type": r.event_type, "channel": r.channel,
+         "reason": r.reason, "attempts": r.attempts, "updated_at": r.updated_at.isoformat()}
+        for r in NotificationRecord.objects.filter(status=Status.FAILED).order_by("-updated_at")[:20]
+    ]
+    return JsonResponse({"hours": hours, "series": series, "reasons": reasons, "failures": failures,
+                         "lag": _lag()})
+
+
+def _lag() -> dict[str, Any]:
+    if not kafka_configured():
+        return {"configured": False, "partitions": []}
+    from notifications.kafka.admin import group_lag
+
+    try:
+        rows = group_lag(get_setting("KAFKA_GROUP_ID"), get_setting("KAFKA_TOPICS"), timeout=3)
+    except Exception as err:  # noqa: BLE001 - the dashboard shows the problem instead of failing
+        return {"configured": True, "error": type(err).__name__, "partitions": []}
+    return {"configured": True, "total": sum(r.lag for r in rows),
+            "partitions": [{"topic": r.topic, "partition": r.partition, "lag": r.lag} for r in rows]}
+
+
+@staff_member_required
+@require_POST
+def dashboard_retry(request: HttpRequest, record_id: int) -> JsonResponse:
+    record = get_object_or_404(NotificationRecord, pk=record_id, status__in=[Status.FAILED, Status.RETRYING])
+    record.status, record.attempts, record.next_attempt_at = Status.PENDING, 0, timezone.now()
+    record.save(update_fields=["status", "attempts", "next_attempt_at", "updated_at"])
+    return JsonResponse({"id": record.pk, "status": record.status})

@@ -1,0 +1,89 @@
+"""Who is calling: a tenant's service (API key) or an end user of a tenant (inbox JWT)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import jwt
+from django.http import HttpRequest
+from ninja.security import APIKeyHeader, HttpBearer
+
+from notifications.api.models import ApiKey
+from notifications.conf import get_setting
+
+
+@dataclass(frozen=True)
+class TenantPrincipal:
+    tenant_id: str
+    key_prefix: str
+
+
+@dataclass(frozen=True)
+class InboxUser:
+    tenant_id: str
+    user_id: str
+
+
+class ApiKeyAuth(APIKeyHeader):
+    """`X-API-Key: nsk_...` (or `Authorization: Bearer nsk_...`)."""
+
+    param_name = "X-API-Key"
+
+    def __call__(self, request: HttpRequest) -> Any:
+        header = request.headers.get("Authorization", "")
+        if not request.headers.get(self.param_name) and header.lower().startswith("bearer nsk_"):
+            return self.authenticate(request, header[7:])
+        return super().__call__(request)
+
+    def authenticate(self, request: HttpRequest, key: str | None) -> TenantPrincipal | None:
+        if not key:
+            return None
+        found = ApiKey.authenticate(key)
+        return TenantPrincipal(found.tenant_id, found.prefix) if found else None
+
+
+def inbox_jwt_secret() -> str:
+    """The configured HS256 secret; in demo mode without one, a secret derived from SECRET_KEY."""
+    secret = get_setting("INBOX_JWT_SECRET", "")
+    if not secret and get_setting("INBOX_DEMO", False):
+        import hashlib
+
+        from django.conf import settings
+
+        secret = hashlib.sha256(f"inbox-demo:{settings.SECRET_KEY}".encode()).hexdigest()
+    return secret
+
+
+def verify_inbox_token(token: str) -> InboxUser | None:
+    secret = inbox_jwt_secret()
+    public_key = get_setting("INBOX_JWT_PUBLIC_KEY", "")
+    if public_key:
+        key, algorithms = public_key, ["RS256", "ES256"]
+    elif secret:
+        key, algorithms = secret, ["HS256"]
+    else:
+        return None
+    audience = get_setting("INBOX_JWT_AUDIENCE", "") or None
+    try:
+        claims = jwt.decode(token, key, algorithms=algorithms, audience=audience,
+                            options={"require": ["exp", "sub"], "verify_aud": audience is not None})
+    except jwt.PyJWTError:
+        return None
+    tenant_id, user_id = claims.get("tenant_id"), claims.get("sub")
+    if not isinstance(tenant_id, str) or not tenant_id or not isinstance(user_id, str) or not user_id:
+        return None
+    return InboxUser(tenant_id, user_id)
+
+
+class InboxAuth(HttpBearer):
+    """`Authorization: Bearer <JWT>`; the SSE stream also takes `?token=` (EventSource cannot set headers)."""
+
+    def __call__(self, request: HttpRequest) -> Any:
+        token = request.GET.get("token")
+        if token and request.path.endswith("/stream"):
+            return self.authenticate(request, token)
+        return super().__call__(request)
+
+    def authenticate(self, request: HttpRequest, token: str) -> InboxUser | None:
+        return verify_inbox_token(token)

@@ -1,0 +1,102 @@
+from __future__ import annotations
+
+from django.db import transaction
+from django.http import HttpRequest
+from django.shortcuts import get_object_or_404
+from ninja import Router
+from ninja.errors import HttpError
+from pydantic import ValidationError as PayloadError
+
+from notifications.api.schemas import ContactIn, ContactOut, DeviceIn, DeviceOut, PreferenceItem
+from notifications.channels.models import Device
+from notifications.enums import Channel, PushPlatform
+from notifications.events.handlers.fields import UserPayload
+from notifications.tenants.models import WILDCARD, Contact, Preference
+
+router = Router(tags=["contacts, devices and preferences"])
+
+
+def _check_user(user_id: str) -> None:
+    if not user_id or len(user_id) > 128:
+        raise HttpError(422, "user_id must be 1-128 characters")
+
+
+@router.get("/contacts/{user_id}", response=ContactOut)
+def get_contact(request: HttpRequest, user_id: str):
+    return get_object_or_404(Contact, tenant_id=request.auth.tenant_id, user_id=user_id)
+
+
+@router.put("/contacts/{user_id}", response=ContactOut)
+def put_contact(request: HttpRequest, user_id: str, body: ContactIn):
+    _check_user(user_id)
+    try:  # the same address rules as event payloads
+        checked = UserPayload.model_validate({"user_id": user_id, **body.dict()})
+    except PayloadError as err:
+        raise HttpError(422, "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}"
+                                       for e in err.errors(include_input=False))) from err
+    values = {field: getattr(checked, field) or "" for field in ("email", "phone", "first_name", "last_name",
+                                                                  "locale")}
+    contact, _ = Contact.objects.update_or_create(tenant_id=request.auth.tenant_id, user_id=user_id,
+                                                  defaults=values)
+    return contact
+
+
+@router.delete("/contacts/{user_id}", response={204: None})
+def delete_contact(request: HttpRequest, user_id: str):
+    deleted, _ = Contact.objects.filter(tenant_id=request.auth.tenant_id, user_id=user_id).delete()
+    if not deleted:
+        raise HttpError(404, "Not Found")
+    return 204, None
+
+
+@router.get("/contacts/{user_id}/devices", response=list[DeviceOut])
+def list_devices(request: HttpRequest, user_id: str):
+    return list(Device.objects.filter(tenant_id=request.auth.tenant_id, user_id=user_id, active=True))
+
+
+@router.post("/contacts/{user_id}/devices", response={201: DeviceOut})
+def upsert_device(request: HttpRequest, user_id: str, body: DeviceIn):
+    _check_user(user_id)
+    if body.platform not in {p.value for p in PushPlatform}:
+        raise HttpError(422, "platform must be fcm, apns or webpush")
+    if body.platform == PushPlatform.WEBPUSH and not body.token.startswith("https://") and not body.token.startswith(
+            "http://127.0.0.1"):
+        raise HttpError(422, "a Web Push token is the subscription's https endpoint")
+    device, _ = Device.objects.update_or_create(
+        tenant_id=request.auth.tenant_id, platform=body.platform, token=body.token,
+        defaults={"user_id": user_id, "subscription": body.subscription, "active": True, "deactivated_reason": ""},
+    )
+    return 201, device
+
+
+@router.delete("/devices/{device_id}", response={204: None})
+def delete_device(request: HttpRequest, device_id: int):
+    deleted, _ = Device.objects.filter(tenant_id=request.auth.tenant_id, pk=device_id).delete()
+    if not deleted:
+        raise HttpError(404, "Not Found")
+    return 204, None
+
+
+@router.get("/users/{user_id}/preferences", response=list[PreferenceItem])
+def get_preferences(request: HttpRequest, user_id: str):
+    return list(Preference.objects.filter(tenant_id=request.auth.tenant_id, user_id=user_id))
+
+
+@router.put("/users/{user_id}/preferences", response=list[PreferenceItem])
+def put_preferences(request: HttpRequest, user_id: str, body: list[PreferenceItem]):
+    """Replace the user's choices. `*` means every event type or channel; the most specific choice wins.
+    Password resets and 2FA codes are sent whatever the choices."""
+    _check_user(user_id)
+    channels = {c.value for c in Channel} | {WILDCARD}
+    for item in body:
+        if item.channel not in channels:
+            raise HttpError(422, f"unknown channel {item.channel!r}")
+    tenant_id = request.auth.tenant_id
+    with transaction.atomic():
+        Preference.objects.filter(tenant_id=tenant_id, user_id=user_id).delete()
+        unique = {(item.event_type, item.channel): item.enabled for item in body}
+        Preference.objects.bulk_create([
+            Preference(tenant_id=tenant_id, user_id=user_id, event_type=e, channel=c, enabled=enabled)
+            for (e, c), enabled in unique.items()
+        ])
+    return list(Preference.objects.filter(tenant_id=tenant_id, user_id=user_id))

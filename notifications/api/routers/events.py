@@ -1,0 +1,34 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import HttpRequest
+from ninja import Body, Router
+from ninja.errors import HttpError
+
+from notifications.api.schemas import EventsOut
+from notifications.intake.service import process_events
+
+router = Router(tags=["events"])
+MAX_BATCH = 1000
+
+
+@router.post("", response=EventsOut, summary="Publish one event or a batch")
+def post_events(request: HttpRequest, body: Any = Body(..., description="An event object or a list of them")):
+    """Same validation and intake as the Kafka consumer. `tenant_id` may be left out (the key's tenant is
+    used); naming another tenant is refused. Each event gets its own result: processed, duplicate, or
+    rejected with a reason."""
+    tenant_id = request.auth.tenant_id
+    events = body if isinstance(body, list) else [body]
+    if not events or len(events) > MAX_BATCH:
+        raise HttpError(422, f"send between 1 and {MAX_BATCH} events")
+    prepared = []
+    for event in events:
+        if isinstance(event, dict):
+            named = event.get("tenant_id")
+            if named not in (None, "", tenant_id):
+                raise HttpError(403, "an event names another tenant than the API key's")
+            event = {**event, "tenant_id": tenant_id}
+        prepared.append(event)
+    results = process_events(prepared, source="api")
+    return {"results": [result.as_dict() for result in results]}

@@ -1,0 +1,146 @@
+"""The end-user inbox: list, counts, read state, archive, and a Server-Sent Events stream."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import json
+from typing import Any
+
+from asgiref.sync import sync_to_async
+from django.db import transaction
+from django.http import HttpRequest, StreamingHttpResponse
+from django.shortcuts import get_object_or_404
+from django.utils import timezone
+from ninja import Router
+from ninja.errors import HttpError
+
+from notifications.api.auth import InboxAuth
+from notifications.api.schemas import CountOut, InboxMessageOut, InboxPageOut
+from notifications.channels.models import InAppMessage
+from notifications.channels.realtime import announce, hub
+
+router = Router(tags=["inbox (end users)"], auth=InboxAuth())
+HEARTBEAT_SECONDS = 15.0
+
+
+def _mine(request: HttpRequest) -> Any:
+    return InAppMessage.objects.filter(tenant_id=request.auth.tenant_id, user_id=request.auth.user_id)
+
+
+def _out(message: InAppMessage) -> dict[str, Any]:
+    return {"id": message.pk, "event_type": message.event_type, "title": message.title, "body": message.body,
+            "action_url": message.action_url, "created_at": message.created_at,
+            "read": message.read_at is not None, "archived": message.archived_at is not None}
+
+
+def _unread(tenant_id: str, user_id: str) -> int:
+    return InAppMessage.objects.filter(tenant_id=tenant_id, user_id=user_id, read_at__isnull=True,
+                                       archived_at__isnull=True).count()
+
+
+def _count_changed(request: HttpRequest) -> None:
+    tenant_id, user_id = request.auth.tenant_id, request.auth.user_id
+    transaction.on_commit(lambda: announce(tenant_id, user_id, {"type": "count"}))
+
+
+def _decode_cursor(cursor: str | None) -> int | None:
+    if not cursor:
+        return None
+    try:
+        return int(base64.urlsafe_b64decode(cursor.encode() + b"==").decode())
+    except (ValueError, UnicodeDecodeError) as err:
+        raise HttpError(422, "invalid cursor") from err
+
+
+@router.get("/messages", response=InboxPageOut)
+def list_messages(request: HttpRequest, cursor: str | None = None, limit: int = 20, unread: bool = False,
+                  archived: bool = False):
+    if not 1 <= limit <= 100:
+        raise HttpError(422, "limit must be between 1 and 100")
+    query = _mine(request).filter(archived_at__isnull=not archived).order_by("-id")
+    if unread:
+        query = query.filter(read_at__isnull=True)
+    before = _decode_cursor(cursor)
+    if before is not None:
+        query = query.filter(id__lt=before)
+    items = list(query[: limit + 1])
+    more = len(items) > limit
+    items = items[:limit]
+    next_cursor = base64.urlsafe_b64encode(str(items[-1].pk).encode()).decode().rstrip("=") if more else None
+    return {"items": [_out(m) for m in items], "next_cursor": next_cursor,
+            "unread": _unread(request.auth.tenant_id, request.auth.user_id)}
+
+
+@router.get("/unread-count", response=CountOut)
+def unread_count(request: HttpRequest):
+    return {"unread": _unread(request.auth.tenant_id, request.auth.user_id)}
+
+
+@router.post("/messages/{message_id}/read", response=InboxMessageOut)
+def mark_read(request: HttpRequest, message_id: int):
+    message = get_object_or_404(_mine(request), pk=message_id)
+    if message.read_at is None:
+        message.read_at = timezone.now()
+        message.save(update_fields=["read_at"])
+        _count_changed(request)
+    return _out(message)
+
+
+@router.post("/read-all", response=CountOut)
+def mark_all_read(request: HttpRequest):
+    changed = _mine(request).filter(read_at__isnull=True).update(read_at=timezone.now())
+    if changed:
+        _count_changed(request)
+    return {"unread": _unread(request.auth.tenant_id, request.auth.user_id)}
+
+
+@router.post("/messages/{message_id}/archive", response=InboxMessageOut)
+def archive(request: HttpRequest, message_id: int):
+    message = get_object_or_404(_mine(request), pk=message_id)
+    if message.archived_at is None:
+        message.archived_at = timezone.now()
+        message.read_at = message.read_at or message.archived_at
+        message.save(update_fields=["archived_at", "read_at"])
+        _count_changed(request)
+    return _out(message)
+
+
+def _sse(event: str, data: Any) -> str:
+    return f"event: {event}\ndata: {json.dumps(data, default=str)}\n\n"
+
+
+@router.get("/stream", summary="Server-Sent Events: new messages and unread-count changes")
+async def stream(request: HttpRequest):
+    """`event: count` ({unread}) on connect and whenever it changes; `event: message` for each new message;
+    a comment line every 15 s keeps proxies from closing the connection. EventSource clients pass the token as
+    `?token=`."""
+    tenant_id, user_id = request.auth.tenant_id, request.auth.user_id
+    queue = hub.subscribe(tenant_id, user_id)
+    count = sync_to_async(_unread, thread_sensitive=False)
+
+    def load(ids: list[int]) -> list[dict[str, Any]]:
+        return [_out(m) for m in InAppMessage.objects.filter(tenant_id=tenant_id, user_id=user_id, pk__in=ids)
+                .order_by("id")]
+
+    async def events():
+        try:
+            yield ": connected\n\n"
+            yield _sse("count", {"unread": await count(tenant_id, user_id)})
+            while True:
+                try:
+                    change = await asyncio.wait_for(queue.get(), HEARTBEAT_SECONDS)
+                except TimeoutError:
+                    yield ": ping\n\n"
+                    continue
+                if change.get("type") == "messages":
+                    for message in await sync_to_async(load, thread_sensitive=False)(change.get("ids", [])):
+                        yield _sse("message", message)
+                yield _sse("count", {"unread": await count(tenant_id, user_id)})
+        finally:
+            hub.unsubscribe(tenant_id, user_id, queue)
+
+    response = StreamingHttpResponse(events(), content_type="text/event-stream")
+    response["Cache-Control"] = "no-cache"
+    response["X-Accel-Buffering"] = "no"
+    return response

@@ -1,0 +1,83 @@
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from django.db.models import Count, F
+from django.http import HttpRequest
+from django.shortcuts import get_object_or_404
+from django.utils import timezone
+from ninja import Router
+from ninja.errors import HttpError
+from ninja.pagination import LimitOffsetPagination, paginate
+
+from notifications.api.schemas import RecordDetailOut, StatsOut
+from notifications.delivery.models import NotificationRecord
+from notifications.enums import Status
+
+router = Router(tags=["records and stats"])
+
+
+@router.get("/records", response=list[RecordDetailOut])
+@paginate(LimitOffsetPagination)
+def list_records(request: HttpRequest, channel: str | None = None, status: str | None = None,
+                 event_type: str | None = None, user_id: str | None = None, since: datetime | None = None,
+                 until: datetime | None = None):
+    query = NotificationRecord.objects.filter(tenant_id=request.auth.tenant_id).order_by("-created_at", "-id")
+    for field, value in (("channel", channel), ("status", status), ("event_type", event_type),
+                         ("user_id", user_id)):
+        if value:
+            query = query.filter(**{field: value})
+    if since:
+        query = query.filter(created_at__gte=since)
+    if until:
+        query = query.filter(created_at__lt=until)
+    return query.annotate(event_uuid=F("event_id")).values(
+        "id", "event_type", "user_id", "channel", "recipient", "status", "reason", "attempts", "provider",
+        "created_at", "sent_at", "next_attempt_at", event_id=F("event_uuid"),
+    )
+
+
+@router.post("/records/{record_id}/retry", response=RecordDetailOut)
+def retry_record(request: HttpRequest, record_id: int):
+    record = get_object_or_404(NotificationRecord, pk=record_id, tenant_id=request.auth.tenant_id)
+    if record.status not in (Status.FAILED, Status.RETRYING):
+        raise HttpError(409, f"only failed or retrying records can be retried (this one is {record.status})")
+    record.status, record.attempts, record.next_attempt_at = Status.PENDING, 0, timezone.now()
+    record.save(update_fields=["status", "attempts", "next_attempt_at", "updated_at"])
+    return {**{f: getattr(record, f) for f in RecordDetailOut.model_fields if f != "event_id"},
+            "event_id": str(record.event_id)}
+
+
+def _percentile(values: list[float], share: float) -> float | None:
+    if not values:
+        return None
+    values = sorted(values)
+    index = min(int(round(share * (len(values) - 1))), len(values) - 1)
+    return round(values[index], 3)
+
+
+@router.get("/stats", response=StatsOut)
+def stats(request: HttpRequest, hours: int = 24, channel: str | None = None):
+    """The guide's analytics: counts by channel and status over the window, success rate, delivery times
+    (from the record's creation to the provider's acceptance)."""
+    if not 1 <= hours <= 24 * 90:
+        raise HttpError(422, "hours must be between 1 and 2160")
+    until = timezone.now()
+    since = until - timedelta(hours=hours)
+    query = NotificationRecord.objects.filter(tenant_id=request.auth.tenant_id, created_at__gte=since)
+    if channel:
+        query = query.filter(channel=channel)
+    counts = list(query.values("channel", "status").annotate(count=Count("id")).order_by("channel", "status"))
+    sent = sum(row["count"] for row in counts if row["status"] == Status.SENT)
+    failed = sum(row["count"] for row in counts if row["status"] == Status.FAILED)
+    durations = [
+        (sent_at - created).total_seconds()
+        for created, sent_at in query.filter(status=Status.SENT, sent_at__isnull=False)
+        .order_by("-created_at").values_list("created_at", "sent_at")[:100_000]
+    ]
+    return {
+        "since": since, "until": until, "counts": counts, "sent": sent, "failed": failed,
+        "success_rate": round(sent / (sent + failed), 4) if sent + failed else None,
+        "delivery_seconds_p50": _percentile(durations, 0.50),
+        "delivery_seconds_p95": _percentile(durations, 0.95),
+    }

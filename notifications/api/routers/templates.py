@@ -1,0 +1,66 @@
+from __future__ import annotations
+
+from django.db import transaction
+from django.http import HttpRequest
+from django.shortcuts import get_object_or_404
+from ninja import Router
+from ninja.errors import HttpError
+
+from notifications.api.schemas import PreviewIn, PreviewOut, TemplateIn, TemplateOut, TemplatePatch, TestSendIn, TestSendOut
+from notifications.rendering.models import NotificationTemplate
+from notifications.rendering.preview import preview, test_send
+
+router = Router(tags=["templates"])
+
+
+@router.get("", response=list[TemplateOut])
+def list_templates(request: HttpRequest, active: bool | None = None):
+    query = NotificationTemplate.objects.filter(tenant_id=request.auth.tenant_id)
+    if active is not None:
+        query = query.filter(is_active=active)
+    return list(query)
+
+
+@router.post("", response={201: TemplateOut})
+def create_template(request: HttpRequest, body: TemplateIn):
+    tenant_id = request.auth.tenant_id
+    if NotificationTemplate.objects.filter(tenant_id=tenant_id, name=body.name).exists():
+        raise HttpError(409, f"template {body.name!r} exists; update it instead")
+    template = NotificationTemplate.objects.create(tenant_id=tenant_id, **body.dict())
+    return 201, template
+
+
+@router.get("/{template_id}", response=TemplateOut)
+def get_template(request: HttpRequest, template_id: int):
+    return get_object_or_404(NotificationTemplate, pk=template_id, tenant_id=request.auth.tenant_id)
+
+
+@router.patch("/{template_id}", response=TemplateOut)
+def update_template(request: HttpRequest, template_id: int, body: TemplatePatch):
+    with transaction.atomic():
+        template = get_object_or_404(NotificationTemplate, pk=template_id, tenant_id=request.auth.tenant_id)
+        for field, value in body.dict(exclude_none=True).items():
+            setattr(template, field, value)
+        template.save()
+    return template
+
+
+@router.post("/{template_id}/deactivate", response=TemplateOut)
+def deactivate_template(request: HttpRequest, template_id: int):
+    template = get_object_or_404(NotificationTemplate, pk=template_id, tenant_id=request.auth.tenant_id)
+    template.is_active = False
+    template.save()
+    return template
+
+
+@router.post("/preview", response=PreviewOut)
+def preview_template(request: HttpRequest, body: PreviewIn):
+    """Render a template (saved, or the content given) with sample data, without sending anything."""
+    return preview(request.auth.tenant_id, body.event_type, body.channel, body.content, body.payload)
+
+
+@router.post("/{template_id}/test", response=TestSendOut)
+def test_send_template(request: HttpRequest, template_id: int, body: TestSendIn):
+    """Render the template with sample data and send it now to one address through the tenant's providers."""
+    template = get_object_or_404(NotificationTemplate, pk=template_id, tenant_id=request.auth.tenant_id)
+    return test_send(template, body.to, body.payload)

@@ -1,0 +1,34 @@
+"""Gauges read from the database at scrape time: records by channel and status, the inbox backlog."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from django.db.models import Count
+from django.db.utils import DatabaseError
+from prometheus_client.core import REGISTRY, GaugeMetricFamily
+from prometheus_client.registry import Collector
+
+
+class RecordsCollector(Collector):
+    def collect(self) -> Iterator[GaugeMetricFamily]:
+        from notifications.delivery.models import NotificationRecord
+
+        family = GaugeMetricFamily("notifications_records", "Notification records by channel and status",
+                                   labels=["channel", "status"])
+        try:
+            rows = NotificationRecord.objects.values("channel", "status").annotate(n=Count("id")).order_by()
+            for row in rows:
+                family.add_metric([row["channel"], row["status"]], row["n"])
+        except DatabaseError:
+            return
+        yield family
+
+
+_registered = False
+if not _registered:
+    try:
+        REGISTRY.register(RecordsCollector())
+    except ValueError:  # already registered (module reloaded)
+        pass
+    _registered = True

@@ -1,0 +1,87 @@
+"""Template preview with sample data, and a test send to one address."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from ninja.errors import HttpError
+from pydantic import ValidationError as PayloadError
+
+from notifications.channels.base import Message
+from notifications.enums import Channel
+from notifications.events.envelope import format_validation_error
+from notifications.events.registry import event_registry
+from notifications.rendering.context import build_context
+from notifications.rendering.engine import html_from_text, render_sources
+from notifications.rendering.models import NotificationTemplate
+from notifications.rendering.naming import template_name
+from notifications.rendering.service import Renderer
+from notifications.tenants.models import Tenant
+
+
+def _context(tenant: Tenant, event_type: str, payload: dict[str, Any] | None) -> tuple[Any, dict[str, Any]]:
+    from django.utils import timezone
+
+    from notifications.testing.factories import EXAMPLE_PAYLOADS
+
+    handler = event_registry.get_handler(event_type)
+    if handler is None:
+        raise HttpError(422, f"unsupported event type {event_type!r}")
+    sample = payload if payload is not None else EXAMPLE_PAYLOADS.get(event_type, {"user_id": "preview-user"})
+    try:
+        stored = handler.validate_payload(event_type, sample)
+    except PayloadError as err:
+        raise HttpError(422, f"invalid sample payload: {format_validation_error(err)[1]}") from err
+    typed = handler.load_payload(stored)
+    context = build_context(handler, event_type=event_type, payload=typed, tenant=tenant,
+                            contact=handler.get_contact_fields(typed), user_id=str(typed.get("user_id", "")),
+                            occurred_at=timezone.now())
+    return handler, context
+
+
+def preview(tenant_id: str, event_type: str, channel: str, content: dict[str, str] | None,
+            payload: dict[str, Any] | None) -> dict[str, Any]:
+    tenant = Tenant.ensure([tenant_id])[tenant_id]
+    try:
+        channel_value = Channel.parse(channel)
+    except ValueError as err:
+        raise HttpError(422, f"unknown channel {channel!r}") from err
+    handler, context = _context(tenant, event_type, payload)
+    if content is not None:
+        draft = NotificationTemplate(tenant_id=tenant_id, name=template_name(event_type, channel_value),
+                                     channel=channel_value.value, content=content)
+        draft.clean()  # the same checks as saving: raises ValidationError -> 422
+        fields = render_sources(("preview", id(draft)), content, context, label="preview", tenant_id=tenant_id)
+        if channel_value == Channel.EMAIL and not fields.get("html") and fields.get("body"):
+            fields["html"] = html_from_text(fields["body"], context)
+        return {"fields": fields, "source": "draft"}
+    try:
+        rendered = Renderer([tenant_id]).render(handler, event_type, channel_value, context, tenant_id)
+    except NotImplementedError as err:
+        raise HttpError(422, f"{event_type} has no {channel_value.value} content") from err
+    return {"fields": rendered.fields, "source": rendered.source}
+
+
+def test_send(template: NotificationTemplate, to: str, payload: dict[str, Any] | None) -> dict[str, Any]:
+    from notifications.delivery.worker import default_engine
+
+    channel = Channel(template.channel)
+    if channel not in (Channel.EMAIL, Channel.SMS):
+        raise HttpError(422, "test sends go to an e-mail address or a phone number (email and sms templates)")
+    event_type = event_registry.handler_for_template_name(template.name)
+    if event_type is None:
+        raise HttpError(422, "the template's event type is not registered")
+    result = preview(template.tenant_id, event_type[0], channel.value, template.content, payload)
+    message = Message(record_id=0, tenant_id=template.tenant_id, channel=channel, recipient=to,
+                      fields=result["fields"], event_type=event_type[0], data={"template": "test"})
+    engine = default_engine()
+    engine.chains.refresh([template.tenant_id])
+    outcome = engine.runtime.run(engine._deliver(message, engine.chains.chain(template.tenant_id, channel)))
+    sent = outcome.result
+    return {"ok": sent.ok, "provider": outcome.sender,
+            "provider_message_id": getattr(sent, "provider_message_id", ""),
+            "error_code": getattr(sent, "code", "")}
+
+
+__all__ = ["ValidationError", "preview", "test_send"]
