@@ -1,6 +1,6 @@
-from __future__ import annotations
 
 from datetime import datetime
+from uuid import UUID
 from typing import Any
 
 from ninja import Field, Schema
@@ -136,7 +136,7 @@ class TenantOut(Schema):
 
 class RecordDetailOut(Schema):
     id: int
-    event_id: str
+    event_id: UUID
     event_type: str
     user_id: str
     channel: str

@@ -1,9 +1,8 @@
-from __future__ import annotations
 
 from django.db import transaction
 from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
-from ninja import Router
+from ninja import Router, Status
 from ninja.errors import HttpError
 from pydantic import ValidationError as PayloadError
 
@@ -46,7 +45,7 @@ def delete_contact(request: HttpRequest, user_id: str):
     deleted, _ = Contact.objects.filter(tenant_id=request.auth.tenant_id, user_id=user_id).delete()
     if not deleted:
         raise HttpError(404, "Not Found")
-    return 204, None
+    return Status(204, None)
 
 
 @router.get("/contacts/{user_id}/devices", response=list[DeviceOut])
@@ -66,15 +65,15 @@ def upsert_device(request: HttpRequest, user_id: str, body: DeviceIn):
         tenant_id=request.auth.tenant_id, platform=body.platform, token=body.token,
         defaults={"user_id": user_id, "subscription": body.subscription, "active": True, "deactivated_reason": ""},
     )
-    return 201, device
+    return Status(201, device)
 
 
-@router.delete("/devices/{device_id}", response={204: None})
+@router.delete("/devices/{int:device_id}", response={204: None})
 def delete_device(request: HttpRequest, device_id: int):
     deleted, _ = Device.objects.filter(tenant_id=request.auth.tenant_id, pk=device_id).delete()
     if not deleted:
         raise HttpError(404, "Not Found")
-    return 204, None
+    return Status(204, None)
 
 
 @router.get("/users/{user_id}/preferences", response=list[PreferenceItem])

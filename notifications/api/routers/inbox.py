@@ -1,6 +1,5 @@
 """The end-user inbox: list, counts, read state, archive, and a Server-Sent Events stream."""
 
-from __future__ import annotations
 
 import asyncio
 import base64
@@ -77,7 +76,7 @@ def unread_count(request: HttpRequest):
     return {"unread": _unread(request.auth.tenant_id, request.auth.user_id)}
 
 
-@router.post("/messages/{message_id}/read", response=InboxMessageOut)
+@router.post("/messages/{int:message_id}/read", response=InboxMessageOut)
 def mark_read(request: HttpRequest, message_id: int):
     message = get_object_or_404(_mine(request), pk=message_id)
     if message.read_at is None:
@@ -95,7 +94,7 @@ def mark_all_read(request: HttpRequest):
     return {"unread": _unread(request.auth.tenant_id, request.auth.user_id)}
 
 
-@router.post("/messages/{message_id}/archive", response=InboxMessageOut)
+@router.post("/messages/{int:message_id}/archive", response=InboxMessageOut)
 def archive(request: HttpRequest, message_id: int):
     message = get_object_or_404(_mine(request), pk=message_id)
     if message.archived_at is None:

@@ -1,8 +1,7 @@
-from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from django.db.models import Count, F
+from django.db.models import Count
 from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
@@ -31,21 +30,20 @@ def list_records(request: HttpRequest, channel: str | None = None, status: str |
         query = query.filter(created_at__gte=since)
     if until:
         query = query.filter(created_at__lt=until)
-    return query.annotate(event_uuid=F("event_id")).values(
-        "id", "event_type", "user_id", "channel", "recipient", "status", "reason", "attempts", "provider",
-        "created_at", "sent_at", "next_attempt_at", event_id=F("event_uuid"),
+    return query.values(
+        "id", "event_id", "event_type", "user_id", "channel", "recipient", "status", "reason", "attempts",
+        "provider", "created_at", "sent_at", "next_attempt_at",
     )
 
 
-@router.post("/records/{record_id}/retry", response=RecordDetailOut)
+@router.post("/records/{int:record_id}/retry", response=RecordDetailOut)
 def retry_record(request: HttpRequest, record_id: int):
     record = get_object_or_404(NotificationRecord, pk=record_id, tenant_id=request.auth.tenant_id)
     if record.status not in (Status.FAILED, Status.RETRYING):
         raise HttpError(409, f"only failed or retrying records can be retried (this one is {record.status})")
     record.status, record.attempts, record.next_attempt_at = Status.PENDING, 0, timezone.now()
     record.save(update_fields=["status", "attempts", "next_attempt_at", "updated_at"])
-    return {**{f: getattr(record, f) for f in RecordDetailOut.model_fields if f != "event_id"},
-            "event_id": str(record.event_id)}
+    return {f: getattr(record, f) for f in RecordDetailOut.model_fields}
 
 
 def _percentile(values: list[float], share: float) -> float | None:

@@ -1,9 +1,8 @@
-from __future__ import annotations
 
 from django.db import transaction
 from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
-from ninja import Router
+from ninja import Router, Status
 from ninja.errors import HttpError
 
 from notifications.api.schemas import PreviewIn, PreviewOut, TemplateIn, TemplateOut, TemplatePatch, TestSendIn, TestSendOut
@@ -27,15 +26,15 @@ def create_template(request: HttpRequest, body: TemplateIn):
     if NotificationTemplate.objects.filter(tenant_id=tenant_id, name=body.name).exists():
         raise HttpError(409, f"template {body.name!r} exists; update it instead")
     template = NotificationTemplate.objects.create(tenant_id=tenant_id, **body.dict())
-    return 201, template
+    return Status(201, template)
 
 
-@router.get("/{template_id}", response=TemplateOut)
+@router.get("/{int:template_id}", response=TemplateOut)
 def get_template(request: HttpRequest, template_id: int):
     return get_object_or_404(NotificationTemplate, pk=template_id, tenant_id=request.auth.tenant_id)
 
 
-@router.patch("/{template_id}", response=TemplateOut)
+@router.patch("/{int:template_id}", response=TemplateOut)
 def update_template(request: HttpRequest, template_id: int, body: TemplatePatch):
     with transaction.atomic():
         template = get_object_or_404(NotificationTemplate, pk=template_id, tenant_id=request.auth.tenant_id)
@@ -45,7 +44,7 @@ def update_template(request: HttpRequest, template_id: int, body: TemplatePatch)
     return template
 
 
-@router.post("/{template_id}/deactivate", response=TemplateOut)
+@router.post("/{int:template_id}/deactivate", response=TemplateOut)
 def deactivate_template(request: HttpRequest, template_id: int):
     template = get_object_or_404(NotificationTemplate, pk=template_id, tenant_id=request.auth.tenant_id)
     template.is_active = False
@@ -59,7 +58,7 @@ def preview_template(request: HttpRequest, body: PreviewIn):
     return preview(request.auth.tenant_id, body.event_type, body.channel, body.content, body.payload)
 
 
-@router.post("/{template_id}/test", response=TestSendOut)
+@router.post("/{int:template_id}/test", response=TestSendOut)
 def test_send_template(request: HttpRequest, template_id: int, body: TestSendIn):
     """Render the template with sample data and send it now to one address through the tenant's providers."""
     template = get_object_or_404(NotificationTemplate, pk=template_id, tenant_id=request.auth.tenant_id)

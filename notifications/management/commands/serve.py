@@ -38,7 +38,10 @@ class Command(BaseCommand):
             logger.info("KAFKA_BOOTSTRAP_SERVERS is not set: no Kafka consumer; publish_event feeds local intake")
         application = ASGIStaticFilesHandler(get_asgi_application())
         try:
-            uvicorn.run(application, host=options["host"], port=options["port"], lifespan="off", log_level="info")
+            # log_config=None: uvicorn's loggers go through Django's LOGGING, whose filter redacts secrets
+            # (an inbox token in a stream URL's query string, say) and which can write JSON.
+            uvicorn.run(application, host=options["host"], port=options["port"], lifespan="off",
+                        log_config=None, timeout_graceful_shutdown=5)
         finally:
             if supervisor is not None:
                 supervisor.stop()
