@@ -44,7 +44,31 @@ class NotificationTemplateAdmin(admin.ModelAdmin):
     list_display = ("name", "tenant", "channel", "is_active", "version", "updated_at")
     list_filter = ("channel", "is_active", "tenant")
     search_fields = ("name",)
-    readonly_fields = ("version", "created_at", "updated_at")
+    readonly_fields = ("rendered_preview", "version", "created_at", "updated_at")
+
+    @admin.display(description="preview (example data)")
+    def rendered_preview(self, obj: NotificationTemplate) -> str:
+        from ninja.errors import HttpError
+
+        from notifications.events.registry import event_registry
+        from notifications.rendering.preview import preview
+
+        if obj.pk is None:
+            return "Save the template to see a preview."
+        found = event_registry.handler_for_template_name(obj.name)
+        if found is None:
+            return "No registered event type for this name."
+        try:
+            result = preview(obj.tenant_id, found[0], obj.channel, obj.content, None)
+        except (HttpError, Exception) as err:  # noqa: BLE001 - shown to the operator instead of a 500
+            return f"Cannot render: {getattr(err, 'message', None) or err}"
+        fields = {k: v for k, v in result["fields"].items() if k != "html"}
+        html = result["fields"].get("html")
+        return format_html(
+            "{}{}", _pretty(fields),
+            format_html('<iframe sandbox="" style="width:100%;height:320px;border:1px solid #ccc" srcdoc="{}">'
+                        "</iframe>", html) if html else "",
+        )
 
 
 @admin.register(NotificationRecord)
