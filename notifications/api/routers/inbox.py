@@ -8,7 +8,8 @@ from typing import Any
 
 from asgiref.sync import sync_to_async
 from django.db import transaction
-from django.http import HttpRequest, StreamingHttpResponse
+from django.core.handlers.asgi import ASGIRequest
+from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from ninja import Router
@@ -114,6 +115,9 @@ async def stream(request: HttpRequest):
     """`event: count` ({unread}) on connect and whenever it changes; `event: message` for each new message;
     a comment line every 15 s keeps proxies from closing the connection. EventSource clients pass the token as
     `?token=`."""
+    if not isinstance(request, ASGIRequest):
+        return HttpResponse("the inbox stream needs an ASGI server (manage.py serve, uvicorn)", status=501,
+                            content_type="text/plain")
     tenant_id, user_id = request.auth.tenant_id, request.auth.user_id
     queue = hub.subscribe(tenant_id, user_id)
     count = sync_to_async(_unread, thread_sensitive=False)

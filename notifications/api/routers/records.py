@@ -5,7 +5,7 @@ from django.db.models import Count
 from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
-from ninja import Router
+from ninja import Field, Router, Schema
 from ninja.errors import HttpError
 from ninja.pagination import LimitOffsetPagination, paginate
 
@@ -16,8 +16,16 @@ from notifications.enums import Status
 router = Router(tags=["records and stats"])
 
 
+class BoundedPagination(LimitOffsetPagination):
+    """Limits a database can take (an unbounded integer overflows its LIMIT/OFFSET)."""
+
+    class Input(Schema):
+        limit: int = Field(50, ge=1, le=500)
+        offset: int = Field(0, ge=0, le=10_000_000)
+
+
 @router.get("/records", response=list[RecordDetailOut])
-@paginate(LimitOffsetPagination)
+@paginate(BoundedPagination)
 def list_records(request: HttpRequest, channel: str | None = None, status: str | None = None,
                  event_type: str | None = None, user_id: str | None = None, since: datetime | None = None,
                  until: datetime | None = None):
