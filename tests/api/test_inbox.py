@@ -118,7 +118,7 @@ def test_sse_stream_pushes_new_messages_and_counts(tmp_path, shared_db):
     stop = threading.Event()
     try:
         base = f"http://127.0.0.1:{port}"
-        for _ in range(100):
+        for _ in range(300):
             try:
                 httpx.get(f"{base}/healthz", timeout=1)
                 break
@@ -128,7 +128,7 @@ def test_sse_stream_pushes_new_messages_and_counts(tmp_path, shared_db):
         reader = threading.Thread(target=read_sse, args=(f"{base}/api/v1/inbox/stream?token={token}", events, stop),
                                   daemon=True)
         reader.start()
-        for _ in range(50):
+        for _ in range(200):
             if events:
                 break
             time.sleep(0.1)
@@ -143,8 +143,8 @@ def test_sse_stream_pushes_new_messages_and_counts(tmp_path, shared_db):
                 "from notifications.api.models import ApiKey; print(ApiKey.issue('acme')[1])").strip()
             response = httpx.post(f"{base}/api/v1/events", json=event, headers={"X-API-Key": key}, timeout=10)
             assert response.json()["results"][0]["outcome"] == "processed"
-        for _ in range(100):
-            if any(name == "message" for name, _ in events):
+        for _ in range(200):
+            if any(name == "message" for name, _ in events) and ("count", {"unread": 1}) in events:
                 break
             time.sleep(0.1)
         messages = [data for name, data in events if name == "message"]
