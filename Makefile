@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test test-sqlite test-postgres install migrate clean
+.PHONY: run test test-sqlite test-postgres install migrate clean bench soak
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -34,6 +34,14 @@ test-sqlite: $(STAMP)
 
 test-postgres: $(STAMP)
 	bash scripts/postgres.sh run $(PY) -m pytest $(PYTEST_ARGS)
+
+# Throughput and latency on the real Kafka broker and PostgreSQL; appends the results to bench/README.md.
+bench: $(STAMP)
+	bash scripts/postgres.sh run $(PY) bench/run.py $(BENCH_ARGS)
+
+# Ten minutes at a steady rate; resident memory of the consumer and worker must stay flat.
+soak: $(STAMP)
+	bash scripts/postgres.sh run $(PY) bench/soak.py $(SOAK_ARGS)
 
 clean:
 	rm -rf var/ .pytest_cache

@@ -162,6 +162,9 @@ NOTIFICATIONS = {
     "INBOX_JWT_AUDIENCE": os.environ.get("NOTIFICATIONS_INBOX_JWT_AUDIENCE", ""),
     # The demo inbox page mints tokens for any user of the demo tenant: development only.
     "INBOX_DEMO": _env_bool("NOTIFICATIONS_INBOX_DEMO", SECRET_KEY.startswith("dev-insecure")),
+    # Without a tenant provider, SMS and push go to the log provider (var/outbox/) only in development: it keeps
+    # message text, codes included, in plain files.
+    "DEV_PROVIDERS": _env_bool("NOTIFICATIONS_DEV_PROVIDERS", SECRET_KEY.startswith("dev-insecure")),
 }
 
 LOG_LEVEL = os.environ.get("LOG_LEVEL", "INFO")

@@ -81,9 +81,9 @@ class NotificationRecordAdmin(admin.ModelAdmin):
 
     @admin.action(description="Retry selected failed records now")
     def retry_now(self, request: HttpRequest, queryset: QuerySet[NotificationRecord]) -> None:
-        count = queryset.filter(status__in=[Status.FAILED, Status.RETRYING]).update(
-            status=Status.PENDING, next_attempt_at=timezone.now(), attempts=0
-        )
+        from notifications.delivery.requeue import requeue
+
+        count = requeue(queryset)
         self.message_user(request, f"{count} record(s) queued for delivery", messages.SUCCESS)
 
 

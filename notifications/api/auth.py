@@ -23,6 +23,7 @@ class TenantPrincipal:
 class InboxUser:
     tenant_id: str
     user_id: str
+    expires_at: float = 0.0
 
 
 class ApiKeyAuth(APIKeyHeader):
@@ -55,25 +56,47 @@ def inbox_jwt_secret() -> str:
     return secret
 
 
-def verify_inbox_token(token: str) -> InboxUser | None:
-    secret = inbox_jwt_secret()
+def _keys_for(tenant_id: str) -> tuple[str, list[str]] | None:
+    """The tenant's own verification key (set with `manage.py set_inbox_key`), else the global one. A tenant
+    with its own key accepts only tokens signed with it, so one customer cannot mint tokens for another's users."""
+    from notifications.security import decrypt_text
+    from notifications.tenants.models import Tenant
+
+    tenant = Tenant.objects.filter(id=tenant_id).only("settings").first()
+    own = (tenant.settings.get("inbox_jwt") if tenant else None) or {}
+    if own.get("public_key"):
+        return own["public_key"], ["RS256", "ES256"]
+    if own.get("secret_encrypted"):
+        return decrypt_text(own["secret_encrypted"]), ["HS256"]
     public_key = get_setting("INBOX_JWT_PUBLIC_KEY", "")
     if public_key:
-        key, algorithms = public_key, ["RS256", "ES256"]
-    elif secret:
-        key, algorithms = secret, ["HS256"]
-    else:
+        return public_key, ["RS256", "ES256"]
+    secret = inbox_jwt_secret()
+    return (secret, ["HS256"]) if secret else None
+
+
+def verify_inbox_token(token: str) -> InboxUser | None:
+    try:
+        unverified = jwt.decode(token, options={"verify_signature": False})
+    except jwt.PyJWTError:
         return None
+    tenant_id = unverified.get("tenant_id") if isinstance(unverified, dict) else None
+    if not isinstance(tenant_id, str) or not tenant_id or len(tenant_id) > 64:
+        return None
+    keys = _keys_for(tenant_id)
+    if keys is None:
+        return None
+    key, algorithms = keys
     audience = get_setting("INBOX_JWT_AUDIENCE", "") or None
     try:
         claims = jwt.decode(token, key, algorithms=algorithms, audience=audience,
                             options={"require": ["exp", "sub"], "verify_aud": audience is not None})
     except jwt.PyJWTError:
         return None
-    tenant_id, user_id = claims.get("tenant_id"), claims.get("sub")
-    if not isinstance(tenant_id, str) or not tenant_id or not isinstance(user_id, str) or not user_id:
+    user_id = claims.get("sub")
+    if claims.get("tenant_id") != tenant_id or not isinstance(user_id, str) or not user_id or len(user_id) > 128:
         return None
-    return InboxUser(tenant_id, user_id)
+    return InboxUser(tenant_id, user_id, float(claims["exp"]))
 
 
 class InboxAuth(HttpBearer):

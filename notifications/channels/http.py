@@ -38,17 +38,24 @@ class HttpAnswer:
             return {}
 
 
+MAX_RETRY_AFTER = 24 * 3600.0
+
+
 def parse_retry_after(value: str | None) -> float | None:
+    """Seconds or an HTTP date, clamped to [0, 24 h]: a provider's header must not break scheduling."""
     if not value:
         return None
+    seconds: float | None = None
     try:
-        return max(float(value), 0.0)
+        seconds = float(value)
     except ValueError:
-        pass
-    try:
-        return max((parsedate_to_datetime(value) - timezone.now()).total_seconds(), 0.0)
-    except (TypeError, ValueError):
+        try:
+            seconds = (parsedate_to_datetime(value) - timezone.now()).total_seconds()
+        except (TypeError, ValueError, OverflowError):
+            return None
+    if seconds != seconds:  # NaN
         return None
+    return min(max(seconds, 0.0), MAX_RETRY_AFTER)
 
 
 class HttpSender(Sender):

@@ -62,26 +62,32 @@ class ProviderChains:
         self._chains: dict[tuple[str, Channel], list[Sender]] = {}
 
     def refresh(self, tenant_ids: Iterable[str]) -> list[Sender]:
-        """Reload the configuration of these tenants (one query); returns senders no longer used."""
+        """Reload the configuration of these tenants (one query); returns the senders that an edited
+        configuration replaced, for the caller to close."""
         from notifications.channels.models import ProviderConfig
 
         rows = list(ProviderConfig.objects.filter(tenant_id__in=set(tenant_ids), enabled=True))
         configured: dict[tuple[str, Channel], list[Sender]] = {}
+        replaced: list[Sender] = []
         for row in rows:
             key = ("tenant", row.pk, row.updated_at)
             sender = self._instances.get(key)
             if sender is None:
+                for old in [k for k in self._instances if k[:2] == ("tenant", row.pk)]:
+                    replaced.append(self._instances.pop(old))
                 sender = provider_class(row.provider)(row.options, row.credentials)
                 self._instances[key] = sender
             configured.setdefault((row.tenant_id, Channel(row.channel)), []).append(sender)
         for tenant_id in set(tenant_ids):
             for channel in (Channel.EMAIL, Channel.SMS, Channel.PUSH):
                 self._chains[(tenant_id, channel)] = configured.get((tenant_id, channel)) or self._defaults(channel)
-        return []
+        return replaced
 
     def _defaults(self, channel: Channel) -> list[Sender]:
         chain = []
         for index, spec in enumerate(get_setting("DEFAULT_PROVIDERS", DEFAULT_PROVIDERS).get(channel.value, [])):
+            if spec["provider"] == "log" and not get_setting("DEV_PROVIDERS", False):
+                continue  # outside development an unconfigured channel fails visibly instead
             key = ("default", channel.value, index)
             if key not in self._instances:
                 self._instances[key] = provider_class(spec["provider"])(spec.get("options"), spec.get("credentials"))

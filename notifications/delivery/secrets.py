@@ -33,9 +33,16 @@ def purge_final_secrets(event_ids: Iterable[Any]) -> int:
         if any(_sealed(value) for value in event.payload.values())
     ]
     for event in finished:
-        event.payload = {k: ({PURGED_MARKER: True} if _sealed(v) else v) for k, v in event.payload.items()}
+        event.payload = purge_payload(event.payload)
     Event.objects.bulk_update(finished, ["payload"], batch_size=500)
     return len(finished)
+
+
+def purge_payload(payload: dict[str, Any]) -> dict[str, Any]:
+    """The payload with its sealed fields replaced by the purge marker (the same object if it has none)."""
+    if not any(_sealed(value) for value in payload.values()):
+        return payload
+    return {k: ({PURGED_MARKER: True} if _sealed(v) else v) for k, v in payload.items()}
 
 
 def _sealed(value: Any) -> bool:

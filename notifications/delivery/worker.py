@@ -77,8 +77,9 @@ def max_attempts(channel: str) -> int:
 def backoff_seconds(attempts: int, retry_after: float | None = None) -> float:
     """Exponential backoff with +-20% jitter, capped at 6 hours; a provider's Retry-After is a floor."""
     base = float(get_setting("RETRY_BASE_SECONDS", 30.0))
-    delay = min(base * (2 ** max(attempts - 1, 0)), 6 * 3600.0) * random.uniform(0.8, 1.2)
-    return max(delay, retry_after or 0.0)
+    delay = min(base * (2 ** min(max(attempts - 1, 0), 30)), 6 * 3600.0) * random.uniform(0.8, 1.2)
+    floor = retry_after if retry_after is not None and 0 <= retry_after < 86400 * 7 else 0.0
+    return max(delay, floor)
 
 
 def lease_duration() -> timedelta:
@@ -102,6 +103,19 @@ def claim_due(batch_size: int, now: datetime, token: uuid.UUID | None = None) ->
     return ids
 
 
+def renew_lease(ids: list[int], token: uuid.UUID) -> set[int]:
+    with transaction.atomic():
+        owned = set(
+            NotificationRecord.objects.filter(id__in=ids, claim_token=token, status=Status.SENDING)
+            .values_list("id", flat=True)
+        )
+        if owned:
+            NotificationRecord.objects.filter(id__in=owned).update(
+                next_attempt_at=timezone.now() + lease_duration()
+            )
+    return owned
+
+
 class DeliveryEngine:
     """Owns the provider chains, breakers, rate buckets and concurrency bounds of one worker process."""
 
@@ -122,7 +136,11 @@ class DeliveryEngine:
         if not ids:
             return report
         records = list(NotificationRecord.objects.filter(id__in=ids).select_related("event", "tenant", "device"))
-        self.chains.refresh({r.tenant_id for r in records})
+        for sender in self.chains.refresh({r.tenant_id for r in records}):
+            self.runtime.run(sender.aclose())
+            self._breakers.pop(sender, None)
+            self._buckets.pop(sender, None)
+            self._limits.pop(sender, None)
         outcomes: dict[int, _Outcome] = {}
         ready: list[tuple[NotificationRecord, Message]] = []
         contacts = _contacts_for(records)
@@ -146,6 +164,14 @@ class DeliveryEngine:
         chunk = max(self.concurrency, 1)
         for start in range(0, len(ready), chunk):
             part = ready[start : start + chunk]
+            # Renew the lease of this chunk, and send only what is still ours: a slow batch whose lease ran out
+            # was taken over by another worker, which sends those records itself.
+            owned = renew_lease([record.pk for record, _ in part], token)
+            if len(owned) < len(part):
+                logger.warning("lease lost on %d record(s); another worker has them", len(part) - len(owned))
+            part = [(record, message) for record, message in part if record.pk in owned]
+            if not part:
+                continue
             sent = self.runtime.run(self._send_all(part))
             outcomes.update(zip((record.pk for record, _ in part), sent, strict=True))
             self._store([record for record, _ in part], outcomes, report, token)
@@ -163,7 +189,8 @@ class DeliveryEngine:
 
     async def _deliver(self, message: Message, chain: list[Sender]) -> _Outcome:
         """Try the chain in order: a transient failure or an open circuit moves on to the next provider."""
-        outcome = _Outcome(permanent("no_provider", f"no provider configured for {message.channel.value}"))
+        # No provider at all is a configuration gap: transient, so records wait (and check_setup says why).
+        outcome = _Outcome(transient("no_provider", f"no provider configured for {message.channel.value}"))
         candidates = [sender for sender in chain if sender.supports(message)]
         skipped_open: list[CircuitBreaker] = []
         for sender in candidates:
@@ -207,7 +234,11 @@ class DeliveryEngine:
         gone_devices: dict[int, str] = {}
         for record in records:
             outcome = outcomes[record.pk]
-            _apply(record, outcome, now)
+            try:
+                _apply(record, outcome, now)
+            except Exception:  # noqa: BLE001 - one odd outcome must not lose the chunk's others
+                logger.exception("could not apply the outcome of record %s; it will be retried", record.pk)
+                record.status, record.next_attempt_at = Status.RETRYING, now + timedelta(minutes=5)
             attempts.extend(outcome.attempts)
             result = outcome.result
             if isinstance(result, Failed) and result.invalid_target and record.device_id:

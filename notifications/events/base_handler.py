@@ -50,8 +50,10 @@ class BaseEventHandler:
     payload_model: ClassVar[type[BaseModel]] = EventPayload
     #: Payload fields that are secrets: encrypted at rest, masked in listings and logs.
     sensitive_fields: ClassVar[frozenset[str]] = frozenset()
-    #: Security-critical notifications users cannot opt out of.
+    #: Security-critical notifications users cannot opt out of (and never rate-limited).
     mandatory: ClassVar[bool] = False
+    #: Security alerts: users may opt out, but per-user rate limits never drop them.
+    security_alert: ClassVar[bool] = False
     #: Payload fields that fill the tenant's contact directory (registration carries them).
     fills_contacts: ClassVar[bool] = False
     #: Template variables this handler provides, beyond COMMON_PLACEHOLDERS and the payload schema's fields.

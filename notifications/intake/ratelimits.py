@@ -46,10 +46,16 @@ class RateLimiter:
                 user_id__in={u for _, u, _ in wanted},
                 event_type__in={e for _, _, e in wanted},
                 created_at__gte=timezone.now() - timedelta(seconds=longest),
-            ).exclude(status=Status.SKIPPED).values_list("tenant_id", "user_id", "event_type", "channel", "created_at")
-            for tenant_id, user_id, event_type, channel, created in rows:
-                if (tenant_id, user_id, event_type) in wanted:
-                    history[(tenant_id, user_id, event_type, channel)].append(created)
+            ).exclude(status=Status.SKIPPED).values_list(
+                "tenant_id", "user_id", "event_type", "channel", "event_id", "created_at"
+            )
+            seen: set[tuple[Any, ...]] = set()
+            for tenant_id, user_id, event_type, channel, event_id, created in rows:
+                key = (tenant_id, user_id, event_type, channel)
+                # One event counts once, however many devices it went to.
+                if (tenant_id, user_id, event_type) in wanted and (key, event_id) not in seen:
+                    seen.add((key, event_id))
+                    history[key].append(created)
         return cls(rules, history)
 
     def allow(self, tenant_id: str, user_id: str, event_type: str, channel: str) -> bool:

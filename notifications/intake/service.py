@@ -226,6 +226,7 @@ def _accept(
         tenants,
     )
     NotificationRecord.objects.bulk_create([record for _, record in records], batch_size=CHUNK)
+    _purge_if_final(accepted, records)
     for record, message in inbox:
         message.record_id = record.pk
     InAppMessage.objects.bulk_create([message for _, message in inbox], batch_size=CHUNK)
@@ -381,6 +382,17 @@ def _plan_records(
         targets = [(f"device:{device.pk}", device) for device in devices] or [("", None)]
     else:
         targets = [(address_for(channel, item.contact, event.user_id), None)]
+    reachable = [address for address, _ in targets if address and not (channel == Channel.SMS
+                                                                        and not E164.match(address))]
+    # One notification counts once against a rate limit, however many devices it goes to. Security alerts are
+    # never rate-limited away.
+    limited = (
+        skip is None and bool(reachable) and not (event.handler.mandatory or event.handler.security_alert)
+        and not limiter.allow(event.tenant_id, event.user_id, event.event_type, channel)
+    )
+    if limited:
+        logger.info("rate limit reached: tenant_id=%s user_id=%s event_type=%s channel=%s: skipped",
+                    event.tenant_id, event.user_id, event.event_type, channel.value)
     records = []
     for address, device in targets:
         reason = skip
@@ -388,9 +400,7 @@ def _plan_records(
             reason = SkipReason.NO_ADDRESS
         elif reason is None and channel == Channel.SMS and not E164.match(address):
             reason = SkipReason.INVALID_ADDRESS
-        elif reason is None and not event.handler.mandatory and not limiter.allow(
-            event.tenant_id, event.user_id, event.event_type, channel
-        ):
+        elif reason is None and limited:
             reason = SkipReason.RATE_LIMITED
         records.append(NotificationRecord(
             tenant_id=event.tenant_id,
@@ -452,6 +462,22 @@ def _render_inbox(
         record.status, record.sent_at, record.provider, record.attempts = Status.SENT, now, "inbox", 1
         record.next_attempt_at = None
     return messages
+
+
+def _purge_if_final(accepted: list[_Accepted], records: list[tuple[_Accepted, NotificationRecord]]) -> None:
+    """Events whose notifications are all final already (skipped, or in-app only) keep no secrets."""
+    from notifications.delivery.secrets import purge_payload
+
+    open_events = {item.index for item, record in records if record.status not in Status.final()}
+    finished = []
+    for item in accepted:
+        if item.index not in open_events and item.event.handler.sensitive_fields:
+            purged = purge_payload(item.row.payload)
+            if purged is not item.row.payload:
+                item.row.payload = purged
+                finished.append(item.row)
+    if finished:
+        Event.objects.bulk_update(finished, ["payload"], batch_size=CHUNK)
 
 
 def _expiry(event: ValidatedEvent, now: Any) -> Any:

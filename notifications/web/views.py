@@ -18,6 +18,7 @@ from django.views.decorators.http import require_POST
 from notifications.api.auth import inbox_jwt_secret
 from notifications.conf import get_setting
 from notifications.delivery.models import NotificationRecord
+from notifications.delivery.requeue import requeue
 from notifications.enums import Status
 from notifications.events.registry import event_registry
 from notifications.kafka.config import kafka_configured
@@ -90,7 +91,7 @@ def _lag() -> dict[str, Any]:
 @staff_member_required
 @require_POST
 def dashboard_retry(request: HttpRequest, record_id: int) -> JsonResponse:
-    record = get_object_or_404(NotificationRecord, pk=record_id, status__in=[Status.FAILED, Status.RETRYING])
-    record.status, record.attempts, record.next_attempt_at = Status.PENDING, 0, timezone.now()
-    record.save(update_fields=["status", "attempts", "next_attempt_at", "updated_at"])
-    return JsonResponse({"id": record.pk, "status": record.status})
+    record = get_object_or_404(NotificationRecord, pk=record_id)
+    if not requeue(NotificationRecord.objects.filter(pk=record.pk)):
+        return JsonResponse({"id": record.pk, "error": "only failed e-mail, SMS and push records"}, status=409)
+    return JsonResponse({"id": record.pk, "status": "pending"})

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import pytest
 import schemathesis
+from django.core import signals
+from django.db import close_old_connections
 from hypothesis import HealthCheck, settings
 from schemathesis.checks import not_a_server_error
 
@@ -13,10 +15,20 @@ from notifications.api.models import ApiKey
 from notifications.tenants.models import Tenant
 from tests.api.conftest import INBOX_SECRET, inbox_token
 
+@pytest.fixture(autouse=True)
+def _keep_test_connection():
+    """Requests go through the real WSGI handler, whose request signals close 'old' connections; inside a
+    test transaction that would close the test's own. Django's test client disconnects them the same way."""
+    signals.request_started.disconnect(close_old_connections)
+    signals.request_finished.disconnect(close_old_connections)
+    yield
+    signals.request_started.connect(close_old_connections)
+    signals.request_finished.connect(close_old_connections)
+
+
 @pytest.fixture
-def api_schema(django_db_blocker):
-    with django_db_blocker.unblock():  # serving openapi.json goes through Django's request cycle
-        return schemathesis.openapi.from_wsgi("/api/v1/openapi.json", application)
+def api_schema(db, _keep_test_connection):
+    return schemathesis.openapi.from_wsgi("/api/v1/openapi.json", application)
 
 
 schema = schemathesis.pytest.from_fixture("api_schema")

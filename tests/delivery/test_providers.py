@@ -58,7 +58,7 @@ def test_twilio_sends_the_sms(tenant, fake):
     ("reply", "status", "code"),
     [
         (Reply(400), Status.FAILED, "twilio_21211"),
-        (Reply(404), Status.FAILED, "twilio_20404"),
+        (Reply(404), Status.RETRYING, "twilio_20404"),
         (Reply(429, headers={"Retry-After": "120"}), Status.RETRYING, "rate_limited"),
         (Reply(500), Status.RETRYING, "twilio_20500"),
         (Reply(201, body={"sid": "SMok"}, delay=3), Status.RETRYING, "timeout"),
@@ -181,7 +181,7 @@ def test_fcm_v1_with_service_account_oauth(tenant, fake, service_account):
 @pytest.mark.parametrize(
     ("reply", "status", "code", "device_active"),
     [
-        (Reply(404), Status.FAILED, "unregistered", False),
+        (Reply(404), Status.FAILED, "unregistered", False),  # FCM says UNREGISTERED
         (Reply(400), Status.FAILED, "invalid_argument", True),
         (Reply(429, headers={"Retry-After": "30"}), Status.RETRYING, "quota_exceeded", True),
         (Reply(500), Status.RETRYING, "http_500", True),

@@ -15,6 +15,21 @@ from notifications.tenants.models import WILDCARD, Contact, Preference
 router = Router(tags=["contacts, devices and preferences"])
 
 
+def _public_https(url: str) -> bool:
+    """A push service endpoint: https, a host name or a public address (no loopback or private targets)."""
+    import ipaddress
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url)
+    if parts.scheme != "https" or not parts.hostname or parts.hostname == "localhost":
+        return False
+    try:
+        address = ipaddress.ip_address(parts.hostname)
+    except ValueError:
+        return not parts.hostname.endswith((".local", ".internal", ".localhost"))
+    return address.is_global
+
+
 def _check_user(user_id: str) -> None:
     if not user_id or len(user_id) > 128:
         raise HttpError(422, "user_id must be 1-128 characters")
@@ -58,9 +73,8 @@ def upsert_device(request: HttpRequest, user_id: str, body: DeviceIn):
     _check_user(user_id)
     if body.platform not in {p.value for p in PushPlatform}:
         raise HttpError(422, "platform must be fcm, apns or webpush")
-    if body.platform == PushPlatform.WEBPUSH and not body.token.startswith("https://") and not body.token.startswith(
-            "http://127.0.0.1"):
-        raise HttpError(422, "a Web Push token is the subscription's https endpoint")
+    if body.platform == PushPlatform.WEBPUSH and not _public_https(body.token):
+        raise HttpError(422, "a Web Push token is the subscription's public https endpoint")
     device, _ = Device.objects.update_or_create(
         tenant_id=request.auth.tenant_id, platform=body.platform, token=body.token,
         defaults={"user_id": user_id, "subscription": body.subscription, "active": True, "deactivated_reason": ""},

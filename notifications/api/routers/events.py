@@ -23,11 +23,12 @@ def post_events(request: HttpRequest, body: Any = Body(..., description="An even
         raise HttpError(422, f"send between 1 and {MAX_BATCH} events")
     prepared = []
     for event in events:
-        if isinstance(event, dict):
-            named = event.get("tenant_id")
-            if named not in (None, "", tenant_id):
-                raise HttpError(403, "an event names another tenant than the API key's")
-            event = {**event, "tenant_id": tenant_id}
-        prepared.append(event)
+        # Only objects: a string would be decoded later, past this tenant check.
+        if not isinstance(event, dict):
+            raise HttpError(422, "each event must be a JSON object")
+        named = event.get("tenant_id")
+        if named not in (None, "", tenant_id):
+            raise HttpError(403, "an event names another tenant than the API key's")
+        prepared.append({**event, "tenant_id": tenant_id})
     results = process_events(prepared, source="api")
     return {"results": [result.as_dict() for result in results]}

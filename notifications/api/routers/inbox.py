@@ -4,6 +4,7 @@
 import asyncio
 import base64
 import json
+import time
 from typing import Any
 
 from asgiref.sync import sync_to_async
@@ -48,9 +49,12 @@ def _decode_cursor(cursor: str | None) -> int | None:
     if not cursor:
         return None
     try:
-        return int(base64.urlsafe_b64decode(cursor.encode() + b"==").decode())
+        value = int(base64.urlsafe_b64decode(cursor.encode() + b"==").decode())
     except (ValueError, UnicodeDecodeError) as err:
         raise HttpError(422, "invalid cursor") from err
+    if not 0 < value < 2**62:
+        raise HttpError(422, "invalid cursor")
+    return value
 
 
 @router.get("/messages", response=InboxPageOut)
@@ -119,25 +123,30 @@ async def stream(request: HttpRequest):
         return HttpResponse("the inbox stream needs an ASGI server (manage.py serve, uvicorn)", status=501,
                             content_type="text/plain")
     tenant_id, user_id = request.auth.tenant_id, request.auth.user_id
-    queue = hub.subscribe(tenant_id, user_id)
-    count = sync_to_async(_unread, thread_sensitive=False)
+    expires_at = request.auth.expires_at
+    count = sync_to_async(_unread)
 
     def load(ids: list[int]) -> list[dict[str, Any]]:
         return [_out(m) for m in InAppMessage.objects.filter(tenant_id=tenant_id, user_id=user_id, pk__in=ids)
                 .order_by("id")]
 
     async def events():
+        queue = hub.subscribe(tenant_id, user_id)
         try:
             yield ": connected\n\n"
             yield _sse("count", {"unread": await count(tenant_id, user_id)})
             while True:
+                left = expires_at - time.time()
+                if left <= 0:  # the token expired: the client reconnects with a fresh one
+                    yield _sse("expired", {})
+                    return
                 try:
-                    change = await asyncio.wait_for(queue.get(), HEARTBEAT_SECONDS)
+                    change = await asyncio.wait_for(queue.get(), min(HEARTBEAT_SECONDS, left))
                 except TimeoutError:
                     yield ": ping\n\n"
                     continue
                 if change.get("type") == "messages":
-                    for message in await sync_to_async(load, thread_sensitive=False)(change.get("ids", [])):
+                    for message in await sync_to_async(load)(change.get("ids", [])):
                         yield _sse("message", message)
                 yield _sse("count", {"unread": await count(tenant_id, user_id)})
         finally:

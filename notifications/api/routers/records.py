@@ -11,6 +11,7 @@ from ninja.pagination import LimitOffsetPagination, paginate
 
 from notifications.api.schemas import RecordDetailOut, StatsOut
 from notifications.delivery.models import NotificationRecord
+from notifications.delivery.requeue import requeue
 from notifications.enums import Status
 
 router = Router(tags=["records and stats"])
@@ -47,10 +48,10 @@ def list_records(request: HttpRequest, channel: str | None = None, status: str |
 @router.post("/records/{int:record_id}/retry", response=RecordDetailOut)
 def retry_record(request: HttpRequest, record_id: int):
     record = get_object_or_404(NotificationRecord, pk=record_id, tenant_id=request.auth.tenant_id)
-    if record.status not in (Status.FAILED, Status.RETRYING):
-        raise HttpError(409, f"only failed or retrying records can be retried (this one is {record.status})")
-    record.status, record.attempts, record.next_attempt_at = Status.PENDING, 0, timezone.now()
-    record.save(update_fields=["status", "attempts", "next_attempt_at", "updated_at"])
+    if not requeue(NotificationRecord.objects.filter(pk=record.pk)):
+        raise HttpError(409, f"only failed or retrying e-mail, SMS and push records can be retried "
+                             f"(this one is {record.channel}, {record.status})")
+    record.refresh_from_db()
     return {f: getattr(record, f) for f in RecordDetailOut.model_fields}
 
 

@@ -14,9 +14,15 @@ def _tenant(request: HttpRequest) -> Tenant:
     return Tenant.ensure([request.auth.tenant_id])[request.auth.tenant_id]
 
 
+def _shown(tenant: Tenant) -> dict:
+    hidden = {"inbox_jwt"}  # key material, even encrypted, is not listed
+    return {"id": tenant.id, "name": tenant.name, "app_url": tenant.app_url, "branding": tenant.branding,
+            "settings": {k: v for k, v in tenant.settings.items() if k not in hidden}}
+
+
 @router.get("", response=TenantOut)
 def get_tenant(request: HttpRequest):
-    return _tenant(request)
+    return _shown(_tenant(request))
 
 
 @router.patch("", response=TenantOut)
@@ -26,7 +32,7 @@ def patch_tenant(request: HttpRequest, body: TenantPatch):
         setattr(tenant, field, value)
     tenant.full_clean(exclude=["settings"])
     tenant.save()
-    return tenant
+    return _shown(tenant)
 
 
 @router.put("/settings", response=TenantOut)
@@ -44,4 +50,4 @@ def put_settings(request: HttpRequest, body: TenantSettingsIn):
     tenant = _tenant(request)
     tenant.settings = {**tenant.settings, **body.dict()}
     tenant.save()
-    return tenant
+    return _shown(tenant)

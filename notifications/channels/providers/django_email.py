@@ -35,6 +35,9 @@ def build_email(message: Message, from_email: str, connection: Any = None) -> Em
 
 
 def classify_smtp_error(err: Exception) -> SendResult:
+    if isinstance(err, smtplib.SMTPAuthenticationError):
+        # Wrong credentials: another provider in the chain (or a fixed configuration) can still deliver it.
+        return transient("auth_failed", f"SMTP {err.smtp_code}")
     code = getattr(err, "smtp_code", None) or getattr(err, "code", None)
     if isinstance(err, smtplib.SMTPRecipientsRefused):
         codes = [c for c, _ in err.recipients.values()]

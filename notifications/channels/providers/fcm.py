@@ -9,6 +9,7 @@ import asyncio
 import time
 from typing import Any
 
+import aiohttp
 import jwt
 
 from notifications.channels.base import Message, SendResult, Sent, permanent, transient
@@ -43,13 +44,20 @@ class FcmSender(HttpSender):
                 account["private_key"],
                 algorithm="RS256",
             )
-            async with self.session.post(
-                account["token_uri"],
-                data={"grant_type": "urn:ietf:params:oauth:grant-type:jwt-bearer", "assertion": assertion},
-            ) as response:
-                payload = await response.json(content_type=None)
-                if response.status != 200 or "access_token" not in payload:
-                    raise PermissionError(f"token endpoint answered HTTP {response.status}")
+            try:
+                async with self.session.post(
+                    account["token_uri"],
+                    data={"grant_type": "urn:ietf:params:oauth:grant-type:jwt-bearer", "assertion": assertion},
+                ) as response:
+                    status = response.status
+                    try:
+                        payload = await response.json(content_type=None)
+                    except ValueError:
+                        payload = {}
+            except (aiohttp.ClientError, TimeoutError, OSError) as err:
+                raise PermissionError(f"token endpoint unreachable: {type(err).__name__}") from err
+            if status != 200 or not isinstance(payload, dict) or "access_token" not in payload:
+                raise PermissionError(f"token endpoint answered HTTP {status}")
             self._token = (payload["access_token"], time.time() + float(payload.get("expires_in", 3600)))
             return self._token[0]
 
@@ -85,8 +93,10 @@ class FcmSender(HttpSender):
         error = body.get("error", {}) if isinstance(body.get("error"), dict) else {}
         status = str(error.get("status", ""))
         codes = {d.get("errorCode") for d in error.get("details", []) if isinstance(d, dict)}
-        if answer.status == 404 or "UNREGISTERED" in codes or status == "NOT_FOUND":
+        if "UNREGISTERED" in codes:
             return permanent("unregistered", "FCM token is no longer registered", invalid_target=True)
+        if answer.status == 404:
+            return permanent("not_found", "FCM answered 404 (check the project id)")
         if "SENDER_ID_MISMATCH" in codes:
             return permanent("sender_id_mismatch", "token belongs to another sender", invalid_target=True)
         if answer.status == 400 or status == "INVALID_ARGUMENT" or "INVALID_ARGUMENT" in codes:

@@ -45,6 +45,9 @@ class TwilioSender(HttpSender):
         code = body.get("code")
         if isinstance(code, int) and code in _PERMANENT_CODES:
             return permanent(f"twilio_{code}", f"HTTP {answer.status}", invalid_target=code in _INVALID_NUMBER_CODES)
+        if code == 20404 or (answer.status == 404 and not code):
+            # The account (SID) is not found: a configuration problem, the next provider may deliver.
+            return transient("twilio_20404", "HTTP 404: account not found")
         if answer.status == 429 or code == 20429:
             return transient("rate_limited", "HTTP 429", parse_retry_after(answer.headers.get("Retry-After")))
         result = classify_http(answer)

@@ -62,6 +62,9 @@ class WebPushSender(HttpSender):
             return Sent(answer.headers.get("Location", ""))
         if answer.status in (404, 410):
             return permanent("subscription_gone", f"HTTP {answer.status}", invalid_target=True)
+        if answer.status in (401, 403):
+            # The subscription was made with another VAPID key: it will never accept ours.
+            return permanent("vapid_mismatch", f"HTTP {answer.status}", invalid_target=True)
         if answer.status == 413:
             return permanent("payload_too_large", "HTTP 413")
         return classify_http(answer)

@@ -141,6 +141,7 @@ class LoginSucceededPayload(UserPayload):
 
 class LoginSucceededHandler(BaseEventHandler):
     event_types = ("user.login.succeeded",)
+    security_alert = True
     channels = (Channel.EMAIL,)
     payload_model = LoginSucceededPayload
     placeholders = ("login_time", "device_description")
@@ -183,6 +184,7 @@ class LoginFailedPayload(UserPayload):
 
 class LoginFailedHandler(BaseEventHandler):
     event_types = ("user.login.failed",)
+    security_alert = True
     channels = (Channel.EMAIL, Channel.SMS, Channel.PUSH)
     payload_model = LoginFailedPayload
     placeholders = ("attempt_time",)

@@ -86,6 +86,7 @@ class TwoFactorAttemptFailedPayload(UserPayload):
 
 class TwoFactorAttemptFailedHandler(BaseEventHandler):
     event_types = ("auth.2fa.attempt.failed",)
+    security_alert = True
     channels = (Channel.EMAIL, Channel.SMS, Channel.PUSH)
     payload_model = TwoFactorAttemptFailedPayload
     placeholders = ("attempt_time", "method_text")
@@ -129,6 +130,7 @@ class TwoFactorMethodChangedPayload(UserPayload):
 
 class TwoFactorMethodChangedHandler(BaseEventHandler):
     event_types = ("auth.2fa.method.changed",)
+    security_alert = True
     channels = (Channel.EMAIL, Channel.SMS, Channel.IN_APP)
     payload_model = TwoFactorMethodChangedPayload
     placeholders = ("changed_time", "old_method_text", "new_method_text")

@@ -109,7 +109,11 @@ class Command(BaseCommand):
             else:
                 self.ok(f"provider {row.pk} ({row.provider}, {row.channel}) of {row.tenant_id} configured")
         if not query.exists():
-            self.note("no tenant providers configured: e-mail uses EMAIL_BACKEND, SMS and push the log provider")
+            if get_setting("DEV_PROVIDERS", False):
+                self.note("no tenant providers: e-mail uses EMAIL_BACKEND, SMS and push the development log provider")
+            else:
+                self.bad("no SMS or push provider configured for any tenant (manage.py providers add ...): "
+                         "those notifications wait as 'retrying' with no_provider")
 
 
 _REQUIRED = {

@@ -8,6 +8,7 @@ from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 
 from notifications.delivery.models import NotificationRecord
+from notifications.delivery.requeue import requeue
 from notifications.enums import Status
 
 
@@ -33,7 +34,7 @@ class Command(BaseCommand):
         parser.add_argument("--dry-run", action="store_true")
 
     def handle(self, *args: Any, **options: Any) -> None:
-        query = NotificationRecord.objects.filter(status=Status.FAILED)
+        query = NotificationRecord.objects.filter(status=Status.FAILED).exclude(channel="in_app")
         for option, field in (("tenant_id", "tenant_id"), ("channel", "channel"), ("event_type", "event_type"),
                               ("reason", "reason")):
             if options[option]:
@@ -43,6 +44,5 @@ class Command(BaseCommand):
         if options["dry_run"]:
             self.stdout.write(f"{query.count()} failed record(s) would be requeued")
             return
-        count = query.update(status=Status.PENDING, attempts=0, next_attempt_at=timezone.now(),
-                             updated_at=timezone.now())
+        count = requeue(query)
         self.stdout.write(f"{count} failed record(s) requeued for delivery")

@@ -18,11 +18,12 @@ class Command(BaseCommand):
         keys = fernet()
         counts = {"providers": 0, "events": 0, "rejected": 0}
         with transaction.atomic():
-            for row in ProviderConfig.objects.exclude(credentials_encrypted=""):
+            for row in ProviderConfig.objects.select_for_update().exclude(credentials_encrypted=""):
                 row.credentials_encrypted = keys.rotate(row.credentials_encrypted.encode()).decode()
                 row.save(update_fields=["credentials_encrypted"])
                 counts["providers"] += 1
-            for event in Event.objects.iterator(chunk_size=1000):
+            # Locked, so a worker purging an event meanwhile cannot have its purge undone by this rewrite.
+            for event in Event.objects.select_for_update().iterator(chunk_size=1000):
                 sealed = {k: v for k, v in event.payload.items() if isinstance(v, dict) and set(v) == {ENCRYPTED_MARKER}}
                 if sealed:
                     for key, value in sealed.items():

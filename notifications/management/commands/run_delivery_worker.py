@@ -16,8 +16,15 @@ class Command(BaseCommand):
         parser.add_argument("--concurrency", type=int, default=None,
                             help="Most sends in flight at once (default NOTIFICATIONS_DELIVERY_CONCURRENCY, 100)")
         parser.add_argument("--poll", type=float, default=None, help="Seconds between polls when idle")
+        parser.add_argument("--metrics-port", type=int, help="Serve Prometheus metrics on 127.0.0.1:PORT")
 
     def handle(self, *args: Any, **options: Any) -> None:
+        if options["metrics_port"]:
+            from prometheus_client import start_http_server
+
+            from notifications.observability import collectors  # noqa: F401
+
+            start_http_server(options["metrics_port"], addr="127.0.0.1")
         if options["once"]:
             engine = DeliveryEngine(options["concurrency"]) if options["concurrency"] else None
             report = deliver_until_idle(engine=engine)

@@ -1,0 +1,137 @@
+"""Shared plumbing of the benchmark harness: services, a fresh database, load generation, sinks."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+PY = sys.executable
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def wait_port(port: int, timeout: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+                return
+        except OSError:
+            time.sleep(0.1)
+    raise RuntimeError(f"nothing listens on {port}")
+
+
+def start_kafka() -> str:
+    subprocess.run(["bash", str(ROOT / "deploy/kafka/kafka.sh"), "start"], check=True, stdout=sys.stderr)
+    return "127.0.0.1:9092"
+
+
+def fresh_database() -> str:
+    """A new PostgreSQL database on the server DATABASE_URL points at (set by scripts/postgres.sh)."""
+    import psycopg
+
+    base = os.environ.get("DATABASE_URL", "")
+    if not base.startswith("postgres"):
+        raise SystemExit("the benchmarks run on PostgreSQL: use `make bench` (scripts/postgres.sh sets it up)")
+    name = f"bench_{datetime.now(UTC):%Y%m%d_%H%M%S}_{uuid.uuid4().hex[:4]}"
+    with psycopg.connect("dbname=postgres", autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    return f"postgres:///{name}"
+
+
+def drop_database(url: str) -> None:
+    import psycopg
+
+    name = url.rsplit("/", 1)[1]
+    with psycopg.connect("dbname=postgres", autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+TYPES = [
+    "user.registration.completed", "user.password.reset.requested", "user.login.succeeded", "user.login.failed",
+    "invoice.payment.failed", "task.assigned", "comment.mentioned", "content.liked", "auth.2fa.code.requested",
+    "auth.2fa.attempt.failed", "auth.2fa.method.changed",
+]
+# A realistic mix: engagement events dominate, security ones are rare.
+WEIGHTS = [4, 3, 10, 3, 2, 15, 15, 30, 8, 2, 1]
+
+
+def event_mix(count: int, tenant: str = "bench", users: int = 5000, seed: int = 7) -> list[dict[str, Any]]:
+    import random
+
+    from notifications.testing.factories import make_event
+
+    rng = random.Random(seed)
+    types = rng.choices(TYPES, weights=WEIGHTS, k=count)
+    events = []
+    for n, event_type in enumerate(types):
+        user = f"user-{rng.randrange(users)}"
+        overrides: dict[str, Any] = {"user_id": user, "email": f"{user}@example.com", "phone": "+14155550123"}
+        if event_type == "auth.2fa.code.requested":
+            overrides["method"] = rng.choice(["sms", "email", "in_app"])
+        event = make_event(event_type, tenant, **overrides)
+        event["event_id"] = f"bench-{n}"
+        events.append(event)
+    return events
+
+
+def encode(events: list[dict[str, Any]]) -> list[tuple[bytes, bytes]]:
+    return [(f"{e['tenant_id']}:{e['payload']['user_id']}".encode(), json.dumps(e).encode()) for e in events]
+
+
+def produce(bootstrap: str, topic: str, messages: list[tuple[bytes, bytes]]) -> None:
+    from confluent_kafka import Producer
+
+    producer = Producer({"bootstrap.servers": bootstrap, "linger.ms": 50, "batch.size": 1_000_000,
+                         "enable.idempotence": True, "compression.type": "lz4"})
+    for key, value in messages:
+        while True:
+            try:
+                producer.produce(topic, value=value, key=key)
+                break
+            except BufferError:
+                producer.poll(0.05)
+    assert producer.flush(120) == 0
+
+
+def create_topic(bootstrap: str, topic: str, partitions: int) -> None:
+    from confluent_kafka.admin import AdminClient, NewTopic
+
+    admin = AdminClient({"bootstrap.servers": bootstrap})
+    admin.create_topics([NewTopic(topic, num_partitions=partitions, replication_factor=1)])[topic].result(30)
+
+
+def start_smtp_sink() -> tuple[subprocess.Popen, int]:
+    port = free_port()
+    process = subprocess.Popen([PY, "-m", "aiosmtpd", "-n", "-l", f"127.0.0.1:{port}", "-c",
+                                "aiosmtpd.handlers.Sink"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    wait_port(port)
+    return process, port
+
+
+def start_http_sink() -> tuple[subprocess.Popen, int]:
+    port = free_port()
+    process = subprocess.Popen([PY, str(ROOT / "bench/http_sink.py"), str(port)], stdout=subprocess.DEVNULL,
+                               stderr=subprocess.DEVNULL)
+    wait_port(port)
+    return process, port
+
+
+def rss_kib(pid: int) -> int:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1])
+    return 0

@@ -1,0 +1,337 @@
+"""`make bench`: throughput and latency of the service next to the raw ceilings, on the real Kafka broker and
+PostgreSQL, in one run. Prints one table and appends it, with date and commit, to bench/README.md.
+
+    python bench/run.py [--events 60000] [--deliveries 5000] [--rate 1000] [--seconds 60] [--no-record]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import smtplib
+import subprocess
+import sys
+import time
+import uuid
+from datetime import UTC, datetime
+from email.message import EmailMessage
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from bench import common  # noqa: E402
+
+RESULTS: list[dict[str, Any]] = []
+TARGETS = {
+    "intake": ("events/s", 10_000),
+    "email": ("sends/s", 2_000),
+    "http": ("sends/s", 3_000),
+}
+
+
+def record(name: str, value: float, unit: str, ceiling: float | None = None, note: str = "") -> None:
+    row = {"name": name, "value": value, "unit": unit, "ceiling": ceiling, "note": note}
+    RESULTS.append(row)
+    ratio = f"{value / ceiling:.0%}" if ceiling else "-"
+    print(f"  {name:<44} {value:>12,.1f} {unit:<10} ceiling {ceiling or 0:>12,.1f}  {ratio}", flush=True)
+
+
+def setup_django(database_url: str) -> None:
+    os.environ["DATABASE_URL"] = database_url
+    os.environ.setdefault("LOG_LEVEL", "WARNING")
+    os.environ["DJANGO_SETTINGS_MODULE"] = "notification_service.settings"
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0)
+
+
+# --- (a) intake ---------------------------------------------------------------------------------------------
+def bench_intake(bootstrap: str, count: int) -> None:
+    from confluent_kafka import Consumer
+    from django.db import connection
+
+    from notifications.kafka.consumer import BatchConsumer
+    from notifications.models import NotificationRecord
+
+    topic = f"bench-intake-{uuid.uuid4().hex[:6]}"
+    common.create_topic(bootstrap, topic, 6)
+    events = common.event_mix(count)
+    common.produce(bootstrap, topic, common.encode(events))
+
+    # Ceiling: the same messages consumed with no processing at all.
+    raw = Consumer({"bootstrap.servers": bootstrap, "group.id": f"raw-{uuid.uuid4().hex[:6]}",
+                    "auto.offset.reset": "earliest", "enable.auto.commit": False})
+    raw.subscribe([topic])
+    seen, started = 0, time.perf_counter()
+    while seen < count:
+        seen += sum(1 for m in raw.consume(2000, 1.0) if m.error() is None)
+    raw_rate = count / (time.perf_counter() - started)
+    raw.close()
+
+    consumer = BatchConsumer(topics=[topic], group_id=f"bench-{uuid.uuid4().hex[:6]}", batch_size=2000,
+                             dead_letter_topic=f"{topic}-dlq")
+    started = time.perf_counter()
+    consumer.run(stop_when=lambda c: c.stats.messages >= count)
+    elapsed = time.perf_counter() - started
+    records = NotificationRecord.objects.count()
+    record("intake: Kafka -> records committed", count / elapsed, "events/s", raw_rate,
+           f"{count} events, 1 consumer process, batch 2000")
+    record("intake: records written", records / elapsed, "records/s", None, f"{records} records")
+
+    # Ceiling: PostgreSQL COPY of the same number of event and record rows.
+    rows_events = [(str(uuid.uuid4()), e["event_type"], json.dumps(e["payload"])) for e in events]
+    rows_records = [(i, "email", "pending") for i in range(records)]
+    with connection.cursor() as cursor:
+        cursor.execute("CREATE TEMP TABLE copy_events (id uuid, event_type text, payload jsonb)")
+        cursor.execute("CREATE TEMP TABLE copy_records (n bigint, channel text, status text)")
+        raw_pg = cursor.connection
+        started = time.perf_counter()
+        with raw_pg.cursor().copy("COPY copy_events FROM STDIN") as copy:
+            for row in rows_events:
+                copy.write_row(row)
+        with raw_pg.cursor().copy("COPY copy_records FROM STDIN") as copy:
+            for row in rows_records:
+                copy.write_row(row)
+        raw_pg.commit() if not raw_pg.autocommit else None
+        copy_elapsed = time.perf_counter() - started
+    record("ceiling: PostgreSQL COPY of events+records", count / copy_elapsed, "events/s", None,
+           f"{count} event rows + {records} record rows")
+    RESULTS[-3]["copy_ceiling"] = count / copy_elapsed
+
+
+# --- (c) delivery -------------------------------------------------------------------------------------------
+def _pending_records(channel: str, count: int, tenant: str) -> None:
+    from notifications.intake.service import process_events
+    from notifications.testing.factories import make_event
+
+    event_type = "user.login.succeeded" if channel == "email" else "user.password.reset.requested"
+    for start in range(0, count, 2000):
+        batch = []
+        for n in range(start, min(start + 2000, count)):
+            overrides = {"user_id": f"d-{n}", "email": f"d{n}@example.com"}
+            if channel == "sms":
+                overrides["email"] = None
+            batch.append(make_event(event_type, tenant, **overrides) | {"event_id": f"{channel}-{n}"})
+        process_events(batch)
+
+
+def bench_email(count: int) -> None:
+    from notifications.channels.models import ProviderConfig
+    from notifications.delivery.worker import DeliveryEngine, deliver_until_idle
+    from notifications.models import NotificationRecord
+
+    sink, port = common.start_smtp_sink()
+    try:
+        ProviderConfig.objects.create(tenant_id="bench-mail", channel="email", provider="smtp",
+                                      options={"host": "127.0.0.1", "port": port, "start_tls": False,
+                                               "pool_size": 16})
+        _pending_records("email", count, "bench-mail")
+        engine = DeliveryEngine(concurrency=200)
+        started = time.perf_counter()
+        deliver_until_idle(engine=engine)
+        elapsed = time.perf_counter() - started
+        sent = NotificationRecord.objects.filter(tenant_id="bench-mail", status="sent").count()
+
+        message = EmailMessage()
+        message["From"], message["To"], message["Subject"] = "a@example.com", "b@example.com", "ceiling"
+        message.set_content("x" * 600)
+        started = time.perf_counter()
+        with smtplib.SMTP("127.0.0.1", port) as client:
+            for _ in range(count):
+                client.send_message(message)
+        raw_rate = count / (time.perf_counter() - started)
+    finally:
+        sink.terminate()
+    record("delivery: e-mail to SMTP sink (pooled smtp)", sent / elapsed, "sends/s", raw_rate,
+           f"{sent} sent, concurrency 200, pool 16")
+
+
+def bench_http(count: int) -> None:
+    import aiohttp
+
+    from notifications.channels.models import ProviderConfig
+    from notifications.delivery.worker import DeliveryEngine, deliver_until_idle
+    from notifications.models import NotificationRecord
+
+    sink, port = common.start_http_sink()
+    try:
+        ProviderConfig.objects.create(tenant_id="bench-sms", channel="sms", provider="webhook",
+                                      options={"url": f"http://127.0.0.1:{port}/send", "max_concurrency": 200})
+        _pending_records("sms", count, "bench-sms")
+        engine = DeliveryEngine(concurrency=200)
+        started = time.perf_counter()
+        deliver_until_idle(engine=engine)
+        elapsed = time.perf_counter() - started
+        sent = NotificationRecord.objects.filter(tenant_id="bench-sms", status="sent").count()
+
+        async def raw() -> float:
+            body = json.dumps({"to": "+14155550123", "content": {"body": "x" * 160}}).encode()
+            limit = asyncio.Semaphore(200)
+            async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=200)) as session:
+                async def one() -> None:
+                    async with limit, session.post(f"http://127.0.0.1:{port}/send", data=body) as response:
+                        await response.read()
+
+                started = time.perf_counter()
+                await asyncio.gather(*(one() for _ in range(count)))
+                return count / (time.perf_counter() - started)
+
+        raw_rate = asyncio.run(raw())
+    finally:
+        sink.terminate()
+    record("delivery: SMS via HTTP provider to loopback", sent / elapsed, "sends/s", raw_rate,
+           f"{sent} sent, concurrency 200")
+
+
+# --- (b) end to end -----------------------------------------------------------------------------------------
+def bench_end_to_end(bootstrap: str, database_url: str, rate: int, seconds: int) -> None:
+    from confluent_kafka import Producer
+    from django.db import connection
+
+    from notifications.channels.models import ProviderConfig
+    from notifications.testing.factories import make_event
+
+    sink, port = common.start_smtp_sink()
+    topic = f"bench-e2e-{uuid.uuid4().hex[:6]}"
+    common.create_topic(bootstrap, topic, 6)
+    ProviderConfig.objects.create(tenant_id="bench-e2e", channel="email", provider="smtp",
+                                  options={"host": "127.0.0.1", "port": port, "start_tls": False, "pool_size": 8})
+    env = {**os.environ, "DATABASE_URL": database_url, "KAFKA_BOOTSTRAP_SERVERS": bootstrap, "LOG_LEVEL": "WARNING",
+           "NOTIFICATIONS_DELIVERY_POLL_SECONDS": "0.05", "NOTIFICATIONS_DELIVERY_BATCH_SIZE": "500"}
+    manage = [common.PY, str(common.ROOT / "manage.py")]
+    consumer = subprocess.Popen([*manage, "start_kafka_consumer", "--topics", topic, "--group-id",
+                                 f"e2e-{uuid.uuid4().hex[:6]}", "--batch-size", "500"], env=env)
+    worker = subprocess.Popen([*manage, "run_delivery_worker", "--concurrency", "100"], env=env)
+    try:
+        time.sleep(5)  # group join, connections
+        producer = Producer({"bootstrap.servers": bootstrap, "linger.ms": 1, "enable.idempotence": True})
+        total = rate * seconds
+        started = time.monotonic()
+        for n in range(total):
+            due = started + n / rate
+            delay = due - time.monotonic()
+            if delay > 0:
+                time.sleep(delay)
+            event_type = "task.assigned" if n % 2 else "user.registration.completed"
+            event = make_event(event_type, "bench-e2e", user_id=f"e-{n % 2000}", email=f"e{n % 2000}@example.com",
+                               send_credentials=False, timestamp=datetime.now(UTC))
+            event["event_id"] = f"e2e-{n}"
+            producer.produce(topic, json.dumps(event).encode(), key=f"bench-e2e:e-{n % 2000}".encode())
+            producer.poll(0)
+        producer.flush(30)
+        publish_seconds = time.monotonic() - started
+        deadline = time.monotonic() + 120
+        with connection.cursor() as cursor:
+            while time.monotonic() < deadline:
+                cursor.execute("SELECT count(*) FROM notifications_notificationrecord WHERE tenant_id = 'bench-e2e' "
+                               "AND channel IN ('email', 'in_app') AND status <> 'sent'")
+                open_records = cursor.fetchone()[0]
+                cursor.execute("SELECT count(*) FROM notifications_event WHERE tenant_id = 'bench-e2e'")
+                if cursor.fetchone()[0] >= total and open_records == 0:
+                    break
+                time.sleep(0.5)
+            for channel in ("in_app", "email"):
+                cursor.execute(
+                    "SELECT percentile_cont(ARRAY[0.5, 0.95, 0.99]) WITHIN GROUP (ORDER BY extract(epoch FROM "
+                    "r.sent_at - e.occurred_at)), count(*) FROM notifications_notificationrecord r "
+                    "JOIN notifications_event e ON e.id = r.event_id WHERE r.tenant_id = 'bench-e2e' "
+                    "AND r.channel = %s AND r.status = 'sent'", [channel])
+                (p50, p95, p99), sent = cursor.fetchone()
+                note = f"{sent} sent; {total} events published at {total / publish_seconds:,.0f}/s"
+                record(f"end to end p50 ({channel})", p50 * 1000, "ms", None, note)
+                record(f"end to end p95 ({channel})", p95 * 1000, "ms", None, note)
+                record(f"end to end p99 ({channel})", p99 * 1000, "ms", None, note)
+    finally:
+        for process in (consumer, worker):
+            process.terminate()
+        for process in (consumer, worker):
+            process.wait(timeout=60)
+        sink.terminate()
+
+
+# --- report -------------------------------------------------------------------------------------------------
+def verdicts() -> list[str]:
+    by_name = {row["name"]: row for row in RESULTS}
+    lines = []
+
+    def judge(label: str, row: dict[str, Any] | None, target: float, better: str) -> None:
+        if row is None:
+            lines.append(f"- {label}: not measured")
+            return
+        value = row["value"]
+        met = value >= target if better == "higher" else value <= target
+        lines.append(f"- {label}: {'met' if met else 'NOT met'} ({value:,.0f} {row['unit']} vs target {target:,})")
+
+    judge("intake >= 10,000 events/s", by_name.get("intake: Kafka -> records committed"), 10_000, "higher")
+    judge("end-to-end p99 <= 500 ms (in-app)", by_name.get("end to end p99 (in_app)"), 500, "lower")
+    judge("end-to-end p99 <= 500 ms (email)", by_name.get("end to end p99 (email)"), 500, "lower")
+    judge("email >= 2,000 sends/s", by_name.get("delivery: e-mail to SMTP sink (pooled smtp)"), 2_000, "higher")
+    judge("HTTP providers >= 3,000 sends/s", by_name.get("delivery: SMS via HTTP provider to loopback"), 3_000,
+          "higher")
+    return lines
+
+
+def write_report(args: argparse.Namespace, elapsed: float) -> str:
+    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True,
+                            cwd=common.ROOT).stdout.strip() or "unknown"
+    lines = [f"### {datetime.now(UTC):%Y-%m-%d %H:%M} UTC, commit {commit}", "",
+             f"2 cores; events={args.events}, deliveries={args.deliveries}, e2e {args.rate}/s for {args.seconds}s; "
+             f"run took {elapsed:.0f}s.", "",
+             "| measurement | result | ceiling (same run) | ratio | notes |", "|---|---|---|---|---|"]
+    for row in RESULTS:
+        ceiling = row.get("ceiling")
+        ratio = f"{row['value'] / ceiling:.0%}" if ceiling else ""
+        ceiling_text = f"{ceiling:,.0f} {row['unit']}" if ceiling else ""
+        lines.append(f"| {row['name']} | {row['value']:,.1f} {row['unit']} | {ceiling_text} | {ratio} | "
+                     f"{row['note']} |")
+    if any("copy_ceiling" in row for row in RESULTS):
+        row = next(row for row in RESULTS if "copy_ceiling" in row)
+        lines.append(f"| intake vs PostgreSQL COPY | | {row['copy_ceiling']:,.0f} events/s | "
+                     f"{row['value'] / row['copy_ceiling']:.0%} | |")
+    lines += ["", "Targets:", *verdicts(), ""]
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--events", type=int, default=60_000)
+    parser.add_argument("--deliveries", type=int, default=5_000)
+    parser.add_argument("--rate", type=int, default=1_000)
+    parser.add_argument("--seconds", type=int, default=60)
+    parser.add_argument("--only", choices=["intake", "email", "http", "e2e"], action="append")
+    parser.add_argument("--no-record", action="store_true", help="Do not append to bench/README.md")
+    args = parser.parse_args()
+    started = time.monotonic()
+    bootstrap = common.start_kafka()
+    database_url = common.fresh_database()
+    try:
+        setup_django(database_url)
+        only = set(args.only or ["intake", "email", "http", "e2e"])
+        print(f"{'measurement':<46} {'result':>12} {'unit':<10} {'ceiling':>20}  ratio")
+        if "intake" in only:
+            bench_intake(bootstrap, args.events)
+        if "email" in only:
+            bench_email(args.deliveries)
+        if "http" in only:
+            bench_http(args.deliveries)
+        if "e2e" in only:
+            bench_end_to_end(bootstrap, database_url, args.rate, args.seconds)
+    finally:
+        from django.db import connections
+
+        connections.close_all()
+        common.drop_database(database_url)
+    report = write_report(args, time.monotonic() - started)
+    print("\n" + report)
+    if not args.no_record:
+        with (common.ROOT / "bench" / "README.md").open("a", encoding="utf-8") as readme:
+            readme.write("\n" + report)
+
+
+if __name__ == "__main__":
+    main()
