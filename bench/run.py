@@ -38,8 +38,9 @@ def record(name: str, value: float, unit: str, ceiling: float | None = None, not
     print(f"  {name:<44} {value:>12,.1f} {unit:<10} ceiling {ceiling or 0:>12,.1f}  {ratio}", flush=True)
 
 
-def setup_django(database_url: str) -> None:
+def setup_django(database_url: str, bootstrap: str) -> None:
     os.environ["DATABASE_URL"] = database_url
+    os.environ["KAFKA_BOOTSTRAP_SERVERS"] = bootstrap
     os.environ.setdefault("LOG_LEVEL", "WARNING")
     os.environ["DJANGO_SETTINGS_MODULE"] = "notification_service.settings"
     import django
@@ -122,11 +123,13 @@ def _pending_records(channel: str, count: int, tenant: str) -> None:
 
 def bench_email(count: int) -> None:
     from notifications.channels.models import ProviderConfig
+    from notifications.tenants.models import Tenant
     from notifications.delivery.worker import DeliveryEngine, deliver_until_idle
     from notifications.models import NotificationRecord
 
     sink, port = common.start_smtp_sink()
     try:
+        Tenant.ensure(["bench-mail"])
         ProviderConfig.objects.create(tenant_id="bench-mail", channel="email", provider="smtp",
                                       options={"host": "127.0.0.1", "port": port, "start_tls": False,
                                                "pool_size": 16})
@@ -155,11 +158,13 @@ def bench_http(count: int) -> None:
     import aiohttp
 
     from notifications.channels.models import ProviderConfig
+    from notifications.tenants.models import Tenant
     from notifications.delivery.worker import DeliveryEngine, deliver_until_idle
     from notifications.models import NotificationRecord
 
     sink, port = common.start_http_sink()
     try:
+        Tenant.ensure(["bench-sms"])
         ProviderConfig.objects.create(tenant_id="bench-sms", channel="sms", provider="webhook",
                                       options={"url": f"http://127.0.0.1:{port}/send", "max_concurrency": 200})
         _pending_records("sms", count, "bench-sms")
@@ -194,11 +199,13 @@ def bench_end_to_end(bootstrap: str, database_url: str, rate: int, seconds: int)
     from django.db import connection
 
     from notifications.channels.models import ProviderConfig
+    from notifications.tenants.models import Tenant
     from notifications.testing.factories import make_event
 
     sink, port = common.start_smtp_sink()
     topic = f"bench-e2e-{uuid.uuid4().hex[:6]}"
     common.create_topic(bootstrap, topic, 6)
+    Tenant.ensure(["bench-e2e"])
     ProviderConfig.objects.create(tenant_id="bench-e2e", channel="email", provider="smtp",
                                   options={"host": "127.0.0.1", "port": port, "start_tls": False, "pool_size": 8})
     env = {**os.environ, "DATABASE_URL": database_url, "KAFKA_BOOTSTRAP_SERVERS": bootstrap, "LOG_LEVEL": "WARNING",
@@ -310,7 +317,7 @@ def main() -> None:
     bootstrap = common.start_kafka()
     database_url = common.fresh_database()
     try:
-        setup_django(database_url)
+        setup_django(database_url, bootstrap)
         only = set(args.only or ["intake", "email", "http", "e2e"])
         print(f"{'measurement':<46} {'result':>12} {'unit':<10} {'ceiling':>20}  ratio")
         if "intake" in only:

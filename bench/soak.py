@@ -41,6 +41,9 @@ def main() -> None:
     call_command("migrate", verbosity=0)
     sink, port = common.start_smtp_sink()
     http_sink, http_port = common.start_http_sink()
+    from notifications.tenants.models import Tenant
+
+    Tenant.ensure(["soak"])
     ProviderConfig.objects.create(tenant_id="soak", channel="email", provider="smtp",
                                   options={"host": "127.0.0.1", "port": port, "start_tls": False})
     ProviderConfig.objects.create(tenant_id="soak", channel="sms", provider="webhook",

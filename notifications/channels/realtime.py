@@ -117,6 +117,21 @@ def _listen_forever() -> None:
             time.sleep(2)
 
 
+def announce_many(changes: list[tuple[str, str, dict[str, Any]]]) -> None:
+    """Several users' changes: one statement per ~7 kB of NOTIFY payloads on PostgreSQL."""
+    if not changes:
+        return
+    if not _is_postgres():
+        for tenant_id, user_id, event in changes:
+            hub.publish(tenant_id, user_id, event)
+        return
+    payloads = [json.dumps({"tenant_id": t, "user_id": u, "event": e}) for t, u, e in changes]
+    payloads = [p for p in payloads if len(p) < 7900]
+    with connection.cursor() as cursor:
+        for start in range(0, len(payloads), 500):
+            part = payloads[start : start + 500]
+            cursor.execute("SELECT pg_notify(%s, p) FROM unnest(%s::text[]) AS p", [PG_CHANNEL, part])
+
+
 def on_inbox_messages_created(sender: Any, groups: list[tuple[str, str, list[int]]], **kwargs: Any) -> None:
-    for tenant_id, user_id, ids in groups:
-        announce(tenant_id, user_id, {"type": "messages", "ids": ids})
+    announce_many([(tenant_id, user_id, {"type": "messages", "ids": ids}) for tenant_id, user_id, ids in groups])

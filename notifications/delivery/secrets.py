@@ -8,6 +8,7 @@ from typing import Any
 
 from notifications.delivery.models import NotificationRecord
 from notifications.enums import Status
+from notifications.db import fast_bulk_update
 from notifications.events.models import Event
 from notifications.security.crypto import ENCRYPTED_MARKER
 from notifications.errors import NotificationError
@@ -34,7 +35,7 @@ def purge_final_secrets(event_ids: Iterable[Any]) -> int:
     ]
     for event in finished:
         event.payload = purge_payload(event.payload)
-    Event.objects.bulk_update(finished, ["payload"], batch_size=500)
+    fast_bulk_update(finished, ["payload"])
     return len(finished)
 
 

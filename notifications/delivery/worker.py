@@ -24,6 +24,7 @@ from notifications.channels.models import Device
 from notifications.channels.registry import ProviderChains
 from notifications.channels.resilience import CircuitBreaker, TokenBucket
 from notifications.conf import get_setting
+from notifications.db import fast_bulk_update
 from notifications.delivery.models import DeliveryAttempt, NotificationRecord
 from notifications.delivery.secrets import SecretPurged, expire_inbox_secrets, purge_final_secrets
 from notifications.delivery.runtime import get_runtime
@@ -263,7 +264,7 @@ class DeliveryEngine:
             if lost:
                 logger.warning("lease expired on %d record(s) of this batch; their outcomes are dropped", lost)
             records = [r for r in records if r.pk in owned]
-            NotificationRecord.objects.bulk_update(records, OUTCOME_FIELDS, batch_size=500)
+            fast_bulk_update(records, OUTCOME_FIELDS)
             DeliveryAttempt.objects.bulk_create(attempts, batch_size=500)
             for device_id, code in gone_devices.items():
                 Device.objects.filter(pk=device_id).update(active=False, deactivated_reason=code[:64])

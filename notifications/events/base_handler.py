@@ -69,6 +69,14 @@ class BaseEventHandler:
         """The payload as stored: validated, JSON-safe. Raises pydantic.ValidationError."""
         return self.payload_model.model_validate(payload).model_dump(mode="json")
 
+    def parse_payload(self, event_type: str, payload: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+        """(stored, typed) from one validation. A subclass that overrides validate_payload keeps its say."""
+        if type(self).validate_payload is not BaseEventHandler.validate_payload:
+            stored = self.validate_payload(event_type, payload)
+            return stored, self.load_payload(stored)
+        model = self.payload_model.model_validate(payload)
+        return model.model_dump(mode="json"), model.model_dump()
+
     def load_payload(self, stored: dict[str, Any]) -> dict[str, Any]:
         """A stored payload back as typed values (datetimes, decimals) for building template data."""
         return self.payload_model.model_validate(stored).model_dump()

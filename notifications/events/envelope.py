@@ -47,6 +47,7 @@ class ValidatedEvent:
     user_id: str = ""
     metadata: dict[str, Any] = field(default_factory=dict)
     raw: Any = None
+    typed: dict[str, Any] | None = None  # the payload as Python values (datetimes, decimals), for rendering
 
 
 def decode(raw: Any) -> tuple[Any, str | None]:
@@ -199,7 +200,7 @@ def validate_event(raw: Any, registry: "EventRegistry") -> ValidatedEvent | Even
             event_type=event_type,
         )
     try:
-        payload = handler.validate_payload(event_type, data["payload"])
+        payload, typed = handler.parse_payload(event_type, data["payload"])
     except ValidationError as err:
         _, message = format_validation_error(err)
         return EventRejection(
@@ -228,4 +229,5 @@ def validate_event(raw: Any, registry: "EventRegistry") -> ValidatedEvent | Even
         user_id=user_id,
         metadata=metadata,
         raw=data,
+        typed=typed,
     )

@@ -23,6 +23,7 @@ from notifications.delivery.models import NotificationRecord
 from notifications.enums import Channel, Outcome, RejectionReason, SkipReason, Status
 from notifications.errors import NotificationError
 from notifications.events.envelope import EventRejection, ValidatedEvent, validate_event
+from notifications.db import fast_bulk_insert, fast_bulk_insert_ignoring_conflicts, fast_bulk_update
 from notifications.events.models import Event, RejectedEvent
 from notifications.events.registry import event_registry
 from notifications.intake.preferences import PreferenceBook
@@ -225,18 +226,21 @@ def _accept(
          if record.channel == Channel.IN_APP and record.status == Status.PENDING],
         tenants,
     )
-    NotificationRecord.objects.bulk_create([record for _, record in records], batch_size=CHUNK)
+    fast_bulk_insert([record for _, record in records])
     _purge_if_final(accepted, records)
     for record, message in inbox:
         message.record_id = record.pk
-    InAppMessage.objects.bulk_create([message for _, message in inbox], batch_size=CHUNK)
+    fast_bulk_insert([message for _, message in inbox])
     announce_after_commit(message for _, message in inbox)
     by_event: dict[int, list[RecordSummary]] = {}
+    created: Counter[tuple[str, str]] = Counter()
     for item, record in records:
         by_event.setdefault(item.index, []).append(
             RecordSummary(channel=record.channel, status=record.status, reason=record.reason, record_id=record.pk)
         )
-        metrics.RECORDS_CREATED.labels(record.channel, record.status).inc()
+        created[(record.channel, record.status)] += 1
+    for (channel, status), count in created.items():
+        metrics.RECORDS_CREATED.labels(channel, status).inc(count)
     for item in accepted:
         results[item.index] = IntakeResult(
             outcome=Outcome.PROCESSED,
@@ -280,7 +284,7 @@ def _dedupe_and_insert(
     if not accepted:
         return []
     # ignore_conflicts: a concurrent consumer may have inserted the same key since we looked; it wins.
-    Event.objects.bulk_create([a.row for a in accepted], batch_size=CHUNK, ignore_conflicts=True)
+    fast_bulk_insert_ignoring_conflicts([a.row for a in accepted])
     inserted: set[uuid.UUID] = set()
     for chunk in _chunks(accepted):
         inserted |= set(Event.objects.filter(id__in=[a.row.id for a in chunk]).values_list("id", flat=True))
@@ -433,7 +437,7 @@ def _render_inbox(
             context = build_context(
                 event.handler,
                 event_type=event.event_type,
-                payload=event.handler.load_payload(event.payload),
+                payload=event.typed if event.typed is not None else event.handler.load_payload(event.payload),
                 tenant=tenants[event.tenant_id],
                 contact=item.contact,
                 event_id=event.event_id,
@@ -477,7 +481,7 @@ def _purge_if_final(accepted: list[_Accepted], records: list[tuple[_Accepted, No
                 item.row.payload = purged
                 finished.append(item.row)
     if finished:
-        Event.objects.bulk_update(finished, ["payload"], batch_size=CHUNK)
+        fast_bulk_update(finished, ["payload"])
 
 
 def _expiry(event: ValidatedEvent, now: Any) -> Any:

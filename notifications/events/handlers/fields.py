@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from datetime import datetime
 from typing import Annotated, Any
 
@@ -22,13 +23,22 @@ def _blank_to_none(value: Any) -> Any:
     return value
 
 
+_PLAIN_EMAIL = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._%+-]{0,63}@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,63}$")
+
+
 def _email(value: Any) -> Any:
     value = _blank_to_none(value)
     if value is None:
         return None
     if not isinstance(value, str) or len(value) > 254:
         raise ValueError("not a valid e-mail address")
-    value = value.strip()
+    return _checked_email(value.strip())
+
+
+@lru_cache(maxsize=65536)
+def _checked_email(value: str) -> str:
+    if _PLAIN_EMAIL.match(value) and ".." not in value:
+        return value  # the common case: nothing the mailer could read differently
     try:
         validate_email(value)
         # What Django's mailer puts in the To: header must be this very address, nothing else.
