@@ -8,10 +8,8 @@ from typing import Any
 from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
-from django.utils import timezone
 from django.utils.html import format_html
 
-from notifications.enums import Status
 from notifications.intake.reprocess import reprocess_rejected
 from notifications.models import (
     Contact,

@@ -139,13 +139,13 @@ def test_secrets_are_purged_at_intake_when_nothing_is_left_to_send(tenant):
 
 def test_outside_development_unconfigured_sms_waits_instead_of_going_to_a_log(tenant, settings):
     settings.NOTIFICATIONS = {**settings.NOTIFICATIONS, "DEV_PROVIDERS": False}
-    import notifications.delivery.worker as worker
+    from notifications.delivery.worker import reset_default_engine
 
-    worker._engine = None
+    reset_default_engine()
     event_registry.process_event(make_event("user.password.reset.requested", email=None))
 
     deliver_until_idle()
 
     record = NotificationRecord.objects.get(channel="sms")
     assert (record.status, record.reason) == (Status.RETRYING, "no_provider")
-    worker._engine = None
+    reset_default_engine()

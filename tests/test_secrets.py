@@ -10,7 +10,6 @@ import pytest
 from django.db import connection
 
 from notifications.events.models import Event, RejectedEvent
-from notifications.events.registry import event_registry
 from notifications.intake.service import process_events
 from notifications.security import RedactingFilter, decrypt_text, encrypt_text
 from notifications.testing import InMemorySender, make_event, use_sender

@@ -8,6 +8,8 @@ import threading
 from collections.abc import Coroutine
 from typing import Any, TypeVar
 
+from notifications.utils.lazy import ProcessSingleton
+
 T = TypeVar("T")
 
 
@@ -25,13 +27,8 @@ class AsyncRuntime:
         self._thread.join(timeout=5)
 
 
-_runtime: AsyncRuntime | None = None
-_lock = threading.Lock()
+_runtime = ProcessSingleton(AsyncRuntime)
 
 
 def get_runtime() -> AsyncRuntime:
-    global _runtime
-    with _lock:
-        if _runtime is None:
-            _runtime = AsyncRuntime()
-        return _runtime
+    return _runtime.get()

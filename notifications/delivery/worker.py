@@ -35,6 +35,7 @@ from notifications.observability import metrics
 from notifications.rendering.context import build_context
 from notifications.rendering.service import Renderer
 from notifications.security import open_fields
+from notifications.utils.lazy import ProcessSingleton
 from notifications.tenants.models import Contact
 
 logger = logging.getLogger(__name__)
@@ -347,16 +348,16 @@ def _message_for(
     )
 
 
-_engine: DeliveryEngine | None = None
-_engine_lock = threading.Lock()
+_engine = ProcessSingleton(DeliveryEngine)
 
 
 def default_engine() -> DeliveryEngine:
-    global _engine
-    with _engine_lock:
-        if _engine is None:
-            _engine = DeliveryEngine()
-        return _engine
+    return _engine.get()
+
+
+def reset_default_engine() -> None:
+    """Forget the process's engine, with its breakers, buckets and provider instances (tests)."""
+    _engine.reset()
 
 
 def deliver_due(batch_size: int | None = None) -> DeliveryReport:

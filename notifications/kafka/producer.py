@@ -13,6 +13,7 @@ from confluent_kafka import KafkaError, Message, Producer
 
 from notifications.kafka.config import client_config
 from notifications.kafka.errors import KafkaPublishError
+from notifications.utils.lazy import ProcessSingleton
 
 logger = logging.getLogger(__name__)
 
@@ -107,25 +108,16 @@ class EventProducer:
         self._poller.join(timeout=5)
 
 
-_shared: EventProducer | None = None
-_shared_lock = threading.Lock()
+_shared = ProcessSingleton(EventProducer)
 
 
 def shared_producer() -> EventProducer:
-    global _shared
-    with _shared_lock:
-        if _shared is None:
-            _shared = EventProducer()
-        return _shared
+    return _shared.get()
 
 
 def reset_shared_producer() -> None:
     """Close the process's producer (tests, configuration changes)."""
-    global _shared
-    with _shared_lock:
-        if _shared is not None:
-            _shared.close()
-            _shared = None
+    _shared.reset(close=EventProducer.close)
 
 
 def encode_event(event: dict[str, Any]) -> bytes:

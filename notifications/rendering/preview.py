@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.core.exceptions import ValidationError
 from ninja.errors import HttpError
 from pydantic import ValidationError as PayloadError
 
@@ -84,4 +83,4 @@ def test_send(template: NotificationTemplate, to: str, payload: dict[str, Any] |
             "error_code": getattr(sent, "code", "")}
 
 
-__all__ = ["ValidationError", "preview", "test_send"]
+__all__ = ["preview", "test_send"]

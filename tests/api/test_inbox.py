@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 import threading
@@ -14,7 +13,6 @@ import httpx
 import pytest
 
 from notifications.channels.models import InAppMessage
-from notifications.events.registry import event_registry
 from notifications.intake.service import process_events
 from notifications.testing import make_event
 from tests.api.conftest import INBOX_SECRET, ApiClient, inbox_token

@@ -21,11 +21,13 @@ def fake() -> Iterator[FakeProviderServer]:
 
 
 @pytest.fixture(autouse=True)
-def _fresh_engine(monkeypatch: Any) -> None:
+def _fresh_engine() -> Iterator[None]:
     """Breakers and connection pools belong to one engine; each test gets its own."""
-    import notifications.delivery.worker as worker
+    from notifications.delivery.worker import reset_default_engine
 
-    monkeypatch.setattr(worker, "_engine", None)
+    reset_default_engine()
+    yield
+    reset_default_engine()
 
 
 def _pem(key: Any) -> str:
