@@ -13,7 +13,14 @@ from typing import Any
 import aiohttp
 from django.utils import timezone
 
-from notifications.channels.base import Message, Sender, SendResult, Sent, permanent, transient
+from notifications.channels.base import (
+    Message,
+    Sender,
+    SendResult,
+    Sent,
+    permanent,
+    transient,
+)
 
 
 @dataclass
@@ -69,7 +76,9 @@ class HttpSender(Sender):
     def session(self) -> aiohttp.ClientSession:
         if self._session is None or self._session.closed:
             timeout = aiohttp.ClientTimeout(total=float(self.options.get("timeout", self.timeout_seconds)))
-            connector = aiohttp.TCPConnector(limit=self.max_concurrency, ttl_dns_cache=300)
+            # As many connections as sends may be in flight through this provider (options.max_concurrency).
+            limit = int(self.options.get("max_concurrency", self.max_concurrency))
+            connector = aiohttp.TCPConnector(limit=limit, ttl_dns_cache=300)
             self._session = aiohttp.ClientSession(timeout=timeout, connector=connector)
         return self._session
 

@@ -19,10 +19,11 @@ logger = logging.getLogger(__name__)
 inbox_messages_created = Signal()
 
 
-def announce_after_commit(messages: Iterable[InAppMessage]) -> None:
+def announce_after_commit(messages: Iterable[tuple[str, str, int]]) -> None:
+    """`messages`: (tenant_id, user_id, message id) of each message written."""
     groups: dict[tuple[str, str], list[int]] = defaultdict(list)
-    for message in messages:
-        groups[(message.tenant_id, message.user_id)].append(message.pk)
+    for tenant_id, user_id, pk in messages:
+        groups[(tenant_id, user_id)].append(pk)
     if not groups:
         return
     payload = [(tenant, user, ids) for (tenant, user), ids in groups.items()]

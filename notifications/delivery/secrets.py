@@ -3,15 +3,18 @@ event is final (sent, failed or skipped), its sealed fields are replaced by a pu
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable
 from typing import Any
 
+from django.db import connection
+
+from notifications.db import fast_bulk_update
 from notifications.delivery.models import NotificationRecord
 from notifications.enums import Status
-from notifications.db import fast_bulk_update
+from notifications.errors import NotificationError
 from notifications.events.models import Event
 from notifications.security.crypto import ENCRYPTED_MARKER
-from notifications.errors import NotificationError
 
 PURGED_MARKER = "$purged"
 _OPEN = [Status.PENDING, Status.SENDING, Status.RETRYING]
@@ -26,6 +29,8 @@ def purge_final_secrets(event_ids: Iterable[Any]) -> int:
     ids = set(event_ids)
     if not ids:
         return 0
+    if connection.vendor == "postgresql":
+        return _purge_in_database(ids)
     still_open = set(
         NotificationRecord.objects.filter(event_id__in=ids, status__in=_OPEN).values_list("event_id", flat=True)
     )
@@ -37,6 +42,24 @@ def purge_final_secrets(event_ids: Iterable[Any]) -> int:
         event.payload = purge_payload(event.payload)
     fast_bulk_update(finished, ["payload"])
     return len(finished)
+
+
+def _purge_in_database(ids: set[Any]) -> int:
+    """PostgreSQL: the same in one statement, without reading the payloads into Python."""
+    events = connection.ops.quote_name(Event._meta.db_table)
+    records = connection.ops.quote_name(NotificationRecord._meta.db_table)
+    sealed = "(jsonb_typeof(p.value) = 'object' AND p.value ? %(marker)s AND (SELECT count(*) FROM jsonb_object_keys(p.value)) = 1)"
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {events} AS e SET payload = (SELECT jsonb_object_agg(p.key, CASE WHEN {sealed} "
+            f"THEN %(purged)s::jsonb ELSE p.value END) FROM jsonb_each(e.payload) AS p) "
+            f"WHERE e.id = ANY(%(ids)s::uuid[]) AND jsonb_typeof(e.payload) = 'object' "
+            f"AND EXISTS (SELECT 1 FROM jsonb_each(e.payload) AS p WHERE {sealed}) "
+            f"AND NOT EXISTS (SELECT 1 FROM {records} AS r WHERE r.event_id = e.id AND r.status = ANY(%(open)s))",
+            {"marker": ENCRYPTED_MARKER, "purged": json.dumps({PURGED_MARKER: True}), "ids": list(ids),
+             "open": [str(status) for status in _OPEN]},
+        )
+        return cursor.rowcount
 
 
 def purge_payload(payload: dict[str, Any]) -> dict[str, Any]:

@@ -50,26 +50,33 @@ class ValidatedEvent:
     typed: dict[str, Any] | None = None  # the payload as Python values (datetimes, decimals), for rendering
 
 
-def decode(raw: Any) -> tuple[Any, str | None]:
-    """raw bytes/str -> JSON value, or an error text."""
+def decode(raw: Any) -> tuple[Any, str | None, bool]:
+    """raw bytes/str -> (JSON value, an error text, whether the text shows it needs no structure check)."""
     if isinstance(raw, (bytes, bytearray, memoryview)):
         try:
             raw = bytes(raw).decode("utf-8")
         except UnicodeDecodeError as err:
-            return None, f"not UTF-8: {err.reason} at byte {err.start}"
+            return None, f"not UTF-8: {err.reason} at byte {err.start}", False
     if isinstance(raw, str):
         if len(raw) > MAX_EVENT_BYTES:
-            return None, f"larger than {MAX_EVENT_BYTES} bytes"
+            return None, f"larger than {MAX_EVENT_BYTES} bytes", False
         try:
-            return json.loads(raw), None
+            return json.loads(raw), None, _plainly_storable(raw)
         except json.JSONDecodeError as err:
-            return None, f"{err.msg} at line {err.lineno} column {err.colno}"
+            return None, f"{err.msg} at line {err.lineno} column {err.colno}", False
         except RecursionError:
-            return None, "nested too deeply"
-    return raw, None
+            return None, "nested too deeply", False
+    return raw, None, False
 
 
 _UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+# In JSON text, NUL and surrogates can only come as \u escapes (raw control characters are refused by the
+# parser, raw surrogates by the UTF-8 decoder). Text without such an escape and with few brackets needs no walk.
+_SUSPECT_ESCAPE = re.compile(r"\\u(?:0000|[dD][89a-fA-F])")
+
+
+def _plainly_storable(text: str) -> bool:
+    return text.count("{") + text.count("[") <= MAX_DEPTH and not _SUSPECT_ESCAPE.search(text)
 
 
 def _structure_problem(value: Any) -> str | None:
@@ -115,7 +122,7 @@ def _optional_id(value: Any) -> str | None:
     return text if len(text) <= MAX_ID_LENGTH else None
 
 
-def dedupe_key_for(event_id: str, canonical: dict[str, Any]) -> str:
+def dedupe_key_for(event_id: str, canonical: dict[str, Any] | None) -> str:
     if event_id:
         return f"id:{event_id}"
     digest = hashlib.sha256(
@@ -137,14 +144,14 @@ def format_validation_error(err: ValidationError) -> tuple[bool, str]:
 
 
 def validate_event(raw: Any, registry: "EventRegistry") -> ValidatedEvent | EventRejection:
-    data, error = decode(raw)
+    data, error, plain = decode(raw)
     if error is not None:
         return EventRejection(RejectionReason.INVALID_JSON, f"invalid JSON: {error}", raw)
     if not isinstance(data, dict):
         return EventRejection(
             RejectionReason.INVALID_FIELD, f"an event must be a JSON object, not {type(data).__name__}", raw
         )
-    problem = _structure_problem(data)
+    problem = None if plain else _structure_problem(data)
     if problem:
         # Refused here rather than failing the batch's transaction later.
         return EventRejection(RejectionReason.INVALID_FIELD, f"the event {problem}", raw)
@@ -211,7 +218,7 @@ def validate_event(raw: Any, registry: "EventRegistry") -> ValidatedEvent | Even
             event_type=event_type,
         )
     user_id = envelope_user or str(payload.get("user_id") or "")
-    canonical = {
+    canonical = None if event_id else {
         "event_type": event_type,
         "tenant_id": tenant_value,
         "timestamp": timestamp.isoformat(),

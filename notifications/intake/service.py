@@ -19,11 +19,15 @@ from django.utils import timezone
 
 from notifications.channels.inbox import announce_after_commit
 from notifications.channels.models import Device, InAppMessage
+from notifications.db import (
+    fast_bulk_update,
+    insert_rows,
+    insert_rows_ignoring_conflicts,
+)
 from notifications.delivery.models import NotificationRecord
 from notifications.enums import Channel, Outcome, RejectionReason, SkipReason, Status
 from notifications.errors import NotificationError
 from notifications.events.envelope import EventRejection, ValidatedEvent, validate_event
-from notifications.db import fast_bulk_insert, fast_bulk_insert_ignoring_conflicts, fast_bulk_update
 from notifications.events.models import Event, RejectedEvent
 from notifications.events.registry import event_registry
 from notifications.intake.preferences import PreferenceBook
@@ -53,8 +57,33 @@ def _chunks(items: Sequence[T], size: int = CHUNK) -> Iterator[Sequence[T]]:
 class _Accepted:
     index: int
     event: ValidatedEvent
-    row: Event
+    pk: uuid.UUID
+    stored_payload: dict[str, Any]
     contact: dict[str, str] = field(default_factory=dict)
+
+
+class _Planned:
+    """One notification record before it is written: a plain row, not a model instance (intake plans
+    thousands per batch, and Django's Model.__init__ was most of intake's time)."""
+
+    __slots__ = ("item", "channel", "recipient", "device_id", "status", "reason", "error_detail", "provider",
+                 "attempts", "next_attempt_at", "sent_at", "pk")
+
+    COLUMNS = ("tenant_id", "event_id", "event_type", "user_id", "channel", "recipient", "device_id", "status",
+               "reason", "error_detail", "provider", "attempts", "next_attempt_at", "sent_at")
+
+    def __init__(self, item: _Accepted, channel: str, recipient: str, device_id: int | None, status: str,
+                 reason: str, next_attempt_at: Any) -> None:
+        self.item, self.channel, self.recipient, self.device_id = item, channel, recipient, device_id
+        self.status, self.reason, self.next_attempt_at = status, reason, next_attempt_at
+        self.error_detail, self.provider, self.attempts, self.sent_at = "", "", 0, None
+        self.pk: int | None = None
+
+    def row(self) -> tuple[Any, ...]:
+        event = self.item.event
+        return (event.tenant_id, self.item.pk, event.event_type, event.user_id, self.channel, self.recipient,
+                self.device_id, self.status, self.reason, self.error_detail, self.provider, self.attempts,
+                self.next_attempt_at, self.sent_at)
 
 
 def process_events(
@@ -207,35 +236,34 @@ def _accept(
     accepted = _dedupe_and_insert(valid, results, sources)
     if not accepted:
         return
+    now = timezone.now()
     contacts = _resolve_contacts(accepted)
     users = {(a.event.tenant_id, a.event.user_id) for a in accepted if a.event.user_id}
     preferences = PreferenceBook.load(users)
     devices = _devices_for(users)
     limiter = RateLimiter.load(tenants, [(a.event.tenant_id, a.event.user_id, a.event.event_type) for a in accepted])
-    records: list[tuple[_Accepted, NotificationRecord]] = []
+    records: list[_Planned] = []
     for item in accepted:
-        stored = contacts.get((item.event.tenant_id, item.event.user_id), {})
-        item.contact = {**stored, **item.event.handler.get_contact_fields(item.event.payload)}
-        tenant = tenants[item.event.tenant_id]
-        user_devices = devices.get((item.event.tenant_id, item.event.user_id), [])
-        for channel in item.event.handler.get_channels(item.event.event_type, item.event.payload):
-            for record in _plan_records(item, Channel(channel), tenant, preferences, limiter, user_devices):
-                records.append((item, record))
-    inbox = _render_inbox(
-        [(item, record) for item, record in records
-         if record.channel == Channel.IN_APP and record.status == Status.PENDING],
-        tenants,
-    )
-    fast_bulk_insert([record for _, record in records])
+        event = item.event
+        stored = contacts.get((event.tenant_id, event.user_id), {})
+        item.contact = {**stored, **event.handler.get_contact_fields(event.payload)}
+        tenant = tenants[event.tenant_id]
+        user_devices = devices.get((event.tenant_id, event.user_id), [])
+        for channel in event.handler.get_channels(event.event_type, event.payload):
+            records += _plan_records(item, Channel(channel), tenant, preferences, limiter, user_devices, now)
+    inbox = _render_inbox([r for r in records if r.channel == Channel.IN_APP and r.status == Status.PENDING],
+                          tenants, now)
+    for record, key in zip(records, insert_rows(NotificationRecord, _Planned.COLUMNS,
+                                                [record.row() for record in records]), strict=True):
+        record.pk = key
     _purge_if_final(accepted, records)
-    for record, message in inbox:
-        message.record_id = record.pk
-    fast_bulk_insert([message for _, message in inbox])
-    announce_after_commit(message for _, message in inbox)
+    message_keys = insert_rows(InAppMessage, _MESSAGE_COLUMNS, [(*row, record.pk) for record, row in inbox])
+    announce_after_commit((record.item.event.tenant_id, record.item.event.user_id, key)
+                          for (record, _), key in zip(inbox, message_keys, strict=True))
     by_event: dict[int, list[RecordSummary]] = {}
     created: Counter[tuple[str, str]] = Counter()
-    for item, record in records:
-        by_event.setdefault(item.index, []).append(
+    for record in records:
+        by_event.setdefault(record.item.index, []).append(
             RecordSummary(channel=record.channel, status=record.status, reason=record.reason, record_id=record.pk)
         )
         created[(record.channel, record.status)] += 1
@@ -246,53 +274,63 @@ def _accept(
             outcome=Outcome.PROCESSED,
             event_type=item.event.event_type,
             tenant_id=item.event.tenant_id,
-            event_id=str(item.row.id),
+            event_id=str(item.pk),
             records=tuple(by_event.get(item.index, [])),
         )
+
+
+_EVENT_COLUMNS = ("id", "tenant_id", "event_type", "event_id", "dedupe_key", "user_id", "occurred_at", "payload",
+                  "metadata", "source")
+_MESSAGE_COLUMNS = ("tenant_id", "user_id", "event_type", "title", "body", "action_url", "data", "expires_at",
+                    "record_id")
 
 
 def _dedupe_and_insert(
     valid: list[tuple[int, ValidatedEvent]], results: list[IntakeResult | None], sources: Sequence[str]
 ) -> list[_Accepted]:
-    existing: dict[tuple[str, str], str] = {}
-    for chunk in _chunks(valid):
-        rows = Event.objects.filter(
-            tenant_id__in={e.tenant_id for _, e in chunk}, dedupe_key__in={e.dedupe_key for _, e in chunk}
-        ).values_list("tenant_id", "dedupe_key", "id")
-        existing.update({(tenant, key): str(pk) for tenant, key, pk in rows})
-
-    accepted: list[_Accepted] = []
+    """Insert the batch's new events, skipping any seen before. The insert itself is the dedupe check (the
+    unique (tenant, dedupe key) constraint, ON CONFLICT DO NOTHING): no look-up first. Only events that lost
+    (duplicates) are looked up, to name the original."""
+    first: dict[tuple[str, str], _Accepted] = {}
+    candidates: list[_Accepted] = []
+    repeats: list[tuple[int, ValidatedEvent]] = []
     for index, event in valid:
         key = (event.tenant_id, event.dedupe_key)
-        if key in existing:
-            results[index] = _duplicate(event, existing[key])
+        if key in first:
+            repeats.append((index, event))  # twice in one batch
             continue
-        row = Event(
-            id=uuid.uuid4(),
-            tenant_id=event.tenant_id,
-            event_type=event.event_type,
-            event_id=event.event_id,
-            dedupe_key=event.dedupe_key,
-            user_id=event.user_id,
-            occurred_at=event.timestamp,
-            payload=seal_fields(event.payload, event.handler.sensitive_fields),
-            metadata=event.metadata,
-            source=sources[index][:200],
-        )
-        existing[key] = str(row.id)
-        accepted.append(_Accepted(index=index, event=event, row=row))
-    if not accepted:
-        return []
-    # ignore_conflicts: a concurrent consumer may have inserted the same key since we looked; it wins.
-    fast_bulk_insert_ignoring_conflicts([a.row for a in accepted])
-    inserted: set[uuid.UUID] = set()
-    for chunk in _chunks(accepted):
-        inserted |= set(Event.objects.filter(id__in=[a.row.id for a in chunk]).values_list("id", flat=True))
-    lost = [a for a in accepted if a.row.id not in inserted]
-    for item in lost:
-        winner = Event.objects.filter(tenant_id=item.event.tenant_id, dedupe_key=item.event.dedupe_key).first()
-        results[item.index] = _duplicate(item.event, str(winner.id) if winner else "")
-    return [a for a in accepted if a.row.id in inserted]
+        item = _Accepted(index=index, event=event, pk=uuid.uuid4(),
+                         stored_payload=seal_fields(event.payload, event.handler.sensitive_fields))
+        first[key] = item
+        candidates.append(item)
+    inserted = insert_rows_ignoring_conflicts(Event, _EVENT_COLUMNS, [
+        (item.pk, item.event.tenant_id, item.event.event_type, item.event.event_id, item.event.dedupe_key,
+         item.event.user_id, item.event.timestamp, item.stored_payload, item.event.metadata,
+         sources[item.index][:200])
+        for item in candidates
+    ])
+    accepted = [item for item in candidates if item.pk in inserted]
+    lost = [item for item in candidates if item.pk not in inserted]
+    if lost:
+        originals = _originals([(item.event.tenant_id, item.event.dedupe_key) for item in lost])
+        for item in lost:
+            results[item.index] = _duplicate(item.event, originals.get((item.event.tenant_id, item.event.dedupe_key),
+                                                                       ""))
+    for index, event in repeats:
+        winner = first[(event.tenant_id, event.dedupe_key)]
+        results[index] = _duplicate(event, str(winner.pk) if winner.pk in inserted else
+                                    results[winner.index].event_id)  # type: ignore[union-attr]
+    return accepted
+
+
+def _originals(keys: list[tuple[str, str]]) -> dict[tuple[str, str], str]:
+    found: dict[tuple[str, str], str] = {}
+    for chunk in _chunks(keys):
+        rows = Event.objects.filter(
+            tenant_id__in={tenant for tenant, _ in chunk}, dedupe_key__in={key for _, key in chunk}
+        ).values_list("tenant_id", "dedupe_key", "id")
+        found.update({(tenant, key): str(pk) for tenant, key, pk in rows})
+    return found
 
 
 def _duplicate(event: ValidatedEvent, original_id: str) -> IntakeResult:
@@ -369,7 +407,8 @@ def _plan_records(
     preferences: PreferenceBook,
     limiter: RateLimiter,
     devices: list[Device],
-) -> list[NotificationRecord]:
+    now: Any,
+) -> list[_Planned]:
     """One record per channel, or per device for push. Each skip is a record with its reason."""
     event = item.event
     skip: SkipReason | None = None
@@ -381,9 +420,9 @@ def _plan_records(
         event.tenant_id, event.user_id, event.event_type, channel
     ):
         skip = SkipReason.OPTED_OUT
-    targets: list[tuple[str, Device | None]]
+    targets: list[tuple[str, int | None]]
     if channel == Channel.PUSH:
-        targets = [(f"device:{device.pk}", device) for device in devices] or [("", None)]
+        targets = [(f"device:{device.pk}", device.pk) for device in devices] or [("", None)]
     else:
         targets = [(address_for(channel, item.contact, event.user_id), None)]
     reachable = [address for address, _ in targets if address and not (channel == Channel.SMS
@@ -398,7 +437,7 @@ def _plan_records(
         logger.info("rate limit reached: tenant_id=%s user_id=%s event_type=%s channel=%s: skipped",
                     event.tenant_id, event.user_id, event.event_type, channel.value)
     records = []
-    for address, device in targets:
+    for address, device_id in targets:
         reason = skip
         if reason is None and not address:
             reason = SkipReason.NO_ADDRESS
@@ -406,32 +445,27 @@ def _plan_records(
             reason = SkipReason.INVALID_ADDRESS
         elif reason is None and limited:
             reason = SkipReason.RATE_LIMITED
-        records.append(NotificationRecord(
-            tenant_id=event.tenant_id,
-            event_id=item.row.id,
-            event_type=event.event_type,
-            user_id=event.user_id,
-            channel=channel.value,
-            recipient=address[:320],
-            device=device,
-            status=Status.SKIPPED if reason else Status.PENDING,
-            reason=reason.value if reason else "",
-            next_attempt_at=None if reason else timezone.now(),
+        records.append(_Planned(
+            item, channel.value, address[:320], device_id,
+            Status.SKIPPED.value if reason else Status.PENDING.value,
+            reason.value if reason else "",
+            None if reason else now,
         ))
     return records
 
 
 def _render_inbox(
-    pending: list[tuple[_Accepted, NotificationRecord]], tenants: dict[str, Tenant]
-) -> list[tuple[NotificationRecord, InAppMessage]]:
+    pending: list[_Planned], tenants: dict[str, Tenant], now: Any
+) -> list[tuple[_Planned, tuple[Any, ...]]]:
     """In-app notifications are delivered at intake: the inbox row is the delivery. Rendered before the records
-    are inserted, so each record is written once with its final status."""
+    are inserted, so each record is written once with its final status. Returns (record, message row without
+    its record key)."""
     if not pending:
         return []
     renderer = Renderer(tenants)
-    now = timezone.now()
-    messages: list[tuple[NotificationRecord, InAppMessage]] = []
-    for item, record in pending:
+    messages: list[tuple[_Planned, tuple[Any, ...]]] = []
+    for record in pending:
+        item = record.item
         event = item.event
         try:
             context = build_context(
@@ -446,40 +480,34 @@ def _render_inbox(
             )
             content = renderer.render(event.handler, event.event_type, Channel.IN_APP, context, event.tenant_id)
         except (NotificationError, NotImplementedError, ValueError, KeyError, TypeError) as err:
-            record.status, record.reason, record.next_attempt_at = Status.FAILED, "render_error", None
+            record.status, record.reason, record.next_attempt_at = Status.FAILED.value, "render_error", None
             record.error_detail = f"{type(err).__name__}: {err}"[:2000]
             logger.error(
                 "in-app render failed: tenant_id=%s event_type=%s user_id=%s error=%s",
                 event.tenant_id, event.event_type, event.user_id, type(err).__name__,
             )
             continue
-        messages.append((record, InAppMessage(
-            tenant_id=event.tenant_id,
-            user_id=event.user_id,
-            event_type=event.event_type,
-            title=content.get("title")[:300],
-            body=content.get("body"),
-            action_url=content.get("action_url")[:1000],
-            data={"event_id": str(item.row.id), "template": content.source},
-            expires_at=_expiry(event, now),
+        messages.append((record, (
+            event.tenant_id, event.user_id, event.event_type, content.get("title")[:300], content.get("body"),
+            content.get("action_url")[:1000], {"event_id": str(item.pk), "template": content.source},
+            _expiry(event, now),
         )))
-        record.status, record.sent_at, record.provider, record.attempts = Status.SENT, now, "inbox", 1
+        record.status, record.sent_at, record.provider, record.attempts = Status.SENT.value, now, "inbox", 1
         record.next_attempt_at = None
     return messages
 
 
-def _purge_if_final(accepted: list[_Accepted], records: list[tuple[_Accepted, NotificationRecord]]) -> None:
+def _purge_if_final(accepted: list[_Accepted], records: list[_Planned]) -> None:
     """Events whose notifications are all final already (skipped, or in-app only) keep no secrets."""
     from notifications.delivery.secrets import purge_payload
 
-    open_events = {item.index for item, record in records if record.status not in Status.final()}
+    open_events = {record.item.index for record in records if record.status not in Status.final()}
     finished = []
     for item in accepted:
         if item.index not in open_events and item.event.handler.sensitive_fields:
-            purged = purge_payload(item.row.payload)
-            if purged is not item.row.payload:
-                item.row.payload = purged
-                finished.append(item.row)
+            purged = purge_payload(item.stored_payload)
+            if purged is not item.stored_payload:
+                finished.append(Event(pk=item.pk, payload=purged))
     if finished:
         fast_bulk_update(finished, ["payload"])
 

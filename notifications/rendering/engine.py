@@ -75,6 +75,10 @@ class _TemplateCache:
         template = self._compiled.get(full_key)
         if template is None:
             template = env_for(field).from_string(source)
+            # Jinja keeps a template's globals as a ChainMap over the environment's, and copies them into a
+            # new context on every render; a plain dict (the environment's globals never change after start)
+            # makes that copy a C-level one. It was the largest cost of rendering.
+            template.globals = dict(template.globals)
             with self._lock:
                 self._compiled[full_key] = template
         return template
@@ -92,6 +96,8 @@ cache = _TemplateCache()
 
 
 def _tidy(field: str, text: str) -> str:
+    if "\n" not in text:
+        return " ".join(text.split()) if field in SINGLE_LINE_FIELDS else text.strip()
     if field in SINGLE_LINE_FIELDS:
         return " ".join(text.split())
     if field in HTML_FIELDS:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
+from functools import lru_cache
 from typing import Any
 
 from babel import Locale, UnknownLocaleError
@@ -15,6 +16,7 @@ from babel.numbers import UnknownCurrencyError, format_currency
 DEFAULT_LOCALE = "en_US"
 
 
+@lru_cache(maxsize=1024)
 def normalise_locale(value: str | None) -> str:
     if not value:
         return DEFAULT_LOCALE
@@ -22,6 +24,15 @@ def normalise_locale(value: str | None) -> str:
         return str(Locale.parse(value.replace("-", "_")))
     except (UnknownLocaleError, ValueError, TypeError):
         return DEFAULT_LOCALE
+
+
+@lru_cache(maxsize=256)
+def _locale(name: str) -> Locale | str:
+    """Babel parses a locale name on every call given a string; templates format with a few locales."""
+    try:
+        return Locale.parse(name)
+    except (UnknownLocaleError, ValueError, TypeError):
+        return name  # Babel raises its own error for it, as before
 
 
 def format_money(amount: Any, currency: str | None, locale: str = DEFAULT_LOCALE) -> str:
@@ -34,7 +45,7 @@ def format_money(amount: Any, currency: str | None, locale: str = DEFAULT_LOCALE
     if not code:
         return f"{value:,.2f}"
     try:
-        return format_currency(value, code, locale=locale)
+        return format_currency(value, code, locale=_locale(locale))
     except (UnknownCurrencyError, ValueError):
         return f"{value:,.2f} {code}"
 
@@ -62,18 +73,27 @@ def format_datetime(value: Any, locale: str = DEFAULT_LOCALE) -> str:
         moment = moment.astimezone(UTC)
     except OverflowError:
         return str(value)
-    return f"{_format_date(moment, format='long', locale=locale)}, {_format_datetime(moment, 'h:mm a', locale=locale)} UTC"
+    # The text shows the minute at most, so one formatting serves every moment of that minute (Babel is slow).
+    return _format_minute(moment.replace(second=0, microsecond=0), locale)
+
+
+@lru_cache(maxsize=4096)
+def _format_minute(moment: datetime, locale: str) -> str:
+    babel_locale = _locale(locale)
+    return (f"{_format_date(moment, format='long', locale=babel_locale)}, "
+            f"{_format_datetime(moment, 'h:mm a', locale=babel_locale)} UTC")
 
 
 def format_date(value: Any, locale: str = DEFAULT_LOCALE) -> str:
     moment = as_datetime(value)
     if moment is None:
         return "" if value is None else str(value)
-    return _format_date(moment, format="long", locale=locale)
+    return _format_date(moment, format="long", locale=_locale(locale))
 
 
+@lru_cache(maxsize=4096)
 def format_duration(delta: timedelta, locale: str = DEFAULT_LOCALE) -> str:
-    return format_timedelta(delta, granularity="minute", threshold=1.0, locale=locale)
+    return format_timedelta(delta, granularity="minute", threshold=1.0, locale=_locale(locale))
 
 
 def humanize_code(value: Any) -> str:
