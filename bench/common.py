@@ -114,20 +114,27 @@ def create_topic(bootstrap: str, topic: str, partitions: int) -> None:
     admin.create_topics([NewTopic(topic, num_partitions=partitions, replication_factor=1)])[topic].result(30)
 
 
-def start_smtp_sink() -> tuple[subprocess.Popen, int]:
+def start_sink(kind: str) -> tuple[subprocess.Popen, int]:
+    """A loopback sink from bench/sinks.py ("smtp" or "http"); returns the process and its port."""
     port = free_port()
-    process = subprocess.Popen([PY, "-m", "aiosmtpd", "-n", "-l", f"127.0.0.1:{port}", "-c",
-                                "aiosmtpd.handlers.Sink"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    wait_port(port)
-    return process, port
-
-
-def start_http_sink() -> tuple[subprocess.Popen, int]:
-    port = free_port()
-    process = subprocess.Popen([PY, str(ROOT / "bench/http_sink.py"), str(port)], stdout=subprocess.DEVNULL,
+    process = subprocess.Popen([PY, str(ROOT / "bench/sinks.py"), kind, str(port)], stdout=subprocess.DEVNULL,
                                stderr=subprocess.DEVNULL)
     wait_port(port)
     return process, port
+
+
+def start_smtp_sink() -> tuple[subprocess.Popen, int]:
+    return start_sink("smtp")
+
+
+def start_http_sink() -> tuple[subprocess.Popen, int]:
+    return start_sink("http")
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process so far."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def rss_kib(pid: int) -> int:

@@ -1,7 +1,8 @@
 """`make bench`: throughput and latency of the service next to the raw ceilings, on the real Kafka broker and
 PostgreSQL, in one run. Prints one table and appends it, with date and commit, to bench/README.md.
 
-    python bench/run.py [--events 60000] [--deliveries 5000] [--rate 1000] [--seconds 60] [--no-record]
+    python bench/run.py [--events 60000] [--consumers 2] [--deliveries 20000] [--workers 2] [--rate 1000]
+                        [--seconds 60] [--only intake|email|http|e2e] [--no-record]
 """
 
 from __future__ import annotations
@@ -52,11 +53,38 @@ def setup_django(database_url: str, bootstrap: str) -> None:
 
 
 # --- (a) intake ---------------------------------------------------------------------------------------------
-def bench_intake(bootstrap: str, count: int) -> None:
+def _manage(*arguments: str, **env: str) -> subprocess.Popen:
+    """A management command of the service, as a user would run it, on the benchmark's database and broker."""
+    return subprocess.Popen([common.PY, str(common.ROOT / "manage.py"), *arguments],
+                            env={**os.environ, "LOG_LEVEL": "WARNING", **env})
+
+
+def _stop(process: subprocess.Popen) -> None:
+    if process.poll() is None:
+        process.terminate()
+    process.wait(timeout=60)
+
+
+def _wait_for(query: str, expected: int, process: subprocess.Popen, timeout: float = 600) -> None:
+    """Until `query` counts `expected` rows; fails if the process exits first or time runs out."""
+    from django.db import connection
+
+    deadline = time.monotonic() + timeout
+    with connection.cursor() as cursor:
+        while time.monotonic() < deadline:
+            cursor.execute(query)
+            if cursor.fetchone()[0] >= expected:
+                return
+            if process.poll() is not None:
+                raise SystemExit(f"the service exited with {process.returncode} before finishing")
+            time.sleep(0.25)  # a count costs the database: often enough to time to 1%, no more
+    raise SystemExit(f"timed out waiting for {expected} rows: {query}")
+
+
+def bench_intake(bootstrap: str, count: int, processes: int) -> None:
     from confluent_kafka import Consumer
     from django.db import connection
 
-    from notifications.kafka.consumer import BatchConsumer
     from notifications.models import NotificationRecord
 
     topic = f"bench-intake-{uuid.uuid4().hex[:6]}"
@@ -74,14 +102,18 @@ def bench_intake(bootstrap: str, count: int) -> None:
     raw_rate = count / (time.perf_counter() - started)
     raw.close()
 
-    consumer = BatchConsumer(topics=[topic], group_id=f"bench-{uuid.uuid4().hex[:6]}", batch_size=2000,
-                             dead_letter_topic=f"{topic}-dlq")
+    # The service: `start_kafka_consumer --processes N` from cold start until every event is committed.
     started = time.perf_counter()
-    consumer.run(stop_when=lambda c: c.stats.messages >= count)
-    elapsed = time.perf_counter() - started
+    consumer = _manage("start_kafka_consumer", "--topics", topic, "--group-id", f"bench-{uuid.uuid4().hex[:6]}",
+                       "--batch-size", "2000", "--processes", str(processes))
+    try:
+        _wait_for("SELECT count(*) FROM notifications_event WHERE tenant_id = 'bench'", count, consumer)
+        elapsed = time.perf_counter() - started
+    finally:
+        _stop(consumer)
     records = NotificationRecord.objects.count()
     record("intake: Kafka -> records committed", count / elapsed, "events/s", raw_rate,
-           f"{count} events, 1 consumer process, batch 2000")
+           f"{count} events, {processes} consumer processes from cold start, batch 2000")
     record("intake: records written", records / elapsed, "records/s", None, f"{records} records")
 
     # Ceiling: PostgreSQL COPY of the same number of event and record rows.
@@ -134,8 +166,6 @@ def _pending_records(channel: str, count: int, tenant: str) -> None:
 def bench_email(count: int) -> None:
     from notifications.channels.models import ProviderConfig
     from notifications.tenants.models import Tenant
-    from notifications.delivery.worker import DeliveryEngine, deliver_until_idle
-    from notifications.models import NotificationRecord
 
     sink, port = common.start_smtp_sink()
     try:
@@ -144,11 +174,7 @@ def bench_email(count: int) -> None:
                                       options={"host": "127.0.0.1", "port": port, "start_tls": False,
                                                "pool_size": 16})
         _pending_records("email", count, "bench-mail")
-        engine = DeliveryEngine(concurrency=200)
-        started = time.perf_counter()
-        deliver_until_idle(engine=engine)
-        elapsed = time.perf_counter() - started
-        sent = NotificationRecord.objects.filter(tenant_id="bench-mail", status="sent").count()
+        sent, elapsed = _deliver("bench-mail", count, processes, 200)
 
         message = EmailMessage()
         message["From"], message["To"], message["Subject"] = "a@example.com", "b@example.com", "ceiling"
@@ -161,7 +187,8 @@ def bench_email(count: int) -> None:
     finally:
         sink.terminate()
     record("delivery: e-mail to SMTP sink (pooled smtp)", sent / elapsed, "sends/s", raw_rate,
-           f"{sent} sent, concurrency 200, pool 16")
+           f"{sent} sent, {processes} worker processes from cold start, concurrency 200, pool 16; "
+           "ceiling: one smtplib connection")
     _clear()
 
 
@@ -170,8 +197,6 @@ def bench_http(count: int) -> None:
 
     from notifications.channels.models import ProviderConfig
     from notifications.tenants.models import Tenant
-    from notifications.delivery.worker import DeliveryEngine, deliver_until_idle
-    from notifications.models import NotificationRecord
 
     sink, port = common.start_http_sink()
     try:
@@ -179,11 +204,7 @@ def bench_http(count: int) -> None:
         ProviderConfig.objects.create(tenant_id="bench-sms", channel="sms", provider="webhook",
                                       options={"url": f"http://127.0.0.1:{port}/send", "max_concurrency": 200})
         _pending_records("sms", count, "bench-sms")
-        engine = DeliveryEngine(concurrency=200)
-        started = time.perf_counter()
-        deliver_until_idle(engine=engine)
-        elapsed = time.perf_counter() - started
-        sent = NotificationRecord.objects.filter(tenant_id="bench-sms", status="sent").count()
+        sent, elapsed = _deliver("bench-sms", count, processes, 200)
 
         async def raw() -> float:
             body = json.dumps({"to": "+14155550123", "content": {"body": "x" * 160}}).encode()
@@ -197,12 +218,22 @@ def bench_http(count: int) -> None:
                 await asyncio.gather(*(one() for _ in range(count)))
                 return count / (time.perf_counter() - started)
 
-        raw_rate = asyncio.run(raw())
+        raw_rate = _event_loop_run(raw())
     finally:
         sink.terminate()
     record("delivery: SMS via HTTP provider to loopback", sent / elapsed, "sends/s", raw_rate,
-           f"{sent} sent, concurrency 200")
+           f"{sent} sent, {processes} worker processes from cold start, concurrency 200; "
+           "ceiling: one aiohttp client process")
     _clear()
+
+
+def _event_loop_run(coroutine: Any) -> Any:
+    """The raw client gets the same event loop the worker uses (uvloop when installed)."""
+    try:
+        import uvloop
+    except ImportError:
+        return asyncio.run(coroutine)
+    return uvloop.run(coroutine)
 
 
 # --- (b) end to end -----------------------------------------------------------------------------------------
@@ -220,12 +251,10 @@ def bench_end_to_end(bootstrap: str, database_url: str, rate: int, seconds: int)
     Tenant.ensure(["bench-e2e"])
     ProviderConfig.objects.create(tenant_id="bench-e2e", channel="email", provider="smtp",
                                   options={"host": "127.0.0.1", "port": port, "start_tls": False, "pool_size": 8})
-    env = {**os.environ, "DATABASE_URL": database_url, "KAFKA_BOOTSTRAP_SERVERS": bootstrap, "LOG_LEVEL": "WARNING",
-           "NOTIFICATIONS_DELIVERY_POLL_SECONDS": "0.05", "NOTIFICATIONS_DELIVERY_BATCH_SIZE": "500"}
-    manage = [common.PY, str(common.ROOT / "manage.py")]
-    consumer = subprocess.Popen([*manage, "start_kafka_consumer", "--topics", topic, "--group-id",
-                                 f"e2e-{uuid.uuid4().hex[:6]}", "--batch-size", "500"], env=env)
-    worker = subprocess.Popen([*manage, "run_delivery_worker", "--concurrency", "100"], env=env)
+    # The service as deployed by default: one consumer and one worker process, default settings (the worker
+    # woken by intake's NOTIFY, batches of up to KAFKA_BATCH_SIZE waiting at most KAFKA_BATCH_WAIT_MS).
+    consumer = _manage("start_kafka_consumer", "--topics", topic, "--group-id", f"e2e-{uuid.uuid4().hex[:6]}")
+    worker = _manage("run_delivery_worker")
     try:
         time.sleep(5)  # group join, connections
         producer = Producer({"bootstrap.servers": bootstrap, "linger.ms": 1, "enable.idempotence": True})
@@ -267,9 +296,7 @@ def bench_end_to_end(bootstrap: str, database_url: str, rate: int, seconds: int)
                 record(f"end to end p99 ({channel})", p99 * 1000, "ms", None, note)
     finally:
         for process in (consumer, worker):
-            process.terminate()
-        for process in (consumer, worker):
-            process.wait(timeout=60)
+            _stop(process)
         sink.terminate()
 
 
@@ -299,7 +326,8 @@ def write_report(args: argparse.Namespace, elapsed: float) -> str:
     commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True,
                             cwd=common.ROOT).stdout.strip() or "unknown"
     lines = [f"### {datetime.now(UTC):%Y-%m-%d %H:%M} UTC, commit {commit}", "",
-             f"2 cores; events={args.events}, deliveries={args.deliveries}, e2e {args.rate}/s for {args.seconds}s; "
+             f"2 cores; events={args.events} ({args.consumers} consumers), deliveries={args.deliveries} "
+             f"({args.workers} workers), e2e {args.rate}/s for {args.seconds}s; "
              f"run took {elapsed:.0f}s.", "",
              "| measurement | result | ceiling (same run) | ratio | notes |", "|---|---|---|---|---|"]
     for row in RESULTS:
@@ -319,7 +347,9 @@ def write_report(args: argparse.Namespace, elapsed: float) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--events", type=int, default=60_000)
-    parser.add_argument("--deliveries", type=int, default=5_000)
+    parser.add_argument("--deliveries", type=int, default=20_000)
+    parser.add_argument("--consumers", type=int, default=2, help="Consumer processes for the intake workload")
+    parser.add_argument("--workers", type=int, default=2, help="Worker processes for the delivery workloads")
     parser.add_argument("--rate", type=int, default=1_000)
     parser.add_argument("--seconds", type=int, default=60)
     parser.add_argument("--only", choices=["intake", "email", "http", "e2e"], action="append")
@@ -333,11 +363,11 @@ def main() -> None:
         only = set(args.only or ["intake", "email", "http", "e2e"])
         print(f"{'measurement':<46} {'result':>12} {'unit':<10} {'ceiling':>20}  ratio")
         if "intake" in only:
-            bench_intake(bootstrap, args.events)
+            bench_intake(bootstrap, args.events, args.consumers)
         if "email" in only:
-            bench_email(args.deliveries)
+            bench_email(args.deliveries, args.workers)
         if "http" in only:
-            bench_http(args.deliveries)
+            bench_http(args.deliveries, args.workers)
         if "e2e" in only:
             bench_end_to_end(bootstrap, database_url, args.rate, args.seconds)
     finally:

@@ -138,6 +138,7 @@ NOTIFICATIONS = {
     "KAFKA_TOPIC_PARTITIONS": int(os.environ.get("KAFKA_TOPIC_PARTITIONS", "6")),
     "KAFKA_REPLICATION_FACTOR": int(os.environ.get("KAFKA_REPLICATION_FACTOR", "1")),
     "KAFKA_BATCH_SIZE": int(os.environ.get("KAFKA_BATCH_SIZE", "500")),
+    "KAFKA_BATCH_WAIT_MS": float(os.environ.get("KAFKA_BATCH_WAIT_MS", "100")),
     # Fernet keys, newest first, comma separated. Without one, a key is derived from SECRET_KEY (development).
     "ENCRYPTION_KEYS": _env_list("NOTIFICATIONS_ENCRYPTION_KEYS"),
     "DEFAULT_APP_URL": os.environ.get("NOTIFICATIONS_DEFAULT_APP_URL", "http://127.0.0.1:8000"),

@@ -15,12 +15,12 @@ from notifications.models import (
     Contact,
     DeliveryAttempt,
     Device,
-    ProviderConfig,
     Event,
     InAppMessage,
     NotificationRecord,
     NotificationTemplate,
     Preference,
+    ProviderConfig,
     RejectedEvent,
     Tenant,
 )

@@ -15,8 +15,8 @@ class NotificationsConfig(AppConfig):
             if event_registry.get_handler(handler_cls.event_types[0]) is None:
                 event_registry.register(handler_cls())
         # Connects the template-cache invalidation signal.
-        from notifications.rendering import service  # noqa: F401
         from notifications.channels.inbox import inbox_messages_created
         from notifications.channels.realtime import on_inbox_messages_created
+        from notifications.rendering import service  # noqa: F401
 
         inbox_messages_created.connect(on_inbox_messages_created, dispatch_uid="notifications-realtime")

@@ -1,7 +1,6 @@
 """All models of the app, importable from one place: `from notifications.models import NotificationRecord`."""
 
 from notifications.api.models import ApiKey
-
 from notifications.channels.models import Device, InAppMessage, ProviderConfig
 from notifications.delivery.models import DeliveryAttempt, NotificationRecord
 from notifications.events.models import Event, RejectedEvent

@@ -1,7 +1,7 @@
 
 from datetime import datetime
-from uuid import UUID
 from typing import Any
+from uuid import UUID
 
 from ninja import Field, Schema
 

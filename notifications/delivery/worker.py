@@ -36,7 +36,7 @@ from notifications.channels.models import Device
 from notifications.channels.registry import ProviderChains
 from notifications.channels.resilience import CircuitBreaker, TokenBucket
 from notifications.conf import get_setting
-from notifications.db import fast_bulk_update
+from notifications.db import fast_bulk_update, rows_by_ids
 from notifications.delivery.models import DeliveryAttempt, NotificationRecord
 from notifications.delivery.runtime import get_runtime
 from notifications.delivery.secrets import (
@@ -44,6 +44,7 @@ from notifications.delivery.secrets import (
     expire_inbox_secrets,
     purge_final_secrets,
 )
+from notifications.delivery.wakeup import DueWaiter, wake_in_process
 from notifications.enums import Channel, Status
 from notifications.errors import NotificationError
 from notifications.events.models import Event
@@ -99,11 +100,9 @@ class _Batch:
 
 
 def _load_batch(ids: list[int]) -> _Batch:
-    records = [_Record(row) for row in NotificationRecord.objects.filter(id__in=ids).order_by("id")
-               .values_list(*_RECORD_COLUMNS)]
-    event_ids = {r.event_id for r in records}
-    events = {row[0]: row[1:] for row in Event.objects.filter(id__in=event_ids)
-              .values_list("id", "event_id", "occurred_at", "payload")}
+    records = [_Record(row) for row in rows_by_ids(NotificationRecord, _RECORD_COLUMNS, ids, order_by_pk=True)]
+    events = {row[0]: row[1:] for row in rows_by_ids(Event, ["id", "event_id", "occurred_at", "payload"],
+                                                      {r.event_id for r in records})}
     tenants = Tenant.objects.in_bulk({r.tenant_id for r in records})
     device_ids = {r.device_id for r in records if r.device_id}
     devices = Device.objects.in_bulk(device_ids) if device_ids else {}
@@ -572,6 +571,7 @@ class DeliveryLoop(threading.Thread):
         self.poll_seconds = poll_seconds or float(get_setting("DELIVERY_POLL_SECONDS", 1.0))
         self.engine = DeliveryEngine(concurrency) if concurrency else default_engine()
         self.stopping = threading.Event()
+        self._waiter = DueWaiter()
 
     def run(self) -> None:
         logger.info("delivery worker started (poll every %.1fs, concurrency %d)", self.poll_seconds,
@@ -593,10 +593,12 @@ class DeliveryLoop(threading.Thread):
                     logger.exception("delivery worker: batch failed, retrying in %ss", wait)
                 self.stopping.wait(wait)
                 continue
-            if report.claimed == 0:
-                self.stopping.wait(self.poll_seconds)
+            if report.claimed == 0 and not self.stopping.is_set():
+                self._waiter.wait(self.poll_seconds)
+        self._waiter.close()
         connection.close()
         logger.info("delivery worker stopped")
 
     def stop(self) -> None:
         self.stopping.set()
+        wake_in_process()

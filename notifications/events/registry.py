@@ -6,7 +6,11 @@ import threading
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
-from notifications.errors import HandlerAlreadyRegistered, HandlerNotFound, NotificationConfigurationError
+from notifications.errors import (
+    HandlerAlreadyRegistered,
+    HandlerNotFound,
+    NotificationConfigurationError,
+)
 from notifications.events.base_handler import BaseEventHandler
 
 if TYPE_CHECKING:
@@ -93,9 +97,8 @@ class EventRegistry:
 
     def handler_for_template_name(self, name: str) -> tuple[str, BaseEventHandler] | None:
         """('user.registration.completed', handler) for 'user_registration_completed_email'."""
-        from notifications.rendering.naming import template_name
-
         from notifications.enums import Channel
+        from notifications.rendering.naming import template_name
 
         for event_type, handler in self._by_type.items():
             for channel in Channel:

@@ -25,6 +25,7 @@ from notifications.db import (
     insert_rows_ignoring_conflicts,
 )
 from notifications.delivery.models import NotificationRecord
+from notifications.delivery.wakeup import signal_due_after_commit
 from notifications.enums import Channel, Outcome, RejectionReason, SkipReason, Status
 from notifications.errors import NotificationError
 from notifications.events.envelope import EventRejection, ValidatedEvent, validate_event
@@ -257,6 +258,8 @@ def _accept(
                                                 [record.row() for record in records]), strict=True):
         record.pk = key
     _purge_if_final(accepted, records)
+    if any(record.channel != Channel.IN_APP and record.status == Status.PENDING for record in records):
+        signal_due_after_commit()
     message_keys = insert_rows(InAppMessage, _MESSAGE_COLUMNS, [(*row, record.pk) for record, row in inbox])
     announce_after_commit((record.item.event.tenant_id, record.item.event.user_id, key)
                           for (record, _), key in zip(inbox, message_keys, strict=True))

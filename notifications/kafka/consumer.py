@@ -14,7 +14,13 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from confluent_kafka import Consumer, KafkaError, KafkaException, Message, TopicPartition
+from confluent_kafka import (
+    Consumer,
+    KafkaError,
+    KafkaException,
+    Message,
+    TopicPartition,
+)
 from django.db import close_old_connections, connections
 from django.db.utils import InterfaceError, OperationalError
 from prometheus_client import Gauge, Histogram
@@ -65,7 +71,7 @@ class BatchConsumer:
         topics: Sequence[str] | None = None,
         group_id: str | None = None,
         batch_size: int | None = None,
-        poll_timeout: float = 1.0,
+        poll_timeout: float | None = None,
         dead_letter_topic: str | None = None,
         create_topics: bool | None = None,
         config_overrides: dict[str, Any] | None = None,
@@ -73,7 +79,10 @@ class BatchConsumer:
         self.topics = list(topics or get_setting("KAFKA_TOPICS"))
         self.group_id = group_id or get_setting("KAFKA_GROUP_ID", "notifications-service")
         self.batch_size = batch_size or int(get_setting("KAFKA_BATCH_SIZE", 500))
-        self.poll_timeout = poll_timeout
+        # The longest a batch waits to fill: with a backlog batches are full at once; caught up, an event waits
+        # at most this long before its batch is taken in (KAFKA_BATCH_WAIT_MS, default 100 ms).
+        self.poll_timeout = poll_timeout if poll_timeout is not None else (
+            float(get_setting("KAFKA_BATCH_WAIT_MS", 100)) / 1000)
         self.dead_letter_topic = dead_letter_topic or get_setting("KAFKA_DEAD_LETTER_TOPIC")
         self.stats = ConsumerStats()
         self._running = False

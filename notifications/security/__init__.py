@@ -1,7 +1,17 @@
 """Secrets at rest (Fernet) and in logs (redaction)."""
 
-from notifications.security.crypto import decrypt_text, encrypt_text, open_fields, seal_fields
-from notifications.security.redaction import SENSITIVE_KEYS, RedactingFilter, redact, register_secrets
+from notifications.security.crypto import (
+    decrypt_text,
+    encrypt_text,
+    open_fields,
+    seal_fields,
+)
+from notifications.security.redaction import (
+    SENSITIVE_KEYS,
+    RedactingFilter,
+    redact,
+    register_secrets,
+)
 
 __all__ = [
     "SENSITIVE_KEYS",

@@ -1,5 +1,12 @@
 from notifications.api import api
-from notifications.api.routers import contacts, events, inbox, records, templates, tenant
+from notifications.api.routers import (
+    contacts,
+    events,
+    inbox,
+    records,
+    templates,
+    tenant,
+)
 
 api.add_router("/events", events.router)
 api.add_router("/templates", templates.router)

@@ -6,7 +6,13 @@ from ninja import Router, Status
 from ninja.errors import HttpError
 from pydantic import ValidationError as PayloadError
 
-from notifications.api.schemas import ContactIn, ContactOut, DeviceIn, DeviceOut, PreferenceItem
+from notifications.api.schemas import (
+    ContactIn,
+    ContactOut,
+    DeviceIn,
+    DeviceOut,
+    PreferenceItem,
+)
 from notifications.channels.models import Device
 from notifications.enums import Channel, PushPlatform
 from notifications.events.handlers.fields import UserPayload

@@ -8,8 +8,8 @@ import time
 from typing import Any
 
 from asgiref.sync import sync_to_async
-from django.db import transaction
 from django.core.handlers.asgi import ASGIRequest
+from django.db import transaction
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404
 from django.utils import timezone

@@ -5,7 +5,15 @@ from django.shortcuts import get_object_or_404
 from ninja import Router, Status
 from ninja.errors import HttpError
 
-from notifications.api.schemas import PreviewIn, PreviewOut, TemplateIn, TemplateOut, TemplatePatch, TestSendIn, TestSendOut
+from notifications.api.schemas import (
+    PreviewIn,
+    PreviewOut,
+    TemplateIn,
+    TemplateOut,
+    TemplatePatch,
+    TestSendIn,
+    TestSendOut,
+)
 from notifications.rendering.models import NotificationTemplate
 from notifications.rendering.preview import preview, test_send
 

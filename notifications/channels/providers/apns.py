@@ -11,7 +11,14 @@ from typing import Any
 import httpx
 import jwt
 
-from notifications.channels.base import Message, Sender, SendResult, Sent, permanent, transient
+from notifications.channels.base import (
+    Message,
+    Sender,
+    SendResult,
+    Sent,
+    permanent,
+    transient,
+)
 from notifications.channels.http import HttpAnswer, classify_http, parse_retry_after
 from notifications.enums import Channel, PushPlatform
 

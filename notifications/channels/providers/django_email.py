@@ -12,7 +12,14 @@ from typing import Any
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives, get_connection
 
-from notifications.channels.base import Message, Sender, SendResult, Sent, permanent, transient
+from notifications.channels.base import (
+    Message,
+    Sender,
+    SendResult,
+    Sent,
+    permanent,
+    transient,
+)
 from notifications.enums import Channel
 
 

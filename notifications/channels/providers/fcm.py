@@ -13,7 +13,13 @@ import aiohttp
 import jwt
 
 from notifications.channels.base import Message, SendResult, Sent, permanent, transient
-from notifications.channels.http import HttpAnswer, HttpRequest, HttpSender, classify_http, parse_retry_after
+from notifications.channels.http import (
+    HttpAnswer,
+    HttpRequest,
+    HttpSender,
+    classify_http,
+    parse_retry_after,
+)
 from notifications.enums import Channel, PushPlatform
 
 SCOPE = "https://www.googleapis.com/auth/firebase.messaging"

@@ -5,14 +5,15 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from email.utils import make_msgid
+from email.utils import make_msgid, parseaddr
 from typing import Any
 
 import aiosmtplib
 from django.conf import settings
 
 from notifications.channels.base import Message, Sender, SendResult, Sent, transient
-from notifications.channels.providers.django_email import build_email, classify_smtp_error
+from notifications.channels.mime import address, compose
+from notifications.channels.providers.django_email import classify_smtp_error
 from notifications.enums import Channel
 
 logger = logging.getLogger(__name__)
@@ -51,14 +52,18 @@ class SmtpSender(Sender):
 
     async def send(self, message: Message) -> SendResult:
         message_id = make_msgid(domain="notifications.local")
-        email = build_email(message, self.options.get("from_email") or settings.DEFAULT_FROM_EMAIL)
-        email.extra_headers["Message-ID"] = message_id
-        mime = email.message()
+        from_email = self.options.get("from_email") or settings.DEFAULT_FROM_EMAIL
+        data = compose(
+            from_email=from_email, to=message.recipient, subject=message.fields.get("subject", ""),
+            text=message.fields.get("body", ""), html=message.fields.get("html", ""),
+            headers={"Message-ID": message_id, "X-Notification-Record": str(message.record_id),
+                     "X-Notification-Template": message.data.get("template", "")},
+        )
         client = self._idle.pop() if self._idle else None
         try:
             if client is None or not client.is_connected:
                 client = await self._connect()
-            errors, _ = await client.send_message(mime)
+            errors, _ = await client.sendmail(_envelope(from_email), [_envelope(message.recipient)], data)
         except aiosmtplib.SMTPAuthenticationError as err:
             await self._discard(client)
             # The credentials are wrong: another provider (or a fixed configuration) may still deliver it.
@@ -98,6 +103,13 @@ class SmtpSender(Sender):
                 await client.quit()
             except (aiosmtplib.SMTPException, OSError):
                 client.close()
+
+
+def _envelope(value: str) -> str:
+    """The addr-spec of an address header value (`Name <a@b>` -> `a@b`), IDN domains in punycode."""
+    if value.isascii() and not any(c in value for c in '<>"(),;: \t'):
+        return value
+    return parseaddr(address(value))[1]
 
 
 class _Coded(Exception):

@@ -8,7 +8,13 @@ from __future__ import annotations
 import base64
 
 from notifications.channels.base import Message, SendResult, Sent, permanent, transient
-from notifications.channels.http import HttpAnswer, HttpRequest, HttpSender, classify_http, parse_retry_after
+from notifications.channels.http import (
+    HttpAnswer,
+    HttpRequest,
+    HttpSender,
+    classify_http,
+    parse_retry_after,
+)
 from notifications.enums import Channel
 
 # Twilio error codes that no retry will fix, and those that mean the number is unusable.

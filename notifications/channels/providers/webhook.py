@@ -11,7 +11,12 @@ import json
 import time
 
 from notifications.channels.base import Message, SendResult, Sent
-from notifications.channels.http import HttpAnswer, HttpRequest, HttpSender, classify_http
+from notifications.channels.http import (
+    HttpAnswer,
+    HttpRequest,
+    HttpSender,
+    classify_http,
+)
 from notifications.enums import Channel
 
 

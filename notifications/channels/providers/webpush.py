@@ -12,7 +12,12 @@ from py_vapid import Vapid02
 from pywebpush import WebPusher, WebPushException
 
 from notifications.channels.base import Message, SendResult, Sent, permanent
-from notifications.channels.http import HttpAnswer, HttpRequest, HttpSender, classify_http
+from notifications.channels.http import (
+    HttpAnswer,
+    HttpRequest,
+    HttpSender,
+    classify_http,
+)
 from notifications.enums import Channel, PushPlatform
 
 

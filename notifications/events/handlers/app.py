@@ -9,8 +9,18 @@ from pydantic import Field, field_validator
 
 from notifications.enums import Channel
 from notifications.events.base_handler import BaseEventHandler
-from notifications.events.handlers.fields import OptionalDateTime, OptionalText, RequiredText, UserPayload
-from notifications.rendering.formatting import format_date, format_datetime, format_money, humanize_code
+from notifications.events.handlers.fields import (
+    OptionalDateTime,
+    OptionalText,
+    RequiredText,
+    UserPayload,
+)
+from notifications.rendering.formatting import (
+    format_date,
+    format_datetime,
+    format_money,
+    humanize_code,
+)
 
 
 class InvoicePaymentFailedPayload(UserPayload):

@@ -9,8 +9,17 @@ from pydantic import model_validator
 
 from notifications.enums import Channel
 from notifications.events.base_handler import BaseEventHandler
-from notifications.events.handlers.fields import OptionalDateTime, OptionalText, RequiredText, UserPayload
-from notifications.rendering.formatting import as_datetime, format_datetime, format_duration
+from notifications.events.handlers.fields import (
+    OptionalDateTime,
+    OptionalText,
+    RequiredText,
+    UserPayload,
+)
+from notifications.rendering.formatting import (
+    as_datetime,
+    format_datetime,
+    format_duration,
+)
 
 
 class RegistrationPayload(UserPayload):

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import re
-from functools import lru_cache
 from datetime import datetime
+from functools import lru_cache
 from typing import Annotated, Any
 
 from django.core.exceptions import ValidationError as DjangoValidationError

@@ -9,7 +9,12 @@ from pydantic import Field, field_validator
 
 from notifications.enums import Channel
 from notifications.events.base_handler import BaseEventHandler
-from notifications.events.handlers.fields import OptionalDateTime, OptionalText, RequiredText, UserPayload
+from notifications.events.handlers.fields import (
+    OptionalDateTime,
+    OptionalText,
+    RequiredText,
+    UserPayload,
+)
 from notifications.rendering.formatting import format_datetime, humanize_code
 
 CODE_CHANNELS = (Channel.SMS, Channel.EMAIL, Channel.IN_APP)

@@ -5,7 +5,12 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandParser
 
-from notifications.delivery.worker import DeliveryEngine, DeliveryLoop, deliver_until_idle
+from notifications.delivery.worker import (
+    DeliveryEngine,
+    DeliveryLoop,
+    deliver_until_idle,
+)
+from notifications.utils.processes import run_copies
 
 
 class Command(BaseCommand):
@@ -16,9 +21,15 @@ class Command(BaseCommand):
         parser.add_argument("--concurrency", type=int, default=None,
                             help="Most sends in flight at once (default NOTIFICATIONS_DELIVERY_CONCURRENCY, 100)")
         parser.add_argument("--poll", type=float, default=None, help="Seconds between polls when idle")
-        parser.add_argument("--metrics-port", type=int, help="Serve Prometheus metrics on 127.0.0.1:PORT")
+        parser.add_argument("--metrics-port", type=int,
+                            help="Serve Prometheus metrics on 127.0.0.1:PORT (PORT+i for the i-th of --processes)")
+        parser.add_argument("--processes", type=int, default=1,
+                            help="Worker processes (default 1); their claims never overlap")
 
     def handle(self, *args: Any, **options: Any) -> None:
+        if options["processes"] > 1:
+            raise SystemExit(run_copies("run_delivery_worker", lambda index: _child_arguments(options, index),
+                                        options["processes"]))
         if options["metrics_port"]:
             from prometheus_client import start_http_server
 
@@ -34,3 +45,14 @@ class Command(BaseCommand):
         for signum in (signal.SIGTERM, signal.SIGINT):
             signal.signal(signum, lambda *_: loop.stop())
         loop.run()
+
+
+def _child_arguments(options: dict[str, Any], index: int) -> list[str]:
+    arguments = ["--once"] if options["once"] else []
+    if options["concurrency"]:
+        arguments += ["--concurrency", str(options["concurrency"])]
+    if options["poll"] is not None:
+        arguments += ["--poll", str(options["poll"])]
+    if options["metrics_port"]:
+        arguments += ["--metrics-port", str(options["metrics_port"] + index)]
+    return arguments

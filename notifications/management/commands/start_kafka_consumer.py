@@ -2,11 +2,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db import connections
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.db import connections
 from prometheus_client import start_http_server
 
 from notifications.kafka.config import kafka_configured
+from notifications.utils.processes import run_copies
 
 
 class Command(BaseCommand):
@@ -18,7 +19,10 @@ class Command(BaseCommand):
         parser.add_argument("--batch-size", type=int, help="Messages per batch and DB transaction (default 500)")
         parser.add_argument("--create-topics", action="store_true",
                             help="Create missing topics (KAFKA_TOPIC_PARTITIONS partitions)")
-        parser.add_argument("--metrics-port", type=int, help="Serve Prometheus metrics on 127.0.0.1:PORT")
+        parser.add_argument("--metrics-port", type=int,
+                            help="Serve Prometheus metrics on 127.0.0.1:PORT (PORT+i for the i-th of --processes)")
+        parser.add_argument("--processes", type=int, default=1,
+                            help="Consumer processes in the group (default 1; one per core to use them all)")
 
     def handle(self, *args: Any, **options: Any) -> None:
         if not kafka_configured():
@@ -28,6 +32,9 @@ class Command(BaseCommand):
             )
         from notifications.kafka.consumer import BatchConsumer
 
+        if options["processes"] > 1:
+            raise SystemExit(run_copies("start_kafka_consumer", lambda index: _child_arguments(options, index),
+                                        options["processes"]))
         if options["metrics_port"]:
             start_http_server(options["metrics_port"], addr="127.0.0.1")
         topics = [t for item in options["topics"] or [] for t in item.split(",") if t]
@@ -42,3 +49,18 @@ class Command(BaseCommand):
         finally:
             connections.close_all()
         self.stdout.write(f"Kafka consumer stopped: {stats}")
+
+
+def _child_arguments(options: dict[str, Any], index: int) -> list[str]:
+    arguments = []
+    if options["topics"]:
+        arguments += ["--topics", *options["topics"]]
+    if options["group_id"]:
+        arguments += ["--group-id", options["group_id"]]
+    if options["batch_size"]:
+        arguments += ["--batch-size", str(options["batch_size"])]
+    if options["create_topics"]:
+        arguments.append("--create-topics")
+    if options["metrics_port"]:
+        arguments += ["--metrics-port", str(options["metrics_port"] + index)]
+    return arguments

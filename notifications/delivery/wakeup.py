@@ -1,0 +1,75 @@
+"""Wake the delivery workers as soon as intake commits records to send, instead of at their next poll.
+
+On PostgreSQL intake sends `NOTIFY notifications_due` after its transaction commits, and every worker LISTENs on
+a connection of its own; the poll (NOTIFICATIONS_DELIVERY_POLL_SECONDS) remains the fallback for retries coming
+due and for a lost notification. In one process (SQLite, `manage.py serve`) a threading.Event does the same."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+
+from django.db import connection, connections, transaction
+
+logger = logging.getLogger(__name__)
+PG_CHANNEL = "notifications_due"
+_in_process = threading.Event()
+
+
+def signal_due_after_commit() -> None:
+    """Call inside the transaction that creates due records: the workers wake once it commits."""
+
+    def send() -> None:
+        _in_process.set()
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_notify(%s, '')", [PG_CHANNEL])
+
+    transaction.on_commit(send)
+
+
+def wake_in_process() -> None:
+    """Wake a worker of this process now (it is being stopped)."""
+    _in_process.set()
+
+
+class DueWaiter:
+    """What a worker waits on between batches: a notification or the end of its poll interval."""
+
+    def __init__(self) -> None:
+        self._conn = None
+        self._broken_until = 0.0
+
+    def wait(self, seconds: float) -> None:
+        if connection.vendor != "postgresql" or time.monotonic() < self._broken_until:
+            _in_process.wait(seconds)
+            _in_process.clear()
+            return
+        try:
+            conn = self._connection()
+            for _ in conn.notifies(timeout=seconds, stop_after=1):
+                pass
+        except Exception as err:  # noqa: BLE001 - fall back to polling; reconnect after a while
+            logger.warning("delivery wake-up LISTEN failed (%s); polling for 30s", type(err).__name__)
+            self.close()
+            self._broken_until = time.monotonic() + 30
+            _in_process.wait(seconds)
+
+    def _connection(self):  # noqa: ANN202 - psycopg.Connection
+        if self._conn is None or self._conn.closed:
+            import psycopg
+
+            params = connections["default"].get_connection_params()
+            params.pop("cursor_factory", None)
+            self._conn = psycopg.connect(**params, autocommit=True)
+            self._conn.execute(f"LISTEN {PG_CHANNEL}")
+        return self._conn
+
+    def close(self) -> None:
+        if self._conn is not None:
+            try:
+                self._conn.close()
+            except Exception:  # noqa: BLE001 - closing a broken connection
+                pass
+            self._conn = None
