@@ -596,6 +596,10 @@ class DeliveryLoop(threading.Thread):
             if report.claimed == 0 and not self.stopping.is_set():
                 self._waiter.wait(self.poll_seconds)
         self._waiter.close()
+        try:
+            self.engine.runtime.run(self.engine.aclose())  # SMTP QUIT, HTTP sessions closed
+        except Exception:  # noqa: BLE001 - stopping anyway
+            logger.warning("closing provider connections failed", exc_info=True)
         connection.close()
         logger.info("delivery worker stopped")
 

@@ -180,3 +180,53 @@ def test_django_smtp_backend_delivers_to_a_real_server(tenant, settings):
     [(recipients, message)] = mailbox.messages
     assert recipients == ["john@example.com"] and message["Subject"] == "New task: Review Q4 budget"
     assert message.is_multipart()  # text and HTML alternatives
+
+
+class PipeliningMailbox(Mailbox):
+    """A server that offers PIPELINING (RFC 2920): the provider then sends MAIL, RCPT and DATA in one write."""
+
+    def __init__(self, refuse: set[str] | None = None) -> None:
+        super().__init__()
+        self.refuse = refuse or set()
+        self.commands: list[str] = []
+
+    async def handle_EHLO(self, server: Any, session: Any, envelope: Any, hostname: str, responses: list) -> list:
+        responses = await super().handle_EHLO(server, session, envelope, hostname, responses)
+        return [*responses[:-1], "250-PIPELINING", responses[-1]]
+
+    async def handle_RCPT(self, server: Any, session: Any, envelope: Any, address: str, rcpt_options: list) -> str:
+        self.commands.append(f"RCPT {address}")
+        if address in self.refuse:
+            return "550 5.1.1 No such user"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_RSET(self, server: Any, session: Any, envelope: Any) -> str:
+        self.commands.append("RSET")
+        return "250 OK"
+
+
+def test_pipelined_smtp_delivers_refuses_and_recovers_on_one_connection(tenant):
+    mailbox = PipeliningMailbox(refuse={"gone@example.com"})
+    port = free_port()
+    server = Controller(mailbox, hostname="127.0.0.1", port=port)
+    server.start()
+    try:
+        add_provider(tenant.id, "email", "smtp", {"host": "127.0.0.1", "port": port, "start_tls": False,
+                                                  "pool_size": 1})
+        for n, address in enumerate(["a@example.com", "gone@example.com", "b@example.com"]):
+            event_registry.process_event(make_event("user.login.succeeded", user_id=f"u-{n}", email=address))
+        deliver_until_idle()
+    finally:
+        server.stop()
+
+    by_recipient = dict(NotificationRecord.objects.filter(channel="email").values_list("recipient", "status"))
+    assert by_recipient == {"a@example.com": Status.SENT, "gone@example.com": Status.FAILED,
+                            "b@example.com": Status.SENT}
+    assert NotificationRecord.objects.get(recipient="gone@example.com").reason == "smtp_550"
+    assert sorted(recipients[0] for recipients, _ in mailbox.messages) == ["a@example.com", "b@example.com"]
+    assert "RSET" in mailbox.commands  # the refused transaction was reset, not the connection dropped
+    assert len(mailbox.connections) == 1
+    for _, message in mailbox.messages:
+        assert message["Subject"] == "New sign-in to your Acme account"
+        assert message.is_multipart() or message.get_payload()

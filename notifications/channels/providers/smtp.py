@@ -1,19 +1,26 @@
-"""A pooled asynchronous SMTP provider (aiosmtplib): connections are opened once and reused, with implicit
-TLS or STARTTLS and authentication. For volume, where Django's one-message-at-a-time backends fall short."""
+"""A pooled asynchronous SMTP provider: connections are opened once and reused, with implicit TLS or STARTTLS
+and authentication, commands pipelined where the server allows (smtp_client.py). For volume, where Django's
+one-message-at-a-time backends fall short."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import ssl
 from email.utils import make_msgid, parseaddr
 from typing import Any
 
-import aiosmtplib
 from django.conf import settings
 
 from notifications.channels.base import Message, Sender, SendResult, Sent, transient
 from notifications.channels.mime import address, compose
 from notifications.channels.providers.django_email import classify_smtp_error
+from notifications.channels.providers.smtp_client import (
+    SmtpAuthError,
+    SmtpConnection,
+    SmtpReplyError,
+    connect,
+)
 from notifications.enums import Channel
 
 logger = logging.getLogger(__name__)
@@ -30,25 +37,17 @@ class SmtpSender(Sender):
     def __init__(self, options: dict[str, Any] | None = None, credentials: dict[str, Any] | None = None) -> None:
         super().__init__(options, credentials)
         self.max_concurrency = int(self.options.get("pool_size", type(self).max_concurrency))  # type: ignore[misc]
-        self._idle: list[aiosmtplib.SMTP] = []
+        self._idle: list[SmtpConnection] = []
 
-    async def _connect(self) -> aiosmtplib.SMTP:
-        client = aiosmtplib.SMTP(
-            hostname=self.options.get("host", "127.0.0.1"),
-            port=int(self.options.get("port", 25)),
+    async def _connect(self) -> SmtpConnection:
+        return await connect(
+            self.options.get("host", "127.0.0.1"), int(self.options.get("port", 25)),
             use_tls=bool(self.options.get("use_tls", False)),
             start_tls=self.options.get("start_tls"),  # None: upgrade when the server offers it
             validate_certs=bool(self.options.get("validate_certs", True)),
             timeout=float(self.options.get("timeout", 10)),
+            username=self.credentials.get("username", ""), password=self.credentials.get("password", ""),
         )
-        await client.connect()
-        if self.credentials.get("username"):
-            try:
-                await client.login(self.credentials["username"], self.credentials.get("password", ""))
-            except aiosmtplib.SMTPException:
-                client.close()
-                raise
-        return client
 
     async def send(self, message: Message) -> SendResult:
         message_id = make_msgid(domain="notifications.local")
@@ -63,45 +62,34 @@ class SmtpSender(Sender):
         try:
             if client is None or not client.is_connected:
                 client = await self._connect()
-            errors, _ = await client.sendmail(_envelope(from_email), [_envelope(message.recipient)], data)
-        except aiosmtplib.SMTPAuthenticationError as err:
-            await self._discard(client)
+            await client.send(_envelope(from_email), _envelope(message.recipient), data)
+        except SmtpAuthError as err:
+            self._discard(client)
             # The credentials are wrong: another provider (or a fixed configuration) may still deliver it.
             return transient("auth_failed", f"SMTP {err.code}")
-        except aiosmtplib.SMTPRecipientsRefused as err:
-            self._release(client)
-            codes = [r.code for r in err.recipients] or [550]
-            return classify_smtp_error(_Coded(codes[0]))
-        except aiosmtplib.SMTPResponseException as err:
+        except SmtpReplyError as err:
             self._release(client)
             return classify_smtp_error(_Coded(err.code))
-        except (aiosmtplib.SMTPException, OSError, asyncio.TimeoutError) as err:
-            await self._discard(client)
+        except (OSError, asyncio.TimeoutError, ssl.SSLError) as err:
+            self._discard(client)
             return transient("connection_error", type(err).__name__)
         self._release(client)
-        if errors:
-            code = next(iter(errors.values())).code
-            return classify_smtp_error(_Coded(code))
         return Sent(provider_message_id=message_id)
 
-    def _release(self, client: aiosmtplib.SMTP | None) -> None:
+    def _release(self, client: SmtpConnection | None) -> None:
         if client is not None and client.is_connected and len(self._idle) < self.max_concurrency:
             self._idle.append(client)
 
-    async def _discard(self, client: aiosmtplib.SMTP | None) -> None:
-        if client is None:
-            return
-        try:
+    def _discard(self, client: SmtpConnection | None) -> None:
+        if client is not None:
             client.close()
-        except Exception:  # noqa: BLE001 - closing a broken connection must not fail the send's result
-            logger.debug("closing a broken SMTP connection failed", exc_info=True)
 
     async def aclose(self) -> None:
         while self._idle:
             client = self._idle.pop()
             try:
                 await client.quit()
-            except (aiosmtplib.SMTPException, OSError):
+            except (SmtpReplyError, OSError, asyncio.TimeoutError):
                 client.close()
 
 

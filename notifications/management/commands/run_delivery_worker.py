@@ -8,6 +8,7 @@ from django.core.management.base import BaseCommand, CommandParser
 from notifications.delivery.worker import (
     DeliveryEngine,
     DeliveryLoop,
+    default_engine,
     deliver_until_idle,
 )
 from notifications.utils.processes import run_copies
@@ -37,8 +38,11 @@ class Command(BaseCommand):
 
             start_http_server(options["metrics_port"], addr="127.0.0.1")
         if options["once"]:
-            engine = DeliveryEngine(options["concurrency"]) if options["concurrency"] else None
-            report = deliver_until_idle(engine=engine)
+            engine = DeliveryEngine(options["concurrency"]) if options["concurrency"] else default_engine()
+            try:
+                report = deliver_until_idle(engine=engine)
+            finally:
+                engine.runtime.run(engine.aclose())  # provider connections closed, not left to the collector
             self.stdout.write(f"Delivery: {report}")
             return
         loop = DeliveryLoop(poll_seconds=options["poll"], concurrency=options["concurrency"])
