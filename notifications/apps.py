@@ -7,7 +7,7 @@ class NotificationsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from notifications import checks  # noqa: F401  (registers system checks)
+        from notifications import checks, db  # noqa: F401  (registers system checks and the `any` lookup)
         from notifications.events.handlers import BUILTIN_HANDLERS
         from notifications.events.registry import event_registry
 

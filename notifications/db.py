@@ -11,6 +11,31 @@ from django.db import connection, models
 from django.utils import timezone
 
 
+@models.Field.register_lookup
+class AnyOf(models.Lookup):
+    """`field__any=values`: `field = ANY(%s)` with one array parameter on PostgreSQL, `IN (...)` elsewhere.
+    An IN list of thousands of values (a batch's users) is quoted value by value on the client; the array is
+    one parameter."""
+
+    lookup_name = "any"
+
+    def get_prep_lookup(self) -> list[object]:
+        prep = self.lhs.output_field.get_prep_value
+        return [prep(value) for value in self.rhs]
+
+    def as_sql(self, compiler, connection):  # noqa: ANN001, ANN201 - Django's Lookup API
+        lhs, lhs_params = self.process_lhs(compiler, connection)
+        values = [self.lhs.output_field.get_db_prep_value(value, connection, prepared=True) for value in self.rhs]
+        if connection.vendor == "postgresql":
+            return f"{lhs} = ANY(%s)", [*lhs_params, values]
+        if not values:
+            return "1 = 0", list(lhs_params)
+        return f"{lhs} IN ({', '.join(['%s'] * len(values))})", [*lhs_params, *values]
+
+
+models.ForeignObject.register_lookup(AnyOf)  # relations keep their own lookup table (`tenant_id__any`)
+
+
 def fast_bulk_update(objects: Sequence[models.Model], fields: Sequence[str], chunk: int = 1000) -> None:
     """Write `fields` of many rows by primary key in a few statements. Django's bulk_update builds one CASE
     expression per field and row, which costs milliseconds per row in Python; this sends plain values:
@@ -140,6 +165,19 @@ def insert_rows(model: type[models.Model], columns: Sequence[str], rows: Sequenc
     _copy(meta.db_table, [meta.pk, *given, *rest],
           ((key, *row, *tail) for key, row in zip(keys, _converted(given, rows), strict=True)))
     return keys
+
+
+def append_rows(model: type[models.Model], columns: Sequence[str], rows: Sequence[Sequence[object]]) -> None:
+    """insert_rows() for rows whose keys nobody needs back: on PostgreSQL one COPY, keys from the column's
+    default (identity); elsewhere bulk_create."""
+    if not rows:
+        return
+    if connection.vendor != "postgresql":
+        model.objects.bulk_create([model(**dict(zip(columns, row, strict=True))) for row in rows], batch_size=1000)
+        return
+    given, rest, constants = _copy_plan(model, columns)
+    tail = tuple(constants)
+    _copy(model._meta.db_table, [*given, *rest], ((*row, *tail) for row in _converted(given, rows)))
 
 
 def insert_rows_ignoring_conflicts(model: type[models.Model], columns: Sequence[str],

@@ -36,7 +36,7 @@ from notifications.channels.models import Device
 from notifications.channels.registry import ProviderChains
 from notifications.channels.resilience import CircuitBreaker, TokenBucket
 from notifications.conf import get_setting
-from notifications.db import fast_bulk_update, rows_by_ids
+from notifications.db import append_rows, fast_bulk_update, rows_by_ids
 from notifications.delivery.models import DeliveryAttempt, NotificationRecord
 from notifications.delivery.runtime import get_runtime
 from notifications.delivery.secrets import (
@@ -426,20 +426,7 @@ def _write_outcomes(records: list[_Record], token: uuid.UUID, now: datetime) -> 
 
 
 def _insert_attempts(rows: list[tuple]) -> None:
-    if not rows:
-        return
-    if connection.vendor != "postgresql":
-        DeliveryAttempt.objects.bulk_create(
-            [DeliveryAttempt(**dict(zip(ATTEMPT_FIELDS, row, strict=True))) for row in rows], batch_size=500)
-        return
-    table = connection.ops.quote_name(DeliveryAttempt._meta.db_table)
-    columns = list(zip(*rows, strict=True))
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"INSERT INTO {table} ({', '.join(ATTEMPT_FIELDS)}) SELECT * FROM unnest(%s::bigint[], %s::text[], "
-            "%s::text[], %s::timestamptz[], %s::integer[], %s::text[], %s::text[], %s::text[], %s::text[])",
-            [list(column) for column in columns],
-        )
+    append_rows(DeliveryAttempt, ATTEMPT_FIELDS, rows)
 
 
 def _apply(record: _Record, outcome: _Outcome, now: datetime) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+import notifications.db  # noqa: F401 - registers the `any` lookup
 from notifications.tenants.models import WILDCARD, Preference
 
 
@@ -18,7 +19,7 @@ class PreferenceBook:
         choices: dict[tuple[str, str], dict[tuple[str, str], bool]] = {}
         if users:
             rows = Preference.objects.filter(
-                tenant_id__in={t for t, _ in users}, user_id__in={u for _, u in users}
+                tenant_id__any={t for t, _ in users}, user_id__any={u for _, u in users}
             ).values_list("tenant_id", "user_id", "event_type", "channel", "enabled")
             for tenant, user, event_type, channel, enabled in rows:
                 if (tenant, user) in users:

@@ -15,6 +15,7 @@ from typing import Any
 
 from django.utils import timezone
 
+import notifications.db  # noqa: F401 - registers the `any` lookup
 from notifications.delivery.models import NotificationRecord
 from notifications.enums import Status
 from notifications.tenants.models import WILDCARD, Tenant
@@ -42,9 +43,9 @@ class RateLimiter:
         history: dict[tuple[str, str, str, str], list[Any]] = defaultdict(list)
         if wanted:
             rows = NotificationRecord.objects.filter(
-                tenant_id__in={t for t, _, _ in wanted},
-                user_id__in={u for _, u, _ in wanted},
-                event_type__in={e for _, _, e in wanted},
+                tenant_id__any={t for t, _, _ in wanted},
+                user_id__any={u for _, u, _ in wanted},
+                event_type__any={e for _, _, e in wanted},
                 created_at__gte=timezone.now() - timedelta(seconds=longest),
             ).exclude(status=Status.SKIPPED).values_list(
                 "tenant_id", "user_id", "event_type", "channel", "event_id", "created_at"

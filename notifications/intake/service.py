@@ -352,7 +352,7 @@ def _resolve_contacts(accepted: list[_Accepted]) -> dict[tuple[str, str], dict[s
     contacts: dict[tuple[str, str], dict[str, str]] = {}
     for chunk in _chunks(sorted(set(wanted))):
         rows = Contact.objects.filter(
-            tenant_id__in={t for t, _ in chunk}, user_id__in={u for _, u in chunk}
+            tenant_id__any={t for t, _ in chunk}, user_id__any={u for _, u in chunk}
         ).values("tenant_id", "user_id", *CONTACT_FIELDS)
         for row in rows:
             contacts[(row["tenant_id"], row["user_id"])] = {f: row[f] for f in CONTACT_FIELDS if row[f]}
@@ -395,7 +395,7 @@ def _devices_for(users: set[tuple[str, str]]) -> dict[tuple[str, str], list[Devi
     if not users:
         return found
     rows = Device.objects.filter(
-        tenant_id__in={t for t, _ in users}, user_id__in={u for _, u in users}, active=True
+        tenant_id__any={t for t, _ in users}, user_id__any={u for _, u in users}, active=True
     ).order_by("id")
     for device in rows:
         if (device.tenant_id, device.user_id) in users:
