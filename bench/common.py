@@ -114,6 +114,22 @@ def create_topic(bootstrap: str, topic: str, partitions: int) -> None:
     admin.create_topics([NewTopic(topic, num_partitions=partitions, replication_factor=1)])[topic].result(30)
 
 
+def delete_bench_topics(bootstrap: str) -> None:
+    """Remove the topics earlier benchmark runs created: every partition left on the broker costs it CPU, and
+    a run must not depend on what ran before it."""
+    from confluent_kafka.admin import AdminClient
+
+    admin = AdminClient({"bootstrap.servers": bootstrap})
+    topics = [name for name in admin.list_topics(timeout=30).topics if name.startswith("bench-")]
+    if not topics:
+        return
+    for future in admin.delete_topics(topics, operation_timeout=60).values():
+        try:
+            future.result(60)
+        except Exception as err:  # noqa: BLE001 - already gone
+            print(f"bench: could not delete a topic: {err}", file=sys.stderr)
+
+
 def start_sink(kind: str) -> tuple[subprocess.Popen, int]:
     """A loopback sink from bench/sinks.py ("smtp" or "http"); returns the process and its port."""
     port = free_port()

@@ -277,7 +277,8 @@ def bench_end_to_end(bootstrap: str, database_url: str, rate: int, seconds: int)
     worker = _manage("run_delivery_worker", LOG_LEVEL=os.environ.get("E2E_WORKER_LOG", "WARNING"))
     try:
         time.sleep(5)  # group join, connections
-        producer = Producer({"bootstrap.servers": bootstrap, "linger.ms": 1, "enable.idempotence": True})
+        # librdkafka's default batching (linger.ms 5), as an application publishing events would have it.
+        producer = Producer({"bootstrap.servers": bootstrap, "enable.idempotence": True})
         started = time.monotonic()
         for n, event in enumerate(events):
             due = started + n / rate
@@ -377,6 +378,7 @@ def main() -> None:
     args = parser.parse_args()
     started = time.monotonic()
     bootstrap = common.start_kafka()
+    common.delete_bench_topics(bootstrap)
     database_url = common.fresh_database()
     try:
         setup_django(database_url, bootstrap)
@@ -395,6 +397,7 @@ def main() -> None:
 
         connections.close_all()
         common.drop_database(database_url)
+        common.delete_bench_topics(bootstrap)
     report = write_report(args, time.monotonic() - started)
     print("\n" + report)
     if not args.no_record:

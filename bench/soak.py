@@ -26,6 +26,7 @@ def main() -> None:
     args = parser.parse_args()
 
     bootstrap = common.start_kafka()
+    common.delete_bench_topics(bootstrap)
     database_url = common.fresh_database()
     os.environ.update(DATABASE_URL=database_url, DJANGO_SETTINGS_MODULE="notification_service.settings",
                       LOG_LEVEL="WARNING")
@@ -48,7 +49,7 @@ def main() -> None:
                                   options={"host": "127.0.0.1", "port": port, "start_tls": False})
     ProviderConfig.objects.create(tenant_id="soak", channel="sms", provider="webhook",
                                   options={"url": f"http://127.0.0.1:{http_port}/send"})
-    topic = f"soak-{uuid.uuid4().hex[:6]}"
+    topic = f"bench-soak-{uuid.uuid4().hex[:6]}"
     common.create_topic(bootstrap, topic, 6)
     env = {**os.environ, "KAFKA_BOOTSTRAP_SERVERS": bootstrap, "NOTIFICATIONS_DELIVERY_POLL_SECONDS": "0.1"}
     manage = [common.PY, str(common.ROOT / "manage.py")]
@@ -84,6 +85,7 @@ def main() -> None:
 
         connections.close_all()
         common.drop_database(database_url)
+        common.delete_bench_topics(bootstrap)
 
     baseline = next(s for s in samples if s[0] >= args.warmup)
     final = samples[-1]

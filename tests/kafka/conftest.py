@@ -42,10 +42,30 @@ def kafka_bootstrap() -> Iterator[str]:
                        stdout=sys.stderr, stderr=sys.stderr)
     except (subprocess.CalledProcessError, subprocess.TimeoutExpired, OSError) as err:
         _unavailable(f"the local Kafka broker did not start ({err})")
+    before = _topics("127.0.0.1:9092")
     yield "127.0.0.1:9092"
+    _delete_topics("127.0.0.1:9092", _topics("127.0.0.1:9092") - before)  # the local broker does not fill up
     if not already_running:  # leave a broker someone else started alone
         subprocess.run(["bash", str(KAFKA_SCRIPT), "stop"], check=False, timeout=120,
                        stdout=sys.stderr, stderr=sys.stderr)
+
+
+def _topics(servers: str) -> set[str]:
+    from confluent_kafka.admin import AdminClient
+
+    return {name for name in AdminClient({"bootstrap.servers": servers}).list_topics(timeout=30).topics
+            if not name.startswith("__")}
+
+
+def _delete_topics(servers: str, topics: set[str]) -> None:
+    from confluent_kafka.admin import AdminClient
+
+    if topics:
+        for future in AdminClient({"bootstrap.servers": servers}).delete_topics(sorted(topics)).values():
+            try:
+                future.result(60)
+            except Exception:  # noqa: BLE001 - gone already
+                pass
 
 
 def _unavailable(reason: str) -> None:
