@@ -11,6 +11,7 @@ from email.utils import parsedate_to_datetime
 from typing import Any
 
 import aiohttp
+import orjson
 from django.utils import timezone
 
 from notifications.channels.base import (
@@ -65,6 +66,10 @@ def parse_retry_after(value: str | None) -> float | None:
     return min(max(seconds, 0.0), MAX_RETRY_AFTER)
 
 
+def _json(value: Any) -> str:
+    return orjson.dumps(value).decode()
+
+
 class HttpSender(Sender):
     timeout_seconds: float = 10.0
 
@@ -79,7 +84,9 @@ class HttpSender(Sender):
             # As many connections as sends may be in flight through this provider (options.max_concurrency).
             limit = int(self.options.get("max_concurrency", self.max_concurrency))
             connector = aiohttp.TCPConnector(limit=limit, ttl_dns_cache=300)
-            self._session = aiohttp.ClientSession(timeout=timeout, connector=connector)
+            # Provider APIs authenticate by header, never by cookie: no cookie jar to update on every answer.
+            self._session = aiohttp.ClientSession(timeout=timeout, connector=connector,
+                                                  cookie_jar=aiohttp.DummyCookieJar(), json_serialize=_json)
         return self._session
 
     async def aclose(self) -> None:
