@@ -147,6 +147,45 @@ def start_http_sink() -> tuple[subprocess.Popen, int]:
     return start_sink("http")
 
 
+def machine_busy_seconds() -> float:
+    """CPU time the whole machine has spent busy (all cores), from /proc/stat."""
+    fields = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    user, nice, system, _idle, _iowait, irq, softirq, steal = fields[:8]
+    return (user + nice + system + irq + softirq + steal) / os.sysconf("SC_CLK_TCK")
+
+
+def children_cpu_seconds() -> float:
+    """CPU time of this process's finished (waited-for) descendants."""
+    import resource
+
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+class CpuShare:
+    """Who used the machine's cores during a measurement: the service's processes (finished children of this
+    one), the sink, and everything else (PostgreSQL, the broker, this harness)."""
+
+    def __init__(self, sink_pid: int | None = None) -> None:
+        self.sink_pid = sink_pid
+        self.machine = machine_busy_seconds()
+        self.children = children_cpu_seconds()
+        self.sink = cpu_seconds(sink_pid) if sink_pid else 0.0
+        self.started = time.monotonic()
+
+    def note(self, service: str) -> str:
+        wall = (time.monotonic() - self.started) * (os.cpu_count() or 1)
+        machine = machine_busy_seconds() - self.machine
+        children = children_cpu_seconds() - self.children
+        sink = (cpu_seconds(self.sink_pid) - self.sink) if self.sink_pid else 0.0
+        rest = max(machine - children - sink, 0.0)
+        parts = [f"{service} {children / wall:.0%}"]
+        if self.sink_pid:
+            parts.append(f"sink {sink / wall:.0%}")
+        parts += [f"other {rest / wall:.0%}", f"idle {max(1 - machine / wall, 0):.0%}"]
+        return "CPU of all cores: " + ", ".join(parts)
+
+
 def cpu_seconds(pid: int) -> float:
     """User + system CPU time of a process so far."""
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()

@@ -104,6 +104,7 @@ def bench_intake(bootstrap: str, count: int, processes: int) -> None:
 
     # The service: `start_kafka_consumer --processes N` from cold start until every event is committed.
     started = time.perf_counter()
+    share = common.CpuShare()
     consumer = _manage("start_kafka_consumer", "--topics", topic, "--group-id", f"bench-{uuid.uuid4().hex[:6]}",
                        "--batch-size", "2000", "--processes", str(processes))
     try:
@@ -111,9 +112,10 @@ def bench_intake(bootstrap: str, count: int, processes: int) -> None:
         elapsed = time.perf_counter() - started
     finally:
         _stop(consumer)
+    cpu = share.note("consumers")
     records = NotificationRecord.objects.count()
     record("intake: Kafka -> records committed", count / elapsed, "events/s", raw_rate,
-           f"{count} events, {processes} consumer processes from cold start, batch 2000")
+           f"{count} events, {processes} consumer processes from cold start, batch 2000; {cpu}")
     record("intake: records written", records / elapsed, "records/s", None, f"{records} records")
 
     # Ceiling: PostgreSQL COPY of the same number of event and record rows.
@@ -163,10 +165,11 @@ def _pending_records(channel: str, count: int, tenant: str) -> None:
         process_events(batch)
 
 
-def _deliver(tenant: str, count: int, processes: int, concurrency: int) -> tuple[int, float]:
+def _deliver(tenant: str, count: int, processes: int, concurrency: int, sink_pid: int) -> tuple[int, float, str]:
     """`run_delivery_worker --once --processes N` from cold start until the tenant's records are all sent."""
     from notifications.models import NotificationRecord
 
+    share = common.CpuShare(sink_pid)
     started = time.perf_counter()
     worker = _manage("run_delivery_worker", "--once", "--processes", str(processes), "--concurrency", str(concurrency))
     try:
@@ -175,7 +178,8 @@ def _deliver(tenant: str, count: int, processes: int, concurrency: int) -> tuple
         elapsed = time.perf_counter() - started
     finally:
         _stop(worker)
-    return NotificationRecord.objects.filter(tenant_id=tenant, status="sent").count(), elapsed
+    cpu = share.note("workers")
+    return NotificationRecord.objects.filter(tenant_id=tenant, status="sent").count(), elapsed, cpu
 
 
 def bench_email(count: int, processes: int) -> None:
@@ -189,7 +193,7 @@ def bench_email(count: int, processes: int) -> None:
                                       options={"host": "127.0.0.1", "port": port, "start_tls": False,
                                                "pool_size": 16})
         _pending_records("email", count, "bench-mail")
-        sent, elapsed = _deliver("bench-mail", count, processes, 200)
+        sent, elapsed, cpu = _deliver("bench-mail", count, processes, 200, sink.pid)
 
         message = EmailMessage()
         message["From"], message["To"], message["Subject"] = "a@example.com", "b@example.com", "ceiling"
@@ -203,7 +207,7 @@ def bench_email(count: int, processes: int) -> None:
         sink.terminate()
     record("delivery: e-mail to SMTP sink (pooled smtp)", sent / elapsed, "sends/s", raw_rate,
            f"{sent} sent, {processes} worker processes from cold start, concurrency 200, pool 16; "
-           "ceiling: one smtplib connection")
+           f"ceiling: one smtplib connection; {cpu}")
     _clear()
 
 
@@ -219,7 +223,7 @@ def bench_http(count: int, processes: int) -> None:
         ProviderConfig.objects.create(tenant_id="bench-sms", channel="sms", provider="webhook",
                                       options={"url": f"http://127.0.0.1:{port}/send", "max_concurrency": 200})
         _pending_records("sms", count, "bench-sms")
-        sent, elapsed = _deliver("bench-sms", count, processes, 200)
+        sent, elapsed, cpu = _deliver("bench-sms", count, processes, 200, sink.pid)
 
         async def raw() -> float:
             body = json.dumps({"to": "+14155550123", "content": {"body": "x" * 160}}).encode()
@@ -238,7 +242,7 @@ def bench_http(count: int, processes: int) -> None:
         sink.terminate()
     record("delivery: SMS via HTTP provider to loopback", sent / elapsed, "sends/s", raw_rate,
            f"{sent} sent, {processes} worker processes from cold start, concurrency 200; "
-           "ceiling: one aiohttp client process")
+           f"ceiling: one aiohttp client process; {cpu}")
     _clear()
 
 
