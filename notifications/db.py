@@ -200,6 +200,8 @@ def insert_rows_ignoring_conflicts(model: type[models.Model], columns: Sequence[
             inserted |= set(model.objects.filter(pk__in=keys[start : start + batch_size])
                             .values_list("pk", flat=True))
         return inserted
+    # The staging table empties at commit: the COPY and the INSERT must share a transaction.
+    assert connection.in_atomic_block, "insert_rows_ignoring_conflicts() needs a transaction (atomic())"
     quote = connection.ops.quote_name
     given, rest, constants = _copy_plan(model, [meta.pk.attname, *columns[1:]])
     fields = [*given, *rest]

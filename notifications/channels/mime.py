@@ -32,20 +32,20 @@ def header_value(value: str) -> str:
     value = " ".join(value.splitlines())
     if _plain(value):
         return value
-    return Header(value, "utf-8", maxlinelen=76, header_name="Subject").encode()
+    return Header(value, "utf-8", maxlinelen=76).encode()
 
 
 @lru_cache(maxsize=4096)
 def address(value: str) -> str:
     """An address header's value (`Name <local@domain>` or `local@domain`), encoded as Django would."""
-    if _plain(value) and "," not in value:
+    if _plain(value) and not any(c in value for c in '<>",;:()[]\\'):  # a bare address
         return value
     return sanitize_address(value, "utf-8")
 
 
 def _body(text: str, subtype: str) -> list[str]:
     data = text.encode("utf-8")
-    if text.isascii() and all(len(line) <= 900 for line in text.splitlines()):
+    if text.isascii() and all(len(line) <= 900 for line in text.split("\n")):
         return [f'Content-Type: text/{subtype}; charset="utf-8"', "Content-Transfer-Encoding: 7bit", "", text]
     encoded = binascii.b2a_qp(data).decode("ascii")
     return [f'Content-Type: text/{subtype}; charset="utf-8"', "Content-Transfer-Encoding: quoted-printable", "",

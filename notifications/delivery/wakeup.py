@@ -26,7 +26,8 @@ def signal_due_after_commit() -> None:
             with connection.cursor() as cursor:
                 cursor.execute("SELECT pg_notify(%s, '')", [PG_CHANNEL])
 
-    transaction.on_commit(send)
+    # robust: a failed NOTIFY (the poll still finds the work) must not fail an intake batch already committed.
+    transaction.on_commit(send, robust=True)
 
 
 def wake_in_process() -> None:

@@ -220,7 +220,7 @@ class DeliveryEngine:
         overall = _LoopSemaphore(self.concurrency)
 
         def submit() -> None:
-            part = lease.keep_owned(groups.popleft())
+            part = lease.keep_owned(groups.popleft(), groups)
             ready = self._prepare(part, batch, renderer, report, token)
             future = None
             if ready:
@@ -497,13 +497,19 @@ class _Lease:
         self.seconds = seconds
         self.renewed = time.monotonic()
 
-    def keep_owned(self, part: list[_Record]) -> list[_Record]:
+    def keep_owned(self, part: list[_Record], later: deque[list[_Record]]) -> list[_Record]:
+        """The records of `part` still ours. A renewal covers every record not yet sent (this part and the
+        groups after it), so no unsent record's lease can run out between two renewals; records found lost
+        are dropped from the later groups too."""
         if time.monotonic() - self.renewed < self.seconds / 10:
             return part
         self.renewed = time.monotonic()
-        owned = renew_lease([record.pk for record in part], self.token)
-        if len(owned) < len(part):
-            logger.warning("lease lost on %d record(s); another worker has them", len(part) - len(owned))
+        pending = part + [record for group in later for record in group]
+        owned = renew_lease([record.pk for record in pending], self.token)
+        if len(owned) < len(pending):
+            logger.warning("lease lost on %d record(s); another worker has them", len(pending) - len(owned))
+            for index, group in enumerate(later):
+                later[index] = [record for record in group if record.pk in owned]
         return [record for record in part if record.pk in owned]
 
 

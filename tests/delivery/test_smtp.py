@@ -230,3 +230,48 @@ def test_pipelined_smtp_delivers_refuses_and_recovers_on_one_connection(tenant):
     for _, message in mailbox.messages:
         assert message["Subject"] == "New sign-in to your Acme account"
         assert message.is_multipart() or message.get_payload()
+
+
+def test_credentials_never_go_out_without_tls(tenant):
+    """A server (or a man in the middle stripping it) that does not offer STARTTLS gets no AUTH: the message
+    waits for a retry instead of the password crossing the network in clear."""
+    attempts: list[str] = []
+
+    def recording(server: Any, session: Any, envelope: Any, mechanism: str, auth_data: Any) -> AuthResult:
+        attempts.append(mechanism)
+        return AuthResult(success=True)
+
+    port = free_port()
+    server = Controller(Mailbox(), hostname="127.0.0.1", port=port, authenticator=recording,
+                        auth_require_tls=False)
+    server.start()
+    try:
+        add_provider(tenant.id, "email", "smtp", {"host": "127.0.0.1", "port": port},
+                     {"username": "mailer", "password": "s3cret"})
+        event_registry.process_event(make_event("user.login.succeeded"))
+        deliver_until_idle()
+    finally:
+        server.stop()
+
+    record = NotificationRecord.objects.get(channel="email")
+    assert (record.status, record.reason) == (Status.RETRYING, "connection_error")
+    assert attempts == []
+
+
+def test_a_server_refusing_the_session_is_a_transient_failure(tenant):
+    class Unavailable(Mailbox):
+        async def handle_EHLO(self, server, session, envelope, hostname, responses):
+            return ["554 5.7.1 Service unavailable"]
+
+    port = free_port()
+    server = Controller(Unavailable(), hostname="127.0.0.1", port=port)
+    server.start()
+    try:
+        add_provider(tenant.id, "email", "smtp", {"host": "127.0.0.1", "port": port, "start_tls": False})
+        event_registry.process_event(make_event("user.login.succeeded"))
+        deliver_until_idle()
+    finally:
+        server.stop()
+
+    record = NotificationRecord.objects.get(channel="email")
+    assert (record.status, record.reason) == (Status.RETRYING, "connection_error")

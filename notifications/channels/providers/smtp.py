@@ -61,18 +61,28 @@ class SmtpSender(Sender):
         client = self._idle.pop() if self._idle else None
         try:
             if client is None or not client.is_connected:
-                client = await self._connect()
+                self._discard(client)
+                client = None
+                try:
+                    client = await self._connect()
+                except SmtpAuthError:
+                    raise
+                except SmtpReplyError as err:  # the server would not set the session up: not the message's fault
+                    return transient("connection_error", f"SMTP {err.code}")
             await client.send(_envelope(from_email), _envelope(message.recipient), data)
         except SmtpAuthError as err:
             self._discard(client)
             # The credentials are wrong: another provider (or a fixed configuration) may still deliver it.
             return transient("auth_failed", f"SMTP {err.code}")
         except SmtpReplyError as err:
-            self._release(client)
+            self._release(client)  # kept only if it is still in step (is_connected)
             return classify_smtp_error(_Coded(err.code))
         except (OSError, asyncio.TimeoutError, ssl.SSLError) as err:
             self._discard(client)
             return transient("connection_error", type(err).__name__)
+        except BaseException:  # cancelled mid-exchange: the connection's state is unknown
+            self._discard(client)
+            raise
         self._release(client)
         return Sent(provider_message_id=message_id)
 

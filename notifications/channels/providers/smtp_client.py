@@ -95,16 +95,27 @@ class SmtpConnection:
         self.host = host
         self.timeout = timeout
         self.extensions: dict[str, str] = {}
+        self.broken = False  # replies out of step with commands, or the server is closing: not to be reused
 
     @property
     def is_connected(self) -> bool:
         transport = self._protocol.transport
-        return self._protocol._lost is None and transport is not None and not transport.is_closing()
+        return (not self.broken and not self._protocol._replies and self._protocol._lost is None
+                and transport is not None and not transport.is_closing())
+
+    async def _reset(self) -> None:
+        """RSET after a refused transaction; a connection that cannot be reset is not used again."""
+        try:
+            await self._command(b"RSET", (250,))
+        except (SmtpReplyError, OSError, asyncio.TimeoutError):
+            self.broken = True
 
     async def _command(self, line: bytes, expect: tuple[int, ...]) -> tuple[int, str]:
         self._protocol.write(line + b"\r\n")
         code, text = await self._protocol.reply(self.timeout)
         if code not in expect:
+            if code == 421:  # the server is closing the connection
+                self.broken = True
             raise SmtpReplyError(code, text)
         return code, text
 
@@ -149,11 +160,12 @@ class SmtpConnection:
                 await self._command(rcpt, (250, 251))
                 await self._command(b"DATA", (354,))
             except SmtpReplyError:
-                await self._command(b"RSET", (250,))  # the connection stays usable for the next message
+                await self._reset()  # the connection stays usable for the next message
                 raise
             protocol.write(payload)
             code, text = await protocol.reply(self.timeout)
             if code != 250:
+                self.broken = self.broken or code == 421
                 raise SmtpReplyError(code, text)
             return
         protocol.write(mail + b"\r\n" + rcpt + b"\r\nDATA\r\n")
@@ -164,11 +176,15 @@ class SmtpConnection:
             if replies[2][0] == 354:  # DATA was taken despite the refusal: end an empty message
                 protocol.write(b".\r\n")
                 await protocol.reply(self.timeout)
-            await self._command(b"RSET", (250,))
+            if refused[0] == 421:
+                self.broken = True
+            else:
+                await self._reset()
             raise SmtpReplyError(*refused)
         protocol.write(payload)
         code, text = await protocol.reply(self.timeout)
         if code != 250:
+            self.broken = self.broken or code == 421
             raise SmtpReplyError(code, text)
 
     async def quit(self) -> None:
@@ -202,12 +218,17 @@ async def connect(host: str, port: int, *, use_tls: bool = False, start_tls: boo
         if not use_tls and start_tls is not False:
             if "STARTTLS" in connection.extensions:
                 await connection._command(b"STARTTLS", (220,))
+                if protocol._buffer or protocol._lines or protocol._replies:
+                    # Bytes after the 220 came in plaintext: someone on the path is injecting replies.
+                    raise ConnectionError("unexpected data after STARTTLS")
                 secured = await asyncio.wait_for(
                     loop.start_tls(transport, protocol, context, server_hostname=host), timeout)
                 protocol.transport = secured
                 await connection._ehlo()
-            elif start_tls:
-                raise SmtpReplyError(502, "the server does not offer STARTTLS")
+            elif start_tls or (username and start_tls is None):
+                # Required, or credentials would go out in clear (a stripped STARTTLS is a downgrade attack);
+                # `start_tls: false` is the explicit way to authenticate without TLS.
+                raise ConnectionError("the server does not offer STARTTLS")
         if username:
             await connection._login(username, password)
     except BaseException:
