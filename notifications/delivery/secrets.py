@@ -50,6 +50,10 @@ def _purge_in_database(ids: set[Any]) -> int:
     records = connection.ops.quote_name(NotificationRecord._meta.db_table)
     sealed = "(jsonb_typeof(p.value) = 'object' AND p.value ? %(marker)s AND (SELECT count(*) FROM jsonb_object_keys(p.value)) = 1)"
     with connection.cursor() as cursor:
+        # Lock the events first, in a fixed order: two workers finishing the last two records of one event would
+        # otherwise each see the other's record still open (neither commit visible) and neither would purge.
+        # After the lock, the UPDATE's fresh snapshot sees the other worker's committed outcome.
+        cursor.execute(f"SELECT 1 FROM {events} WHERE id = ANY(%s::uuid[]) ORDER BY id FOR UPDATE", [list(ids)])
         cursor.execute(
             f"UPDATE {events} AS e SET payload = (SELECT jsonb_object_agg(p.key, CASE WHEN {sealed} "
             f"THEN %(purged)s::jsonb ELSE p.value END) FROM jsonb_each(e.payload) AS p) "
