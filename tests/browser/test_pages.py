@@ -49,11 +49,14 @@ def test_dashboard_charts_failures_and_retry(browser, server, shared_db):
 from django.contrib.auth.models import User
 from notifications.intake.service import process_events
 from notifications.models import NotificationRecord
+from django.db import transaction
 from notifications.testing import make_event
 User.objects.create_superuser("ops", "ops@example.com", "ops-password-1")
-process_events([make_event("user.login.failed", "demo", user_id=f"u{n}") for n in range(6)])
-NotificationRecord.objects.filter(channel="sms", user_id__in=["u0", "u1", "u2"]).update(status="failed", reason="twilio_21211")
-NotificationRecord.objects.filter(channel="sms", user_id="u3").update(status="failed", reason="timeout")
+# One transaction: the running worker (woken when intake commits) must not send these before they are failed.
+with transaction.atomic():
+    process_events([make_event("user.login.failed", "demo", user_id=f"u{n}") for n in range(6)])
+    NotificationRecord.objects.filter(channel="sms", user_id__in=["u0", "u1", "u2"]).update(status="failed", reason="twilio_21211")
+    NotificationRecord.objects.filter(channel="sms", user_id="u3").update(status="failed", reason="timeout")
 """)
     import time
 
