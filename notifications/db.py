@@ -24,16 +24,26 @@ class AnyOf(models.Lookup):
         return [prep(value) for value in self.rhs]
 
     def as_sql(self, compiler, connection):  # noqa: ANN001, ANN201 - Django's Lookup API
+        if connection.vendor != "postgresql":
+            return compiler.compile(models.lookups.In(self.lhs, self.rhs))
         lhs, lhs_params = self.process_lhs(compiler, connection)
         values = [self.lhs.output_field.get_db_prep_value(value, connection, prepared=True) for value in self.rhs]
-        if connection.vendor == "postgresql":
-            return f"{lhs} = ANY(%s)", [*lhs_params, values]
-        if not values:
-            return "1 = 0", list(lhs_params)
-        return f"{lhs} IN ({', '.join(['%s'] * len(values))})", [*lhs_params, *values]
+        return f"{lhs} = ANY(%s)", [*lhs_params, values]
 
 
 models.ForeignObject.register_lookup(AnyOf)  # relations keep their own lookup table (`tenant_id__any`)
+
+
+def listening_connection(channel: str):  # noqa: ANN201 - psycopg.Connection
+    """A connection of its own (autocommit) on the default PostgreSQL database, LISTENing on `channel`: Django's
+    connections are per thread and in transactions, where notifications are not delivered."""
+    import psycopg
+
+    params = connection.get_connection_params()
+    params.pop("cursor_factory", None)
+    conn = psycopg.connect(**params, autocommit=True)
+    conn.execute(f"LISTEN {channel}")
+    return conn
 
 
 def fast_bulk_update(objects: Sequence[models.Model], fields: Sequence[str], chunk: int = 1000) -> None:

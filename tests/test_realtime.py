@@ -5,22 +5,18 @@ from __future__ import annotations
 import json
 
 import pytest
-from django.db import connection, connections
+from django.db import connection
 
 from notifications.channels.realtime import PG_CHANNEL, announce_many
+from notifications.db import listening_connection
 
 
 @pytest.mark.django_db(transaction=True)
 def test_many_changes_travel_in_few_notifications_and_none_is_lost():
     if connection.vendor != "postgresql":
         pytest.skip("NOTIFY is PostgreSQL's; in one process changes go straight to the hub")
-    import psycopg
-
-    params = connections["default"].get_connection_params()
-    params.pop("cursor_factory", None)
     changes = [("acme", f"user-{n}", {"type": "messages", "ids": [n, n + 1]}) for n in range(2000)]
-    with psycopg.connect(**params, autocommit=True) as listener:
-        listener.execute(f"LISTEN {PG_CHANNEL}")
+    with listening_connection(PG_CHANNEL) as listener:
         announce_many(changes)
         received = []
         payloads = 0

@@ -44,10 +44,9 @@ def address(value: str) -> str:
 
 
 def _body(text: str, subtype: str) -> list[str]:
-    data = text.encode("utf-8")
     if text.isascii() and all(len(line) <= 900 for line in text.split("\n")):
         return [f'Content-Type: text/{subtype}; charset="utf-8"', "Content-Transfer-Encoding: 7bit", "", text]
-    encoded = binascii.b2a_qp(data).decode("ascii")
+    encoded = binascii.b2a_qp(text.encode("utf-8")).decode("ascii")
     return [f'Content-Type: text/{subtype}; charset="utf-8"', "Content-Transfer-Encoding: quoted-printable", "",
             encoded]
 

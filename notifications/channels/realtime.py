@@ -97,15 +97,11 @@ def ensure_listener() -> None:
 def _listen_forever() -> None:
     import time
 
-    import psycopg
-    from django.db import connections
+    from notifications.db import listening_connection
 
-    settings = connections["default"].get_connection_params()
     while True:
         try:
-            with psycopg.connect(**{k: v for k, v in settings.items() if k != "cursor_factory"},
-                                 autocommit=True) as conn:
-                conn.execute(f"LISTEN {PG_CHANNEL}")
+            with listening_connection(PG_CHANNEL) as conn:
                 for notify in conn.notifies():
                     try:
                         data = json.loads(notify.payload)

@@ -10,7 +10,9 @@ import logging
 import threading
 import time
 
-from django.db import connection, connections, transaction
+from django.db import connection, transaction
+
+from notifications.db import listening_connection
 
 logger = logging.getLogger(__name__)
 PG_CHANNEL = "notifications_due"
@@ -59,12 +61,7 @@ class DueWaiter:
 
     def _connection(self):  # noqa: ANN202 - psycopg.Connection
         if self._conn is None or self._conn.closed:
-            import psycopg
-
-            params = connections["default"].get_connection_params()
-            params.pop("cursor_factory", None)
-            self._conn = psycopg.connect(**params, autocommit=True)
-            self._conn.execute(f"LISTEN {PG_CHANNEL}")
+            self._conn = listening_connection(PG_CHANNEL)
         return self._conn
 
     def close(self) -> None:

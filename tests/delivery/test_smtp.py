@@ -71,6 +71,22 @@ def authenticator(server: Any, session: Any, envelope: Any, mechanism: str, auth
     return AuthResult(success=ok, handled=False)
 
 
+def deliver_via_smtp(tenant_id: str, handler: Any, options: dict | None = None, credentials: dict | None = None,
+                     events: list[dict] | None = None, **server_options: Any) -> None:
+    """Serve `handler` on a loopback SMTP server, point the tenant's `smtp` provider at it (`options` on top of
+    host and port), take `events` in (one sign-in notification by default) and deliver until idle."""
+    port = free_port()
+    server = Controller(handler, hostname="127.0.0.1", port=port, **server_options)
+    server.start()
+    try:
+        add_provider(tenant_id, "email", "smtp", {"host": "127.0.0.1", "port": port, **(options or {})}, credentials)
+        for event in events or [make_event("user.login.succeeded")]:
+            event_registry.process_event(event)
+        deliver_until_idle()
+    finally:
+        server.stop()
+
+
 def test_smtp_down_for_a_while_is_retried_then_delivered_once(tenant):
     port = free_port()
     add_provider(tenant.id, "email", "smtp", {"host": "127.0.0.1", "port": port, "start_tls": False, "timeout": 2})
@@ -101,21 +117,13 @@ def test_smtp_down_for_a_while_is_retried_then_delivered_once(tenant):
 
 
 def test_pooled_smtp_with_starttls_and_auth_reuses_connections(tenant, tmp_path):
-    port = free_port()
     mailbox = Mailbox()
-    server = Controller(mailbox, hostname="127.0.0.1", port=port, tls_context=self_signed(tmp_path),
-                        require_starttls=True, authenticator=authenticator, auth_required=True)
-    server.start()
-    try:
-        add_provider(tenant.id, "email", "smtp",
-                     {"host": "127.0.0.1", "port": port, "start_tls": True, "validate_certs": False, "pool_size": 3},
-                     {"username": "mailer", "password": "s3cret"})
-        for n in range(30):
-            event_registry.process_event(make_event("user.login.succeeded", user_id=f"user-{n}",
-                                                    email=f"user{n}@example.com"))
-        deliver_until_idle()
-    finally:
-        server.stop()
+    deliver_via_smtp(tenant.id, mailbox, {"start_tls": True, "validate_certs": False, "pool_size": 3},
+                     {"username": "mailer", "password": "s3cret"},
+                     [make_event("user.login.succeeded", user_id=f"user-{n}", email=f"user{n}@example.com")
+                      for n in range(30)],
+                     tls_context=self_signed(tmp_path), require_starttls=True, authenticator=authenticator,
+                     auth_required=True)
 
     assert NotificationRecord.objects.filter(status=Status.SENT).count() == 30
     assert len(mailbox.messages) == 30
@@ -124,19 +132,10 @@ def test_pooled_smtp_with_starttls_and_auth_reuses_connections(tenant, tmp_path)
 
 
 def test_smtp_wrong_password_is_not_delivered(tenant, tmp_path):
-    port = free_port()
     mailbox = Mailbox()
-    server = Controller(mailbox, hostname="127.0.0.1", port=port, tls_context=self_signed(tmp_path),
-                        require_starttls=True, authenticator=authenticator, auth_required=True)
-    server.start()
-    try:
-        add_provider(tenant.id, "email", "smtp",
-                     {"host": "127.0.0.1", "port": port, "start_tls": True, "validate_certs": False},
-                     {"username": "mailer", "password": "wrong"})
-        event_registry.process_event(make_event("user.login.succeeded"))
-        deliver_until_idle()
-    finally:
-        server.stop()
+    deliver_via_smtp(tenant.id, mailbox, {"start_tls": True, "validate_certs": False},
+                     {"username": "mailer", "password": "wrong"}, tls_context=self_signed(tmp_path),
+                     require_starttls=True, authenticator=authenticator, auth_required=True)
 
     record = NotificationRecord.objects.get()
     assert record.status == Status.RETRYING and mailbox.messages == []
@@ -148,15 +147,7 @@ def test_smtp_permanent_rejection_fails_at_once(tenant):
         async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
             return "550 5.1.1 No such user"
 
-    port = free_port()
-    server = Controller(Refusing(), hostname="127.0.0.1", port=port)
-    server.start()
-    try:
-        add_provider(tenant.id, "email", "smtp", {"host": "127.0.0.1", "port": port, "start_tls": False})
-        event_registry.process_event(make_event("user.login.succeeded"))
-        deliver_until_idle()
-    finally:
-        server.stop()
+    deliver_via_smtp(tenant.id, Refusing(), {"start_tls": False})
 
     record = NotificationRecord.objects.get()
     assert (record.status, record.reason) == (Status.FAILED, "smtp_550")
@@ -208,17 +199,9 @@ class PipeliningMailbox(Mailbox):
 
 def test_pipelined_smtp_delivers_refuses_and_recovers_on_one_connection(tenant):
     mailbox = PipeliningMailbox(refuse={"gone@example.com"})
-    port = free_port()
-    server = Controller(mailbox, hostname="127.0.0.1", port=port)
-    server.start()
-    try:
-        add_provider(tenant.id, "email", "smtp", {"host": "127.0.0.1", "port": port, "start_tls": False,
-                                                  "pool_size": 1})
-        for n, address in enumerate(["a@example.com", "gone@example.com", "b@example.com"]):
-            event_registry.process_event(make_event("user.login.succeeded", user_id=f"u-{n}", email=address))
-        deliver_until_idle()
-    finally:
-        server.stop()
+    deliver_via_smtp(tenant.id, mailbox, {"start_tls": False, "pool_size": 1}, events=[
+        make_event("user.login.succeeded", user_id=f"u-{n}", email=address)
+        for n, address in enumerate(["a@example.com", "gone@example.com", "b@example.com"])])
 
     by_recipient = dict(NotificationRecord.objects.filter(channel="email").values_list("recipient", "status"))
     assert by_recipient == {"a@example.com": Status.SENT, "gone@example.com": Status.FAILED,
@@ -241,17 +224,8 @@ def test_credentials_never_go_out_without_tls(tenant):
         attempts.append(mechanism)
         return AuthResult(success=True)
 
-    port = free_port()
-    server = Controller(Mailbox(), hostname="127.0.0.1", port=port, authenticator=recording,
-                        auth_require_tls=False)
-    server.start()
-    try:
-        add_provider(tenant.id, "email", "smtp", {"host": "127.0.0.1", "port": port},
-                     {"username": "mailer", "password": "s3cret"})
-        event_registry.process_event(make_event("user.login.succeeded"))
-        deliver_until_idle()
-    finally:
-        server.stop()
+    deliver_via_smtp(tenant.id, Mailbox(), {}, {"username": "mailer", "password": "s3cret"},
+                     authenticator=recording, auth_require_tls=False)
 
     record = NotificationRecord.objects.get(channel="email")
     assert (record.status, record.reason) == (Status.RETRYING, "connection_error")
@@ -263,15 +237,7 @@ def test_a_server_refusing_the_session_is_a_transient_failure(tenant):
         async def handle_EHLO(self, server, session, envelope, hostname, responses):
             return ["554 5.7.1 Service unavailable"]
 
-    port = free_port()
-    server = Controller(Unavailable(), hostname="127.0.0.1", port=port)
-    server.start()
-    try:
-        add_provider(tenant.id, "email", "smtp", {"host": "127.0.0.1", "port": port, "start_tls": False})
-        event_registry.process_event(make_event("user.login.succeeded"))
-        deliver_until_idle()
-    finally:
-        server.stop()
+    deliver_via_smtp(tenant.id, Unavailable(), {"start_tls": False})
 
     record = NotificationRecord.objects.get(channel="email")
     assert (record.status, record.reason) == (Status.RETRYING, "connection_error")

@@ -8,6 +8,7 @@ import asyncio
 import logging
 import ssl
 from email.utils import make_msgid, parseaddr
+from functools import lru_cache
 from typing import Any
 
 from django.conf import settings
@@ -63,12 +64,7 @@ class SmtpSender(Sender):
             if client is None or not client.is_connected:
                 self._discard(client)
                 client = None
-                try:
-                    client = await self._connect()
-                except SmtpAuthError:
-                    raise
-                except SmtpReplyError as err:  # the server would not set the session up: not the message's fault
-                    return transient("connection_error", f"SMTP {err.code}")
+                client = await self._connect()
             await client.send(_envelope(from_email), _envelope(message.recipient), data)
         except SmtpAuthError as err:
             self._discard(client)
@@ -103,6 +99,7 @@ class SmtpSender(Sender):
                 client.close()
 
 
+@lru_cache(maxsize=4096)
 def _envelope(value: str) -> str:
     """The addr-spec of an address header value (`Name <a@b>` -> `a@b`), IDN domains in punycode."""
     if value.isascii() and not any(c in value for c in '<>"(),;: \t'):

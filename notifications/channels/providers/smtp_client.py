@@ -11,8 +11,10 @@ from __future__ import annotations
 import asyncio
 import base64
 import re
+import socket
 import ssl
 from collections import deque
+from functools import lru_cache
 
 _LINE_ENDINGS = re.compile(rb"\r\n|\n|\r(?!\n)")
 _LEADING_DOT = re.compile(rb"(?m)^\.")
@@ -28,6 +30,10 @@ class SmtpReplyError(Exception):
 
 class SmtpAuthError(SmtpReplyError):
     pass
+
+
+class SmtpSessionRefused(ConnectionError):
+    """The server would not set a session up (greeting, EHLO or STARTTLS refused): no message's fault."""
 
 
 class _Protocol(asyncio.Protocol):
@@ -231,6 +237,12 @@ async def connect(host: str, port: int, *, use_tls: bool = False, start_tls: boo
                 raise ConnectionError("the server does not offer STARTTLS")
         if username:
             await connection._login(username, password)
+    except SmtpAuthError:
+        connection.close()
+        raise
+    except SmtpReplyError as err:
+        connection.close()
+        raise SmtpSessionRefused(f"SMTP {err.code}") from None
     except BaseException:
         connection.close()
         raise
@@ -245,14 +257,7 @@ def _tls_context(validate: bool) -> ssl.SSLContext:
     return context
 
 
-_LOCAL_NAME: str | None = None
-
-
+@lru_cache(maxsize=1)
 def _local_name() -> str:
-    global _LOCAL_NAME
-    if _LOCAL_NAME is None:
-        import socket
-
-        name = socket.getfqdn()
-        _LOCAL_NAME = name if name.isascii() and name else "localhost"
-    return _LOCAL_NAME
+    name = socket.getfqdn()
+    return name if name.isascii() and name else "localhost"
