@@ -237,22 +237,13 @@ def bench_http(count: int, processes: int) -> None:
                 await asyncio.gather(*(one() for _ in range(count)))
                 return count / (time.perf_counter() - started)
 
-        raw_rate = _event_loop_run(raw())
+        raw_rate = asyncio.run(raw())  # the worker's loop too: asyncio's
     finally:
         sink.terminate()
     record("delivery: SMS via HTTP provider to loopback", sent / elapsed, "sends/s", raw_rate,
            f"{sent} sent, {processes} worker processes from cold start, concurrency 200; "
            f"ceiling: one aiohttp client process; {cpu}")
     _clear()
-
-
-def _event_loop_run(coroutine: Any) -> Any:
-    """The raw client gets the same event loop the worker uses (uvloop when installed)."""
-    try:
-        import uvloop
-    except ImportError:
-        return asyncio.run(coroutine)
-    return uvloop.run(coroutine)
 
 
 # --- (b) end to end -----------------------------------------------------------------------------------------

@@ -28,13 +28,10 @@ class AsyncRuntime:
 
 
 def new_event_loop() -> asyncio.AbstractEventLoop:
-    """uvloop when it is installed: provider calls spend much of their time in
-    the event loop itself, and uvloop's costs about half of asyncio's. Otherwise asyncio's own loop."""
-    try:
-        import uvloop
-    except ImportError:
-        return asyncio.new_event_loop()
-    return uvloop.new_event_loop()
+    """asyncio's own loop. uvloop was tried here (its loop costs about half of asyncio's) and crashed the
+    process (a segmentation fault in the loop thread during a provider test on PostgreSQL), so it is not used
+    while Django's threads share the process with the loop."""
+    return asyncio.new_event_loop()
 
 
 _runtime = ProcessSingleton(AsyncRuntime)
