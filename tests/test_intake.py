@@ -54,6 +54,23 @@ def test_duplicates_inside_one_batch(db):
     assert Event.objects.count() == 2
 
 
+def test_a_batch_replaying_seen_events_keeps_its_new_ones(db, caplog):
+    """A redelivered batch: the events' fast insert hits the seen ones and falls back to skipping them; the
+    batch's transaction goes on and the new events get their records."""
+    seen = [make_event("task.assigned", task_id=f"T-{i}") for i in range(3)]
+    first = process_events(seen)
+    fresh = [make_event("task.assigned", task_id=f"N-{i}") for i in range(2)]
+
+    results = process_events([seen[1], *fresh, seen[0]])
+
+    assert [r.outcome for r in results] == [Outcome.DUPLICATE, Outcome.PROCESSED, Outcome.PROCESSED,
+                                            Outcome.DUPLICATE]
+    assert [results[0].event_id, results[3].event_id] == [first[1].event_id, first[0].event_id]
+    assert Event.objects.count() == 5
+    assert NotificationRecord.objects.filter(event_id__in=[r.event_id for r in results[1:3]]).count() == 6
+    assert "one by one" not in caplog.text  # taken in as one batch, not by the per-event fallback
+
+
 def test_unknown_tenant_is_processed_with_defaults(deliver):
     result = event_registry.process_event(make_event("user.registration.completed", "your-tenant-id"))
     deliver()

@@ -8,10 +8,13 @@ from notifications.tenants.models import Tenant
 
 
 class InAppMessage(models.Model):
-    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="inbox_messages")
+    # High-volume table: see NotificationRecord.
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="inbox_messages", db_constraint=False,
+                               db_index=False)
     user_id = models.CharField(max_length=128)
     record = models.OneToOneField(
-        "notifications.NotificationRecord", on_delete=models.CASCADE, null=True, blank=True, related_name="inbox"
+        "notifications.NotificationRecord", on_delete=models.CASCADE, null=True, blank=True, related_name="inbox",
+        db_constraint=False,
     )
     event_type = models.CharField(max_length=128)
     title = models.CharField(max_length=300)

@@ -10,8 +10,12 @@ from notifications.tenants.models import Tenant
 
 
 class NotificationRecord(models.Model):
-    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="records")
-    event = models.ForeignKey(Event, on_delete=models.CASCADE, related_name="records")
+    # High-volume table: relations are kept by the application (Django cascades deletes itself), without database
+    # constraints, and looked up through the composite indexes below (see docs/architecture.md, "Write path").
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="records", db_constraint=False,
+                               db_index=False)
+    event = models.ForeignKey(Event, on_delete=models.CASCADE, related_name="records", db_constraint=False,
+                              db_index=False)
     event_type = models.CharField(max_length=128)
     user_id = models.CharField(max_length=128, blank=True)
     channel = models.CharField(max_length=16, choices=[(c.value, c.value) for c in Channel])

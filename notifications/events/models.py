@@ -14,7 +14,9 @@ class Event(models.Model):
     """An accepted event. Sensitive payload fields are stored encrypted (see notifications.security)."""
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="events")
+    # High-volume table: see NotificationRecord.
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="events", db_constraint=False,
+                               db_index=False)
     event_type = models.CharField(max_length=128)
     event_id = models.CharField(max_length=128, blank=True, help_text="The publisher's id, when given")
     dedupe_key = models.CharField(max_length=160, help_text="event_id, or a hash of the canonical event")
