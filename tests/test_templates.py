@@ -11,7 +11,7 @@ from notifications.channels.models import InAppMessage
 from notifications.events.registry import event_registry
 from notifications.models import NotificationTemplate
 from notifications.rendering import engine
-from notifications.testing import make_event
+from notifications.testing import EXAMPLE_PAYLOADS, make_event
 
 pytestmark = pytest.mark.django_db
 
@@ -198,3 +198,40 @@ def test_seed_overwrite_restores_edited_templates(tenant):
     call_command("seed_event_templates", "--tenant-id", tenant.id, "--overwrite")
     restored = NotificationTemplate.objects.get(name="task_assigned_push")
     assert restored.content["title"] == "New task assigned" and restored.is_active
+
+
+# --- the text fields of a channel are rendered in one pass -----------------------------------------------------
+def test_fields_rendered_together_keep_their_own_scope():
+    sources = {"title": "{% set who = 'A' %}{{ who }}", "body": "[{{ who }}] {{ name }}", "action_url": "/x"}
+
+    out = engine.render_sources(("test", "scope"), sources, {"name": "N"}, label="t")
+
+    assert out == {"title": "A", "body": "[] N", "action_url": "/x"}
+
+
+def test_a_failing_field_is_named_when_fields_render_together():
+    from notifications.errors import TemplateRenderError
+
+    with pytest.raises(TemplateRenderError, match="field 'body'"):
+        engine.render_sources(("test", "err"), {"title": "ok", "body": "{{ 1 // zero }}"}, {"zero": 0}, label="t")
+    with pytest.raises(TemplateRenderError, match="field 'subject'"):
+        engine.render_sources(("test", "syntax"), {"subject": "{% if %}", "body": "fine"}, {}, label="t")
+
+
+@pytest.mark.parametrize("event_type", sorted(EXAMPLE_PAYLOADS))
+def test_rendering_together_gives_what_rendering_alone_gives(event_type):
+    from notifications.rendering.context import build_context
+    from notifications.tenants.models import Tenant
+
+    handler = event_registry.get_handler(event_type)
+    payload = handler.load_payload(handler.validate_payload(event_type, EXAMPLE_PAYLOADS[event_type]))
+    context = build_context(handler, event_type=event_type, payload=payload, tenant=Tenant(id="acme", name="Acme"),
+                            contact={"email": "john@example.com"}, event_id="e-1", user_id="u-1")
+    compared = 0
+    for channel, sources in handler.default_templates.items():
+        alone = {field: engine._tidy(field, engine.env_for(field).from_string(source).render(context))
+                 for field, source in sources.items()}
+        together = engine.render_sources(("test", event_type, channel), sources, context, label="t")
+        assert together == alone
+        compared += len(sources) > 1
+    assert compared  # each event type has a channel with several fields

