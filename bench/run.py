@@ -65,16 +65,22 @@ def _stop(process: subprocess.Popen) -> None:
     process.wait(timeout=60)
 
 
-def _wait_for(query: str, expected: int, process: subprocess.Popen, timeout: float = 600) -> None:
-    """Until `query` counts `expected` rows; fails if the process exits first or time runs out."""
+def _wait_for(query: str, expected: int, process: subprocess.Popen, timeout: float = 600) -> tuple[float, int]:
+    """Until `query` counts `expected` rows; fails if the process exits first or time runs out. Returns when
+    (perf_counter) the first rows were seen and how many they were."""
     from django.db import connection
 
     deadline = time.monotonic() + timeout
+    first: tuple[float, int] | None = None
     with connection.cursor() as cursor:
         while time.monotonic() < deadline:
             cursor.execute(query)
-            if cursor.fetchone()[0] >= expected:
-                return
+            seen = cursor.fetchone()[0]
+            if seen and first is None:
+                first = (time.perf_counter(), seen)
+            if seen >= expected:
+                assert first is not None
+                return first
             if process.poll() is not None:
                 raise SystemExit(f"the service exited with {process.returncode} before finishing")
             time.sleep(0.25)  # a count costs the database: often enough to time to 1%, no more
@@ -108,14 +114,18 @@ def bench_intake(bootstrap: str, count: int, processes: int) -> None:
     consumer = _manage("start_kafka_consumer", "--topics", topic, "--group-id", f"bench-{uuid.uuid4().hex[:6]}",
                        "--batch-size", "2000", "--processes", str(processes))
     try:
-        _wait_for("SELECT count(*) FROM notifications_event WHERE tenant_id = 'bench'", count, consumer)
-        elapsed = time.perf_counter() - started
+        first_at, first_count = _wait_for("SELECT count(*) FROM notifications_event WHERE tenant_id = 'bench'",
+                                          count, consumer)
+        finished = time.perf_counter()
+        elapsed = finished - started
     finally:
         _stop(consumer)
     cpu = share.note("consumers")
     records = NotificationRecord.objects.count()
     record("intake: Kafka -> records committed", count / elapsed, "events/s", raw_rate,
-           f"{count} events, {processes} consumer processes from cold start, batch 2000; {cpu}")
+           f"{count} events, {processes} consumer processes from cold start, batch 2000; {cpu}; "
+           f"first commit after {first_at - started:.1f} s, then "
+           f"{(count - first_count) / max(finished - first_at, 1e-9):,.0f} events/s")
     record("intake: records written", records / elapsed, "records/s", None, f"{records} records")
 
     # Ceiling: PostgreSQL COPY of the same number of event and record rows.

@@ -18,6 +18,8 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 from django.utils import timezone
+from hypothesis import given
+from hypothesis import strategies as st
 
 from notifications.delivery.worker import deliver_until_idle
 from notifications.enums import Status
@@ -241,3 +243,13 @@ def test_a_server_refusing_the_session_is_a_transient_failure(tenant):
 
     record = NotificationRecord.objects.get(channel="email")
     assert (record.status, record.reason) == (Status.RETRYING, "connection_error")
+
+
+@given(st.lists(st.sampled_from([b"a", b".", b"..", b"\r", b"\n", b"\r\n", b" ", b"x.y"]), max_size=30))
+def test_data_transparency_matches_the_full_substitution(parts):
+    """The counting fast path gives what substituting every line ending and leading dot gives."""
+    from notifications.channels.providers.smtp_client import _LEADING_DOT, _LINE_ENDINGS, _transparent
+
+    data = b"".join(parts)
+
+    assert _transparent(data) == _LEADING_DOT.sub(b"..", _LINE_ENDINGS.sub(b"\r\n", data))
