@@ -183,12 +183,14 @@ def _deliver(tenant: str, count: int, processes: int, concurrency: int, sink_pid
     started = time.perf_counter()
     worker = _manage("run_delivery_worker", "--once", "--processes", str(processes), "--concurrency", str(concurrency))
     try:
-        _wait_for(f"SELECT count(*) FROM notifications_notificationrecord WHERE tenant_id = '{tenant}' "
-                  "AND status = 'sent'", count, worker)
-        elapsed = time.perf_counter() - started
+        first_at, first_count = _wait_for(f"SELECT count(*) FROM notifications_notificationrecord "
+                                          f"WHERE tenant_id = '{tenant}' AND status = 'sent'", count, worker)
+        finished = time.perf_counter()
+        elapsed = finished - started
     finally:
         _stop(worker)
-    cpu = share.note("workers")
+    cpu = (f"{share.note('workers')}; first sends stored after {first_at - started:.1f} s, then "
+           f"{(count - first_count) / max(finished - first_at, 1e-9):,.0f} sends/s")
     return NotificationRecord.objects.filter(tenant_id=tenant, status="sent").count(), elapsed, cpu
 
 

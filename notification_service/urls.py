@@ -2,7 +2,7 @@ from django.contrib import admin
 from django.urls import path
 from django.views.generic import RedirectView
 
-from notifications.api import api
+from notifications.api.app import api
 from notifications.observability import views as ops
 from notifications.web import views
 

@@ -16,6 +16,9 @@ import time
 from collections.abc import Callable
 
 GRACE_SECONDS = 60.0  # how long stopping children may take before they are killed
+# The system checks a worker or consumer process runs at start: all but the URL checks (which load the HTTP API).
+WORKER_CHECKS = ["models", "compatibility", "caches", "signals", "templates", "translation", "staticfiles",
+                 "security", "files", "async_support", "admin"]
 
 
 def run_copies(command: str, arguments: Callable[[int], list[str]], count: int) -> int:

@@ -1,4 +1,4 @@
-from notifications.api import api
+from notifications.api.app import api
 from notifications.api.routers import (
     contacts,
     events,

@@ -5,17 +5,13 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandParser
 
-from notifications.delivery.worker import (
-    DeliveryEngine,
-    DeliveryLoop,
-    default_engine,
-    deliver_until_idle,
-)
-from notifications.utils.processes import run_copies
+from notifications.utils.processes import WORKER_CHECKS, run_copies
 
 
 class Command(BaseCommand):
     help = "Deliver due notifications: once (--once) or continuously until SIGTERM/SIGINT."
+    # No URL checks: this process serves no URLs, and loading the API for them cost a third of its start.
+    requires_system_checks = WORKER_CHECKS
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--once", action="store_true", help="Deliver everything due now, then exit")
@@ -37,6 +33,9 @@ class Command(BaseCommand):
             from notifications.observability import collectors  # noqa: F401
 
             start_http_server(options["metrics_port"], addr="127.0.0.1")
+        # Imported here: a parent that only supervises --processes copies does not load the delivery stack.
+        from notifications.delivery.worker import DeliveryEngine, DeliveryLoop, default_engine, deliver_until_idle
+
         if options["once"]:
             engine = DeliveryEngine(options["concurrency"]) if options["concurrency"] else default_engine()
             try:

@@ -7,11 +7,13 @@ from django.db import connections
 from prometheus_client import start_http_server
 
 from notifications.kafka.config import kafka_configured
-from notifications.utils.processes import run_copies
+from notifications.utils.processes import WORKER_CHECKS, run_copies
 
 
 class Command(BaseCommand):
     help = "Consume events from Kafka (the guide's topics by default) until SIGTERM/SIGINT."
+    # No URL checks: this process serves no URLs, and loading the API for them cost a third of its start.
+    requires_system_checks = WORKER_CHECKS
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--topics", nargs="+", help="Topics to read (default: KAFKA_TOPICS)")
