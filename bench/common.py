@@ -114,6 +114,24 @@ def create_topic(bootstrap: str, topic: str, partitions: int) -> None:
     admin.create_topics([NewTopic(topic, num_partitions=partitions, replication_factor=1)])[topic].result(30)
 
 
+def wait_for_group(bootstrap: str, group: str, topic: str, partitions: int, timeout: float = 60) -> float:
+    """Until the consumer group owns every partition of `topic` (the service is ready to consume); returns the
+    seconds waited."""
+    from confluent_kafka import ConsumerGroupState
+    from confluent_kafka.admin import AdminClient
+
+    admin = AdminClient({"bootstrap.servers": bootstrap})
+    started = time.monotonic()
+    while time.monotonic() - started < timeout:
+        description = admin.describe_consumer_groups([group])[group].result(10)
+        owned = sum(1 for member in description.members for tp in member.assignment.topic_partitions
+                    if tp.topic == topic)
+        if description.state == ConsumerGroupState.STABLE and owned == partitions:
+            return time.monotonic() - started
+        time.sleep(0.2)
+    raise SystemExit(f"consumer group {group} did not take {topic}'s {partitions} partitions in {timeout:.0f} s")
+
+
 def delete_bench_topics(bootstrap: str) -> None:
     """Remove the topics earlier benchmark runs created: every partition left on the broker costs it CPU, and
     a run must not depend on what ran before it."""

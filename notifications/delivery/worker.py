@@ -562,6 +562,29 @@ def deliver_until_idle(max_batches: int | None = None, engine: DeliveryEngine | 
     return total
 
 
+class ClaimSizer:
+    """How many records the loop claims next. A claim is worked through before the next one, so what falls due
+    meanwhile waits for all of it: claims stay small (two rounds of `concurrency`) for latency. Only a backlog
+    (several full claims in a row; one full claim is just a burst) doubles them, up to DELIVERY_BATCH_SIZE, for
+    throughput; the first claim that is not full brings them back down."""
+
+    FULL_IN_A_ROW = 3
+
+    def __init__(self, smallest: int, largest: int) -> None:
+        self.smallest, self.largest = min(smallest, largest), largest
+        self.size = self.smallest
+        self._full = 0
+
+    def update(self, claimed: int) -> int:
+        if claimed < self.size:
+            self.size, self._full = self.smallest, 0
+        else:
+            self._full += 1
+            if self._full >= self.FULL_IN_A_ROW:
+                self.size = min(self.size * 2, self.largest)
+        return self.size
+
+
 class DeliveryLoop(threading.Thread):
     """The worker as a background thread (inside `manage.py serve`) or the main loop of run_delivery_worker."""
 
@@ -576,10 +599,12 @@ class DeliveryLoop(threading.Thread):
         logger.info("delivery worker started (poll every %.1fs, concurrency %d)", self.poll_seconds,
                     self.engine.concurrency)
         failures = 0
+        claims = ClaimSizer(2 * self.engine.concurrency, int(get_setting("DELIVERY_BATCH_SIZE", 1000)))
         while not self.stopping.is_set():
             close_old_connections()
             try:
-                report = self.engine.deliver_due()
+                report = self.engine.deliver_due(claims.size)
+                claims.update(report.claimed)
                 if report.claimed == 0:
                     expire_inbox_secrets()
                 failures = 0
