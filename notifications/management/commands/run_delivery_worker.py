@@ -24,6 +24,9 @@ class Command(BaseCommand):
                             help="Worker processes (default 1); their claims never overlap")
 
     def handle(self, *args: Any, **options: Any) -> None:
+        # Loaded before --processes copies are forked, so that each copy starts with it.
+        from notifications.delivery.worker import DeliveryEngine, DeliveryLoop, default_engine, deliver_until_idle
+
         if options["processes"] > 1:
             raise SystemExit(run_copies("run_delivery_worker", lambda index: _child_arguments(options, index),
                                         options["processes"]))
@@ -33,9 +36,6 @@ class Command(BaseCommand):
             from notifications.observability import collectors  # noqa: F401
 
             start_http_server(options["metrics_port"], addr="127.0.0.1")
-        # Imported here: a parent that only supervises --processes copies does not load the delivery stack.
-        from notifications.delivery.worker import DeliveryEngine, DeliveryLoop, default_engine, deliver_until_idle
-
         if options["once"]:
             engine = DeliveryEngine(options["concurrency"]) if options["concurrency"] else default_engine()
             try:
