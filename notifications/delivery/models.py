@@ -8,6 +8,10 @@ from notifications.enums import Channel, Status
 from notifications.events.models import Event
 from notifications.tenants.models import Tenant
 
+# Records a worker may claim (a 'sending' one whose lease ended is due again): claim_due() and the partial index
+# it uses share this list.
+CLAIMABLE = (Status.PENDING.value, Status.RETRYING.value, Status.SENDING.value)
+
 
 class NotificationRecord(models.Model):
     # High-volume table: relations are kept by the application (Django cascades deletes itself), without database
@@ -21,7 +25,8 @@ class NotificationRecord(models.Model):
     channel = models.CharField(max_length=16, choices=[(c.value, c.value) for c in Channel])
     recipient = models.CharField(max_length=320, blank=True)
     device = models.ForeignKey(
-        "notifications.Device", on_delete=models.SET_NULL, null=True, blank=True, related_name="records"
+        "notifications.Device", on_delete=models.SET_NULL, null=True, blank=True, related_name="records",
+        db_index=False,  # indexed below, only where set (push records)
     )
     status = models.CharField(max_length=16, choices=[(s.value, s.value) for s in Status], default=Status.PENDING)
     reason = models.CharField(max_length=64, blank=True, help_text="Skip reason or last error code")
@@ -40,7 +45,11 @@ class NotificationRecord(models.Model):
             models.UniqueConstraint(fields=["event", "channel", "recipient"], name="record_unique_delivery")
         ]
         indexes = [
-            models.Index(fields=["status", "next_attempt_at"], name="record_due_idx"),
+            # Only open records are indexed for the claim: records written skipped or sent (in-app), and every
+            # record once final, cost no entry here.
+            models.Index(fields=["next_attempt_at"], name="record_due_idx",
+                         condition=models.Q(status__in=CLAIMABLE)),
+            models.Index(fields=["device"], name="record_device_idx", condition=models.Q(device__isnull=False)),
             models.Index(fields=["tenant", "created_at"], name="record_tenant_created_idx"),
         ]
         ordering = ["-created_at"]
@@ -52,7 +61,8 @@ class NotificationRecord(models.Model):
 class DeliveryAttempt(models.Model):
     """One call to one provider for one record."""
 
-    record = models.ForeignKey(NotificationRecord, on_delete=models.CASCADE, related_name="delivery_attempts")
+    record = models.ForeignKey(NotificationRecord, on_delete=models.CASCADE, related_name="delivery_attempts",
+                               db_constraint=False)  # one per send: high-volume, see NotificationRecord
     tenant_id = models.CharField(max_length=64, db_index=True)
     provider = models.CharField(max_length=64)
     started_at = models.DateTimeField()

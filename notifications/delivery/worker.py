@@ -19,7 +19,6 @@ from typing import Any
 
 import orjson
 from django.db import close_old_connections, connection, transaction
-from django.db.models import Q
 from django.db.utils import DatabaseError
 from django.utils import timezone
 
@@ -38,7 +37,7 @@ from notifications.channels.registry import ProviderChains
 from notifications.channels.resilience import CircuitBreaker, TokenBucket
 from notifications.conf import get_setting
 from notifications.db import append_rows, fast_bulk_update, rows_by_ids
-from notifications.delivery.models import DeliveryAttempt, NotificationRecord
+from notifications.delivery.models import CLAIMABLE, DeliveryAttempt, NotificationRecord
 from notifications.delivery.runtime import get_runtime
 from notifications.delivery.secrets import (
     SecretPurged,
@@ -153,12 +152,17 @@ def lease_duration() -> timedelta:
     return timedelta(seconds=float(get_setting("DELIVERY_LEASE_SECONDS", LEASE.total_seconds())))
 
 
+def due_records(now: datetime) -> Any:
+    """The records due for sending, oldest due first (served by the partial index record_due_idx)."""
+    return (NotificationRecord.objects.filter(status__in=CLAIMABLE, next_attempt_at__lte=now)
+            .exclude(channel=Channel.IN_APP).order_by("next_attempt_at"))
+
+
 def claim_due(batch_size: int, now: datetime, token: uuid.UUID | None = None) -> list[int]:
     """Mark up to batch_size due records as ours until the lease ends. A 'sending' record whose lease ended
     (its worker died) is due again."""
-    due = Q(status__in=[Status.PENDING, Status.RETRYING, Status.SENDING], next_attempt_at__lte=now)
     with transaction.atomic():
-        query = NotificationRecord.objects.filter(due).exclude(channel=Channel.IN_APP).order_by("next_attempt_at")
+        query = due_records(now)
         if connection.features.has_select_for_update_skip_locked:
             query = query.select_for_update(skip_locked=True)
         ids = list(query.values_list("id", flat=True)[:batch_size])

@@ -202,3 +202,19 @@ def test_claims_stay_small_under_light_load_and_grow_with_a_backlog(settings):
         200, 200, 200, 400, 800, 1000, 1000, 1000, 1000, 200,  # a backlog: three full claims in a row, doubling
         200,  # quiet again: back to 2 x concurrency
     ]
+
+
+def test_the_claim_query_can_use_the_partial_due_index(db):
+    """record_due_idx indexes open records only; if claim_due()'s status list and the index's condition drifted
+    apart, every claim would scan the whole table."""
+    from django.db import connection, transaction
+
+    from notifications.delivery.worker import due_records
+
+    if connection.vendor != "postgresql":
+        pytest.skip("a PostgreSQL plan")
+    query = due_records(timezone.now()).values_list("id", flat=True)[:100]
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")  # an empty table: make the planner show what it can use
+        plan = query.explain()
+    assert "record_due_idx" in plan
