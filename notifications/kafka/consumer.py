@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from confluent_kafka import (
+    TIMESTAMP_NOT_AVAILABLE,
     Consumer,
     KafkaError,
     KafkaException,
@@ -139,7 +140,7 @@ class BatchConsumer:
                     self.group_id, ",".join(self.topics), self.batch_size)
         try:
             while self._running and not (stop_when and stop_when(self)):
-                messages = self._consumer.consume(num_messages=self.batch_size, timeout=self.poll_timeout)
+                messages = self._next_batch()
                 good = []
                 for message in messages:
                     error = message.error()
@@ -154,6 +155,24 @@ class BatchConsumer:
         finally:
             self._shutdown()
         return self.stats
+
+    def _next_batch(self) -> list[Message]:
+        """Up to batch_size messages. With a backlog the batch is full at once. Caught up, it is taken in when its
+        oldest message (by its Kafka timestamp) is KAFKA_BATCH_WAIT_MS old: what arrived while the previous batch
+        was being taken in has waited already, and waits only the rest."""
+        batch = self._consumer.consume(num_messages=self.batch_size, timeout=0)  # what is buffered already
+        if not batch:
+            batch = self._consumer.consume(num_messages=1, timeout=self.poll_timeout)  # returns on the first one
+            if not batch:
+                return batch
+        if len(batch) < self.batch_size:
+            stamps = [stamp for kind, stamp in (message.timestamp() for message in batch)
+                      if kind != TIMESTAMP_NOT_AVAILABLE]
+            age = max(time.time() - min(stamps) / 1000, 0.0) if stamps else 0.0
+            if age < self.poll_timeout:
+                batch += self._consumer.consume(num_messages=self.batch_size - len(batch),
+                                                timeout=self.poll_timeout - age)
+        return batch
 
     def stop(self) -> None:
         self._running = False

@@ -292,3 +292,39 @@ def ensure_topics_raw(bootstrap: str, topic: str, partitions: int) -> None:
 
 def test_example_payloads_cover_all_types():
     assert set(EXAMPLE_PAYLOADS) == set(CHANNELS_PER_TYPE)
+
+
+def test_a_batch_waits_from_its_oldest_message_not_from_the_poll(kafka_settings, kafka_bootstrap):
+    """Caught up, messages that have waited KAFKA_BATCH_WAIT_MS already (by their Kafka timestamp) are taken in at
+    once; fresh ones wait for the batch to fill, at most that long."""
+    topic = unique("wait")
+    ensure_topics([topic], partitions=1, replication_factor=1)
+    consumer = BatchConsumer(topics=[topic], group_id=unique("g"), batch_size=100, poll_timeout=3.0)
+    consumer._consumer.subscribe([topic])
+    deadline = time.monotonic() + 30
+    while not consumer._consumer.assignment() and time.monotonic() < deadline:
+        assert consumer._consumer.consume(num_messages=1, timeout=0.2) == []  # joining the group
+    producer = Producer({"bootstrap.servers": kafka_bootstrap})
+    try:
+        ten_seconds_ago = int((time.time() - 10) * 1000)
+        for n in range(5):
+            producer.produce(topic, value=b"old %d" % n, timestamp=ten_seconds_ago)
+        producer.flush(10)
+        time.sleep(1)  # fetched into the consumer's queue
+        started = time.monotonic()
+        old = consumer._next_batch()
+        old_took = time.monotonic() - started
+
+        for n in range(5):
+            producer.produce(topic, value=b"new %d" % n)
+        producer.flush(10)
+        started = time.monotonic()
+        new = consumer._next_batch()
+        new_took = time.monotonic() - started
+    finally:
+        consumer._consumer.close()
+
+    assert [m.value() for m in old] == [b"old %d" % n for n in range(5)]
+    assert old_took < 1.0
+    assert [m.value() for m in new] == [b"new %d" % n for n in range(5)]
+    assert 2.0 < new_took < 4.0
