@@ -166,7 +166,9 @@ def _copy_plan(model: type[models.Model], columns: Sequence[str]) -> tuple[list[
 def _copy(table: str, fields: Sequence[models.Field], rows: Iterable[Sequence[object]]) -> None:
     quote = connection.ops.quote_name
     names = ", ".join(quote(field.column) for field in fields)
-    with connection.cursor() as cursor:
+    # Django's error mapping (the COPY runs on psycopg's own cursor): a lost connection is Django's
+    # OperationalError, which intake's callers retry, and a unique violation its IntegrityError.
+    with connection.cursor() as cursor, connection.wrap_database_errors:
         with cursor.cursor.copy(f"COPY {quote(table)} ({names}) FROM STDIN") as copy:
             for row in rows:
                 copy.write_row(row)

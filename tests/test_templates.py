@@ -235,3 +235,24 @@ def test_rendering_together_gives_what_rendering_alone_gives(event_type):
         assert together == alone
         compared += len(sources) > 1
     assert compared  # each event type has a channel with several fields
+
+
+def test_a_block_tag_indented_on_the_first_line_renders_as_it_does_alone():
+    sources = {"title": "  {% if name %}Hi {{ name }}{% endif %}", "body": "    {% if name %}Hello{% endif %}\n    there"}
+    context = {"name": "N"}
+
+    together = engine.render_sources(("test", "first-line"), sources, context, label="t")
+
+    alone = {field: engine._tidy(field, engine.env_for(field).from_string(source).render(context))
+             for field, source in sources.items()}
+    assert together == alone == {"title": "Hi N", "body": "Hello    there"}
+
+
+def test_drafts_are_not_kept_in_the_compiled_cache():
+    before = len(engine.cache)
+
+    first = engine.render_sources(None, {"subject": "A {{ x }}", "body": "B"}, {"x": 1}, label="preview")
+    second = engine.render_sources(None, {"subject": "C {{ x }}", "body": "D"}, {"x": 2}, label="preview")
+
+    assert (first, second) == ({"subject": "A 1", "body": "B"}, {"subject": "C 2", "body": "D"})
+    assert len(engine.cache) == before

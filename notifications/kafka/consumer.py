@@ -87,6 +87,7 @@ class BatchConsumer:
         self.dead_letter_topic = dead_letter_topic or get_setting("KAFKA_DEAD_LETTER_TOPIC")
         self.stats = ConsumerStats()
         self._running = False
+        self._handed_out_at = time.monotonic()
         self._revoked: set[tuple[str, int]] = set()
         if create_topics if create_topics is not None else get_setting("KAFKA_CREATE_TOPICS", False):
             ensure_topics(
@@ -169,9 +170,13 @@ class BatchConsumer:
             stamps = [stamp for kind, stamp in (message.timestamp() for message in batch)
                       if kind != TIMESTAMP_NOT_AVAILABLE]
             age = max(time.time() - min(stamps) / 1000, 0.0) if stamps else 0.0
+            # A producer's clock (or a replayed timestamp) is not ours to trust beyond what we saw: nothing here
+            # has waited longer than since the previous batch was handed out.
+            age = min(age, time.monotonic() - self._handed_out_at)
             if age < self.poll_timeout:
                 batch += self._consumer.consume(num_messages=self.batch_size - len(batch),
                                                 timeout=self.poll_timeout - age)
+        self._handed_out_at = time.monotonic()
         return batch
 
     def stop(self) -> None:

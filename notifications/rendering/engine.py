@@ -72,32 +72,37 @@ class _TemplateCache:
         self._lock = threading.Lock()
 
     def get(self, key: Any, field: str, source: str) -> Any:
+        """The compiled template of one field. A key of None compiles without keeping it (drafts)."""
         full_key = (key, field)
-        template = self._compiled.get(full_key)
+        template = self._compiled.get(full_key) if key is not None else None
         if template is None:
             template = env_for(field).from_string(source)
             # Jinja keeps a template's globals as a ChainMap over the environment's, and copies them into a
             # new context on every render; a plain dict (the environment's globals never change after start)
             # makes that copy a C-level one. It was the largest cost of rendering.
             template.globals = dict(template.globals)
-            with self._lock:
-                self._compiled[full_key] = template
+            if key is not None:
+                with self._lock:
+                    self._compiled[full_key] = template
         return template
 
     def combined(self, key: Any, sources: list[tuple[str, str]]) -> Any:
         """One template rendering several text fields, each in its own `with` scope, joined by _SEPARATOR; None
         when they do not compile together (the fields are then rendered one by one)."""
         full_key = (key, ("combined", *(field for field, _ in sources)))
-        if full_key in self._compiled:
+        if key is not None and full_key in self._compiled:
             return self._compiled[full_key]
-        joined = _SEPARATOR.join(f"{{% with %}}{source}{{% endwith %}}" for _, source in sources)
+        # The newline after `{% with %}` is eaten by trim_blocks and makes the field's first line a line start
+        # again, as it is when the field is rendered alone (lstrip_blocks then strips what precedes a tag).
+        joined = _SEPARATOR.join(f"{{% with %}}\n{source}{{% endwith %}}" for _, source in sources)
         try:
             template = TEXT_ENV.from_string(joined)
             template.globals = dict(template.globals)
         except TemplateError:
             template = None
-        with self._lock:
-            self._compiled[full_key] = template
+        if key is not None:
+            with self._lock:
+                self._compiled[full_key] = template
         return template
 
     def invalidate(self, predicate: Any) -> None:

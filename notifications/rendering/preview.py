@@ -51,7 +51,8 @@ def preview(tenant_id: str, event_type: str, channel: str, content: dict[str, st
         draft = NotificationTemplate(tenant_id=tenant_id, name=template_name(event_type, channel_value),
                                      channel=channel_value.value, content=content)
         draft.clean()  # the same checks as saving: raises ValidationError -> 422
-        fields = render_sources(("preview", id(draft)), content, context, label="preview", tenant_id=tenant_id)
+        # Not cached: a draft is rendered once, and no key of it could be trusted not to meet another draft.
+        fields = render_sources(None, content, context, label="preview", tenant_id=tenant_id)
         if channel_value == Channel.EMAIL and not fields.get("html") and fields.get("body"):
             fields["html"] = html_from_text(fields["body"], context)
         return {"fields": fields, "source": "draft"}

@@ -17,6 +17,7 @@ import threading
 import time
 import traceback
 from collections.abc import Callable
+from typing import Any
 
 GRACE_SECONDS = 60.0  # how long stopping children may take before they are killed
 # The system checks a worker or consumer process runs at start: all but the URL checks (which load the HTTP API).
@@ -33,7 +34,10 @@ class _Forked:
 
     def poll(self) -> int | None:
         if self.returncode is None:
-            pid, status = os.waitpid(self.pid, os.WNOHANG)
+            try:
+                pid, status = os.waitpid(self.pid, os.WNOHANG)
+            except ChildProcessError:  # reaped by a poll that a signal handler interrupted
+                return self.returncode
             if pid:
                 self.returncode = os.waitstatus_to_exitcode(status)
         return self.returncode
@@ -46,19 +50,30 @@ class _Forked:
         self.send_signal(signal.SIGKILL)
 
 
-def _fork(command: str, arguments: list[str]) -> _Forked:
+def _fork(command: str, arguments: list[str], children: list[Any]) -> None:
     """The command in a forked copy of this process: Django and the service's modules are loaded already, so the
     copy starts in milliseconds instead of the second a new interpreter takes."""
     from django.db import connections
 
     connections.close_all()  # a connection must never be shared across processes
-    pid = os.fork()
+    # Signals wait while forking: the copy must not run the supervisor's handler, and the supervisor must know
+    # the copy before its handler can run.
+    stopping = {signal.SIGTERM, signal.SIGINT}
+    signal.pthread_sigmask(signal.SIG_BLOCK, stopping)
+    try:
+        pid = os.fork()
+    except BaseException:
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, stopping)
+        raise
     if pid:
-        return _Forked(pid)
+        children.append(_Forked(pid))
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, stopping)
+        return
     code = 1
     try:
-        for signum in (signal.SIGTERM, signal.SIGINT):
+        for signum in stopping:
             signal.signal(signum, signal.SIG_DFL)  # the supervisor's handlers are not the copy's
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, stopping)
         random.seed()
         from django.core.management import call_command
 
@@ -78,7 +93,7 @@ def run_copies(command: str, arguments: Callable[[int], list[str]], count: int) 
     """Run `count` copies of `manage.py command *arguments(i)`; returns the exit code for the parent. Copies are
     forked when this process has no other thread (a management command's supervisor), else started afresh."""
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(path for path in sys.path if path)}
-    children: list[subprocess.Popen] = []
+    children: list[Any] = []  # subprocess.Popen or _Forked
     stopping_since: float | None = None
 
     def stop(signum: int, _frame: object) -> None:
@@ -96,7 +111,7 @@ def run_copies(command: str, arguments: Callable[[int], list[str]], count: int) 
             if stopping_since is not None:
                 break
             if threading.active_count() == 1:
-                children.append(_fork(command, arguments(index)))
+                _fork(command, arguments(index), children)
             else:  # forking a process with threads can copy a held lock: start a fresh interpreter instead
                 children.append(subprocess.Popen([sys.executable, "-m", "django", command, *arguments(index)],
                                                  env=env))

@@ -296,35 +296,37 @@ def test_example_payloads_cover_all_types():
 
 def test_a_batch_waits_from_its_oldest_message_not_from_the_poll(kafka_settings, kafka_bootstrap):
     """Caught up, messages that have waited KAFKA_BATCH_WAIT_MS already (by their Kafka timestamp) are taken in at
-    once; fresh ones wait for the batch to fill, at most that long."""
+    once; fresh ones wait for the batch to fill, at most that long. A timestamp is believed no further back than
+    the previous batch: a producer whose clock runs behind does not get each message its own batch."""
     topic = unique("wait")
     ensure_topics([topic], partitions=1, replication_factor=1)
-    consumer = BatchConsumer(topics=[topic], group_id=unique("g"), batch_size=100, poll_timeout=3.0)
+    consumer = BatchConsumer(topics=[topic], group_id=unique("g"), batch_size=100, poll_timeout=2.0)
     consumer._consumer.subscribe([topic])
     deadline = time.monotonic() + 30
     while not consumer._consumer.assignment() and time.monotonic() < deadline:
         assert consumer._consumer.consume(num_messages=1, timeout=0.2) == []  # joining the group
     producer = Producer({"bootstrap.servers": kafka_bootstrap})
+
+    def batch_after(values: list[bytes], timestamp: int = 0, settle: float = 0.0) -> tuple[list[bytes], float]:
+        for value in values:
+            producer.produce(topic, value=value, timestamp=timestamp)
+        producer.flush(10)
+        time.sleep(settle)
+        started = time.monotonic()
+        batch = consumer._next_batch()
+        return [message.value() for message in batch], time.monotonic() - started
+
     try:
         ten_seconds_ago = int((time.time() - 10) * 1000)
-        for n in range(5):
-            producer.produce(topic, value=b"old %d" % n, timestamp=ten_seconds_ago)
-        producer.flush(10)
-        time.sleep(1)  # fetched into the consumer's queue
-        started = time.monotonic()
-        old = consumer._next_batch()
-        old_took = time.monotonic() - started
-
-        for n in range(5):
-            producer.produce(topic, value=b"new %d" % n)
-        producer.flush(10)
-        started = time.monotonic()
-        new = consumer._next_batch()
-        new_took = time.monotonic() - started
+        # Quiet for longer than the wait, then messages ten seconds old: taken in at once.
+        old, old_took = batch_after([b"old %d" % n for n in range(5)], ten_seconds_ago, settle=2.5)
+        # Fresh messages: the batch waits to fill, about KAFKA_BATCH_WAIT_MS.
+        new, new_took = batch_after([b"new %d" % n for n in range(5)])
+        # Stamped ten seconds ago, but the previous batch was handed out just now: they wait too.
+        skewed, skewed_took = batch_after([b"skewed %d" % n for n in range(5)], int((time.time() - 10) * 1000))
     finally:
         consumer._consumer.close()
 
-    assert [m.value() for m in old] == [b"old %d" % n for n in range(5)]
-    assert old_took < 1.0
-    assert [m.value() for m in new] == [b"new %d" % n for n in range(5)]
-    assert 2.0 < new_took < 4.0
+    assert old == [b"old %d" % n for n in range(5)] and old_took < 0.8
+    assert new == [b"new %d" % n for n in range(5)] and 1.2 < new_took < 3.0
+    assert skewed == [b"skewed %d" % n for n in range(5)] and 1.2 < skewed_took < 3.0
