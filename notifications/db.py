@@ -11,7 +11,6 @@ import orjson
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import IntegrityError, connection, models, transaction
 from django.utils import timezone
-from psycopg.errors import UniqueViolation
 
 
 @models.Field.register_lookup
@@ -266,7 +265,7 @@ def insert_rows_ignoring_conflicts(model: type[models.Model], columns: Sequence[
         with transaction.atomic():  # a savepoint: a failed COPY leaves the batch's transaction usable
             _copy(meta.db_table, fields, ((*row, *tail) for row in _converted(given, rows)))
         return {row[0] for row in rows}
-    except (IntegrityError, UniqueViolation):
+    except IntegrityError:  # _copy maps psycopg's UniqueViolation to it
         pass  # some row is there already: take the slower path that skips it
     stage = quote(f"_stage_{meta.db_table}")
     with connection.cursor() as cursor:

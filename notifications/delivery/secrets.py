@@ -10,14 +10,13 @@ from typing import Any
 from django.db import connection
 
 from notifications.db import fast_bulk_update
-from notifications.delivery.models import NotificationRecord
+from notifications.delivery.models import CLAIMABLE, NotificationRecord
 from notifications.enums import Status
 from notifications.errors import NotificationError
 from notifications.events.models import Event
 from notifications.security.crypto import ENCRYPTED_MARKER
 
 PURGED_MARKER = "$purged"
-_OPEN = [Status.PENDING, Status.SENDING, Status.RETRYING]
 
 
 class SecretPurged(NotificationError):
@@ -32,7 +31,7 @@ def purge_final_secrets(event_ids: Iterable[Any]) -> int:
     if connection.vendor == "postgresql":
         return _purge_in_database(ids)
     still_open = set(
-        NotificationRecord.objects.filter(event_id__in=ids, status__in=_OPEN).values_list("event_id", flat=True)
+        NotificationRecord.objects.filter(event_id__in=ids, status__in=CLAIMABLE).values_list("event_id", flat=True)
     )
     finished = [
         event for event in Event.objects.filter(id__in=ids - still_open).only("id", "payload")

@@ -611,7 +611,8 @@ class DeliveryLoop(threading.Thread):
         while not self.stopping.is_set():
             close_old_connections()
             try:
-                report = self.engine.deliver_due(claims.size)
+                asked = claims.size
+                report = self.engine.deliver_due(asked)
                 claims.update(report.claimed)
                 if report.claimed == 0:
                     expire_inbox_secrets()
@@ -627,7 +628,7 @@ class DeliveryLoop(threading.Thread):
                 continue
             if report.claimed == 0 and not self.stopping.is_set():
                 self._waiter.wait(self.poll_seconds)
-            elif report.claimed < claims.size // 2 and self.linger_seconds:
+            elif report.claimed < asked // 2 and self.linger_seconds:
                 # Little was due: let more fall due before claiming again. A claim has a fixed cost (a dozen
                 # queries, ~10 ms); claiming at once after every small claim spent the worker on that cost alone.
                 self.stopping.wait(self.linger_seconds)

@@ -62,7 +62,7 @@ def decode(raw: Any) -> tuple[Any, str | None, bool]:
         except orjson.JSONDecodeError:
             pass
         else:
-            return value, None, _plainly_storable_bytes(raw)
+            return value, None, _plainly_storable(raw)
     if isinstance(raw, (bytes, bytearray, memoryview)):
         try:
             raw = bytes(raw).decode("utf-8")
@@ -86,15 +86,13 @@ _UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
 _SUSPECT_ESCAPE = re.compile(r"\\u(?:0000|[dD][89a-fA-F])")
 
 
-def _plainly_storable(text: str) -> bool:
+_SUSPECT_ESCAPE_BYTES = re.compile(_SUSPECT_ESCAPE.pattern.encode())
+
+
+def _plainly_storable(text: str | bytes) -> bool:
+    if isinstance(text, bytes):
+        return text.count(b"{") + text.count(b"[") <= MAX_DEPTH and not _SUSPECT_ESCAPE_BYTES.search(text)
     return text.count("{") + text.count("[") <= MAX_DEPTH and not _SUSPECT_ESCAPE.search(text)
-
-
-_SUSPECT_ESCAPE_BYTES = re.compile(rb"\\u(?:0000|[dD][89a-fA-F])")
-
-
-def _plainly_storable_bytes(text: bytes) -> bool:
-    return text.count(b"{") + text.count(b"[") <= MAX_DEPTH and not _SUSPECT_ESCAPE_BYTES.search(text)
 
 
 def _structure_problem(value: Any) -> str | None:
