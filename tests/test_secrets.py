@@ -101,3 +101,48 @@ def test_encryption_round_trip_and_rotation(settings):
     settings.NOTIFICATIONS = {**settings.NOTIFICATIONS, "ENCRYPTION_KEYS": [new, old]}
     assert decrypt_text(token) == "s3cret"
     assert "s3cret" not in token
+
+
+def test_sealed_values_are_aes_siv_under_the_newest_key_and_refuse_tampering(settings):
+    from cryptography.fernet import Fernet
+
+    from notifications.errors import NotificationConfigurationError
+    from notifications.security.crypto import SEALED_PREFIX
+
+    old, new = Fernet.generate_key().decode(), Fernet.generate_key().decode()
+    settings.NOTIFICATIONS = {**settings.NOTIFICATIONS, "ENCRYPTION_KEYS": [new, old]}
+    first, second = encrypt_text("472913"), encrypt_text("472913")
+    assert first.startswith(SEALED_PREFIX) and first != second  # a fresh nonce each time
+    assert decrypt_text(first) == decrypt_text(second) == "472913"
+    body = bytearray(first.encode())
+    body[-3] = ord("A") if body[-3] != ord("A") else ord("B")  # one flipped character of the ciphertext
+    with pytest.raises(NotificationConfigurationError):
+        decrypt_text(body.decode())
+    settings.NOTIFICATIONS = {**settings.NOTIFICATIONS, "ENCRYPTION_KEYS": [old]}  # the sealing key removed
+    with pytest.raises(NotificationConfigurationError):
+        decrypt_text(first)
+
+
+def test_fernet_tokens_from_earlier_versions_open_and_rotation_rewrites_them(settings, tenant):
+    from cryptography.fernet import Fernet
+    from django.core.management import call_command
+    from django.utils import timezone
+
+    from notifications.channels.models import ProviderConfig
+    from notifications.security.crypto import ENCRYPTED_MARKER, SEALED_PREFIX
+
+    key = Fernet.generate_key().decode()
+    settings.NOTIFICATIONS = {**settings.NOTIFICATIONS, "ENCRYPTION_KEYS": [key]}
+    legacy = Fernet(key).encrypt(b"reset-token-5b1c9e0a").decode()
+    assert decrypt_text(legacy) == "reset-token-5b1c9e0a"
+    event = Event.objects.create(tenant_id=tenant.pk, event_id="legacy-1", event_type="user.password.reset.requested",
+                                 dedupe_key="legacy-1", occurred_at=timezone.now(),
+                                 payload={"reset_token": {ENCRYPTED_MARKER: legacy}})
+    config = ProviderConfig.objects.create(tenant_id=tenant.pk, channel="sms", provider="webhook",
+                                           credentials_encrypted=Fernet(key).encrypt(b'{"secret": "w"}').decode())
+    call_command("rotate_encryption_keys", stdout=io.StringIO())
+    event.refresh_from_db()
+    config.refresh_from_db()
+    rewritten = event.payload["reset_token"][ENCRYPTED_MARKER]
+    assert rewritten.startswith(SEALED_PREFIX) and decrypt_text(rewritten) == "reset-token-5b1c9e0a"
+    assert config.credentials_encrypted.startswith(SEALED_PREFIX) and config.credentials == {"secret": "w"}

@@ -1,6 +1,6 @@
-"""Shared HTTP plumbing for provider APIs: one pooled aiohttp session per provider instance, timeouts, and the
-common classification of HTTP answers. A vendor overrides `build_request` and, where its API says more,
-`classify`."""
+"""Shared HTTP plumbing for provider APIs: one pooled keep-alive client per provider instance (http_client.py),
+timeouts, and the common classification of HTTP answers. A vendor overrides `build_request` and, where its API
+says more, `classify`."""
 
 from __future__ import annotations
 
@@ -9,11 +9,12 @@ import json
 from dataclasses import dataclass, field
 from email.utils import parsedate_to_datetime
 from typing import Any
+from urllib.parse import urlencode
 
-import aiohttp
 import orjson
 from django.utils import timezone
 
+from notifications.channels.http_client import Headers, HttpClient, HttpConnectionError
 from notifications.channels.base import (
     Message,
     Sender,
@@ -32,12 +33,32 @@ class HttpRequest:
     json: Any = None
     data: Any = None
 
+    def encoded(self) -> tuple[dict[str, str], bytes]:
+        """Headers and body as they go out: `json` as compact JSON, a dict in `data` as a form, bytes as given."""
+        headers = dict(self.headers)
+        present = {name.lower() for name in headers}
+        if self.json is not None:
+            body, kind = orjson.dumps(self.json), "application/json"
+        elif isinstance(self.data, dict):
+            body, kind = urlencode(self.data).encode(), "application/x-www-form-urlencoded"
+        elif isinstance(self.data, str):
+            body, kind = self.data.encode(), "text/plain; charset=utf-8"
+        else:
+            body, kind = bytes(self.data or b""), "application/octet-stream"
+        if body and "content-type" not in present:
+            headers["Content-Type"] = kind
+        return headers, body
+
 
 @dataclass
 class HttpAnswer:
     status: int
-    headers: dict[str, str]
+    headers: Headers  # any-case lookup: answer.headers.get("Retry-After")
     text: str
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.headers, Headers):
+            self.headers = Headers((name.lower(), value) for name, value in dict(self.headers).items())
 
     def json(self) -> Any:
         try:
@@ -66,32 +87,25 @@ def parse_retry_after(value: str | None) -> float | None:
     return min(max(seconds, 0.0), MAX_RETRY_AFTER)
 
 
-def _json(value: Any) -> str:
-    return orjson.dumps(value).decode()
-
-
 class HttpSender(Sender):
     timeout_seconds: float = 10.0
 
     def __init__(self, options: dict[str, Any] | None = None, credentials: dict[str, Any] | None = None) -> None:
         super().__init__(options, credentials)
-        self._session: aiohttp.ClientSession | None = None
+        self._client: HttpClient | None = None
 
     @property
-    def session(self) -> aiohttp.ClientSession:
-        if self._session is None or self._session.closed:
-            timeout = aiohttp.ClientTimeout(total=float(self.options.get("timeout", self.timeout_seconds)))
+    def client(self) -> HttpClient:
+        if self._client is None:
             # As many connections as sends may be in flight through this provider (options.max_concurrency).
-            limit = int(self.options.get("max_concurrency", self.max_concurrency))
-            connector = aiohttp.TCPConnector(limit=limit, ttl_dns_cache=300)
-            # Provider APIs authenticate by header, never by cookie: no cookie jar to update on every answer.
-            self._session = aiohttp.ClientSession(timeout=timeout, connector=connector,
-                                                  cookie_jar=aiohttp.DummyCookieJar(), json_serialize=_json)
-        return self._session
+            self._client = HttpClient(limit=int(self.options.get("max_concurrency", self.max_concurrency)),
+                                      timeout=float(self.options.get("timeout", self.timeout_seconds)))
+        return self._client
 
     async def aclose(self) -> None:
-        if self._session is not None and not self._session.closed:
-            await self._session.close()
+        if self._client is not None:
+            await self._client.aclose()
+            self._client = None
 
     async def build_request(self, message: Message) -> HttpRequest:
         raise NotImplementedError
@@ -105,17 +119,17 @@ class HttpSender(Sender):
         except ValueError as err:
             return permanent("invalid_message", str(err))
         try:
-            async with self.session.request(
-                request.method, request.url, headers=request.headers, json=request.json, data=request.data,
-            ) as response:
-                answer = HttpAnswer(response.status, dict(response.headers), await response.text())
+            headers, body = request.encoded()
+            response = await self.client.request(request.method, request.url, headers, body)
+        except ValueError as err:  # a URL or header that cannot be written: the configuration's fault
+            return permanent("invalid_request", str(err))
         except TimeoutError:
             return transient("timeout", f"no answer within {self.options.get('timeout', self.timeout_seconds)}s")
-        except (aiohttp.ClientError, OSError) as err:
-            return transient("connection_error", type(err).__name__)
+        except OSError as err:
+            return transient("connection_error", str(err) if isinstance(err, HttpConnectionError) else type(err).__name__)
         except asyncio.CancelledError:
             raise
-        return self.classify(answer, message)
+        return self.classify(HttpAnswer(response.status, response.headers, response.text), message)
 
 
 def classify_http(answer: HttpAnswer, message_id: str = "") -> SendResult:

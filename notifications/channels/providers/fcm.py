@@ -9,7 +9,6 @@ import asyncio
 import time
 from typing import Any
 
-import aiohttp
 import jwt
 
 from notifications.channels.base import Message, SendResult, Sent, permanent, transient
@@ -50,18 +49,14 @@ class FcmSender(HttpSender):
                 account["private_key"],
                 algorithm="RS256",
             )
+            grant = HttpRequest("POST", account["token_uri"], data={
+                "grant_type": "urn:ietf:params:oauth:grant-type:jwt-bearer", "assertion": assertion})
             try:
-                async with self.session.post(
-                    account["token_uri"],
-                    data={"grant_type": "urn:ietf:params:oauth:grant-type:jwt-bearer", "assertion": assertion},
-                ) as response:
-                    status = response.status
-                    try:
-                        payload = await response.json(content_type=None)
-                    except ValueError:
-                        payload = {}
-            except (aiohttp.ClientError, TimeoutError, OSError) as err:
+                response = await self.client.request(grant.method, grant.url, *grant.encoded())
+            except (TimeoutError, OSError) as err:
                 raise PermissionError(f"token endpoint unreachable: {type(err).__name__}") from err
+            status = response.status
+            payload = HttpAnswer(status, response.headers, response.text).json()
             if status != 200 or not isinstance(payload, dict) or "access_token" not in payload:
                 raise PermissionError(f"token endpoint answered HTTP {status}")
             self._token = (payload["access_token"], time.time() + float(payload.get("expires_in", 3600)))

@@ -7,7 +7,7 @@ from django.db import transaction
 
 from notifications.channels.models import ProviderConfig
 from notifications.events.models import Event, RejectedEvent
-from notifications.security.crypto import ENCRYPTED_MARKER, fernet
+from notifications.security.crypto import ENCRYPTED_MARKER, rotate_text
 
 
 class Command(BaseCommand):
@@ -15,11 +15,10 @@ class Command(BaseCommand):
             "prepending a new key; then the old keys can be removed.")
 
     def handle(self, *args: Any, **options: Any) -> None:
-        keys = fernet()
         counts = {"providers": 0, "events": 0, "rejected": 0}
         with transaction.atomic():
             for row in ProviderConfig.objects.select_for_update().exclude(credentials_encrypted=""):
-                row.credentials_encrypted = keys.rotate(row.credentials_encrypted.encode()).decode()
+                row.credentials_encrypted = rotate_text(row.credentials_encrypted)
                 row.save(update_fields=["credentials_encrypted"])
                 counts["providers"] += 1
             # Locked, so a worker purging an event meanwhile cannot have its purge undone by this rewrite.
@@ -27,12 +26,12 @@ class Command(BaseCommand):
                 sealed = {k: v for k, v in event.payload.items() if isinstance(v, dict) and set(v) == {ENCRYPTED_MARKER}}
                 if sealed:
                     for key, value in sealed.items():
-                        event.payload[key] = {ENCRYPTED_MARKER: keys.rotate(value[ENCRYPTED_MARKER].encode()).decode()}
+                        event.payload[key] = {ENCRYPTED_MARKER: rotate_text(value[ENCRYPTED_MARKER])}
                     Event.objects.filter(pk=event.pk).update(payload=event.payload)
                     counts["events"] += 1
             for rejected in RejectedEvent.objects.exclude(original_encrypted="").iterator(chunk_size=1000):
                 RejectedEvent.objects.filter(pk=rejected.pk).update(
-                    original_encrypted=keys.rotate(rejected.original_encrypted.encode()).decode()
+                    original_encrypted=rotate_text(rejected.original_encrypted)
                 )
                 counts["rejected"] += 1
         self.stdout.write("re-encrypted: " + ", ".join(f"{k}={v}" for k, v in counts.items()))

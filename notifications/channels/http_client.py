@@ -1,0 +1,400 @@
+"""A small asynchronous HTTP/1.1 client for provider APIs: keep-alive connections pooled per origin, one write
+per request, answers parsed by a bare asyncio protocol.
+
+Provider calls are small requests with small answers, thousands a second, and aiohttp's general-purpose request
+path was a fifth of a send's cost (bench/README.md). This client does what provider APIs need and nothing else:
+http and https (certificates verified), Content-Length and chunked answers, answers ended by closing the
+connection, 1xx answers skipped, a total timeout per request, a cap on answer size, `Keep-Alive: timeout=N`
+honoured. No cookies, redirects, proxies or compression: provider APIs use none of them.
+
+Errors: TimeoutError (no complete answer in time), HttpConnectionError (refused, reset, closed early, malformed
+answer; the connection is discarded), ValueError (a request that cannot be written: a line break in a header or
+an unsupported URL). Messages never quote header values or bodies: they may carry credentials."""
+
+from __future__ import annotations
+
+import asyncio
+import ssl
+import time
+from collections import deque
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
+from urllib.parse import urlsplit
+
+USER_AGENT = "django-kafka-notifications"
+MAX_HEAD = 64 * 1024
+MAX_BODY = 4 * 1024 * 1024
+IDLE_SECONDS = 15.0  # below the keep-alive timeout of common servers (nginx 75 s, Apache 5 s is read from Keep-Alive)
+_IDEMPOTENT = frozenset({"GET", "HEAD", "PUT", "DELETE", "OPTIONS"})
+_FORBIDDEN = frozenset("\r\n\0")
+
+
+class HttpConnectionError(ConnectionError):
+    """The connection failed or the server's answer could not be read."""
+
+
+class Headers(dict):
+    """Answer headers by lower-cased name; get() and [] accept any case. Repeated headers are joined by ", "."""
+
+    def __getitem__(self, name: str) -> str:
+        return super().__getitem__(name.lower())
+
+    def get(self, name: str, default: Any = None) -> Any:
+        return super().get(name.lower(), default)
+
+    def __contains__(self, name: object) -> bool:
+        return isinstance(name, str) and super().__contains__(name.lower())
+
+
+@dataclass(slots=True)
+class HttpResponse:
+    status: int
+    headers: Headers
+    body: bytes
+
+    @property
+    def text(self) -> str:
+        return self.body.decode("utf-8", "replace")
+
+
+@dataclass(frozen=True, slots=True)
+class _Origin:
+    scheme: str
+    host: str
+    port: int
+    host_header: str
+
+
+@lru_cache(maxsize=1024)
+def _split(url: str) -> tuple[_Origin, str]:
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https"):
+        raise ValueError(f"unsupported URL scheme {parts.scheme!r}: http or https")
+    try:
+        port = parts.port
+    except ValueError:
+        raise ValueError("URL has an invalid port") from None
+    host = parts.hostname
+    if not host:
+        raise ValueError("URL has no host")
+    if parts.username is not None or parts.password is not None:
+        raise ValueError("credentials in the URL are not supported: use the provider's credentials")
+    default = 443 if parts.scheme == "https" else 80
+    port = port or default
+    shown = f"[{host}]" if ":" in host else host
+    target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+    if _FORBIDDEN.intersection(target) or " " in target or _FORBIDDEN.intersection(host):
+        raise ValueError("URL contains a line break or space")
+    return _Origin(parts.scheme, host, port, shown if port == default else f"{shown}:{port}"), target
+
+
+def _head(method: str, target: str, origin: _Origin, headers: dict[str, str], length: int) -> bytes:
+    lines = [f"{method} {target} HTTP/1.1", f"Host: {origin.host_header}"]
+    given = set()
+    for name, value in headers.items():
+        value = str(value)
+        if _FORBIDDEN.intersection(name) or ":" in name or not name or _FORBIDDEN.intersection(value):
+            raise ValueError(f"header {name.strip()[:40]!r} contains a line break")
+        given.add(name.lower())
+        lines.append(f"{name}: {value}")
+    if "user-agent" not in given:
+        lines.append(f"User-Agent: {USER_AGENT}")
+    if "content-length" not in given and (length or method not in ("GET", "HEAD", "DELETE", "OPTIONS")):
+        lines.append(f"Content-Length: {length}")
+    lines.append("\r\n")
+    try:
+        return "\r\n".join(lines).encode("latin-1")
+    except UnicodeEncodeError:
+        raise ValueError("a header is not Latin-1: encode it as the API asks") from None
+
+
+class _Protocol(asyncio.Protocol):
+    """One connection. Idle between requests; `start` arms it for one answer."""
+
+    def __init__(self, max_body: int) -> None:
+        self.transport: asyncio.Transport | None = None
+        self.max_body = max_body
+        self.closed = False
+        self.idle_since = time.monotonic()
+        self.idle_limit = IDLE_SECONDS
+        self._buffer = bytearray()
+        self._waiter: asyncio.Future[HttpResponse] | None = None
+        self._head_only = False
+        self._status = 0
+        self._headers: Headers | None = None
+        self._mode = ""  # "length", "chunked", "close" once the head is read
+        self._remaining = 0
+        self._body = bytearray()
+        self._keep_alive = True
+        self.received_any = False
+
+    # --- asyncio callbacks
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.transport = transport  # type: ignore[assignment]
+
+    def data_received(self, data: bytes) -> None:
+        if self._waiter is None or self._waiter.done():
+            # Nothing was asked: a server talking out of turn leaves the connection unusable.
+            self._close()
+            return
+        self.received_any = True
+        self._buffer += data
+        try:
+            self._parse()
+        except HttpConnectionError as err:
+            self._fail(err)
+
+    def eof_received(self) -> bool | None:
+        self._lost(None)
+        return None
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._lost(exc)
+
+    # --- requests
+    def start(self, request: bytes, head_only: bool) -> asyncio.Future[HttpResponse]:
+        assert self.transport is not None
+        self._waiter = asyncio.get_running_loop().create_future()
+        self._head_only = head_only
+        self._headers = None
+        self._mode = ""
+        self._body = bytearray()
+        self.received_any = False
+        self.transport.write(request)
+        return self._waiter
+
+    def usable(self, now: float) -> bool:
+        return not self.closed and self._keep_alive and now - self.idle_since < self.idle_limit
+
+    def abort(self) -> None:
+        self.closed = True
+        if self.transport is not None:
+            self.transport.abort()
+
+    # --- internals
+    def _close(self) -> None:
+        self.closed = True
+        if self.transport is not None:
+            self.transport.close()
+
+    def _fail(self, err: BaseException) -> None:
+        self._close()
+        if self._waiter is not None and not self._waiter.done():
+            self._waiter.set_exception(err)
+
+    def _lost(self, exc: Exception | None) -> None:
+        self.closed = True
+        if self._waiter is None or self._waiter.done():
+            return
+        if self._headers is not None and self._mode == "close":
+            self._finish()
+            return
+        reason = f": {type(exc).__name__}" if exc else ""
+        self._waiter.set_exception(HttpConnectionError(f"connection closed before the answer was complete{reason}"))
+
+    def _finish(self) -> None:
+        assert self._waiter is not None and self._headers is not None
+        if not self._keep_alive or self._mode == "close" or self._buffer:  # bytes beyond the answer: out of turn
+            self._close()
+        else:
+            self.idle_since = time.monotonic()
+        self._waiter.set_result(HttpResponse(self._status, self._headers, bytes(self._body)))
+
+    def _parse(self) -> None:
+        while self._headers is None:
+            end = self._buffer.find(b"\r\n\r\n")
+            if end < 0:
+                if len(self._buffer) > MAX_HEAD:
+                    raise HttpConnectionError("answer head too long")
+                return
+            head = bytes(self._buffer[:end]).decode("latin-1")
+            del self._buffer[: end + 4]
+            self._read_head(head)
+        if self._mode == "length":
+            take = min(self._remaining, len(self._buffer))
+            self._body += self._buffer[:take]
+            del self._buffer[:take]
+            self._remaining -= take
+            if self._remaining == 0:
+                self._finish()
+        elif self._mode == "chunked":
+            self._read_chunks()
+        else:  # "close": everything up to the end of the connection
+            self._body += self._buffer
+            self._buffer.clear()
+            if len(self._body) > self.max_body:
+                raise HttpConnectionError("answer body too large")
+
+    def _read_head(self, head: str) -> None:
+        status_line, *lines = head.split("\r\n")
+        version, _, rest = status_line.partition(" ")
+        if not version.startswith("HTTP/1."):
+            raise HttpConnectionError("malformed answer: not HTTP/1.x")
+        try:
+            status = int(rest[:3])
+        except ValueError:
+            raise HttpConnectionError("malformed answer: no status code") from None
+        if 100 <= status < 200 and status != 101:
+            return  # 100 Continue and friends: the real answer follows
+        headers = Headers()
+        for line in lines:
+            name, colon, value = line.partition(":")
+            if not colon:
+                raise HttpConnectionError("malformed answer header")
+            name, value = name.strip().lower(), value.strip()
+            headers[name] = f"{headers[name]}, {value}" if name in headers else value
+        self._status, self._headers = status, headers
+        connection = headers.get("connection", "").lower()
+        self._keep_alive = ("close" not in connection) and (version != "HTTP/1.0" or "keep-alive" in connection)
+        if "timeout=" in headers.get("keep-alive", ""):
+            try:
+                seconds = float(headers["keep-alive"].split("timeout=")[1].split(",")[0])
+                self.idle_limit = min(IDLE_SECONDS, max(seconds - 1.0, 0.0))
+            except ValueError:
+                pass
+        if self._head_only or status in (204, 304):
+            self._mode, self._remaining = "length", 0
+        elif "chunked" in headers.get("transfer-encoding", "").lower():
+            self._mode, self._remaining = "chunked", 0
+        elif "content-length" in headers:
+            try:
+                self._remaining = int(headers["content-length"])
+            except ValueError:
+                raise HttpConnectionError("malformed answer: bad Content-Length") from None
+            if self._remaining < 0 or self._remaining > self.max_body:
+                raise HttpConnectionError("answer body too large")
+            self._mode = "length"
+        else:
+            self._mode, self._remaining = "close", 0
+        if self._mode == "length" and self._remaining == 0:
+            self._finish()
+
+    def _read_chunks(self) -> None:
+        while True:
+            if self._remaining > 0:  # inside a chunk's data and its CRLF
+                need = self._remaining
+                if len(self._buffer) < need:
+                    return
+                if self._buffer[need - 2 : need] != b"\r\n":
+                    raise HttpConnectionError("malformed chunk")
+                self._body += self._buffer[: need - 2]
+                del self._buffer[:need]
+                self._remaining = 0
+                if len(self._body) > self.max_body:
+                    raise HttpConnectionError("answer body too large")
+                continue
+            end = self._buffer.find(b"\r\n")
+            if end < 0:
+                if len(self._buffer) > 1024:
+                    raise HttpConnectionError("malformed chunk size")
+                return
+            if self._remaining < 0:  # trailers after the last chunk, up to an empty line
+                line = self._buffer[:end]
+                del self._buffer[: end + 2]
+                if not line:
+                    self._finish()
+                    return
+                continue
+            try:
+                size = int(bytes(self._buffer[:end]).split(b";")[0].strip(), 16)
+            except ValueError:
+                raise HttpConnectionError("malformed chunk size") from None
+            del self._buffer[: end + 2]
+            self._remaining = size + 2 if size else -1
+
+
+@lru_cache(maxsize=1)
+def _default_context() -> ssl.SSLContext:
+    """The system's trusted certificates, loaded once per process: building a context reads them all."""
+    return ssl.create_default_context()
+
+
+class HttpClient:
+    """Connections per origin, at most `limit` requests in flight; an idle connection is reused while it is
+    younger than its idle limit. `timeout` bounds a whole request: waiting for a slot, connecting, answer."""
+
+    def __init__(self, *, limit: int = 100, timeout: float = 10.0, ssl_context: ssl.SSLContext | None = None,
+                 max_body: int = MAX_BODY) -> None:
+        self.limit = max(int(limit), 1)
+        self.timeout = float(timeout)
+        self.max_body = max_body
+        self._ssl = ssl_context
+        self._idle: dict[_Origin, deque[_Protocol]] = {}
+        self._slots: asyncio.Semaphore | None = None
+        self._open: set[_Protocol] = set()
+
+    def _context(self) -> ssl.SSLContext:
+        return self._ssl or _default_context()
+
+    async def request(self, method: str, url: str, headers: dict[str, str] | None = None,
+                      body: bytes = b"") -> HttpResponse:
+        origin, target = _split(url)
+        method = method.upper()
+        data = _head(method, target, origin, headers or {}, len(body)) + body
+        if self._slots is None:
+            self._slots = asyncio.Semaphore(self.limit)
+        async with asyncio.timeout(self.timeout):
+            async with self._slots:
+                return await self._exchange(origin, data, method)
+
+    async def _exchange(self, origin: _Origin, data: bytes, method: str) -> HttpResponse:
+        protocol = self._take_idle(origin)
+        reused = protocol is not None
+        if protocol is None:
+            protocol = await self._connect(origin)
+        try:
+            response = await protocol.start(data, method == "HEAD")
+        except HttpConnectionError:
+            protocol.abort()
+            self._open.discard(protocol)
+            # A kept-alive connection the server closed just as it was reused: nothing of the request was
+            # answered. Sent again only where that is harmless.
+            if reused and not protocol.received_any and method in _IDEMPOTENT:
+                return await self._exchange(origin, data, method)
+            raise
+        except BaseException:  # timeout or cancellation mid-answer: the connection's state is unknown
+            protocol.abort()
+            self._open.discard(protocol)
+            raise
+        if protocol.closed:
+            self._open.discard(protocol)
+        else:
+            idle = self._idle.setdefault(origin, deque())
+            if len(idle) < self.limit:
+                idle.append(protocol)
+            else:
+                protocol.abort()
+                self._open.discard(protocol)
+        return response
+
+    def _take_idle(self, origin: _Origin) -> _Protocol | None:
+        idle = self._idle.get(origin)
+        now = time.monotonic()
+        while idle:
+            protocol = idle.pop()  # the most recently used: the least likely to have been closed
+            if protocol.usable(now):
+                return protocol
+            protocol.abort()
+            self._open.discard(protocol)
+        return None
+
+    async def _connect(self, origin: _Origin) -> _Protocol:
+        loop = asyncio.get_running_loop()
+        tls = origin.scheme == "https"
+        try:
+            _, protocol = await loop.create_connection(
+                lambda: _Protocol(self.max_body), origin.host, origin.port,
+                ssl=self._context() if tls else None, server_hostname=origin.host if tls else None)
+        except ssl.SSLError as err:
+            raise HttpConnectionError(f"TLS handshake failed: {err.reason or type(err).__name__}") from None
+        except OSError as err:
+            raise HttpConnectionError(f"cannot connect: {type(err).__name__}") from None
+        self._open.add(protocol)
+        return protocol
+
+    async def aclose(self) -> None:
+        for protocol in list(self._open):
+            protocol.abort()
+        self._open.clear()
+        self._idle.clear()
