@@ -404,7 +404,7 @@ def _has_secrets(event_type: str) -> bool:
 
 def _write_outcomes(records: list[_Record], token: uuid.UUID, now: datetime) -> set[int]:
     """Write the outcome fields of the records still carrying `token`; returns their ids. PostgreSQL: one
-    `UPDATE ... FROM unnest(arrays) ... RETURNING` (ten array parameters, whatever the number of rows)."""
+    `UPDATE ... WHERE id = ANY(...) ... RETURNING` reading each record's values from one JSON parameter."""
     if not records:
         return set()
     if connection.vendor != "postgresql":
@@ -417,23 +417,27 @@ def _write_outcomes(records: list[_Record], token: uuid.UUID, now: datetime) -> 
         fast_bulk_update(rows, OUTCOME_FIELDS)
         return owned
     table = connection.ops.quote_name(NotificationRecord._meta.db_table)
-    # The rows go as one JSON text (orjson), read by json_to_recordset: arrays of text were quoted value by value
-    # on the client, a tenth of what storing a group cost. Providers' texts lose NUL, which text cannot hold.
-    rows = orjson.dumps([
-        {"id": r.pk, "status": str(r.status), "reason": r.reason, "error_detail": r.error_detail.replace("\0", ""),
-         "provider": r.provider, "provider_message_id": r.provider_message_id.replace("\0", ""),
-         "attempts": r.attempts, "next_attempt_at": r.next_attempt_at, "sent_at": r.sent_at}
+    # The outcomes go as one JSON object keyed by record id (orjson), each column looked up in it: arrays of text
+    # were quoted value by value on the client, a tenth of what storing a group cost. No join: joining the
+    # records to json_to_recordset planned as a sequential scan of the whole table on a young or mid-sized one
+    # (7 ms a group of 100 at 20,000 records), while `id = ANY` is always the primary key. Providers' texts
+    # lose NUL, which text cannot hold.
+    outcomes = orjson.dumps({
+        str(r.pk): {"status": str(r.status), "reason": r.reason, "error_detail": r.error_detail.replace("\0", ""),
+                    "provider": r.provider, "provider_message_id": r.provider_message_id.replace("\0", ""),
+                    "attempts": r.attempts, "next_attempt_at": r.next_attempt_at, "sent_at": r.sent_at}
         for r in records
-    ]).decode()
+    }).decode()
+    column = "o.m -> t.id::text ->> "
     with connection.cursor() as cursor:
         cursor.execute(
-            f"UPDATE {table} AS t SET status = v.status, reason = v.reason, error_detail = v.error_detail, "
-            "provider = v.provider, provider_message_id = v.provider_message_id, attempts = v.attempts, "
-            "next_attempt_at = v.next_attempt_at, sent_at = v.sent_at, updated_at = %s, claim_token = NULL "
-            "FROM json_to_recordset(%s::json) AS v(id bigint, status text, reason text, error_detail text, "
-            "provider text, provider_message_id text, attempts integer, next_attempt_at timestamptz, "
-            "sent_at timestamptz) WHERE t.id = v.id AND t.claim_token = %s RETURNING t.id",
-            [now, rows, token],
+            f"UPDATE {table} AS t SET status = {column}'status', reason = {column}'reason', "
+            f"error_detail = {column}'error_detail', provider = {column}'provider', "
+            f"provider_message_id = {column}'provider_message_id', attempts = ({column}'attempts')::integer, "
+            f"next_attempt_at = ({column}'next_attempt_at')::timestamptz, sent_at = ({column}'sent_at')::timestamptz, "
+            "updated_at = %s, claim_token = NULL FROM (SELECT %s::jsonb AS m) AS o "
+            "WHERE t.id = ANY(%s::bigint[]) AND t.claim_token = %s RETURNING t.id",
+            [now, outcomes, [r.pk for r in records], token],
         )
         return {row[0] for row in cursor.fetchall()}
 
