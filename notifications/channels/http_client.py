@@ -68,6 +68,8 @@ class _Origin:
 
 @lru_cache(maxsize=1024)
 def _split(url: str) -> tuple[_Origin, str]:
+    if _FORBIDDEN.intersection(url):  # before urlsplit(), which silently deletes CR and LF
+        raise ValueError("URL contains a line break or space")
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https"):
         raise ValueError(f"unsupported URL scheme {parts.scheme!r}: http or https")
@@ -204,9 +206,9 @@ class _Protocol(asyncio.Protocol):
     def _parse(self) -> None:
         while self._headers is None:
             end = self._buffer.find(b"\r\n\r\n")
+            if end > MAX_HEAD or (end < 0 and len(self._buffer) > MAX_HEAD):
+                raise HttpConnectionError("answer head too long")
             if end < 0:
-                if len(self._buffer) > MAX_HEAD:
-                    raise HttpConnectionError("answer head too long")
                 return
             head = bytes(self._buffer[:end]).decode("latin-1")
             del self._buffer[: end + 4]
@@ -267,8 +269,6 @@ class _Protocol(asyncio.Protocol):
             self._mode = "length"
         else:
             self._mode, self._remaining = "close", 0
-        if self._mode == "length" and self._remaining == 0:
-            self._finish()
 
     def _read_chunks(self) -> None:
         while True:
@@ -300,6 +300,10 @@ class _Protocol(asyncio.Protocol):
                 size = int(bytes(self._buffer[:end]).split(b";")[0].strip(), 16)
             except ValueError:
                 raise HttpConnectionError("malformed chunk size") from None
+            if size < 0:
+                raise HttpConnectionError("malformed chunk size")
+            if len(self._body) + size > self.max_body:
+                raise HttpConnectionError("answer body too large")
             del self._buffer[: end + 2]
             self._remaining = size + 2 if size else -1
 
