@@ -14,6 +14,7 @@ an unsupported URL). Messages never quote header values or bodies: they may carr
 from __future__ import annotations
 
 import asyncio
+import re
 import ssl
 import time
 from collections import deque
@@ -22,12 +23,15 @@ from functools import lru_cache
 from typing import Any
 from urllib.parse import urlsplit
 
+from notifications.utils.limiter import Limiter
+
 USER_AGENT = "django-kafka-notifications"
 MAX_HEAD = 64 * 1024
 MAX_BODY = 4 * 1024 * 1024
 IDLE_SECONDS = 15.0  # below the keep-alive timeout of common servers (nginx 75 s, Apache 5 s is read from Keep-Alive)
 _IDEMPOTENT = frozenset({"GET", "HEAD", "PUT", "DELETE", "OPTIONS"})
 _FORBIDDEN = frozenset("\r\n\0")
+_LINE_BREAK = re.compile(r"[\r\n\0]")
 
 
 class HttpConnectionError(ConnectionError):
@@ -96,7 +100,7 @@ def _head(method: str, target: str, origin: _Origin, headers: dict[str, str], le
     given = set()
     for name, value in headers.items():
         value = str(value)
-        if _FORBIDDEN.intersection(name) or ":" in name or not name or _FORBIDDEN.intersection(value):
+        if not name or ":" in name or _LINE_BREAK.search(name) or _LINE_BREAK.search(value):
             raise ValueError(f"header {name.strip()[:40]!r} contains a line break")
         given.add(name.lower())
         lines.append(f"{name}: {value}")
@@ -325,7 +329,7 @@ class HttpClient:
         self.max_body = max_body
         self._ssl = ssl_context
         self._idle: dict[_Origin, deque[_Protocol]] = {}
-        self._slots: asyncio.Semaphore | None = None
+        self._slots = Limiter(self.limit)
         self._open: set[_Protocol] = set()
 
     def _context(self) -> ssl.SSLContext:
@@ -336,8 +340,6 @@ class HttpClient:
         origin, target = _split(url)
         method = method.upper()
         data = _head(method, target, origin, headers or {}, len(body)) + body
-        if self._slots is None:
-            self._slots = asyncio.Semaphore(self.limit)
         async with asyncio.timeout(self.timeout):
             async with self._slots:
                 return await self._exchange(origin, data, method)

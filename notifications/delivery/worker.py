@@ -55,6 +55,7 @@ from notifications.rendering.service import Renderer
 from notifications.security import open_fields
 from notifications.tenants.models import Contact, Tenant
 from notifications.utils.lazy import ProcessSingleton
+from notifications.utils.limiter import Limiter
 
 logger = logging.getLogger(__name__)
 
@@ -197,7 +198,7 @@ class DeliveryEngine:
         self.runtime = get_runtime()
         self._breakers: dict[Sender, CircuitBreaker] = {}
         self._buckets: dict[Sender, TokenBucket] = {}
-        self._limits: dict[Sender, asyncio.Semaphore] = {}
+        self._limits: dict[Sender, Limiter] = {}
         self._send_seconds: dict[tuple[Channel, Sender], Any] = {}
 
     # --- one batch ------------------------------------------------------------------------------------------
@@ -225,7 +226,7 @@ class DeliveryEngine:
         groups = deque(batch.records[start : start + size] for start in range(0, len(batch.records), size))
         window = 3
         inflight: deque[tuple[list[tuple[_Record, Message]], Future | None]] = deque()
-        overall = _LoopSemaphore(self.concurrency)
+        overall = Limiter(self.concurrency)
 
         def submit() -> None:
             part = lease.keep_owned(groups.popleft(), groups)
@@ -283,11 +284,9 @@ class DeliveryEngine:
             self._store([record for record in part if record.pk in outcomes], outcomes, report, token)
         return ready
 
-    async def _send_all(self, ready: Sequence[tuple[_Record, Message]], overall: "_LoopSemaphore") -> list[_Outcome]:
-        limit = overall.get()
-
+    async def _send_all(self, ready: Sequence[tuple[_Record, Message]], overall: Limiter) -> list[_Outcome]:
         async def one(record: _Record, message: Message) -> _Outcome:
-            async with limit:
+            async with overall:
                 return await self._deliver(message, self.chains.chain(record.tenant_id, message.channel))
 
         return list(await asyncio.gather(*(one(record, message) for record, message in ready)))
@@ -306,7 +305,7 @@ class DeliveryEngine:
             rate = sender.options.get("rate_per_second", sender.rate_per_second)
             await self._buckets.setdefault(sender, TokenBucket(float(rate) if rate else None)).acquire()
             limit = self._limits.setdefault(
-                sender, asyncio.Semaphore(int(sender.options.get("max_concurrency", sender.max_concurrency)))
+                sender, Limiter(int(sender.options.get("max_concurrency", sender.max_concurrency)))
             )
             started, clock = timezone.now(), time.perf_counter()
             async with limit:
@@ -528,19 +527,6 @@ class _Lease:
             for index, group in enumerate(later):
                 later[index] = [record for record in group if record.pk in owned]
         return [record for record in part if record.pk in owned]
-
-
-class _LoopSemaphore:
-    """An asyncio.Semaphore made on first use inside the event loop, shared by the groups of one batch."""
-
-    def __init__(self, value: int) -> None:
-        self.value = value
-        self._semaphore: asyncio.Semaphore | None = None
-
-    def get(self) -> asyncio.Semaphore:
-        if self._semaphore is None:
-            self._semaphore = asyncio.Semaphore(self.value)
-        return self._semaphore
 
 
 _engine = ProcessSingleton(DeliveryEngine)

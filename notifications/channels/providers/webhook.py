@@ -7,8 +7,9 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import json
 import time
+
+import orjson
 
 from notifications.channels.base import Message, SendResult, Sent
 from notifications.channels.http import (
@@ -45,7 +46,7 @@ class WebhookSender(HttpSender):
         url = self.options.get("url")
         if not url:
             raise ValueError("webhook provider needs options.url")
-        body = json.dumps(
+        body = orjson.dumps(
             {
                 "record_id": message.record_id,
                 "tenant_id": message.tenant_id,
@@ -54,9 +55,8 @@ class WebhookSender(HttpSender):
                 "event_type": message.event_type,
                 "content": message.fields,
                 **({"target": message.target} if message.target else {}),
-            },
-            separators=(",", ":"),
-        ).encode()
+            }
+        )
         headers = {"Content-Type": "application/json", "Idempotency-Key": f"record-{message.record_id}"}
         secret = self.credentials.get("secret")
         if secret:
