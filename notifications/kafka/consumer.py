@@ -104,6 +104,10 @@ class BatchConsumer:
                     "enable.auto.offset.store": False,
                     "auto.offset.reset": "earliest",
                     "partition.assignment.strategy": "cooperative-sticky",
+                    # Members learn of a rebalance from a heartbeat's answer: at librdkafka's default of 3 s,
+                    # the second round of a cooperative rebalance (when a member joins, a deploy, a restart) left
+                    # the revoked partitions unconsumed for up to 3 s. A heartbeat is one small request.
+                    "heartbeat.interval.ms": 500,
                     "enable.partition.eof": False,
                     **(config_overrides or {}),
                 }
