@@ -9,7 +9,7 @@ from typing import Any
 
 from django.db import connection
 
-from notifications.db import fast_bulk_update
+from notifications.db import array_literal, fast_bulk_update
 from notifications.delivery.models import CLAIMABLE, NotificationRecord
 from notifications.enums import Status
 from notifications.errors import NotificationError
@@ -68,7 +68,8 @@ def _purge_in_database(ids: set[Any]) -> int:
         # Lock the events first, in a fixed order: two workers finishing the last two records of one event would
         # otherwise each see the other's record still open (neither commit visible) and neither would purge.
         # After the lock, the UPDATE's fresh snapshot sees the other worker's committed outcome.
-        cursor.execute(f"SELECT 1 FROM {events} WHERE id = ANY(%s::uuid[]) ORDER BY id FOR UPDATE", [list(ids)])
+        cursor.execute(f"SELECT 1 FROM {events} WHERE id = ANY(%s::uuid[]) ORDER BY id FOR UPDATE",
+                       [array_literal(ids)])
         cursor.execute(
             f"UPDATE {events} AS e SET payload = e.payload || (SELECT jsonb_object_agg(k, %(purged)s::jsonb) "
             f"FROM unnest(%(names)s::text[]) AS k WHERE {sealed}) "
@@ -78,7 +79,7 @@ def _purge_in_database(ids: set[Any]) -> int:
             # partial claim index (open records) with the event's index and read every open record per event.
             # `<> ALL` can only be a filter, so each event is one probe of (event_id, ...).
             f"AND NOT EXISTS (SELECT 1 FROM {records} AS r WHERE r.event_id = e.id AND r.status <> ALL(%(final)s))",
-            {"marker": ENCRYPTED_MARKER, "purged": json.dumps({PURGED_MARKER: True}), "ids": list(ids),
+            {"marker": ENCRYPTED_MARKER, "purged": json.dumps({PURGED_MARKER: True}), "ids": array_literal(ids),
              "names": names, "final": sorted(str(status) for status in Status.final())},
         )
         return cursor.rowcount

@@ -36,7 +36,7 @@ from notifications.channels.models import Device
 from notifications.channels.registry import ProviderChains
 from notifications.channels.resilience import CircuitBreaker, TokenBucket
 from notifications.conf import get_setting
-from notifications.db import append_rows, fast_bulk_update, rows_by_ids
+from notifications.db import append_rows, array_literal, fast_bulk_update, rows_by_ids
 from notifications.delivery.models import CLAIMABLE, DeliveryAttempt, NotificationRecord
 from notifications.delivery.runtime import get_runtime
 from notifications.delivery.secrets import (
@@ -445,7 +445,7 @@ def _write_outcomes(records: list[_Record], token: uuid.UUID, now: datetime) -> 
             f"next_attempt_at = ({column}'next_attempt_at')::timestamptz, sent_at = ({column}'sent_at')::timestamptz, "
             "updated_at = %s, claim_token = NULL FROM (SELECT %s::jsonb AS m) AS o "
             "WHERE t.id = ANY(%s::bigint[]) AND t.claim_token = %s RETURNING t.id",
-            [now, outcomes, [r.pk for r in records], token],
+            [now, outcomes, array_literal(r.pk for r in records), token],
         )
         return {row[0] for row in cursor.fetchall()}
 
