@@ -6,6 +6,8 @@ import json
 import uuid
 from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
+from functools import lru_cache
+from typing import Any
 
 import orjson
 from django.core.serializers.json import DjangoJSONEncoder
@@ -314,6 +316,7 @@ def rows_by_ids(model: type[models.Model], columns: Sequence[str], ids: Iterable
     if order_by_pk:
         sql += f" ORDER BY {quote(pk.column)}"
     with connection.cursor() as cursor:
+        cursor.cursor.adapters.register_loader("timestamptz", _iso_timestamptz_loader())
         cursor.execute(sql, [array_literal(pk.get_db_prep_value(value, connection) for value in ids)])
         rows = cursor.fetchall()
     decoders = [(index, _json_loads) for index, field in enumerate(fields) if isinstance(field, models.JSONField)]
@@ -326,6 +329,29 @@ def rows_by_ids(model: type[models.Model], columns: Sequence[str], ids: Iterable
             row[index] = load(row[index])
         decoded.append(tuple(row))
     return decoded
+
+
+@lru_cache(maxsize=1)
+def _iso_timestamptz_loader() -> type:
+    """A psycopg loader reading timestamptz with datetime.fromisoformat (0.3 us) instead of Django's time zone
+    aware loader, a Python subclass of psycopg's (4-5 us a value: a tenth of loading a batch of records). Text
+    that is not ISO (another DateStyle, 'infinity') goes to psycopg's own loader. Made on first use: psycopg is
+    not imported where the database is SQLite."""
+    from psycopg.adapt import Loader
+    from psycopg.types.datetime import TimestamptzLoader
+
+    class IsoTimestamptzLoader(Loader):
+        def __init__(self, oid: int, context: Any = None) -> None:
+            super().__init__(oid, context)
+            self._fallback = TimestamptzLoader(oid, context)
+
+        def load(self, data: Any) -> datetime:
+            try:
+                return datetime.fromisoformat(bytes(data).decode())
+            except ValueError:
+                return self._fallback.load(data)
+
+    return IsoTimestamptzLoader
 
 
 def _json_loads(value: object) -> object:
