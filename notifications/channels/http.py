@@ -62,9 +62,12 @@ class HttpAnswer:
 
     def json(self) -> Any:
         try:
-            return json.loads(self.text)
-        except ValueError:
-            return {}
+            return orjson.loads(self.text)
+        except orjson.JSONDecodeError:
+            try:
+                return json.loads(self.text)  # what orjson refuses and json reads (integers beyond 64 bits)
+            except ValueError:
+                return {}
 
 
 MAX_RETRY_AFTER = 24 * 3600.0

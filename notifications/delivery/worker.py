@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import lru_cache
 from typing import Any
 
 import orjson
@@ -84,8 +85,10 @@ class _Record:
     __slots__ = (*_RECORD_COLUMNS, *_WRITTEN_ONLY, "claim_token", "pk")
 
     def __init__(self, row: Sequence[Any]) -> None:
-        for name, value in zip(_RECORD_COLUMNS, row, strict=True):
-            setattr(self, name, value)
+        # One unpacking in _RECORD_COLUMNS order (a setattr loop was 1.5% of a send).
+        (self.id, self.tenant_id, self.event_id, self.event_type, self.user_id, self.channel, self.recipient,
+         self.device_id, self.status, self.reason, self.error_detail, self.provider, self.provider_message_id,
+         self.attempts, self.created_at) = row
         self.next_attempt_at = self.sent_at = self.updated_at = None
         self.pk = self.id
         self.claim_token = None
@@ -454,13 +457,19 @@ def _insert_attempts(rows: list[tuple]) -> None:
     append_rows(DeliveryAttempt, ATTEMPT_FIELDS, rows)
 
 
+@lru_cache(maxsize=None)
+def _latency(channel: str) -> Any:
+    """The latency histogram of a channel: labels() takes a lock and a lookup each call."""
+    return metrics.DELIVERY_LATENCY.labels(channel)
+
+
 def _apply(record: _Record, outcome: _Outcome, now: datetime) -> None:
     result = outcome.result
     record.attempts += 1
     record.provider = outcome.sender or record.provider
     record.updated_at = now
     if isinstance(result, Sent):
-        metrics.DELIVERY_LATENCY.labels(record.channel).observe(max((now - record.created_at).total_seconds(), 0))
+        _latency(record.channel).observe(max((now - record.created_at).total_seconds(), 0))
         record.status, record.reason, record.error_detail = Status.SENT, "", ""
         record.provider_message_id = result.provider_message_id[:255]
         record.sent_at, record.next_attempt_at = now, None

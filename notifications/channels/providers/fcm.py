@@ -88,7 +88,8 @@ class FcmSender(HttpSender):
         return HttpRequest("POST", f"{base}/v1/projects/{project}/messages:send", headers=headers, json=body)
 
     def classify(self, answer: HttpAnswer, message: Message) -> SendResult:
-        body = answer.json() if isinstance(answer.json(), dict) else {}
+        body = answer.json()
+        body = body if isinstance(body, dict) else {}
         if answer.status == 200:
             return Sent(str(body.get("name", "")))
         error = body.get("error", {}) if isinstance(body.get("error"), dict) else {}

@@ -45,7 +45,8 @@ class TwilioSender(HttpSender):
                            headers={"Authorization": f"Basic {basic}"})
 
     def classify(self, answer: HttpAnswer, message: Message) -> SendResult:
-        body = answer.json() if isinstance(answer.json(), dict) else {}
+        body = answer.json()
+        body = body if isinstance(body, dict) else {}
         if 200 <= answer.status < 300:
             return Sent(str(body.get("sid", "")))
         code = body.get("code")
