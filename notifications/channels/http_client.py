@@ -173,6 +173,9 @@ class _Protocol(asyncio.Protocol):
     def usable(self, now: float) -> bool:
         return not self.closed and self._keep_alive and now - self.idle_since < self.idle_limit
 
+    def time_out(self, message: str) -> None:
+        self._fail(TimeoutError(message))
+
     def abort(self) -> None:
         self.closed = True
         if self.transport is not None:
@@ -330,6 +333,8 @@ class HttpClient:
         self._ssl = ssl_context
         self._idle: dict[_Origin, deque[_Protocol]] = {}
         self._slots = Limiter(self.limit)
+        self._deadlines: dict[_Protocol, float] = {}
+        self._sweeper: asyncio.TimerHandle | None = None
         self._open: set[_Protocol] = set()
 
     def _context(self) -> ssl.SSLContext:
@@ -340,15 +345,27 @@ class HttpClient:
         origin, target = _split(url)
         method = method.upper()
         data = _head(method, target, origin, headers or {}, len(body)) + body
-        async with asyncio.timeout(self.timeout):
-            async with self._slots:
-                return await self._exchange(origin, data, method)
+        # The timeout bounds the whole request. asyncio.timeout() per request (a timer pushed on the loop's
+        # heap and cancelled again) was a seventh of the loop's work, so only the rare waits (a free slot, a new
+        # connection) use it; the answer's wait is watched by one sweep over requests in flight.
+        deadline = asyncio.get_running_loop().time() + self.timeout
+        if not self._slots.try_acquire():
+            async with asyncio.timeout_at(deadline):
+                await self._slots.acquire()
+        try:
+            return await self._exchange(origin, data, method, deadline)
+        finally:
+            self._slots.release()
 
-    async def _exchange(self, origin: _Origin, data: bytes, method: str) -> HttpResponse:
+    async def _exchange(self, origin: _Origin, data: bytes, method: str, deadline: float) -> HttpResponse:
         protocol = self._take_idle(origin)
         reused = protocol is not None
         if protocol is None:
-            protocol = await self._connect(origin)
+            async with asyncio.timeout_at(deadline):
+                protocol = await self._connect(origin)
+        self._deadlines[protocol] = deadline
+        if self._sweeper is None:
+            self._arm_sweeper()
         try:
             response = await protocol.start(data, method == "HEAD")
         except HttpConnectionError:
@@ -357,12 +374,14 @@ class HttpClient:
             # A kept-alive connection the server closed just as it was reused: nothing of the request was
             # answered. Sent again only where that is harmless.
             if reused and not protocol.received_any and method in _IDEMPOTENT:
-                return await self._exchange(origin, data, method)
+                return await self._exchange(origin, data, method, deadline)
             raise
         except BaseException:  # timeout or cancellation mid-answer: the connection's state is unknown
             protocol.abort()
             self._open.discard(protocol)
             raise
+        finally:
+            self._deadlines.pop(protocol, None)
         if protocol.closed:
             self._open.discard(protocol)
         else:
@@ -373,6 +392,21 @@ class HttpClient:
                 protocol.abort()
                 self._open.discard(protocol)
         return response
+
+    def _arm_sweeper(self) -> None:
+        interval = min(max(self.timeout / 4, 0.01), 0.25)
+        self._sweeper = asyncio.get_running_loop().call_later(interval, self._sweep)
+
+    def _sweep(self) -> None:
+        """Fail the answers whose deadline has passed (at most a quarter of the timeout, or 0.25 s, late)."""
+        self._sweeper = None
+        now = asyncio.get_running_loop().time()
+        for protocol, deadline in list(self._deadlines.items()):
+            if now >= deadline:
+                del self._deadlines[protocol]
+                protocol.time_out(f"no complete answer within {self.timeout:g}s")
+        if self._deadlines:
+            self._arm_sweeper()
 
     def _take_idle(self, origin: _Origin) -> _Protocol | None:
         idle = self._idle.get(origin)
@@ -400,6 +434,10 @@ class HttpClient:
         return protocol
 
     async def aclose(self) -> None:
+        if self._sweeper is not None:
+            self._sweeper.cancel()
+            self._sweeper = None
+        self._deadlines.clear()
         for protocol in list(self._open):
             protocol.abort()
         self._open.clear()

@@ -57,6 +57,21 @@ def test_a_cancelled_waiter_gives_its_place_and_its_slot_on():
     asyncio.run(scenario())
 
 
+def test_try_acquire_takes_only_a_free_slot_nobody_waits_for():
+    async def scenario() -> None:
+        limiter = Limiter(1)
+        assert limiter.try_acquire() and not limiter.try_acquire()
+        waiter = asyncio.ensure_future(limiter.acquire())
+        await asyncio.sleep(0)
+        limiter.release()  # handed to the waiter, not left free
+        assert not limiter.try_acquire()
+        await waiter
+        limiter.release()
+        assert limiter.try_acquire()
+
+    asyncio.run(scenario())
+
+
 def test_a_limiter_needs_a_slot():
     with pytest.raises(ValueError):
         Limiter(0)
