@@ -122,3 +122,24 @@ def test_unregistered_handler_at_delivery_fails_the_record_not_the_batch(tenant,
 
     statuses = dict(NotificationRecord.objects.values_list("event_type", "status"))
     assert statuses == {"temp.event": Status.FAILED, "user.login.succeeded": Status.SENT}
+
+
+def test_claims_take_the_oldest_due_first_and_never_the_same_record_twice(tenant):
+    from notifications.delivery.worker import claim_due
+
+    for n in range(6):
+        event_registry.process_event(make_event("user.login.succeeded", user_id=f"claim-{n}"))
+    records = list(NotificationRecord.objects.filter(channel="email").order_by("pk"))
+    now = timezone.now()
+    for age, record in enumerate(records):  # the last record written is the oldest due
+        NotificationRecord.objects.filter(pk=record.pk).update(next_attempt_at=now - timedelta(minutes=age + 1))
+    NotificationRecord.objects.exclude(channel="email").update(status=Status.SKIPPED)
+
+    first = claim_due(2, now)
+    second = claim_due(10, now)
+    assert sorted(first) == sorted(r.pk for r in records[-2:])
+    assert sorted(second) == sorted(r.pk for r in records[:-2])
+    assert claim_due(10, now) == []
+    claimed = NotificationRecord.objects.filter(pk__in=first + second)
+    assert {r.status for r in claimed} == {Status.SENDING} and all(r.next_attempt_at > now for r in claimed)
+    assert len({r.claim_token for r in claimed}) == 2

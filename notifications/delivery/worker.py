@@ -165,6 +165,8 @@ def due_records(now: datetime) -> Any:
 def claim_due(batch_size: int, now: datetime, token: uuid.UUID | None = None) -> list[int]:
     """Mark up to batch_size due records as ours until the lease ends. A 'sending' record whose lease ended
     (its worker died) is due again."""
+    if connection.vendor == "postgresql":
+        return _claim_in_database(batch_size, now, token or uuid.uuid4())
     with transaction.atomic():
         query = due_records(now)
         if connection.features.has_select_for_update_skip_locked:
@@ -176,6 +178,22 @@ def claim_due(batch_size: int, now: datetime, token: uuid.UUID | None = None) ->
                 claim_token=token or uuid.uuid4(),
             )
     return ids
+
+
+def _claim_in_database(batch_size: int, now: datetime, token: uuid.UUID) -> list[int]:
+    """PostgreSQL: select (SKIP LOCKED) and mark in one statement, the ids never sent back and forth: the
+    ORM's update took the claimed ids as an IN list of up to a thousand parameters. `= ANY(ARRAY(...))` keeps
+    the update on the primary key whatever the planner thinks of the table's size."""
+    table = connection.ops.quote_name(NotificationRecord._meta.db_table)
+    with transaction.atomic(), connection.cursor() as cursor:
+        select, params = (due_records(now).select_for_update(skip_locked=True)
+                          .values_list("id", flat=True)[:batch_size].query.sql_with_params())
+        cursor.execute(
+            f"UPDATE {table} SET status = %s, next_attempt_at = %s, updated_at = %s, claim_token = %s "
+            f"WHERE id = ANY(ARRAY({select})) RETURNING id",
+            [str(Status.SENDING), now + lease_duration(), now, token, *params],
+        )
+        return sorted(row[0] for row in cursor.fetchall())
 
 
 def renew_lease(ids: list[int], token: uuid.UUID) -> set[int]:
