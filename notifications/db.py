@@ -288,7 +288,8 @@ def array_literal(values: Iterable[object]) -> object:
     psycopg adapts a list element by element, a thousand ids cost more to quote than to look up. Anything
     else is returned as a list for psycopg to adapt."""
     values = list(values)
-    if all(type(value) is int or isinstance(value, uuid.UUID) for value in values):
+    kinds = set(map(type, values))
+    if kinds <= {int, uuid.UUID}:
         return "{" + ",".join(map(str, values)) + "}"
     return values
 
@@ -317,7 +318,10 @@ def rows_by_ids(model: type[models.Model], columns: Sequence[str], ids: Iterable
         sql += f" ORDER BY {quote(pk.column)}"
     with connection.cursor() as cursor:
         cursor.cursor.adapters.register_loader("timestamptz", _iso_timestamptz_loader())
-        cursor.execute(sql, [array_literal(pk.get_db_prep_value(value, connection) for value in ids)])
+        ids_param = array_literal(ids)  # integer and UUID keys need no preparing
+        if not isinstance(ids_param, str):
+            ids_param = array_literal(pk.get_db_prep_value(value, connection) for value in ids)
+        cursor.execute(sql, [ids_param])
         rows = cursor.fetchall()
     decoders = [(index, _json_loads) for index, field in enumerate(fields) if isinstance(field, models.JSONField)]
     if not decoders:

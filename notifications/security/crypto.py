@@ -72,8 +72,8 @@ def encrypt_text(value: str) -> str:
     return SEALED_PREFIX + base64.urlsafe_b64encode(key_id + nonce + sealed).decode()
 
 
-def decrypt_text(token: str) -> str:
-    ring = keyring()
+def decrypt_text(token: str, ring: Keyring | None = None) -> str:
+    ring = ring or keyring()
     try:
         if not token.startswith(SEALED_PREFIX):
             return ring.legacy.decrypt(token.encode()).decode()
@@ -107,9 +107,11 @@ def seal_fields(payload: dict[str, Any], fields: frozenset[str]) -> dict[str, An
 def open_fields(payload: dict[str, Any]) -> dict[str, Any]:
     """The inverse of seal_fields. Raises SecretPurged when a secret was purged after final delivery."""
     opened = dict(payload)
+    ring = None
     for key, value in payload.items():
         if isinstance(value, dict) and set(value) == {ENCRYPTED_MARKER}:
-            opened[key] = decrypt_text(value[ENCRYPTED_MARKER])
+            ring = ring or keyring()
+            opened[key] = decrypt_text(value[ENCRYPTED_MARKER], ring)
         elif isinstance(value, dict) and set(value) == {"$purged"}:
             from notifications.delivery.secrets import SecretPurged
 
