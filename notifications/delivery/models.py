@@ -63,7 +63,9 @@ class DeliveryAttempt(models.Model):
 
     record = models.ForeignKey(NotificationRecord, on_delete=models.CASCADE, related_name="delivery_attempts",
                                db_constraint=False)  # one per send: high-volume, see NotificationRecord
-    tenant_id = models.CharField(max_length=64, db_index=True)
+    # Not indexed: attempts are read by record (its index), never by tenant alone, and an unused index is one
+    # more write for every send.
+    tenant_id = models.CharField(max_length=64)
     provider = models.CharField(max_length=64)
     started_at = models.DateTimeField()
     duration_ms = models.PositiveIntegerField(default=0)
