@@ -47,11 +47,11 @@ class Tenant(models.Model):
         return str(self.branding.get("company_name") or self.name or self.id)
 
     def is_event_disabled(self, event_type: str) -> bool:
-        return event_type in set(self.settings.get("disabled_events") or [])
+        return event_type in (self.settings.get("disabled_events") or ())
 
     def is_channel_disabled(self, event_type: str, channel: str) -> bool:
         disabled = self.settings.get("disabled_channels") or {}
-        return channel in set(disabled.get(event_type) or []) or channel in set(disabled.get(WILDCARD) or [])
+        return channel in (disabled.get(event_type) or ()) or channel in (disabled.get(WILDCARD) or ())
 
     @classmethod
     def ensure(cls, tenant_ids: Iterable[str]) -> dict[str, "Tenant"]:
