@@ -139,8 +139,11 @@ NOTIFICATIONS = {
     "KAFKA_REPLICATION_FACTOR": int(os.environ.get("KAFKA_REPLICATION_FACTOR", "1")),
     "KAFKA_BATCH_SIZE": int(os.environ.get("KAFKA_BATCH_SIZE", "500")),
     "KAFKA_BATCH_WAIT_MS": float(os.environ.get("KAFKA_BATCH_WAIT_MS", "100")),
-    # Fernet keys, newest first, comma separated. Without one, a key is derived from SECRET_KEY (development).
+    # Keys in Fernet's format, newest first, comma separated. Without one, a key is derived from SECRET_KEY
+    # (development). Secrets are sealed with AES-256-SIV; "fernet" seals as versions before it did, for a rolling
+    # upgrade while older processes still run.
     "ENCRYPTION_KEYS": _env_list("NOTIFICATIONS_ENCRYPTION_KEYS"),
+    "ENCRYPTION_FORMAT": os.environ.get("NOTIFICATIONS_ENCRYPTION_FORMAT", "aes-siv"),
     "DEFAULT_APP_URL": os.environ.get("NOTIFICATIONS_DEFAULT_APP_URL", "http://127.0.0.1:8000"),
     "MAX_ATTEMPTS": int(os.environ.get("NOTIFICATIONS_MAX_ATTEMPTS", "5")),
     "RETRY_BASE_SECONDS": float(os.environ.get("NOTIFICATIONS_RETRY_BASE_SECONDS", "30")),

@@ -10,6 +10,7 @@ from functools import lru_cache
 from typing import Any
 
 import orjson
+from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import IntegrityError, connection, models, transaction
 from django.utils import timezone
@@ -317,7 +318,8 @@ def rows_by_ids(model: type[models.Model], columns: Sequence[str], ids: Iterable
     if order_by_pk:
         sql += f" ORDER BY {quote(pk.column)}"
     with connection.cursor() as cursor:
-        cursor.cursor.adapters.register_loader("timestamptz", _iso_timestamptz_loader())
+        if settings.USE_TZ:  # without it Django reads naive values, and so must this
+            cursor.cursor.adapters.register_loader("timestamptz", _iso_timestamptz_loader())
         ids_param = array_literal(ids)  # integer and UUID keys need no preparing
         if not isinstance(ids_param, str):
             ids_param = array_literal(pk.get_db_prep_value(value, connection) for value in ids)

@@ -146,3 +146,17 @@ def test_fernet_tokens_from_earlier_versions_open_and_rotation_rewrites_them(set
     rewritten = event.payload["reset_token"][ENCRYPTED_MARKER]
     assert rewritten.startswith(SEALED_PREFIX) and decrypt_text(rewritten) == "reset-token-5b1c9e0a"
     assert config.credentials_encrypted.startswith(SEALED_PREFIX) and config.credentials == {"secret": "w"}
+
+
+def test_an_empty_value_seals_and_the_fernet_format_can_be_kept_for_a_rolling_upgrade(settings):
+    from cryptography.fernet import Fernet
+
+    from notifications.security.crypto import SEALED_PREFIX
+
+    key = Fernet.generate_key().decode()
+    settings.NOTIFICATIONS = {**settings.NOTIFICATIONS, "ENCRYPTION_KEYS": [key]}
+    assert decrypt_text(encrypt_text("")) == ""
+    settings.NOTIFICATIONS = {**settings.NOTIFICATIONS, "ENCRYPTION_FORMAT": "fernet"}
+    token = encrypt_text("472913")
+    assert not token.startswith(SEALED_PREFIX)
+    assert Fernet(key).decrypt(token.encode()) == b"472913"  # what a version reading only Fernet can open

@@ -143,6 +143,8 @@ def classify_http(answer: HttpAnswer, message_id: str = "") -> SendResult:
         return transient("rate_limited", "HTTP 429", parse_retry_after(answer.headers.get("Retry-After")))
     if status in (401, 403):
         return transient("auth_failed", f"HTTP {status}")
+    if 300 <= status < 400:  # provider APIs answer where they are asked; a moved webhook needs its new URL
+        return permanent(f"http_{status}", f"HTTP {status}: redirects are not followed, configure the final URL")
     if status in (408, 409, 425) or status >= 500:
         return transient(f"http_{status}", f"HTTP {status}", parse_retry_after(answer.headers.get("Retry-After")))
     return permanent(f"http_{status}", f"HTTP {status}")

@@ -21,7 +21,7 @@ from collections import deque
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 from notifications.utils.limiter import Limiter
 
@@ -74,7 +74,10 @@ class _Origin:
 def _split(url: str) -> tuple[_Origin, str]:
     if _FORBIDDEN.intersection(url):  # before urlsplit(), which silently deletes CR and LF
         raise ValueError("URL contains a line break or space")
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+    except ValueError:  # its message can quote the URL, credentials included
+        raise ValueError("URL cannot be parsed") from None
     if parts.scheme not in ("http", "https"):
         raise ValueError(f"unsupported URL scheme {parts.scheme!r}: http or https")
     try:
@@ -88,10 +91,18 @@ def _split(url: str) -> tuple[_Origin, str]:
         raise ValueError("credentials in the URL are not supported: use the provider's credentials")
     default = 443 if parts.scheme == "https" else 80
     port = port or default
+    if not host.isascii():  # an internationalised domain name: its ASCII form (punycode) goes on the wire
+        try:
+            host = host.encode("idna").decode("ascii")
+        except UnicodeError:
+            raise ValueError("URL host is not a valid domain name") from None
     shown = f"[{host}]" if ":" in host else host
     target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
     if _FORBIDDEN.intersection(target) or " " in target or _FORBIDDEN.intersection(host):
         raise ValueError("URL contains a line break or space")
+    # Characters a request line cannot carry raw (non-ASCII, quotes, braces) are percent-encoded; '%' is kept,
+    # so a URL given already encoded is not encoded twice.
+    target = quote(target, safe="/?&=%:@!$'()*+,;~-._#[]")
     return _Origin(parts.scheme, host, port, shown if port == default else f"{shown}:{port}"), target
 
 
@@ -196,7 +207,7 @@ class _Protocol(asyncio.Protocol):
         self.closed = True
         if self._waiter is None or self._waiter.done():
             return
-        if self._headers is not None and self._mode == "close":
+        if self._headers is not None and self._mode == "close" and exc is None:  # a reset is not an end
             self._finish()
             return
         reason = f": {type(exc).__name__}" if exc else ""
@@ -363,6 +374,11 @@ class HttpClient:
         if protocol is None:
             async with asyncio.timeout_at(deadline):
                 protocol = await self._connect(origin)
+        if asyncio.get_running_loop().time() >= deadline:
+            # The budget went on a slot, a connection or a retry: better not sent than sent and reported as
+            # failed (the provider could act on it and the retry would send it twice).
+            self._keep_idle(origin, protocol)
+            raise TimeoutError(f"no slot or connection within {self.timeout:g}s")
         self._deadlines[protocol] = deadline
         if self._sweeper is None:
             self._arm_sweeper()
@@ -382,16 +398,19 @@ class HttpClient:
             raise
         finally:
             self._deadlines.pop(protocol, None)
+        self._keep_idle(origin, protocol)
+        return response
+
+    def _keep_idle(self, origin: _Origin, protocol: _Protocol) -> None:
         if protocol.closed:
             self._open.discard(protocol)
+            return
+        idle = self._idle.setdefault(origin, deque())
+        if len(idle) < self.limit:
+            idle.append(protocol)
         else:
-            idle = self._idle.setdefault(origin, deque())
-            if len(idle) < self.limit:
-                idle.append(protocol)
-            else:
-                protocol.abort()
-                self._open.discard(protocol)
-        return response
+            protocol.abort()
+            self._open.discard(protocol)
 
     def _arm_sweeper(self) -> None:
         interval = min(max(self.timeout / 4, 0.01), 0.25)

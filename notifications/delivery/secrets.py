@@ -44,13 +44,11 @@ def purge_final_secrets(event_ids: Iterable[Any]) -> int:
 
 
 def _sensitive_names() -> list[str]:
-    """Every field name a registered handler seals: the only keys a sealed value can sit under."""
+    """Every field name a registered handler seals (fallback handlers included): the only keys a sealed value
+    can sit under, as long as a handler that sealed a field still declares it."""
     from notifications.events.registry import event_registry
 
-    names: set[str] = set()
-    for event_type in event_registry.event_types:
-        names |= event_registry.handler_for(event_type).sensitive_fields
-    return sorted(names)
+    return sorted(event_registry.sensitive_field_names())
 
 
 def _purge_in_database(ids: set[Any]) -> int:
@@ -62,8 +60,9 @@ def _purge_in_database(ids: set[Any]) -> int:
         return 0
     events = connection.ops.quote_name(Event._meta.db_table)
     records = connection.ops.quote_name(NotificationRecord._meta.db_table)
-    sealed = ("jsonb_typeof(e.payload -> k) = 'object' AND (e.payload -> k) ? %(marker)s "
-              "AND (e.payload -> k) - %(marker)s = '{}'::jsonb")
+    # CASE: `-` on a scalar raises, and the planner may order AND's operands as it likes.
+    sealed = ("CASE WHEN jsonb_typeof(e.payload -> k) = 'object' THEN (e.payload -> k) ? %(marker)s "
+              "AND (e.payload -> k) - %(marker)s = '{}'::jsonb ELSE false END")
     with connection.cursor() as cursor:
         # Lock the events first, in a fixed order: two workers finishing the last two records of one event would
         # otherwise each see the other's record still open (neither commit visible) and neither would purge.

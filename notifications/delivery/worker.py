@@ -412,7 +412,7 @@ class _Guard:
         rate = sender.options.get("rate_per_second", sender.rate_per_second)
         self.breaker = CircuitBreaker()
         self.bucket = TokenBucket(float(rate) if rate else None)
-        self.limit = Limiter(int(sender.options.get("max_concurrency", sender.max_concurrency)))
+        self.limit = Limiter(max(int(sender.options.get("max_concurrency", sender.max_concurrency)), 1))
 
 
 def _attempt(message: Message, sender: Sender, started: datetime, elapsed: float, result: SendResult) -> tuple:

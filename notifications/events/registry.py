@@ -95,6 +95,13 @@ class EventRegistry:
     def event_types(self) -> list[str]:
         return sorted(self._by_type)
 
+    def sensitive_field_names(self) -> set[str]:
+        """Every field name any registered handler seals, fallback handlers included."""
+        names: set[str] = set()
+        for handler in [*self._by_type.values(), *self._fallbacks]:
+            names |= handler.sensitive_fields
+        return names
+
     def handler_for_template_name(self, name: str) -> tuple[str, BaseEventHandler] | None:
         """('user.registration.completed', handler) for 'user_registration_completed_email'."""
         from notifications.enums import Channel

@@ -92,7 +92,6 @@ def format_date(value: Any, locale: str = DEFAULT_LOCALE) -> str:
 
 
 @lru_cache(maxsize=4096)
-@lru_cache(maxsize=4096)
 def format_duration(delta: timedelta, locale: str = DEFAULT_LOCALE) -> str:
     """'1 hour', '15 minutes'. Cached: a handler's expiries are mostly the same span after the event."""
     return format_timedelta(delta, granularity="minute", threshold=1.0, locale=_locale(locale))

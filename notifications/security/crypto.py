@@ -2,11 +2,12 @@
 newest first, so rotation is: prepend the new key, run rotate_encryption_keys, then drop the old ones).
 
 Values are sealed with AES-256-SIV (RFC 5297) under a key derived from the configured one by HKDF-SHA256:
-"s1." + base64url(key id (4 bytes) + nonce (16 random bytes) + synthetic IV + ciphertext). SIV stays safe if a
-random nonce ever repeats (it then only shows that two values are equal), so one key can seal billions of
-values, and sealing or opening is one call into OpenSSL: about 4 us, against 26 us for a Fernet token, which
-mattered at thousands of secrets a second (bench/README.md). Fernet tokens written by earlier versions are still
-opened, and rotate_encryption_keys rewrites them."""
+"s1." + base64url(key id (4 bytes) + nonce (16 random bytes) + SIV + ciphertext of 0x01 + value). SIV stays
+safe if a random nonce ever repeats (it then only shows that two values are equal), so one key can seal
+billions of values, and sealing or opening is one call into OpenSSL: about 4 us, against 26 us for a Fernet
+token, which mattered at thousands of secrets a second (bench/README.md). Fernet tokens written by earlier
+versions are still opened, and rotate_encryption_keys rewrites them. NOTIFICATIONS_ENCRYPTION_FORMAT=fernet
+keeps sealing Fernet tokens during a rolling upgrade from a version that reads nothing else."""
 
 from __future__ import annotations
 
@@ -66,9 +67,16 @@ def keyring() -> Keyring:
 
 
 def encrypt_text(value: str) -> str:
-    key_id, cipher = keyring().newest
+    ring = keyring()
+    if get_setting("ENCRYPTION_FORMAT", "aes-siv") == "fernet":
+        # For a rolling upgrade from a version that reads only Fernet: set NOTIFICATIONS_ENCRYPTION_FORMAT=fernet
+        # until no older process runs, then drop it (and run rotate_encryption_keys to reseal as SIV).
+        return ring.legacy.encrypt(value.encode()).decode()
+    key_id, cipher = ring.newest
     nonce = os.urandom(16)
-    sealed = cipher.encrypt(value.encode(), [_LABEL, key_id, nonce])
+    # One leading format byte: SIV refuses empty plaintext in some cryptography releases, and an empty value
+    # (a blank rejected original) must seal like any other.
+    sealed = cipher.encrypt(b"\x01" + value.encode(), [_LABEL, key_id, nonce])
     return SEALED_PREFIX + base64.urlsafe_b64encode(key_id + nonce + sealed).decode()
 
 
@@ -82,7 +90,10 @@ def decrypt_text(token: str, ring: Keyring | None = None) -> str:
         cipher = ring.by_id.get(key_id)
         if cipher is None:
             raise InvalidTag
-        return cipher.decrypt(raw[20:], [_LABEL, key_id, nonce]).decode()
+        opened = cipher.decrypt(raw[20:], [_LABEL, key_id, nonce])
+        if opened[:1] != b"\x01":
+            raise InvalidTag
+        return opened[1:].decode()
     except (InvalidToken, InvalidTag, ValueError) as err:
         raise NotificationConfigurationError(
             "An encrypted value cannot be decrypted with the configured NOTIFICATIONS_ENCRYPTION_KEYS"

@@ -11,7 +11,9 @@ from __future__ import annotations
 import asyncio
 import datetime
 import ipaddress
+import socket
 import ssl
+import struct
 import time
 from collections.abc import Awaitable, Callable, Coroutine, Iterable
 from dataclasses import dataclass
@@ -1107,5 +1109,90 @@ def test_sender_refuses_a_line_break_as_a_permanent_failure_without_the_secret(u
         assert result.code == "invalid_request"
         assert SECRET not in result.detail
         assert server.accepted == 0  # nothing went out
+
+    run(main())
+
+
+# ------------------------------------------------------------------------------------------- review fixes
+
+
+def test_non_ascii_paths_are_percent_encoded_and_idn_hosts_sent_as_punycode() -> None:
+    from notifications.channels.http_client import _split
+
+    origin, target = _split("https://bücher.example/päth/ä?q=ü&x=%20")
+    assert origin.host == origin.host_header == "xn--bcher-kva.example"
+    assert target == "/p%C3%A4th/%C3%A4?q=%C3%BC&x=%20"  # an encoded URL is not encoded twice
+
+    async def main() -> None:
+        async with Server(serve_forever()) as server:
+            client = HttpClient(timeout=2)
+            try:
+                response = await client.request("GET", server.url("/naïve?é=1"))
+            finally:
+                await client.aclose()
+        assert response.status == 200
+        assert server.requests[0].target == "/na%C3%AFve?%C3%A9=1"
+
+    run(main())
+
+
+def test_a_reset_during_a_close_delimited_answer_is_not_a_complete_answer() -> None:
+    async def main() -> None:
+        async def handler(conn: Conn) -> None:
+            await conn.read_request()
+            await conn.send(b"HTTP/1.1 200 OK\r\n\r\npart of a body")
+            await asyncio.sleep(0.05)
+            sock = conn.writer.get_extra_info("socket")
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            conn.writer.transport.abort()  # RST (linger 0), not an orderly end
+
+        async with Server(handler) as server:
+            client = HttpClient(timeout=2)
+            try:
+                with pytest.raises(HttpConnectionError):
+                    await client.request("GET", server.url())
+            finally:
+                await client.aclose()
+
+    run(main())
+
+
+def test_a_request_whose_time_ran_out_before_it_was_written_is_never_written() -> None:
+    """The budget can go on a slot, a connection or a stale retry; a request past its deadline by then is not
+    sent (a provider could act on it, and the retry of the reported failure would send it twice)."""
+    from notifications.channels.http_client import _split
+
+    async def main() -> None:
+        async with Server(serve_forever()) as server:
+            client = HttpClient(timeout=2)
+            try:
+                assert (await client.request("GET", server.url("/first"))).status == 200  # one idle connection
+                origin, _ = _split(server.url())
+                expired = asyncio.get_running_loop().time() - 0.001
+                with pytest.raises(TimeoutError):
+                    await client._exchange(origin, b"POST /late HTTP/1.1\r\nHost: x\r\n\r\n", "POST", expired)
+                assert (await client.request("GET", server.url("/next"))).status == 200
+            finally:
+                await client.aclose()
+        assert [r.target for r in server.requests] == ["/first", "/next"]
+        assert server.accepted == 1  # the connection taken for the expired request went back to the pool
+
+    run(main())
+
+
+def test_a_redirect_is_a_permanent_failure_that_says_so_and_is_not_followed() -> None:
+    async def main() -> None:
+        def make(request: Request, conn: Conn) -> bytes:
+            return answer(b"", f"Location: {server.url('/elsewhere')}", status="301 Moved Permanently")
+
+        async with Server(serve_forever(make)) as server:
+            sender = TokenWebhook({"url": server.url("/hook")}, {"secret": "whsec", "token": "t"})
+            try:
+                result = await sender.send(sms())
+            finally:
+                await sender.aclose()
+        assert isinstance(result, Failed) and result.kind == FailureKind.PERMANENT
+        assert result.code == "http_301" and "final URL" in result.detail
+        assert [r.target for r in server.requests] == ["/hook"]
 
     run(main())
