@@ -196,6 +196,18 @@ def serve_forever(make: Callable[[Request, Conn], bytes] | None = None) -> Handl
     return handler
 
 
+async def expect_connection_error(handler: Handler, match: str | None = None, **options: Any) -> Server:
+    """Serve `handler`, make one GET with HttpClient(**options) and expect HttpConnectionError."""
+    async with Server(handler) as server:
+        client = HttpClient(**{"timeout": 2, **options})
+        try:
+            with pytest.raises(HttpConnectionError, match=match):
+                await client.request("GET", server.url())
+        finally:
+            await client.aclose()
+    return server
+
+
 def run(coro: Coroutine[Any, Any, Any]) -> Any:
     return asyncio.run(coro)
 
@@ -662,13 +674,7 @@ def test_malformed_answer_is_a_connection_error(data: bytes) -> None:
             await conn.send(data)
             await conn.wait_closed_by_client()
 
-        async with Server(handler) as server:
-            client = HttpClient(timeout=2)
-            try:
-                with pytest.raises(HttpConnectionError, match="malformed"):
-                    await client.request("GET", server.url())
-            finally:
-                await client.aclose()
+        await expect_connection_error(handler, "malformed", timeout=2)
 
     run(main())
 
@@ -769,13 +775,7 @@ def test_answer_head_over_64_kib_is_refused(write: str) -> None:
                 await conn.send(unfinished, [8192] * 20)
             await conn.wait_closed_by_client()
 
-        async with Server(handler) as server:
-            client = HttpClient(timeout=1.5)
-            try:
-                with pytest.raises(HttpConnectionError, match="head too long"):
-                    await client.request("GET", server.url())
-            finally:
-                await client.aclose()
+        await expect_connection_error(handler, "head too long", timeout=1.5)
 
     run(main())
 
@@ -1146,13 +1146,7 @@ def test_a_reset_during_a_close_delimited_answer_is_not_a_complete_answer() -> N
             sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
             conn.writer.transport.abort()  # RST (linger 0), not an orderly end
 
-        async with Server(handler) as server:
-            client = HttpClient(timeout=2)
-            try:
-                with pytest.raises(HttpConnectionError):
-                    await client.request("GET", server.url())
-            finally:
-                await client.aclose()
+        await expect_connection_error(handler, timeout=2)
 
     run(main())
 
