@@ -5,7 +5,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandParser
 
-from notifications.utils.processes import WORKER_CHECKS, run_copies
+from notifications.utils.processes import WORKER_CHECKS, run_copies, settle_heap
 
 
 class Command(BaseCommand):
@@ -36,6 +36,7 @@ class Command(BaseCommand):
             from notifications.observability import collectors  # noqa: F401
 
             start_http_server(options["metrics_port"], addr="127.0.0.1")
+        settle_heap()
         if options["once"]:
             engine = DeliveryEngine(options["concurrency"]) if options["concurrency"] else default_engine()
             try:

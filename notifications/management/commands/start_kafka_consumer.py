@@ -7,7 +7,7 @@ from django.db import connections
 from prometheus_client import start_http_server
 
 from notifications.kafka.config import kafka_configured
-from notifications.utils.processes import WORKER_CHECKS, run_copies
+from notifications.utils.processes import WORKER_CHECKS, run_copies, settle_heap
 
 
 class Command(BaseCommand):
@@ -46,6 +46,7 @@ class Command(BaseCommand):
             batch_size=options["batch_size"],
             create_topics=True if options["create_topics"] else None,
         )
+        settle_heap()
         try:
             stats = consumer.run(install_signal_handlers=True)
         finally:
