@@ -14,7 +14,6 @@ from urllib.parse import urlencode
 import orjson
 from django.utils import timezone
 
-from notifications.channels.http_client import Headers, HttpClient, HttpConnectionError
 from notifications.channels.base import (
     Message,
     Sender,
@@ -23,6 +22,7 @@ from notifications.channels.base import (
     permanent,
     transient,
 )
+from notifications.channels.http_client import Headers, HttpClient, HttpConnectionError
 
 
 @dataclass
@@ -128,8 +128,10 @@ class HttpSender(Sender):
             return permanent("invalid_request", str(err))
         except TimeoutError:
             return transient("timeout", f"no answer within {self.options.get('timeout', self.timeout_seconds)}s")
+        except HttpConnectionError as err:  # its messages are ours: they never quote the request
+            return transient("connection_error", str(err))
         except OSError as err:
-            return transient("connection_error", str(err) if isinstance(err, HttpConnectionError) else type(err).__name__)
+            return transient("connection_error", type(err).__name__)
         except asyncio.CancelledError:
             raise
         return self.classify(HttpAnswer(response.status, response.headers, response.text), message)

@@ -25,7 +25,6 @@ PROVIDERS: dict[str, str] = {
     "webpush": "notifications.channels.providers.webpush:WebPushSender",
     "apns": "notifications.channels.providers.apns:ApnsSender",
 }
-_loaded: dict[str, type[Sender]] = {}
 
 DEFAULT_PROVIDERS: dict[str, list[dict[str, Any]]] = {
     "email": [{"provider": "django"}],
@@ -38,17 +37,13 @@ _overrides: dict[Channel, Sender] = {}
 
 
 def provider_class(name: str) -> type[Sender]:
-    cls = _loaded.get(name)
-    if cls is not None:
-        return cls
     try:
         module, _, attribute = PROVIDERS[name].partition(":")
     except KeyError as err:
         raise NotificationConfigurationError(
             f"unknown provider {name!r}; known: {', '.join(sorted(PROVIDERS))}"
         ) from err
-    cls = _loaded[name] = getattr(import_module(module), attribute)
-    return cls
+    return getattr(import_module(module), attribute)  # sys.modules answers after the first import
 
 
 def set_sender(channel: Channel, sender: Sender | None) -> None:

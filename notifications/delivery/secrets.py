@@ -43,19 +43,14 @@ def purge_final_secrets(event_ids: Iterable[Any]) -> int:
     return len(finished)
 
 
-def _sensitive_names() -> list[str]:
-    """Every field name a registered handler seals (fallback handlers included): the only keys a sealed value
-    can sit under, as long as a handler that sealed a field still declares it."""
-    from notifications.events.registry import event_registry
-
-    return sorted(event_registry.sensitive_field_names())
-
-
 def _purge_in_database(ids: set[Any]) -> int:
     """PostgreSQL: the same in one statement, without reading the payloads into Python. Only the keys handlers
     seal are looked at, and the purge markers are merged in with `||`: walking and rebuilding every payload
     with jsonb_each was half of what purging cost (bench/README.md)."""
-    names = _sensitive_names()
+    from notifications.events.registry import event_registry
+
+    # A sealed value can only sit under a field some registered handler (fallbacks included) declares sensitive.
+    names = sorted(event_registry.sensitive_field_names())
     if not names:
         return 0
     events = connection.ops.quote_name(Event._meta.db_table)

@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from functools import lru_cache
+from functools import cache
 from typing import Any
 
 import orjson
@@ -475,7 +475,7 @@ def _insert_attempts(rows: list[tuple]) -> None:
     append_rows(DeliveryAttempt, ATTEMPT_FIELDS, rows)
 
 
-@lru_cache(maxsize=None)
+@cache
 def _latency(channel: str) -> Any:
     """The latency histogram of a channel: labels() takes a lock and a lookup each call."""
     return metrics.DELIVERY_LATENCY.labels(channel)

@@ -29,8 +29,6 @@ from notifications.conf import get_setting
 from notifications.errors import NotificationConfigurationError
 
 ENCRYPTED_MARKER = "$enc"
-
-
 SEALED_PREFIX = "s1."
 _LABEL = b"notifications secrets at rest"
 
@@ -40,10 +38,11 @@ class Keyring:
     newest: tuple[bytes, AESSIV]  # (key id, cipher)
     by_id: dict[bytes, AESSIV]
     legacy: MultiFernet  # opens Fernet tokens written before SIV
+    seals_fernet: bool  # NOTIFICATIONS_ENCRYPTION_FORMAT=fernet
 
 
 @lru_cache(maxsize=4)
-def _keyring(keys: tuple[str, ...], secret_key: str) -> Keyring:
+def _keyring(keys: tuple[str, ...], secret_key: str, seal_format: str) -> Keyring:
     if not keys:
         derived = base64.urlsafe_b64encode(hashlib.sha256(f"notifications:{secret_key}".encode()).digest())
         keys = (derived.decode(),)
@@ -59,16 +58,17 @@ def _keyring(keys: tuple[str, ...], secret_key: str) -> Keyring:
         material = HKDF(algorithm=hashes.SHA256(), length=64, salt=None, info=_LABEL).derive(
             base64.urlsafe_b64decode(key))
         ciphers.append((hashlib.sha256(material).digest()[:4], AESSIV(material)))
-    return Keyring(ciphers[0], dict(reversed(ciphers)), legacy)
+    return Keyring(ciphers[0], dict(reversed(ciphers)), legacy, seal_format == "fernet")
 
 
 def keyring() -> Keyring:
-    return _keyring(tuple(get_setting("ENCRYPTION_KEYS", [])), settings.SECRET_KEY)
+    return _keyring(tuple(get_setting("ENCRYPTION_KEYS", [])), settings.SECRET_KEY,
+                    get_setting("ENCRYPTION_FORMAT", "aes-siv"))
 
 
-def encrypt_text(value: str) -> str:
-    ring = keyring()
-    if get_setting("ENCRYPTION_FORMAT", "aes-siv") == "fernet":
+def encrypt_text(value: str, ring: Keyring | None = None) -> str:
+    ring = ring or keyring()
+    if ring.seals_fernet:
         # For a rolling upgrade from a version that reads only Fernet: set NOTIFICATIONS_ENCRYPTION_FORMAT=fernet
         # until no older process runs, then drop it (and run rotate_encryption_keys to reseal as SIV).
         return ring.legacy.encrypt(value.encode()).decode()
@@ -108,10 +108,12 @@ def rotate_text(token: str) -> str:
 def seal_fields(payload: dict[str, Any], fields: frozenset[str]) -> dict[str, Any]:
     """A copy of payload whose sensitive values are encrypted, for storing."""
     sealed = dict(payload)
+    ring = None
     for key in fields:
         value = sealed.get(key)
         if value not in (None, ""):
-            sealed[key] = {ENCRYPTED_MARKER: encrypt_text(str(value))}
+            ring = ring or keyring()
+            sealed[key] = {ENCRYPTED_MARKER: encrypt_text(str(value), ring)}
     return sealed
 
 
