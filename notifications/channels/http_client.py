@@ -449,6 +449,12 @@ class HttpClient:
         self._open.add(protocol)
         return protocol
 
+    async def __aenter__(self) -> HttpClient:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.aclose()
+
     async def aclose(self) -> None:
         if self._sweeper is not None:
             self._sweeper.cancel()

@@ -199,12 +199,9 @@ def serve_forever(make: Callable[[Request, Conn], bytes] | None = None) -> Handl
 async def expect_connection_error(handler: Handler, match: str | None = None, **options: Any) -> Server:
     """Serve `handler`, make one GET with HttpClient(**options) and expect HttpConnectionError."""
     async with Server(handler) as server:
-        client = HttpClient(**{"timeout": 2, **options})
-        try:
+        async with HttpClient(**{"timeout": 2, **options}) as client:
             with pytest.raises(HttpConnectionError, match=match):
                 await client.request("GET", server.url())
-        finally:
-            await client.aclose()
     return server
 
 
@@ -221,12 +218,9 @@ def test_content_length_answer_with_any_case_header_lookup() -> None:
             return answer(b'{"id":"m-1"}', "retry-after: 120", "X-Multi: a", "x-multi: b", status="429 Too Many")
 
         async with Server(serve_forever(make)) as server:
-            client = HttpClient(timeout=2)
-            try:
+            async with HttpClient(timeout=2) as client:
                 response = await client.request("POST", server.url("/v1/send?x=1"), {"Authorization": "Bearer t"},
                                                 b'{"to":"+1"}')
-            finally:
-                await client.aclose()
         assert isinstance(response, HttpResponse)
         assert response.status == 429
         assert response.body == b'{"id":"m-1"}'
@@ -258,12 +252,9 @@ def test_content_length_body_written_in_odd_pieces() -> None:
                 await conn.send(answer(body, "X-A: 1"), [1, 2, 3, 5, 7, 11, 13, 17, 19, 23, 29, 31, 1000, 1])
 
         async with Server(handler) as server:
-            client = HttpClient(timeout=2)
-            try:
+            async with HttpClient(timeout=2) as client:
                 first = await client.request("GET", server.url("/a"))
                 second = await client.request("GET", server.url("/b"))
-            finally:
-                await client.aclose()
         assert first.body == body and second.body == body
         assert server.accepted == 1
 
@@ -294,13 +285,10 @@ def test_chunked_answer_with_extensions_and_trailers(split: str) -> None:
                     await conn.send(CHUNKED)
 
         async with Server(handler) as server:
-            client = HttpClient(timeout=3)
-            try:
+            async with HttpClient(timeout=3) as client:
                 first = await client.request("GET", server.url("/a"))
                 # The same connection serves a second chunked answer: nothing of the first one is left over.
                 second = await client.request("GET", server.url("/b"))
-            finally:
-                await client.aclose()
         for response in (first, second):
             assert response.status == 200
             assert response.body == CHUNKED_BODY
@@ -323,12 +311,9 @@ def test_answer_without_length_ends_when_the_server_closes() -> None:
             conn.close()
 
         async with Server(handler) as server:
-            client = HttpClient(timeout=2)
-            try:
+            async with HttpClient(timeout=2) as client:
                 first = await client.request("GET", server.url("/a"))
                 second = await client.request("GET", server.url("/b"))  # that connection is gone: a new one
-            finally:
-                await client.aclose()
         assert first.status == 200
         assert first.body == b"first part, second part"
         assert first.headers["content-type"] == "text/plain"
@@ -344,12 +329,9 @@ def test_answer_without_length_ends_when_the_server_closes() -> None:
 def test_sequential_requests_share_one_connection() -> None:
     async def main() -> None:
         async with Server(serve_forever()) as server:
-            client = HttpClient(timeout=2)
-            try:
+            async with HttpClient(timeout=2) as client:
                 answers = [await client.request(method, server.url(f"/{n}"), body=b"x" if method == "POST" else b"")
                            for n, method in enumerate(["GET", "POST", "put", "GET"])]
-            finally:
-                await client.aclose()
             await server.until(lambda: server.finished == 1)  # aclose() closed it
         assert [a.body for a in answers] == [b"ok /0", b"ok /1", b"ok /2", b"ok /3"]
         assert {a.headers["x-conn"] for a in answers} == {"1"}
@@ -375,12 +357,9 @@ def test_reuse_follows_the_answers_connection_header(version: str, connection: s
             return answer(b"ok", f"X-Conn: {conn.number}", *([connection] if connection else []), version=version)
 
         async with Server(serve_forever(make)) as server:
-            client = HttpClient(timeout=2)
-            try:
+            async with HttpClient(timeout=2) as client:
                 first = await client.request("GET", server.url("/a"))
                 second = await client.request("GET", server.url("/b"))
-            finally:
-                await client.aclose()
         assert first.body == second.body == b"ok"
         assert first.headers["x-conn"] == "1"
         assert second.headers["x-conn"] == ("1" if reused else "2")
@@ -401,12 +380,9 @@ def test_interim_answers_are_skipped() -> None:
                                 + answer(b"final", "X-Final: yes", status="201 Created"), [5, 20, 3, 40, 2])
 
         async with Server(handler) as server:
-            client = HttpClient(timeout=2)
-            try:
+            async with HttpClient(timeout=2) as client:
                 response = await client.request("POST", server.url(), body=b"{}")
                 again = await client.request("POST", server.url(), body=b"{}")
-            finally:
-                await client.aclose()
         assert response.status == 201
         assert response.body == b"final"
         assert response.headers.get("X-Final") == "yes"
@@ -438,14 +414,11 @@ def test_answers_without_a_body_complete_and_leave_the_connection_usable(method:
                 await conn.send(answer(b"next"))
 
         async with Server(handler) as server:
-            client = HttpClient(timeout=1)
-            try:
+            async with HttpClient(timeout=1) as client:
                 started = time.monotonic()
                 response = await client.request(method, server.url())
                 elapsed = time.monotonic() - started
                 following = await client.request("GET", server.url())
-            finally:
-                await client.aclose()
         assert response.body == b""
         assert response.status == int(head[9:12])
         assert elapsed < 0.5
@@ -470,16 +443,13 @@ def test_timeout_when_the_server_never_answers_and_that_connection_is_dropped() 
             await serve_forever()(conn)
 
         async with Server(handler) as server:
-            client = HttpClient(timeout=0.3)
-            try:
+            async with HttpClient(timeout=0.3) as client:
                 started = time.monotonic()
                 with pytest.raises(TimeoutError):
                     await client.request("GET", server.url("/slow"))
                 elapsed = time.monotonic() - started
                 response = await client.request("GET", server.url("/next"))
                 await server.until(lambda: server.finished >= 1)  # the client closed the timed-out connection
-            finally:
-                await client.aclose()
         assert 0.25 <= elapsed < 0.8
         assert response.body == b"ok /next"
         assert response.headers["x-conn"] == "2"
@@ -496,14 +466,11 @@ def test_timeout_covers_waiting_for_a_free_slot() -> None:
             await conn.wait_closed_by_client()
 
         async with Server(handler) as server:
-            client = HttpClient(limit=1, timeout=0.2)
-            try:
+            async with HttpClient(limit=1, timeout=0.2) as client:
                 started = time.monotonic()
                 results = await asyncio.gather(client.request("GET", server.url()),
                                                client.request("GET", server.url()), return_exceptions=True)
                 elapsed = time.monotonic() - started
-            finally:
-                await client.aclose()
         assert all(isinstance(r, TimeoutError) for r in results), results
         assert elapsed < 0.6
         assert server.accepted == 1  # the second request never got a slot
@@ -530,12 +497,9 @@ def test_server_closing_mid_answer_is_a_connection_error(method: str, partial: b
             conn.close()
 
         async with Server(handler) as server:
-            client = HttpClient(timeout=2)
-            try:
+            async with HttpClient(timeout=2) as client:
                 with pytest.raises(HttpConnectionError, match="closed before the answer was complete"):
                     await client.request(method, server.url(), body=b"{}" if method == "POST" else b"")
-            finally:
-                await client.aclose()
         assert server.accepted == 1  # a fresh connection failing is not retried, even for GET
 
     run(main())
@@ -560,12 +524,9 @@ async def stale_second_request(conn: Conn) -> None:
 def test_stale_connection_get_is_retried_once_on_a_fresh_connection() -> None:
     async def main() -> None:
         async with Server(stale_second_request) as server:
-            client = HttpClient(timeout=2)
-            try:
+            async with HttpClient(timeout=2) as client:
                 first = await client.request("GET", server.url("/a"))
                 second = await client.request("GET", server.url("/b"))
-            finally:
-                await client.aclose()
         assert first.body == b"first"
         assert second.body == b"ok /b"
         assert second.headers["x-conn"] == "2"
@@ -578,14 +539,11 @@ def test_stale_connection_get_is_retried_once_on_a_fresh_connection() -> None:
 def test_stale_connection_post_is_not_retried() -> None:
     async def main() -> None:
         async with Server(stale_second_request) as server:
-            client = HttpClient(timeout=2)
-            try:
+            async with HttpClient(timeout=2) as client:
                 await client.request("POST", server.url("/a"), body=b"1")
                 with pytest.raises(HttpConnectionError):
                     await client.request("POST", server.url("/b"), body=b"2")
                 third = await client.request("POST", server.url("/c"), body=b"3")  # the dead one is not reused
-            finally:
-                await client.aclose()
         assert [(r.conn, r.target) for r in server.requests] == [(1, "/a"), (1, "/b"), (2, "/c")]
         assert third.headers["x-conn"] == "2"
 
@@ -602,13 +560,10 @@ def test_stale_get_retried_only_once() -> None:
                 conn.close()
 
         async with Server(handler) as server:
-            client = HttpClient(timeout=2)
-            try:
+            async with HttpClient(timeout=2) as client:
                 await client.request("GET", server.url("/a"))
                 with pytest.raises(HttpConnectionError):
                     await client.request("GET", server.url("/b"))
-            finally:
-                await client.aclose()
         assert [(r.conn, r.target) for r in server.requests] == [(1, "/a"), (1, "/b"), (2, "/b")]
         assert server.accepted == 2
 
@@ -627,14 +582,11 @@ def test_connection_closed_while_idle_is_not_reused_even_for_post() -> None:
             await serve_forever()(conn)
 
         async with Server(handler) as server:
-            client = HttpClient(timeout=2)
-            try:
+            async with HttpClient(timeout=2) as client:
                 await client.request("POST", server.url("/a"), body=b"1")
                 await server.until(lambda: server.finished == 1)
                 await asyncio.sleep(0.05)  # lets the client's loop read the end of that connection
                 response = await client.request("POST", server.url("/b"), body=b"2")
-            finally:
-                await client.aclose()
         assert response.headers["x-conn"] == "2"
         assert [(r.conn, r.target) for r in server.requests] == [(1, "/a"), (2, "/b")]
 
@@ -645,12 +597,9 @@ def test_refused_connection_is_a_connection_error() -> None:
     async def main() -> None:
         async with Server(serve_forever()) as server:
             url = server.url()
-        client = HttpClient(timeout=2)  # the server is gone: its port refuses
-        try:
+        async with HttpClient(timeout=2) as client:  # the server is gone: its port refuses
             with pytest.raises(HttpConnectionError, match="cannot connect"):
                 await client.request("GET", url)
-        finally:
-            await client.aclose()
 
     run(main())
 
@@ -686,12 +635,9 @@ def test_bytes_beyond_the_answer_make_the_connection_unusable() -> None:
             return answer(f"{request.target} on {conn.number}".encode()) * 2
 
         async with Server(serve_forever(make)) as server:
-            client = HttpClient(timeout=2)
-            try:
+            async with HttpClient(timeout=2) as client:
                 first = await client.request("GET", server.url("/a"))
                 second = await client.request("GET", server.url("/b"))
-            finally:
-                await client.aclose()
         assert first.body == b"/a on 1"
         assert second.body == b"/b on 2"
 
@@ -722,15 +668,12 @@ def test_answer_body_over_max_body_is_refused(name: str, data: bytes) -> None:
             await conn.wait_closed_by_client()  # sends no more, keeps the connection open
 
         async with Server(handler) as server:
-            client = HttpClient(timeout=1.5, max_body=1000)
-            try:
+            async with HttpClient(timeout=1.5, max_body=1000) as client:
                 started = time.monotonic()
                 with pytest.raises(HttpConnectionError, match="too large"):
                     await client.request("GET", server.url())
                 elapsed = time.monotonic() - started
                 await server.until(lambda: server.finished == 1)  # and the client dropped the connection
-            finally:
-                await client.aclose()
         assert elapsed < 0.5
 
     run(main())
@@ -748,11 +691,8 @@ def test_answer_body_of_exactly_max_body_is_accepted(data: bytes) -> None:
             await conn.wait_closed_by_client()
 
         async with Server(handler) as server:
-            client = HttpClient(timeout=1.5, max_body=1000)
-            try:
+            async with HttpClient(timeout=1.5, max_body=1000) as client:
                 response = await client.request("GET", server.url())
-            finally:
-                await client.aclose()
         assert response.body == b"x" * 1000
 
     run(main())
@@ -791,11 +731,8 @@ def test_answer_head_just_under_the_cap_is_accepted() -> None:
             await conn.wait_closed_by_client()
 
         async with Server(handler) as server:
-            client = HttpClient(timeout=1.5)
-            try:
+            async with HttpClient(timeout=1.5) as client:
                 response = await client.request("GET", server.url())
-            finally:
-                await client.aclose()
         assert response.body == b"ok"
         assert len(response.headers["x-big"]) == MAX_HEAD - 100
 
@@ -819,12 +756,9 @@ SECRET = "tok-7f3a9c-SECRET"
 def test_line_break_in_a_header_is_refused_without_quoting_the_value(headers: dict[str, str]) -> None:
     async def main() -> None:
         async with Server(serve_forever()) as server:
-            client = HttpClient(timeout=2)
-            try:
+            async with HttpClient(timeout=2) as client:
                 with pytest.raises(ValueError) as caught:
                     await client.request("POST", server.url(), headers, b"{}")
-            finally:
-                await client.aclose()
         assert SECRET not in str(caught.value)
         assert SECRET not in repr(caught.value)
         assert server.accepted == 0  # nothing was sent
@@ -843,12 +777,9 @@ def test_line_break_in_a_header_is_refused_without_quoting_the_value(headers: di
 def test_line_break_or_space_in_the_url_is_refused(tail: str) -> None:
     async def main() -> None:
         async with Server(serve_forever()) as server:
-            client = HttpClient(timeout=2)
-            try:
+            async with HttpClient(timeout=2) as client:
                 with pytest.raises(ValueError) as caught:
                     await client.request("GET", server.url(tail))
-            finally:
-                await client.aclose()
         assert SECRET not in str(caught.value)
         assert server.accepted == 0 and server.requests == []
 
@@ -858,12 +789,9 @@ def test_line_break_or_space_in_the_url_is_refused(tail: str) -> None:
 def test_line_break_in_the_url_host_is_refused() -> None:
     async def main() -> None:
         async with Server(serve_forever()) as server:
-            client = HttpClient(timeout=2)
-            try:
+            async with HttpClient(timeout=2) as client:
                 with pytest.raises(ValueError):
                     await client.request("GET", f"http://127.0.0.1\r\n:{server.port}/")
-            finally:
-                await client.aclose()
         assert server.accepted == 0
 
     run(main())
@@ -941,12 +869,9 @@ def test_https_with_a_trusted_self_signed_certificate(tmp_path: Path) -> None:
                                 + chunks(5, 2) + b"0\r\n\r\n", [3, 7, 11])
 
         async with Server(handler, server_context) as server:
-            client = HttpClient(timeout=2, ssl_context=client_context)
-            try:
+            async with HttpClient(timeout=2, ssl_context=client_context) as client:
                 first = await client.request("POST", server.url("/a", "https"), body=b"{}")
                 second = await client.request("GET", server.url("/b", "https"))
-            finally:
-                await client.aclose()
         assert first.status == second.status == 200
         assert first.body == second.body == b"x" * 10
         assert second.headers["x-conn"] == "1"  # kept alive over TLS too
@@ -961,12 +886,9 @@ def test_https_default_client_refuses_an_untrusted_certificate(tmp_path: Path) -
 
     async def main() -> None:
         async with Server(serve_forever(), server_context) as server:
-            client = HttpClient(timeout=2)  # the system's trusted certificates
-            try:
+            async with HttpClient(timeout=2) as client:  # the system's trusted certificates
                 with pytest.raises(HttpConnectionError, match="TLS") as caught:
                     await client.request("GET", server.url("/", "https"))
-            finally:
-                await client.aclose()
         assert "CERTIFICATE_VERIFY_FAILED" in str(caught.value)
         assert server.requests == []
 
@@ -980,12 +902,9 @@ def test_https_client_refuses_a_certificate_for_another_name(tmp_path: Path) -> 
 
     async def main() -> None:
         async with Server(serve_forever(), server_context) as server:
-            client = HttpClient(timeout=2, ssl_context=client_context)
-            try:
+            async with HttpClient(timeout=2, ssl_context=client_context) as client:
                 with pytest.raises(HttpConnectionError, match="TLS"):
                     await client.request("GET", server.url("/", "https"))
-            finally:
-                await client.aclose()
         assert server.requests == []
 
     run(main())
@@ -1005,11 +924,8 @@ def test_limit_caps_connections_and_all_requests_succeed() -> None:
                 await conn.send(answer(request.target.encode(), f"X-Conn: {conn.number}"))
 
         async with Server(handler) as server:
-            client = HttpClient(limit=2, timeout=3)
-            try:
+            async with HttpClient(limit=2, timeout=3) as client:
                 answers = await asyncio.gather(*(client.request("GET", server.url(f"/{n}")) for n in range(10)))
-            finally:
-                await client.aclose()
         assert [a.body for a in answers] == [f"/{n}".encode() for n in range(10)]
         assert server.max_open == 2
         assert server.max_in_flight == 2
@@ -1125,11 +1041,8 @@ def test_non_ascii_paths_are_percent_encoded_and_idn_hosts_sent_as_punycode() ->
 
     async def main() -> None:
         async with Server(serve_forever()) as server:
-            client = HttpClient(timeout=2)
-            try:
+            async with HttpClient(timeout=2) as client:
                 response = await client.request("GET", server.url("/naïve?é=1"))
-            finally:
-                await client.aclose()
         assert response.status == 200
         assert server.requests[0].target == "/na%C3%AFve?%C3%A9=1"
 
@@ -1158,16 +1071,13 @@ def test_a_request_whose_time_ran_out_before_it_was_written_is_never_written() -
 
     async def main() -> None:
         async with Server(serve_forever()) as server:
-            client = HttpClient(timeout=2)
-            try:
+            async with HttpClient(timeout=2) as client:
                 assert (await client.request("GET", server.url("/first"))).status == 200  # one idle connection
                 origin, _ = _split(server.url())
                 expired = asyncio.get_running_loop().time() - 0.001
                 with pytest.raises(TimeoutError):
                     await client._exchange(origin, b"POST /late HTTP/1.1\r\nHost: x\r\n\r\n", "POST", expired)
                 assert (await client.request("GET", server.url("/next"))).status == 200
-            finally:
-                await client.aclose()
         assert [r.target for r in server.requests] == ["/first", "/next"]
         assert server.accepted == 1  # the connection taken for the expired request went back to the pool
 
