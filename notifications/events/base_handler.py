@@ -13,6 +13,7 @@ from typing import Any, ClassVar
 from pydantic import BaseModel, ConfigDict
 
 from notifications.enums import Channel
+from notifications.rendering.engine import render_default
 
 
 class EventPayload(BaseModel):
@@ -40,6 +41,9 @@ COMMON_PLACEHOLDERS: frozenset[str] = frozenset(
         "recipient_first_name",
     }
 )
+
+
+_CONTENT_METHODS = {channel: f"_get_{channel.value}_content" for channel in Channel}
 
 
 class BaseEventHandler:
@@ -110,7 +114,8 @@ class BaseEventHandler:
         return COMMON_PLACEHOLDERS | schema_fields | set(self.placeholders)
 
     def get_content(self, channel: Channel, event_type: str, context: dict[str, Any]) -> dict[str, str]:
-        method = getattr(self, f"_get_{Channel(channel).value}_content")
+        method = getattr(self, _CONTENT_METHODS[channel] if channel in _CONTENT_METHODS
+                         else f"_get_{Channel(channel).value}_content")
         content = method(event_type, context)
         return {key: "" if value is None else str(value) for key, value in content.items()}
 
@@ -127,8 +132,6 @@ class BaseEventHandler:
         return self._render_default(Channel.IN_APP, context)
 
     def _render_default(self, channel: Channel, context: dict[str, Any]) -> dict[str, str]:
-        from notifications.rendering.engine import render_default
-
         sources = self.default_templates.get(channel)
         if not sources:
             raise NotImplementedError(f"{type(self).__name__} has no content for channel {channel.value}")

@@ -85,6 +85,7 @@ class _Planned:
         self.pk: int | None = None
 
     def row(self) -> tuple[Any, ...]:
+        """The row as COPY takes it (see insert_rows(plain=True)): the timestamps are ISO text already."""
         event = self.item.event
         return (event.tenant_id, self.item.pk_text, event.event_type, event.user_id, self.channel, self.recipient,
                 self.device_id, self.status, self.reason, self.error_detail, self.provider, self.attempts,
@@ -247,22 +248,20 @@ def _accept(
     preferences = PreferenceBook.load(users)
     devices = _devices_for(users)
     limiter = RateLimiter.load(tenants, [(a.event.tenant_id, a.event.user_id, a.event.event_type) for a in accepted])
-    records: list[_Planned] = []
+    planner = _Planner(tenants, preferences, limiter, devices, now.isoformat())
     for item in accepted:
         event = item.event
         stored = contacts.get((event.tenant_id, event.user_id), {})
         item.contact = {**stored, **event.handler.get_contact_fields(event.payload)}
-        tenant = tenants[event.tenant_id]
-        user_devices = devices.get((event.tenant_id, event.user_id), [])
-        for channel in event.handler.get_channels(event.event_type, event.payload):
-            records += _plan_records(item, Channel(channel), tenant, preferences, limiter, user_devices, now)
-    inbox = _render_inbox([r for r in records if r.channel == Channel.IN_APP and r.status == Status.PENDING],
-                          tenants, now)
+        planner.plan(item)
+    records = planner.records
+    inbox = _render_inbox([r for r in records if r.channel == _IN_APP and r.status == _PENDING],
+                          tenants, now, planner.now_text)
     for record, key in zip(records, insert_rows(NotificationRecord, _Planned.COLUMNS,
-                                                [record.row() for record in records]), strict=True):
+                                                [record.row() for record in records], plain=True), strict=True):
         record.pk = key
     _purge_if_final(accepted, records)
-    if any(record.channel != Channel.IN_APP and record.status == Status.PENDING for record in records):
+    if any(record.channel != _IN_APP and record.status == _PENDING for record in records):
         signal_due_after_commit()
     message_keys = insert_rows(InAppMessage, _MESSAGE_COLUMNS, [(*row, record.pk) for record, row in inbox])
     announce_after_commit((record.item.event.tenant_id, record.item.event.user_id, key)
@@ -386,7 +385,7 @@ def _resolve_contacts(accepted: list[_Accepted]) -> dict[tuple[str, str], dict[s
 E164 = re.compile(r"^\+[1-9][0-9]{6,14}$")
 
 
-def address_for(channel: Channel, contact: dict[str, str], user_id: str) -> str:
+def address_for(channel: Channel | str, contact: dict[str, str], user_id: str) -> str:
     if channel == Channel.EMAIL:
         return contact.get("email", "")
     if channel == Channel.SMS:
@@ -407,62 +406,79 @@ def _devices_for(users: set[tuple[str, str]]) -> dict[tuple[str, str], list[Devi
     return found
 
 
-def _plan_records(
-    item: _Accepted,
-    channel: Channel,
-    tenant: Tenant,
-    preferences: PreferenceBook,
-    limiter: RateLimiter,
-    devices: list[Device],
-    now: Any,
-) -> list[_Planned]:
-    """One record per channel, or per device for push. Each skip is a record with its reason."""
-    event = item.event
-    skip: SkipReason | None = None
-    if tenant.is_event_disabled(event.event_type):
-        skip = SkipReason.TENANT_DISABLED_EVENT
-    elif tenant.is_channel_disabled(event.event_type, channel):
-        skip = SkipReason.TENANT_DISABLED_CHANNEL
-    elif not event.handler.mandatory and not preferences.allows(
-        event.tenant_id, event.user_id, event.event_type, channel
-    ):
-        skip = SkipReason.OPTED_OUT
-    targets: list[tuple[str, int | None]]
-    if channel == Channel.PUSH:
-        targets = [(f"device:{device.pk}", device.pk) for device in devices] or [("", None)]
-    else:
-        targets = [(address_for(channel, item.contact, event.user_id), None)]
-    reachable = [address for address, _ in targets if address and not (channel == Channel.SMS
-                                                                        and not E164.match(address))]
-    # One notification counts once against a rate limit, however many devices it goes to. Security alerts are
-    # never rate-limited away.
-    limited = (
-        skip is None and bool(reachable) and not (event.handler.mandatory or event.handler.security_alert)
-        and not limiter.allow(event.tenant_id, event.user_id, event.event_type, channel)
-    )
-    if limited:
-        logger.info("rate limit reached: tenant_id=%s user_id=%s event_type=%s channel=%s: skipped",
-                    event.tenant_id, event.user_id, event.event_type, channel.value)
-    records = []
-    for address, device_id in targets:
-        reason = skip
-        if reason is None and not address:
-            reason = SkipReason.NO_ADDRESS
-        elif reason is None and channel == Channel.SMS and not E164.match(address):
-            reason = SkipReason.INVALID_ADDRESS
-        elif reason is None and limited:
-            reason = SkipReason.RATE_LIMITED
-        records.append(_Planned(
-            item, channel.value, address[:320], device_id,
-            Status.SKIPPED.value if reason else Status.PENDING.value,
-            reason.value if reason else "",
-            None if reason else now,
-        ))
-    return records
+_IN_APP, _PUSH, _SMS = Channel.IN_APP.value, Channel.PUSH.value, Channel.SMS.value
+_PENDING, _SKIPPED, _SENT, _FAILED = Status.PENDING.value, Status.SKIPPED.value, Status.SENT.value, Status.FAILED.value
+
+
+class _Planner:
+    """Plans a batch's records: one per channel, or per device for push. Each skip is a record with its reason.
+    The tenant's switches are looked up once per (tenant, event type, channel) in a batch."""
+
+    def __init__(self, tenants: dict[str, Tenant], preferences: PreferenceBook, limiter: RateLimiter,
+                 devices: dict[tuple[str, str], list[Device]], now_text: str) -> None:
+        self.tenants, self.preferences, self.limiter, self.devices = tenants, preferences, limiter, devices
+        self.now_text = now_text
+        self.records: list[_Planned] = []
+        self._switches: dict[tuple[str, str, str], str] = {}
+
+    def _switched_off(self, tenant_id: str, event_type: str, channel: str) -> str:
+        key = (tenant_id, event_type, channel)
+        try:
+            return self._switches[key]
+        except KeyError:
+            tenant = self.tenants[tenant_id]
+            if tenant.is_event_disabled(event_type):
+                reason = SkipReason.TENANT_DISABLED_EVENT.value
+            elif tenant.is_channel_disabled(event_type, channel):
+                reason = SkipReason.TENANT_DISABLED_CHANNEL.value
+            else:
+                reason = ""
+            self._switches[key] = reason
+            return reason
+
+    def plan(self, item: _Accepted) -> None:
+        event = item.event
+        handler = event.handler
+        tenant_id, user_id, event_type = event.tenant_id, event.user_id, event.event_type
+        for channel in handler.get_channels(event_type, event.payload):
+            channel = Channel(channel).value
+            skip = self._switched_off(tenant_id, event_type, channel)
+            if not skip and not handler.mandatory and not self.preferences.allows(tenant_id, user_id, event_type,
+                                                                                   channel):
+                skip = SkipReason.OPTED_OUT.value
+            targets: list[tuple[str, int | None]]
+            if channel == _PUSH:
+                devices = self.devices.get((tenant_id, user_id))
+                targets = [(f"device:{device.pk}", device.pk) for device in devices] if devices else [("", None)]
+            else:
+                targets = [(address_for(channel, item.contact, user_id), None)]
+            reachable = any(address and not (channel == _SMS and not E164.match(address)) for address, _ in targets)
+            # One notification counts once against a rate limit, however many devices it goes to. Security
+            # alerts are never rate-limited away.
+            limited = (
+                not skip and reachable and not (handler.mandatory or handler.security_alert)
+                and not self.limiter.allow(tenant_id, user_id, event_type, channel)
+            )
+            if limited:
+                logger.info("rate limit reached: tenant_id=%s user_id=%s event_type=%s channel=%s: skipped",
+                            tenant_id, user_id, event_type, channel)
+            for address, device_id in targets:
+                reason = skip
+                if reason:
+                    pass
+                elif not address:
+                    reason = SkipReason.NO_ADDRESS.value
+                elif channel == _SMS and not E164.match(address):
+                    reason = SkipReason.INVALID_ADDRESS.value
+                elif limited:
+                    reason = SkipReason.RATE_LIMITED.value
+                self.records.append(_Planned(item, channel, address[:320], device_id,
+                                             _SKIPPED if reason else _PENDING, reason,
+                                             None if reason else self.now_text))
 
 
 def _render_inbox(
-    pending: list[_Planned], tenants: dict[str, Tenant], now: Any
+    pending: list[_Planned], tenants: dict[str, Tenant], now: Any, now_text: str
 ) -> list[tuple[_Planned, tuple[Any, ...]]]:
     """In-app notifications are delivered at intake: the inbox row is the delivery. Rendered before the records
     are inserted, so each record is written once with its final status. Returns (record, message row without
@@ -487,7 +503,7 @@ def _render_inbox(
             )
             content = renderer.render(event.handler, event.event_type, Channel.IN_APP, context, event.tenant_id)
         except (NotificationError, NotImplementedError, ValueError, KeyError, TypeError) as err:
-            record.status, record.reason, record.next_attempt_at = Status.FAILED.value, "render_error", None
+            record.status, record.reason, record.next_attempt_at = _FAILED, "render_error", None
             record.error_detail = f"{type(err).__name__}: {err}"[:2000]
             logger.error(
                 "in-app render failed: tenant_id=%s event_type=%s user_id=%s error=%s",
@@ -499,7 +515,7 @@ def _render_inbox(
             content.get("action_url")[:1000], {"event_id": item.pk_text, "template": content.source},
             _expiry(event, now),
         )))
-        record.status, record.sent_at, record.provider, record.attempts = Status.SENT.value, now, "inbox", 1
+        record.status, record.sent_at, record.provider, record.attempts = _SENT, now_text, "inbox", 1
         record.next_attempt_at = None
     return messages
 

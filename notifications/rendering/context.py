@@ -16,6 +16,26 @@ def tenant_app_url(tenant: Tenant) -> str:
     return (tenant.app_url or get_setting("DEFAULT_APP_URL", "")).rstrip("/")
 
 
+def _tenant_values(tenant: Tenant) -> dict[str, Any]:
+    """The tenant's part of every context, worked out once per loaded tenant (a batch renders hundreds of
+    messages for the same one); made again when the name, link or branding are changed or replaced."""
+    stamp = (tenant.name, tenant.app_url, id(tenant.branding), len(tenant.branding))
+    cached = tenant.__dict__.get("_template_values")
+    if cached is not None and cached[0] == stamp:
+        return cached[1]
+    values = {
+        "company_name": tenant.company_name,
+        "tenant_name": tenant.name or tenant.id,
+        "tenant_id": tenant.id,
+        "app_url": tenant_app_url(tenant),
+        "support_email": tenant.branding.get("support_email", ""),
+        "logo_url": tenant.branding.get("logo_url", ""),
+        "primary_color": tenant.branding.get("primary_color", ""),
+    }
+    tenant.__dict__["_template_values"] = (stamp, values)
+    return values
+
+
 def build_context(
     handler: BaseEventHandler,
     *,
@@ -31,21 +51,15 @@ def build_context(
         payload.get("locale") or contact.get("locale") or tenant.settings.get("default_locale")
     )
     first_name = contact.get("first_name", "")
-    full_name = " ".join(part for part in (first_name, contact.get("last_name", "")) if part)
+    last_name = contact.get("last_name", "")
     context: dict[str, Any] = {
-        "company_name": tenant.company_name,
-        "tenant_name": tenant.name or tenant.id,
-        "tenant_id": tenant.id,
-        "app_url": tenant_app_url(tenant),
-        "support_email": tenant.branding.get("support_email", ""),
-        "logo_url": tenant.branding.get("logo_url", ""),
-        "primary_color": tenant.branding.get("primary_color", ""),
+        **_tenant_values(tenant),
         "event_type": event_type,
         "event_id": event_id,
         "event_timestamp": occurred_at,
         "user_id": user_id,
         "locale": locale,
-        "recipient_name": full_name,
+        "recipient_name": f"{first_name} {last_name}" if first_name and last_name else first_name or last_name,
         "recipient_first_name": first_name,
     }
     # The payload wins; the contact directory fills what it leaves out (a name for the greeting, say).
