@@ -33,6 +33,10 @@ class AnyOf(models.Lookup):
             return compiler.compile(models.lookups.In(self.lhs, self.rhs))
         lhs, lhs_params = self.process_lhs(compiler, connection)
         values = [self.lhs.output_field.get_db_prep_value(value, connection, prepared=True) for value in self.rhs]
+        if all(type(value) is str for value in values):
+            # One text parameter: a list is quoted element by element on the client (a batch's thousands of
+            # user ids were a tenth of intake's time).
+            return f"{lhs} = ANY(%s::text[])", [*lhs_params, text_array_literal(values)]
         return f"{lhs} = ANY(%s)", [*lhs_params, values]
 
 
@@ -239,7 +243,7 @@ def append_rows(model: type[models.Model], columns: Sequence[str], rows: Sequenc
 def insert_rows_ignoring_conflicts(model: type[models.Model], columns: Sequence[str],
                                    rows: Sequence[Sequence[object]], batch_size: int = 500) -> set[object]:
     """Insert rows whose primary key is given (it must be the first column), skipping those that conflict with a
-    unique constraint (a concurrent writer got there first). Returns the keys of the rows inserted.
+    unique constraint (a concurrent writer got there first). Returns the keys of the rows inserted, as given.
 
     PostgreSQL: one COPY straight into the table, under a savepoint. Conflicts are rare (a batch redelivered
     after a crash or a rebalance), so only when that COPY hits one are the rows staged (COPY into a session
@@ -252,12 +256,11 @@ def insert_rows_ignoring_conflicts(model: type[models.Model], columns: Sequence[
     if connection.vendor != "postgresql":
         objects = [model(**dict(zip(columns, row, strict=True))) for row in rows]
         model.objects.bulk_create(objects, batch_size=batch_size, ignore_conflicts=True)
-        inserted: set[object] = set()
+        found: list[object] = []
         keys = [row[0] for row in rows]
         for start in range(0, len(keys), batch_size):
-            inserted |= set(model.objects.filter(pk__in=keys[start : start + batch_size])
-                            .values_list("pk", flat=True))
-        return inserted
+            found += model.objects.filter(pk__in=keys[start : start + batch_size]).values_list("pk", flat=True)
+        return _as_given(rows, found)
     # The staging table empties at commit: the COPY and the INSERT must share a transaction.
     assert connection.in_atomic_block, "insert_rows_ignoring_conflicts() needs a transaction (atomic())"
     quote = connection.ops.quote_name
@@ -280,9 +283,21 @@ def insert_rows_ignoring_conflicts(model: type[models.Model], columns: Sequence[
     with connection.cursor() as cursor:
         cursor.execute(f"INSERT INTO {quote(meta.db_table)} ({names}) SELECT {names} FROM {stage} "
                        f"ON CONFLICT DO NOTHING RETURNING {quote(meta.pk.column)}")
-        inserted = {key for (key,) in cursor.fetchall()}
+        inserted = _as_given(rows, [key for (key,) in cursor.fetchall()])
         cursor.execute(f"TRUNCATE {stage}")
     return inserted
+
+
+def _as_given(rows: Sequence[Sequence[object]], keys: Iterable[object]) -> set[object]:
+    """Keys read back from the database as the caller gave them (a UUID's text, say, not a UUID)."""
+    given = {str(row[0]): row[0] for row in rows}
+    return {given.get(str(key), key) for key in keys}
+
+
+def text_array_literal(values: Iterable[str]) -> str:
+    """Strings as one PostgreSQL array literal, every element quoted (so a comma, a brace, a space or the word
+    NULL is only text) with its backslashes and double quotes escaped."""
+    return "{" + ",".join(['"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"' for value in values]) + "}"
 
 
 def array_literal(values: Iterable[object]) -> object:

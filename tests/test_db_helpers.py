@@ -44,3 +44,39 @@ def test_rows_by_ids_reads_timestamps_as_the_orm_does(tenant):
     for event, moment in zip(events, moments, strict=True):
         assert loaded[event.pk] == moment == Event.objects.get(pk=event.pk).occurred_at
         assert loaded[event.pk].utcoffset() == timedelta(0)
+
+
+HOSTILE = ["plain", "a,b", "{brace}", 'say "hi"', "back\\slash", "", " padded ", "NULL", "null", "tab\there",
+           "line\nbreak", "ünïcödé", "\\\"", "quote'single"]
+
+
+def test_text_array_literal_quotes_every_element():
+    from notifications.db import text_array_literal
+
+    assert text_array_literal(["a", "b"]) == '{"a","b"}'
+    assert text_array_literal([]) == "{}"
+    assert text_array_literal(['x"y', "z\\"]) == '{"x\\"y","z\\\\"}'
+
+
+@pytest.mark.django_db
+def test_text_array_literal_reads_back_as_the_same_strings_on_postgresql():
+    if connection.vendor != "postgresql":
+        pytest.skip("PostgreSQL array literal")
+    from notifications.db import text_array_literal
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT %s::text[]", [text_array_literal(HOSTILE)])
+        assert cursor.fetchone()[0] == HOSTILE
+
+
+@pytest.mark.django_db
+def test_any_lookup_finds_exactly_the_users_asked_for_whatever_their_ids_hold(tenant):
+    from notifications.tenants.models import Contact
+
+    for n, user_id in enumerate(HOSTILE):
+        Contact.objects.create(tenant_id=tenant.pk, user_id=user_id, email=f"u{n}@example.com")
+    Contact.objects.create(tenant_id=tenant.pk, user_id="someone else", email="x@example.com")
+    wanted = HOSTILE[::2] + ["absent", "NULL "]
+    found = Contact.objects.filter(tenant_id__any=[tenant.pk], user_id__any=wanted).values_list("user_id", flat=True)
+    assert sorted(found) == sorted(HOSTILE[::2]), connection.vendor
+    assert list(Contact.objects.filter(user_id__any=[])) == []

@@ -142,3 +142,17 @@ def test_batch_intake_queries_do_not_grow_per_event(db, django_assert_max_num_qu
     with django_assert_max_num_queries(40):
         process_events(batch(400, 1000))
     assert Event.objects.count() == 421
+
+
+def test_new_event_keys_are_distinct_version_4_uuids():
+    import uuid
+
+    from notifications.intake.service import new_uuid_texts
+
+    keys = new_uuid_texts(5000)
+    assert len(set(keys)) == 5000
+    parsed = [uuid.UUID(key) for key in keys]
+    assert all(str(value) == key for value, key in zip(parsed, keys, strict=True))
+    assert {value.version for value in parsed} == {4}
+    assert {value.variant for value in parsed} == {uuid.RFC_4122}
+    assert new_uuid_texts(0) == []
