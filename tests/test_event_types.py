@@ -175,3 +175,38 @@ def test_push_and_sms_go_to_the_log_provider(tenant, deliver):
     assert push["title"] == "Failed sign-in attempt"
     providers = set(NotificationRecord.objects.exclude(channel=Channel.EMAIL).values_list("provider", flat=True))
     assert providers == {"log"}
+
+
+def test_typed_payload_is_what_model_dump_gives_flat_or_nested():
+    from datetime import datetime
+    from decimal import Decimal
+
+    from pydantic import BaseModel, field_serializer
+
+    from notifications.events.base_handler import BaseEventHandler, EventPayload
+
+    class Inner(BaseModel):
+        at: datetime
+
+    class Flat(EventPayload):
+        amount: Decimal
+        at: datetime | None = None
+
+    class Nested(EventPayload):
+        inner: Inner | None = None
+
+    class Serialized(EventPayload):
+        amount: Decimal
+
+        @field_serializer("amount")
+        def _twice(self, value: Decimal) -> Decimal:
+            return value * 2
+
+    raw = {"amount": "1.50", "at": "2026-11-24T09:00:00Z", "inner": {"at": "2026-11-24T09:00:00Z"}, "extra": [1]}
+    for model in (Flat, Nested, Serialized):
+        handler = type("H", (BaseEventHandler,), {"payload_model": model, "event_types": ("x.y",)})()
+        stored, typed = handler.parse_payload("x.y", dict(raw))
+        expected = model.model_validate(dict(raw))
+        assert typed == expected.model_dump(), model.__name__
+        assert stored == expected.model_dump(mode="json"), model.__name__
+    assert isinstance(Nested.model_validate(raw).model_dump()["inner"], dict)

@@ -118,19 +118,24 @@ def _parse_timestamp(value: Any) -> datetime | None:
     if not isinstance(value, str) or not value:
         return None
     try:
-        parsed = datetime.fromisoformat(value.replace("Z", "+00:00") if value.endswith("Z") else value)
+        parsed = datetime.fromisoformat(value)  # "Z" included (Python 3.11)
     except ValueError:
         return None
     # The guide publishes datetime.utcnow().isoformat(): naive means UTC.
-    try:
-        parsed = parsed.astimezone(UTC) if parsed.tzinfo else parsed.replace(tzinfo=UTC)
-    except OverflowError:
-        return None
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=UTC)
+    elif parsed.tzinfo is not UTC:
+        try:
+            parsed = parsed.astimezone(UTC)
+        except OverflowError:
+            return None
     return parsed if 1970 <= parsed.year <= 9000 else None
 
 
 def _optional_id(value: Any) -> str | None:
-    if value is None or value == "":
+    if type(value) is str:
+        return value if len(value) <= MAX_ID_LENGTH else None
+    if value is None:
         return ""
     if isinstance(value, bool) or not isinstance(value, (str, int)):
         return None
@@ -159,6 +164,12 @@ def format_validation_error(err: ValidationError) -> tuple[bool, str]:
     return only_missing, "; ".join(parts)
 
 
+def _invalid(data: dict[str, Any], detail: str) -> EventRejection:
+    event_type = data.get("event_type")
+    return EventRejection(RejectionReason.INVALID_FIELD, detail, data, tenant_id=str(data.get("tenant_id"))[:200],
+                          event_type=event_type if isinstance(event_type, str) else "")
+
+
 def validate_event(raw: Any, registry: "EventRegistry") -> ValidatedEvent | EventRejection:
     data, error, plain = decode(raw)
     if error is not None:
@@ -179,8 +190,9 @@ def validate_event(raw: Any, registry: "EventRegistry") -> ValidatedEvent | Even
         return EventRejection(
             RejectionReason.MISSING_TENANT_ID, "tenant_id is required", data, event_type=event_type_text
         )
-    missing = [name for name in REQUIRED_FIELDS if name not in data or data[name] is None]
-    if missing:
+    timestamp_value, payload_value = data.get("timestamp"), data.get("payload")
+    if event_type is None or timestamp_value is None or payload_value is None:
+        missing = [name for name in REQUIRED_FIELDS if data.get(name) is None]
         return EventRejection(
             RejectionReason.MISSING_FIELD,
             f"missing required field(s): {', '.join(missing)}",
@@ -189,29 +201,24 @@ def validate_event(raw: Any, registry: "EventRegistry") -> ValidatedEvent | Even
             event_type=event_type_text,
         )
 
-    def invalid(detail: str) -> EventRejection:
-        return EventRejection(
-            RejectionReason.INVALID_FIELD, detail, data, tenant_id=str(tenant_value)[:200], event_type=event_type_text
-        )
-
     if not isinstance(tenant_value, str) or not TENANT_ID_PATTERN.match(tenant_value):
-        return invalid("tenant_id must be 1-64 characters of letters, digits, '.', '_', ':' or '-'")
-    if not isinstance(event_type, str) or not event_type.strip() or len(event_type) > 128:
-        return invalid("event_type must be a non-empty string of at most 128 characters")
-    timestamp = _parse_timestamp(data["timestamp"])
+        return _invalid(data, "tenant_id must be 1-64 characters of letters, digits, '.', '_', ':' or '-'")
+    if not isinstance(event_type, str) or len(event_type) > 128 or not event_type.strip():
+        return _invalid(data, "event_type must be a non-empty string of at most 128 characters")
+    timestamp = _parse_timestamp(timestamp_value)
     if timestamp is None:
-        return invalid("timestamp must be an ISO 8601 date-time string between 1970 and 9000")
-    if not isinstance(data["payload"], dict):
-        return invalid("payload must be a JSON object")
+        return _invalid(data, "timestamp must be an ISO 8601 date-time string between 1970 and 9000")
+    if not isinstance(payload_value, dict):
+        return _invalid(data, "payload must be a JSON object")
     metadata = data.get("metadata") or {}
     if not isinstance(metadata, dict):
-        return invalid("metadata must be a JSON object")
+        return _invalid(data, "metadata must be a JSON object")
     event_id = _optional_id(data.get("event_id"))
     if event_id is None:
-        return invalid(f"event_id must be a string or integer of at most {MAX_ID_LENGTH} characters")
+        return _invalid(data, f"event_id must be a string or integer of at most {MAX_ID_LENGTH} characters")
     envelope_user = _optional_id(data.get("user_id"))
     if envelope_user is None:
-        return invalid(f"user_id must be a string or integer of at most {MAX_ID_LENGTH} characters")
+        return _invalid(data, f"user_id must be a string or integer of at most {MAX_ID_LENGTH} characters")
 
     handler = registry.get_handler(event_type)
     if handler is None:
@@ -223,7 +230,7 @@ def validate_event(raw: Any, registry: "EventRegistry") -> ValidatedEvent | Even
             event_type=event_type,
         )
     try:
-        payload, typed = handler.parse_payload(event_type, data["payload"])
+        payload, typed = handler.parse_payload(event_type, payload_value)
     except ValidationError as err:
         _, message = format_validation_error(err)
         return EventRejection(
@@ -239,7 +246,7 @@ def validate_event(raw: Any, registry: "EventRegistry") -> ValidatedEvent | Even
         "tenant_id": tenant_value,
         "timestamp": timestamp.isoformat(),
         "user_id": user_id,
-        "payload": data["payload"],
+        "payload": payload_value,
     }
     return ValidatedEvent(
         event_type=event_type,

@@ -15,6 +15,7 @@ from pydantic import BeforeValidator, Field
 from notifications.events.base_handler import EventPayload
 
 _PHONE = re.compile(r"^\+?[0-9]{6,15}$")
+_PHONE_SEPARATORS = re.compile(r"[\s().-]")
 
 
 def _blank_to_none(value: Any) -> Any:
@@ -56,7 +57,12 @@ def _phone(value: Any) -> Any:
         return None
     if not isinstance(value, str):
         raise ValueError("a phone number must be a string")
-    compact = re.sub(r"[\s().-]", "", value)
+    return _compact_phone(value)
+
+
+@lru_cache(maxsize=65536)
+def _compact_phone(value: str) -> str:
+    compact = _PHONE_SEPARATORS.sub("", value)
     if not _PHONE.match(compact):
         raise ValueError("not a valid phone number (use E.164, e.g. +14155550123)")
     return compact
