@@ -38,6 +38,7 @@ from notifications.observability import metrics
 from notifications.rendering.context import build_context
 from notifications.rendering.service import Renderer
 from notifications.security import encrypt_text, redact, register_secrets, seal_fields
+from notifications.security.crypto import keyring
 from notifications.security.redaction import SENSITIVE_KEYS, redact_text
 from notifications.tenants.models import Contact, Tenant
 
@@ -271,8 +272,7 @@ def _accept(
     if any(record.channel != _IN_APP and record.status == _PENDING for record in records):
         signal_due_after_commit()
     message_keys = insert_rows(InAppMessage, _MESSAGE_COLUMNS, [(*row, record.pk) for record, row in inbox])
-    announce_after_commit((record.item.event.tenant_id, record.item.event.user_id, key)
-                          for (record, _), key in zip(inbox, message_keys, strict=True))
+    announce_after_commit([(row[0], row[1], key) for (_, row), key in zip(inbox, message_keys, strict=True)])
     by_event: dict[int, list[RecordSummary]] = {}
     created: Counter[tuple[str, str]] = Counter()
     for record in records:
@@ -308,13 +308,14 @@ def _dedupe_and_insert(
     candidates: list[_Accepted] = []
     repeats: list[tuple[int, ValidatedEvent]] = []
     keys = new_uuid_texts(len(valid))
+    ring = keyring()
     for (index, event), pk_text in zip(valid, keys, strict=True):
         key = (event.tenant_id, event.dedupe_key)
         if key in first:
             repeats.append((index, event))  # twice in one batch
             continue
         item = _Accepted(index=index, event=event, pk_text=pk_text,
-                         stored_payload=seal_fields(event.payload, event.handler.sensitive_fields))
+                         stored_payload=seal_fields(event.payload, event.handler.sensitive_fields, ring))
         first[key] = item
         candidates.append(item)
     inserted = insert_rows_ignoring_conflicts(Event, _EVENT_COLUMNS, [
@@ -416,6 +417,8 @@ def _devices_for(users: set[tuple[str, str]]) -> dict[tuple[str, str], list[Devi
 
 _IN_APP, _PUSH, _SMS = Channel.IN_APP.value, Channel.PUSH.value, Channel.SMS.value
 _PENDING, _SKIPPED, _SENT, _FAILED = Status.PENDING.value, Status.SKIPPED.value, Status.SENT.value, Status.FAILED.value
+_CHANNEL_VALUES = {channel: channel.value for channel in Channel}  # an enum member or its text; Channel() is slow
+_NO_ADDRESS, _INVALID_ADDRESS = SkipReason.NO_ADDRESS.value, SkipReason.INVALID_ADDRESS.value
 
 
 class _Planner:
@@ -449,7 +452,7 @@ class _Planner:
         handler = event.handler
         tenant_id, user_id, event_type = event.tenant_id, event.user_id, event.event_type
         for channel in handler.get_channels(event_type, event.payload):
-            channel = Channel(channel).value
+            channel = _CHANNEL_VALUES.get(channel) or Channel(channel).value
             skip = self._switched_off(tenant_id, event_type, channel)
             if not skip and not handler.mandatory and not self.preferences.allows(tenant_id, user_id, event_type,
                                                                                    channel):
@@ -465,9 +468,9 @@ class _Planner:
                 if skip:
                     reasons.append(skip)
                 elif not address:
-                    reasons.append(SkipReason.NO_ADDRESS.value)
+                    reasons.append(_NO_ADDRESS)
                 elif channel == _SMS and not E164.match(address):
-                    reasons.append(SkipReason.INVALID_ADDRESS.value)
+                    reasons.append(_INVALID_ADDRESS)
                 else:
                     reasons.append("")
             # One notification counts once against a rate limit, however many devices it goes to. Security
@@ -548,17 +551,18 @@ def _expiry(event: ValidatedEvent, now: Any) -> Any:
 
 
 def _count(results: list[IntakeResult]) -> None:
-    tally: Counter[tuple[str, str]] = Counter()
+    tally = Counter((result.event_type, result.outcome) for result in results)
+    by_label: Counter[tuple[str, str]] = Counter()
+    for (event_type, outcome), count in tally.items():
+        by_label[(event_type if event_registry.get_handler(event_type) else "unsupported", outcome.value)] += count
+    for (event_type, outcome), count in by_label.items():
+        metrics.EVENTS.labels(event_type, outcome).inc(count)
     for result in results:
-        label = result.event_type if event_registry.get_handler(result.event_type) else "unsupported"
-        tally[(label, result.outcome.value)] += 1
         if result.reason is not None:
             metrics.REJECTIONS.labels(result.reason.value).inc()
-    for (event_type, outcome), count in tally.items():
-        metrics.EVENTS.labels(event_type, outcome).inc(count)
     if results:
-        logger.info(
-            "intake batch: %d events (%s)",
-            len(results),
-            ", ".join(f"{outcome}={n}" for outcome, n in sorted(Counter(r.outcome.value for r in results).items())),
-        )
+        outcomes: Counter[str] = Counter()
+        for (_, outcome), count in tally.items():
+            outcomes[outcome.value] += count
+        logger.info("intake batch: %d events (%s)", len(results),
+                    ", ".join(f"{outcome}={n}" for outcome, n in sorted(outcomes.items())))

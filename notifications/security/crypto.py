@@ -105,10 +105,10 @@ def rotate_text(token: str) -> str:
     return encrypt_text(decrypt_text(token))
 
 
-def seal_fields(payload: dict[str, Any], fields: frozenset[str]) -> dict[str, Any]:
-    """A copy of payload whose sensitive values are encrypted, for storing."""
+def seal_fields(payload: dict[str, Any], fields: frozenset[str], ring: Keyring | None = None) -> dict[str, Any]:
+    """A copy of payload whose sensitive values are encrypted, for storing. A batch passes its `ring`, looked
+    up once (the look-up reads three settings)."""
     sealed = dict(payload)
-    ring = None
     for key in fields:
         value = sealed.get(key)
         if value not in (None, ""):
