@@ -125,17 +125,22 @@ def _copy_converter(field: models.Field) -> Callable[[object], object] | None:
     return None
 
 
+_MISSING = object()
+
+
 def _memoised(convert: Callable[[object], object]) -> Callable[[object], object]:
     memo: dict[object, object] = {}
 
     def converted(value: object) -> object:
+        if type(value) is str:  # text already (a key the caller made as text, say)
+            return value
         try:
-            return memo[value]
-        except KeyError:
-            memo[value] = result = convert(value)
-            return result
+            result = memo.get(value, _MISSING)
         except TypeError:  # unhashable: let psycopg say what is wrong with it
             return value
+        if result is _MISSING:  # a miss is the common case for keys and event times: no exception for it
+            memo[value] = result = convert(value)
+        return result
 
     return converted
 
