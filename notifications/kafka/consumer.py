@@ -177,9 +177,9 @@ class BatchConsumer:
             # A producer's clock (or a replayed timestamp) is not ours to trust beyond what we saw: nothing here
             # has waited longer than since the previous batch was handed out.
             age = min(age, time.monotonic() - self._handed_out_at)
-            if age < self.poll_timeout:
-                batch += self._consumer.consume(num_messages=self.batch_size - len(batch),
-                                                timeout=self.poll_timeout - age)
+            # Whatever is buffered by now comes along in any case (a backlog's first message arrives alone).
+            batch += self._consumer.consume(num_messages=self.batch_size - len(batch),
+                                            timeout=max(self.poll_timeout - age, 0))
         self._handed_out_at = time.monotonic()
         return batch
 
