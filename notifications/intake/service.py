@@ -365,9 +365,9 @@ def _resolve_contacts(accepted: list[_Accepted]) -> dict[tuple[str, str], dict[s
     for chunk in _chunks(sorted(set(wanted))):
         rows = Contact.objects.filter(
             tenant_id__any={t for t, _ in chunk}, user_id__any={u for _, u in chunk}
-        ).values("tenant_id", "user_id", *CONTACT_FIELDS)
-        for row in rows:
-            contacts[(row["tenant_id"], row["user_id"])] = {f: row[f] for f in CONTACT_FIELDS if row[f]}
+        ).values_list("tenant_id", "user_id", *CONTACT_FIELDS)
+        for tenant_id, user_id, *values in rows:
+            contacts[(tenant_id, user_id)] = {f: value for f, value in zip(CONTACT_FIELDS, values) if value}
     changed: dict[tuple[str, str], dict[str, str]] = {}
     for item in accepted:
         if not (item.event.handler.fills_contacts and item.event.user_id):
