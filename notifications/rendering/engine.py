@@ -152,8 +152,11 @@ _RENDER_ERRORS = (TemplateError, ArithmeticError, ValueError, TypeError, LookupE
 
 def _render(template: Any, scope: dict[str, Any]) -> str:
     """Template.render() without its per-call copy of the globals and the context: `scope` is built once per
-    call of render_sources and shared by its templates (a template's own assignments go to its own frame)."""
-    return "".join(template.root_render_func(template.new_context(scope, shared=True)))
+    call of render_sources and shared by its templates (a template's own assignments go to its own frame).
+    The context is made directly, as new_context(scope, shared=True) makes it, less the set of global names it
+    keeps only for `{% import %}`, which these loader-less templates cannot do."""
+    return "".join(template.root_render_func(
+        template.environment.context_class(template.environment, scope, template.name, template.blocks)))
 
 
 class _Plan:

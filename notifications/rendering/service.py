@@ -18,7 +18,7 @@ from notifications.rendering.models import NotificationTemplate
 from notifications.rendering.naming import template_name
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class RenderedContent:
     fields: dict[str, str]
     source: str  # "default" or "template:<name>@v<version>"
