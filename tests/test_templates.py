@@ -256,3 +256,19 @@ def test_drafts_are_not_kept_in_the_compiled_cache():
 
     assert (first, second) == ({"subject": "A 1", "body": "B"}, {"subject": "C 2", "body": "D"})
     assert len(engine.cache) == before
+
+
+def test_warm_up_compiles_every_default_template_before_the_first_render():
+    from notifications.events.registry import event_registry
+    from notifications.rendering import engine
+    from notifications.rendering.service import warm_up
+
+    engine.cache.invalidate(lambda key: isinstance(key, tuple) and key[:1] == ("default",))
+    assert not any(isinstance(key, tuple) and key[:1] == ("default",) for key, _ in engine.cache._compiled)
+    sets = sum(len(handler.default_templates) for handler in event_registry.handlers())
+    assert warm_up() == sets > 0
+    compiled = {key for key, _ in engine.cache._compiled if isinstance(key, tuple) and key[:1] == ("default",)}
+    for handler in event_registry.handlers():
+        for channel, sources in handler.default_templates.items():
+            key, _ = engine.default_key(type(handler), channel, sources)
+            assert key in compiled, (type(handler).__name__, channel)

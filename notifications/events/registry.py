@@ -95,10 +95,15 @@ class EventRegistry:
     def event_types(self) -> list[str]:
         return sorted(self._by_type)
 
+    def handlers(self) -> list[BaseEventHandler]:
+        """Every registered handler once, fallback handlers included."""
+        unique = {id(handler): handler for handler in [*self._by_type.values(), *self._fallbacks]}
+        return list(unique.values())
+
     def sensitive_field_names(self) -> set[str]:
         """Every field name any registered handler seals, fallback handlers included."""
         names: set[str] = set()
-        for handler in [*self._by_type.values(), *self._fallbacks]:
+        for handler in self.handlers():
             names |= handler.sensitive_fields
         return names
 

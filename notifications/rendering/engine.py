@@ -205,17 +205,30 @@ _GLOBALS = TEXT_ENV.globals  # both environments are made alike; their globals n
 _DEFAULT_KEYS: dict[tuple[type, Channel, int], tuple[Any, str]] = {}
 
 
+def default_key(handler_cls: type, channel: Channel, sources: Mapping[str, str]) -> tuple[Any, str]:
+    """(cache key, label for errors) of a handler's default templates for a channel."""
+    memo = (handler_cls, channel, id(sources))
+    try:
+        return _DEFAULT_KEYS[memo]
+    except KeyError:
+        key = ("default", handler_cls.__module__, handler_cls.__qualname__, channel.value, id(sources))
+        _DEFAULT_KEYS[memo] = (key, f"{handler_cls.__name__} default {channel.value}")
+        return _DEFAULT_KEYS[memo]
+
+
 def render_default(
     handler_cls: type, channel: Channel, sources: Mapping[str, str], context: Mapping[str, Any]
 ) -> dict[str, str]:
-    memo = (handler_cls, channel, id(sources))
-    try:
-        key, label = _DEFAULT_KEYS[memo]
-    except KeyError:
-        key = ("default", handler_cls.__module__, handler_cls.__qualname__, channel.value, id(sources))
-        label = f"{handler_cls.__name__} default {channel.value}"
-        _DEFAULT_KEYS[memo] = (key, label)
+    key, label = default_key(handler_cls, channel, sources)
     return render_sources(key, sources, context, label=label)
+
+
+def compile_ahead(key: Any, sources: Mapping[str, str]) -> None:
+    """Compile what rendering `sources` under `key` will use, now rather than on the first render."""
+    plan = cache.plan(key, sources)
+    for field in plan.fields:
+        if plan.combined is None or field not in plan.text_fields:
+            cache.get(key, field, sources[field])
 
 
 def html_from_text(body: str, context: Mapping[str, Any]) -> str:

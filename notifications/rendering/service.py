@@ -9,11 +9,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db.models.signals import post_delete, post_save
+from jinja2 import TemplateError
 from django.dispatch import receiver
 
 from notifications.enums import Channel
 from notifications.events.base_handler import BaseEventHandler
-from notifications.rendering.engine import cache, html_from_text, render_sources
+from notifications.rendering.engine import cache, compile_ahead, default_key, html_from_text, render_sources
 from notifications.rendering.models import NotificationTemplate
 from notifications.rendering.naming import template_name
 
@@ -68,6 +69,34 @@ class Renderer:
         if channel == Channel.EMAIL and not fields.get("html") and fields.get("body"):
             fields["html"] = html_from_text(fields["body"], context)
         return RenderedContent(fields=fields, source=source)
+
+
+def warm_up() -> int:
+    """Before a consumer's or a worker's first batch: compile every registered handler's default templates and
+    load the default locale's formatting data. Otherwise the process's first events wait for that (in the
+    end-to-end benchmark the first two seconds had twice the delivery latency of the rest, and set its p99).
+    Returns how many template sets were compiled; a set that does not compile is left to its first render,
+    which reports it."""
+    from datetime import UTC, datetime
+    from decimal import Decimal
+
+    from notifications.events.registry import event_registry
+    from notifications.rendering import formatting
+
+    compiled = 0
+    for handler in event_registry.handlers():
+        for channel, sources in handler.default_templates.items():
+            key, _ = default_key(type(handler), Channel(channel), sources)
+            try:
+                compile_ahead(key, sources)
+            except TemplateError:
+                continue
+            compiled += 1
+    moment = datetime.now(UTC)
+    formatting.format_datetime(moment)
+    formatting.format_date(moment)
+    formatting.format_money(Decimal("1.00"), "USD")
+    return compiled
 
 
 @receiver([post_save, post_delete], sender=NotificationTemplate)

@@ -5,6 +5,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandParser
 
+from notifications.rendering.service import warm_up
 from notifications.utils.processes import WORKER_CHECKS, run_copies, settle_heap
 
 
@@ -36,6 +37,7 @@ class Command(BaseCommand):
             from notifications.observability import collectors  # noqa: F401
 
             start_http_server(options["metrics_port"], addr="127.0.0.1")
+        warm_up()  # templates compiled and locale data loaded before the first batch
         settle_heap()
         if options["once"]:
             engine = DeliveryEngine(options["concurrency"]) if options["concurrency"] else default_engine()

@@ -7,6 +7,7 @@ from django.db import connections
 from prometheus_client import start_http_server
 
 from notifications.kafka.config import kafka_configured
+from notifications.rendering.service import warm_up
 from notifications.utils.processes import WORKER_CHECKS, run_copies, settle_heap
 
 
@@ -46,6 +47,7 @@ class Command(BaseCommand):
             batch_size=options["batch_size"],
             create_topics=True if options["create_topics"] else None,
         )
+        warm_up()  # templates compiled and locale data loaded before the first batch
         settle_heap()
         try:
             stats = consumer.run(install_signal_handlers=True)
