@@ -1,7 +1,7 @@
 """`make bench`: throughput and latency of the service next to the raw ceilings, on the real Kafka broker and
 PostgreSQL, in one run. Prints one table and appends it, with date and commit, to bench/README.md.
 
-    python bench/run.py [--events 60000] [--consumers 4] [--deliveries 20000] [--workers 2] [--rate 1000]
+    python bench/run.py [--events 300000] [--consumers 4] [--deliveries 20000] [--workers 2] [--rate 1000]
                         [--seconds 60] [--only intake|email|http|e2e] [--no-record]
 """
 
@@ -428,7 +428,7 @@ def write_report(args: argparse.Namespace, elapsed: float) -> str:
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--events", type=int, default=60_000)
+    parser.add_argument("--events", type=int, default=300_000)
     parser.add_argument("--deliveries", type=int, default=20_000)
     parser.add_argument("--consumers", type=int, default=4,
                         help="Consumer processes for the intake workload (two per core: each waits for PostgreSQL "
