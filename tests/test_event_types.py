@@ -209,4 +209,5 @@ def test_typed_payload_is_what_model_dump_gives_flat_or_nested():
         expected = model.model_validate(dict(raw))
         assert typed == expected.model_dump(), model.__name__
         assert stored == expected.model_dump(mode="json"), model.__name__
+        assert handler.load_payload(stored) == model.model_validate(stored).model_dump(), model.__name__
     assert isinstance(Nested.model_validate(raw).model_dump()["inner"], dict)

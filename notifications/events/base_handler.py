@@ -28,6 +28,16 @@ def _dumps_as_its_fields(model: type[BaseModel]) -> bool:
     return all(_plain_annotation(field.annotation) for field in model.model_fields.values())
 
 
+def _typed(model: BaseModel) -> dict[str, Any]:
+    """model.model_dump(): for a flat model its fields and extras as they are, at a sixth of the cost."""
+    if not _dumps_as_its_fields(type(model)):
+        return model.model_dump()
+    typed = dict(model.__dict__)
+    if model.__pydantic_extra__:
+        typed.update(model.__pydantic_extra__)
+    return typed
+
+
 def _plain_annotation(annotation: Any) -> bool:
     if isinstance(annotation, type) and (issubclass(annotation, BaseModel) or dataclasses.is_dataclass(annotation)):
         return False
@@ -97,17 +107,11 @@ class BaseEventHandler:
             stored = self.validate_payload(event_type, payload)
             return stored, self.load_payload(stored)
         model = self.payload_model.model_validate(payload)
-        if _dumps_as_its_fields(type(model)):
-            typed = dict(model.__dict__)  # what model_dump() gives for a flat model, at a sixth of the cost
-            if model.__pydantic_extra__:
-                typed.update(model.__pydantic_extra__)
-        else:
-            typed = model.model_dump()
-        return model.model_dump(mode="json"), typed
+        return model.model_dump(mode="json"), _typed(model)
 
     def load_payload(self, stored: dict[str, Any]) -> dict[str, Any]:
         """A stored payload back as typed values (datetimes, decimals) for building template data."""
-        return self.payload_model.model_validate(stored).model_dump()
+        return _typed(self.payload_model.model_validate(stored))
 
     # --- who --------------------------------------------------------------------------------------------------
     def get_channels(self, event_type: str, payload: dict[str, Any]) -> tuple[Channel, ...]:
