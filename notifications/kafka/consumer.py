@@ -66,6 +66,22 @@ def _origin(message: Message) -> dict[str, Any]:
             "timestamp": timestamp}
 
 
+class _Origins(Sequence[dict[str, Any]]):
+    """Each message's origin (topic, partition, offset, timestamp), made when asked for: intake keeps it only
+    with a rejected event."""
+
+    def __init__(self, messages: list[Message]) -> None:
+        self._messages = messages
+
+    def __len__(self) -> int:
+        return len(self._messages)
+
+    def __getitem__(self, index: Any) -> Any:
+        if isinstance(index, slice):
+            return [_origin(message) for message in self._messages[index]]
+        return _origin(self._messages[index])
+
+
 class BatchConsumer:
     def __init__(
         self,
@@ -213,7 +229,8 @@ class BatchConsumer:
         being away, or an unexpected failure: both back off and retry the same batch, offsets unmoved."""
         attempt = 0
         while True:
-            messages = [m for m in messages if (m.topic(), m.partition()) not in self._revoked]
+            if self._revoked:
+                messages = [m for m in messages if (m.topic(), m.partition()) not in self._revoked]
             if not messages:
                 return [], []
             try:
@@ -221,7 +238,7 @@ class BatchConsumer:
                 results = process_events(
                     [m.value() for m in messages],
                     source=[m.topic() for m in messages],
-                    origins=[_origin(m) for m in messages],
+                    origins=_Origins(messages),
                 )
                 if attempt:
                     self._consumer.resume(self._consumer.assignment())
