@@ -43,14 +43,10 @@ class AnyOf(models.Lookup):
             return compiler.compile(models.lookups.In(self.lhs, self.rhs))
         lhs, lhs_params = self.process_lhs(compiler, connection)
         if self._text_column_and_values():
-            values = self.rhs
-        else:
-            values = [self.lhs.output_field.get_db_prep_value(value, connection, prepared=True)
-                      for value in self.rhs]
-        if all(type(value) is str for value in values):
             # One text parameter: a list is quoted element by element on the client (a batch's thousands of
             # user ids were a tenth of intake's time).
-            return f"{lhs} = ANY(%s::text[])", [*lhs_params, text_array_literal(values)]
+            return f"{lhs} = ANY(%s::text[])", [*lhs_params, text_array_literal(self.rhs)]
+        values = [self.lhs.output_field.get_db_prep_value(value, connection, prepared=True) for value in self.rhs]
         return f"{lhs} = ANY(%s)", [*lhs_params, values]
 
 

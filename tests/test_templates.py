@@ -11,6 +11,8 @@ from notifications.channels.models import InAppMessage
 from notifications.events.registry import event_registry
 from notifications.models import NotificationTemplate
 from notifications.rendering import engine
+from notifications.rendering.context import build_context
+from notifications.tenants.models import Tenant
 from notifications.testing import EXAMPLE_PAYLOADS, make_event
 
 pytestmark = pytest.mark.django_db
@@ -220,9 +222,6 @@ def test_a_failing_field_is_named_when_fields_render_together():
 
 @pytest.mark.parametrize("event_type", sorted(EXAMPLE_PAYLOADS))
 def test_rendering_together_gives_what_rendering_alone_gives(event_type):
-    from notifications.rendering.context import build_context
-    from notifications.tenants.models import Tenant
-
     handler = event_registry.get_handler(event_type)
     payload = handler.load_payload(handler.validate_payload(event_type, EXAMPLE_PAYLOADS[event_type]))
     context = build_context(handler, event_type=event_type, payload=payload, tenant=Tenant(id="acme", name="Acme"),
@@ -259,16 +258,44 @@ def test_drafts_are_not_kept_in_the_compiled_cache():
 
 
 def test_warm_up_compiles_every_default_template_before_the_first_render():
+    from notifications.enums import Channel
     from notifications.events.registry import event_registry
     from notifications.rendering import engine
     from notifications.rendering.service import warm_up
+    from notifications.testing import EXAMPLE_PAYLOADS
 
     engine.cache.invalidate(lambda key: isinstance(key, tuple) and key[:1] == ("default",))
     assert not any(isinstance(key, tuple) and key[:1] == ("default",) for key, _ in engine.cache._compiled)
     sets = sum(len(handler.default_templates) for handler in event_registry.handlers())
     assert warm_up() == sets > 0
-    compiled = {key for key, _ in engine.cache._compiled if isinstance(key, tuple) and key[:1] == ("default",)}
-    for handler in event_registry.handlers():
-        for channel, sources in handler.default_templates.items():
-            key, _ = engine.default_key(type(handler), channel, sources)
-            assert key in compiled, (type(handler).__name__, channel)
+    compiled = len(engine.cache)
+    # Rendering every default now compiles nothing more: warm-up compiled what rendering uses.
+    rendered = 0
+    for event_type, payload in EXAMPLE_PAYLOADS.items():
+        handler = event_registry.get_handler(event_type)
+        typed = handler.load_payload(handler.parse_payload(event_type, dict(payload))[0])
+        for channel in handler.default_templates:
+            context = build_context(handler, event_type=event_type, payload=typed,
+                                    tenant=Tenant(id="acme", name="Acme"), contact={})
+            assert handler.get_content(Channel(channel), event_type, context)
+            rendered += 1
+    assert rendered >= sets
+    assert len(engine.cache) == compiled
+
+
+def test_default_key_is_never_shared_by_two_source_sets():
+    from notifications.enums import Channel
+    from notifications.rendering import engine
+
+    class Probe:
+        pass
+
+    first = {"title": "A {{ x }}", "body": "B"}
+    key, _ = engine.default_key(Probe, Channel.PUSH, first)
+    assert engine.default_key(Probe, Channel.PUSH, first)[0] == key
+    # The entry keeps the mapping alive, so its id cannot be reused by another while the key exists.
+    assert any(entry[2] is first for entry in engine._DEFAULT_KEYS.values())
+    second = {"subject": "S", "title": "T {{ x }}", "body": "U"}
+    assert engine.default_key(Probe, Channel.PUSH, second)[0] != key
+    assert engine.render_default(Probe, Channel.PUSH, second, {"x": 1}) == {"subject": "S", "title": "T 1",
+                                                                             "body": "U"}

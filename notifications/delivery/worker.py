@@ -525,7 +525,7 @@ def _message_for(record: _Record, batch: _Batch, renderer: Renderer) -> Message:
     contact = {**batch.contacts.get((record.tenant_id, record.user_id), {}), **handler.get_contact_fields(payload)}
     context = build_context(
         handler, event_type=record.event_type, payload=payload, tenant=tenant, contact=contact,
-        event_id=event_id, user_id=record.user_id, occurred_at=occurred_at,
+        event_id=event_id, user_id=record.user_id, occurred_at=occurred_at, common=renderer.tenant_values(tenant),
     )
     content = renderer.render(handler, record.event_type, Channel(record.channel), context, record.tenant_id)
     target = {}

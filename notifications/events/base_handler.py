@@ -20,12 +20,23 @@ from notifications.rendering.engine import render_default
 
 @lru_cache(maxsize=None)
 def _dumps_as_its_fields(model: type[BaseModel]) -> bool:
-    """Whether model_dump() of this model is its field values and extras as they are: no nested models or
-    dataclasses (which it would turn into dicts), no serializers, no computed fields."""
-    decorators = model.__pydantic_decorators__
-    if decorators.field_serializers or decorators.model_serializers or model.model_computed_fields:
+    """Whether model_dump() of this model is its field values and extras as they are: no nested models,
+    dataclasses or named tuples (which it would convert), no serializer anywhere in its schema (decorators,
+    Annotated ones, computed fields), no excluded fields, keys by field name. Anything else takes model_dump()."""
+    if model.model_config.get("serialize_by_alias") or model.model_computed_fields:
         return False
-    return all(_plain_annotation(field.annotation) for field in model.model_fields.values())
+    for field in model.model_fields.values():
+        if field.exclude or getattr(field, "exclude_if", None) is not None or not _plain_annotation(field.annotation):
+            return False
+    return not _has_serializer(model.__pydantic_core_schema__)
+
+
+def _has_serializer(schema: Any) -> bool:
+    if isinstance(schema, dict):
+        return "serialization" in schema or any(_has_serializer(value) for value in schema.values())
+    if isinstance(schema, (list, tuple)):
+        return any(_has_serializer(value) for value in schema)
+    return False
 
 
 def _typed(model: BaseModel) -> dict[str, Any]:
@@ -39,7 +50,8 @@ def _typed(model: BaseModel) -> dict[str, Any]:
 
 
 def _plain_annotation(annotation: Any) -> bool:
-    if isinstance(annotation, type) and (issubclass(annotation, BaseModel) or dataclasses.is_dataclass(annotation)):
+    if isinstance(annotation, type) and (issubclass(annotation, BaseModel) or dataclasses.is_dataclass(annotation)
+                                         or (issubclass(annotation, tuple) and annotation is not tuple)):
         return False
     return all(_plain_annotation(arg) for arg in get_args(annotation))
 

@@ -118,7 +118,7 @@ def _parse_timestamp(value: Any) -> datetime | None:
     if not isinstance(value, str) or not value:
         return None
     try:
-        parsed = datetime.fromisoformat(value)  # "Z" included (Python 3.11)
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00") if value.endswith("Z") else value)
     except ValueError:
         return None
     # The guide publishes datetime.utcnow().isoformat(): naive means UTC.

@@ -8,9 +8,7 @@ from typing import Any
 from notifications.enums import Outcome, RejectionReason
 
 
-# Plain slotted dataclasses, not frozen ones: intake makes three of these per event, and a frozen dataclass
-# sets each field through object.__setattr__ (three times the cost).
-@dataclass(slots=True)
+@dataclass(frozen=True)
 class RecordSummary:
     channel: str
     status: str
@@ -21,7 +19,7 @@ class RecordSummary:
         return f"{self.channel}={self.status}" + (f" ({self.reason})" if self.reason else "")
 
 
-@dataclass(slots=True)
+@dataclass(frozen=True)
 class IntakeResult:
     outcome: Outcome
     event_type: str = ""

@@ -314,7 +314,8 @@ def _dedupe_and_insert(
     candidates: list[_Accepted] = []
     repeats: list[tuple[int, ValidatedEvent]] = []
     keys = new_uuid_texts(len(valid))
-    ring = keyring()
+    # Looked up once for the batch, and only when it has secrets to seal (the look-up reads three settings).
+    ring = keyring() if any(event.handler.sensitive_fields for _, event in valid) else None
     for (index, event), pk_text in zip(valid, keys, strict=True):
         key = (event.tenant_id, event.dedupe_key)
         if key in first:
@@ -515,6 +516,7 @@ def _render_inbox(
                 event_id=event.event_id,
                 user_id=event.user_id,
                 occurred_at=event.timestamp,
+                common=renderer.tenant_values(tenants[event.tenant_id]),
             )
             content = renderer.render(event.handler, event.event_type, Channel.IN_APP, context, event.tenant_id)
         except (NotificationError, NotImplementedError, ValueError, KeyError, TypeError) as err:

@@ -16,14 +16,10 @@ def tenant_app_url(tenant: Tenant) -> str:
     return (tenant.app_url or get_setting("DEFAULT_APP_URL", "")).rstrip("/")
 
 
-def _tenant_values(tenant: Tenant) -> dict[str, Any]:
-    """The tenant's part of every context, worked out once per loaded tenant (a batch renders hundreds of
-    messages for the same one); made again when the name, link or branding are changed or replaced."""
-    stamp = (tenant.name, tenant.app_url, id(tenant.branding), len(tenant.branding))
-    cached = tenant.__dict__.get("_template_values")
-    if cached is not None and cached[0] == stamp:
-        return cached[1]
-    values = {
+def tenant_values(tenant: Tenant) -> dict[str, Any]:
+    """The tenant's part of every context. A batch works it out once per tenant (Renderer.tenant_values) and
+    passes it to build_context as `common`: hundreds of messages of one batch share it."""
+    return {
         "company_name": tenant.company_name,
         "tenant_name": tenant.name or tenant.id,
         "tenant_id": tenant.id,
@@ -32,8 +28,6 @@ def _tenant_values(tenant: Tenant) -> dict[str, Any]:
         "logo_url": tenant.branding.get("logo_url", ""),
         "primary_color": tenant.branding.get("primary_color", ""),
     }
-    tenant.__dict__["_template_values"] = (stamp, values)
-    return values
 
 
 def build_context(
@@ -46,14 +40,16 @@ def build_context(
     event_id: str = "",
     user_id: str = "",
     occurred_at: datetime | None = None,
+    common: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
+    """`common`: tenant_values(tenant), when the caller has it already."""
     locale = normalise_locale(
         payload.get("locale") or contact.get("locale") or tenant.settings.get("default_locale")
     )
     first_name = contact.get("first_name", "")
     last_name = contact.get("last_name", "")
     context: dict[str, Any] = {
-        **_tenant_values(tenant),
+        **(common if common is not None else tenant_values(tenant)),
         "event_type": event_type,
         "event_id": event_id,
         "event_timestamp": occurred_at,

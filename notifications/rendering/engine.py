@@ -202,18 +202,18 @@ def render_sources(
 
 
 _GLOBALS = TEXT_ENV.globals  # both environments are made alike; their globals never change after start
-_DEFAULT_KEYS: dict[tuple[type, Channel, int], tuple[Any, str]] = {}
+_DEFAULT_KEYS: dict[tuple[type, Channel, int], tuple[Any, str, Mapping[str, str]]] = {}
 
 
 def default_key(handler_cls: type, channel: Channel, sources: Mapping[str, str]) -> tuple[Any, str]:
-    """(cache key, label for errors) of a handler's default templates for a channel."""
+    """(cache key, label for errors) of a handler's default templates for a channel. The entry holds `sources`
+    itself: while it lives no other mapping can take its id, so a key never names two different sets."""
     memo = (handler_cls, channel, id(sources))
-    try:
-        return _DEFAULT_KEYS[memo]
-    except KeyError:
+    entry = _DEFAULT_KEYS.get(memo)
+    if entry is None or entry[2] is not sources:
         key = ("default", handler_cls.__module__, handler_cls.__qualname__, channel.value, id(sources))
-        _DEFAULT_KEYS[memo] = (key, f"{handler_cls.__name__} default {channel.value}")
-        return _DEFAULT_KEYS[memo]
+        entry = _DEFAULT_KEYS[memo] = (key, f"{handler_cls.__name__} default {channel.value}", sources)
+    return entry[0], entry[1]
 
 
 def render_default(

@@ -9,14 +9,16 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db.models.signals import post_delete, post_save
-from jinja2 import TemplateError
 from django.dispatch import receiver
+from jinja2 import TemplateError
 
 from notifications.enums import Channel
 from notifications.events.base_handler import BaseEventHandler
+from notifications.rendering.context import tenant_values
 from notifications.rendering.engine import cache, compile_ahead, default_key, html_from_text, render_sources
 from notifications.rendering.models import NotificationTemplate
 from notifications.rendering.naming import template_name
+from notifications.tenants.models import Tenant
 
 
 @dataclass(slots=True)
@@ -44,6 +46,14 @@ class Renderer:
         self._digests = {
             row.pk: hashlib.sha1(json.dumps(row.content, sort_keys=True).encode()).hexdigest() for row in rows
         }
+        self._tenant_values: dict[str, dict[str, Any]] = {}
+
+    def tenant_values(self, tenant: Tenant) -> dict[str, Any]:
+        """The tenant's part of the contexts of this batch (rendering.context.tenant_values), made once."""
+        values = self._tenant_values.get(tenant.id)
+        if values is None:
+            values = self._tenant_values[tenant.id] = tenant_values(tenant)
+        return values
 
     def render(
         self,

@@ -57,7 +57,8 @@ def _phone(value: Any) -> Any:
         return None
     if not isinstance(value, str):
         raise ValueError("a phone number must be a string")
-    return _compact_phone(value)
+    # Only values of a phone number's size are remembered: an event may carry a megabyte of padding.
+    return _compact_phone(value) if len(value) <= 40 else _compact_phone.__wrapped__(value)
 
 
 @lru_cache(maxsize=65536)

@@ -41,13 +41,13 @@ class Command(BaseCommand):
         if options["metrics_port"]:
             start_http_server(options["metrics_port"], addr="127.0.0.1")
         topics = [t for item in options["topics"] or [] for t in item.split(",") if t]
+        warm_up()  # templates compiled and locale data loaded before the first batch
         consumer = BatchConsumer(
             topics=topics or None,
             group_id=options["group_id"],
             batch_size=options["batch_size"],
             create_topics=True if options["create_topics"] else None,
         )
-        warm_up()  # templates compiled and locale data loaded before the first batch
         settle_heap()
         try:
             stats = consumer.run(install_signal_handlers=True)
