@@ -154,8 +154,7 @@ class BaseEventHandler:
         return COMMON_PLACEHOLDERS | schema_fields | set(self.placeholders)
 
     def get_content(self, channel: Channel, event_type: str, context: dict[str, Any]) -> dict[str, str]:
-        method = getattr(self, _CONTENT_METHODS[channel] if channel in _CONTENT_METHODS
-                         else f"_get_{Channel(channel).value}_content")
+        method = getattr(self, _CONTENT_METHODS.get(channel) or f"_get_{Channel(channel).value}_content")
         content = method(event_type, context)
         return {key: "" if value is None else str(value) for key, value in content.items()}
 

@@ -66,6 +66,26 @@ def env_for(field: str) -> SandboxedEnvironment:
     return HTML_ENV if field in HTML_FIELDS else TEXT_ENV
 
 
+def _compile(env: SandboxedEnvironment, source: str) -> Any:
+    template = env.from_string(source)
+    # Jinja keeps a template's globals as a ChainMap over the environment's, and copies them into a new context
+    # on every render; a plain dict (the environment's globals never change after start) makes that copy a
+    # C-level one. It was the largest cost of rendering.
+    template.globals = dict(template.globals)
+    return template
+
+
+def _combine(sources: list[str]) -> Any:
+    """One template rendering several text fields, each in its own `with` scope, joined by _SEPARATOR; None
+    when they do not compile together (the fields are then rendered one by one). Kept in the field set's plan."""
+    # The newline after `{% with %}` is eaten by trim_blocks and makes the field's first line a line start
+    # again, as it is when the field is rendered alone (lstrip_blocks then strips what precedes a tag).
+    try:
+        return _compile(TEXT_ENV, _SEPARATOR.join(f"{{% with %}}\n{source}{{% endwith %}}" for source in sources))
+    except TemplateError:
+        return None
+
+
 class _TemplateCache:
     def __init__(self) -> None:
         self._compiled: dict[Any, Any] = {}
@@ -76,33 +96,10 @@ class _TemplateCache:
         full_key = (key, field)
         template = self._compiled.get(full_key) if key is not None else None
         if template is None:
-            template = env_for(field).from_string(source)
-            # Jinja keeps a template's globals as a ChainMap over the environment's, and copies them into a
-            # new context on every render; a plain dict (the environment's globals never change after start)
-            # makes that copy a C-level one. It was the largest cost of rendering.
-            template.globals = dict(template.globals)
+            template = _compile(env_for(field), source)
             if key is not None:
                 with self._lock:
                     self._compiled[full_key] = template
-        return template
-
-    def combined(self, key: Any, sources: list[tuple[str, str]]) -> Any:
-        """One template rendering several text fields, each in its own `with` scope, joined by _SEPARATOR; None
-        when they do not compile together (the fields are then rendered one by one)."""
-        full_key = (key, ("combined", *(field for field, _ in sources)))
-        if key is not None and full_key in self._compiled:
-            return self._compiled[full_key]
-        # The newline after `{% with %}` is eaten by trim_blocks and makes the field's first line a line start
-        # again, as it is when the field is rendered alone (lstrip_blocks then strips what precedes a tag).
-        joined = _SEPARATOR.join(f"{{% with %}}\n{source}{{% endwith %}}" for _, source in sources)
-        try:
-            template = TEXT_ENV.from_string(joined)
-            template.globals = dict(template.globals)
-        except TemplateError:
-            template = None
-        if key is not None:
-            with self._lock:
-                self._compiled[full_key] = template
         return template
 
     def plan(self, key: Any, sources: Mapping[str, Any]) -> "_Plan":
@@ -113,8 +110,7 @@ class _TemplateCache:
         if plan is None:
             fields = tuple(field for field, source in sources.items() if isinstance(source, str))
             text_fields = tuple(field for field in fields if field not in HTML_FIELDS)
-            combined = (self.combined(key, [(field, sources[field]) for field in text_fields])
-                        if len(text_fields) > 1 else None)
+            combined = _combine([sources[field] for field in text_fields]) if len(text_fields) > 1 else None
             plan = _Plan(fields, text_fields, combined)
             if key is not None:
                 with self._lock:
@@ -172,6 +168,7 @@ def render_sources(
 ) -> dict[str, str]:
     plan = cache.plan(cache_key, sources)
     scope = {**_GLOBALS, **context}
+    rendered: dict[str, str] = {}
     if plan.combined is not None:
         # Every Jinja render has a fixed cost larger than rendering a short field: the text fields (subject and
         # body, title and body and link) go through one template. Any error is left to the one-by-one pass
@@ -184,10 +181,6 @@ def render_sources(
             rendered = {field: _tidy(field, part) for field, part in zip(plan.text_fields, parts, strict=True)}
             if plan.in_order:
                 return rendered
-        else:
-            rendered = {}
-    else:
-        rendered = {}
     for field in plan.fields:
         if field in rendered:
             continue
