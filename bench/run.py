@@ -328,6 +328,13 @@ def bench_end_to_end(bootstrap: str, database_url: str, rate: int, seconds: int,
         # librdkafka's default batching (linger.ms 5), as an application publishing events would have it.
         producer = Producer({"bootstrap.servers": bootstrap, "enable.idempotence": True})
         producer.list_topics(topic, timeout=10)
+        # An idempotent producer holds its first messages until the broker gave it a producer id (up to half a
+        # second after a broker start, "coordinator load in progress"): one confirmed message to a topic of its
+        # own, so that the events' clock measures the service and not the load generator's start.
+        common.create_topic(bootstrap, f"{topic}-warm-up", 1)
+        producer.produce(f"{topic}-warm-up", b"{}")
+        if producer.flush(30):
+            raise SystemExit("the load generator's warm-up message was not confirmed")
         started = time.monotonic()
         for n, event in enumerate(events):
             due = started + n / rate

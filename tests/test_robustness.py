@@ -148,6 +148,28 @@ def test_in_app_2fa_code_expires_from_the_inbox(tenant):
     assert message.body == EXPIRED_BODY and "839201" not in message.title
 
 
+def test_worker_sweeps_expired_inbox_secrets_at_most_once_a_second(tenant, monkeypatch):
+    from notifications.delivery import worker
+
+    clock = [1000.0]
+    monkeypatch.setattr(worker.time, "monotonic", lambda: clock[0])
+    engine = worker.DeliveryEngine(concurrency=4)
+    for seconds in range(2):
+        event_registry.process_event(make_event("auth.2fa.code.requested", method="in_app", expires_in_minutes=5,
+                                                timestamp=timezone.now() - timedelta(seconds=seconds)))
+    first, second = InAppMessage.objects.order_by("id")
+    InAppMessage.objects.filter(pk=first.pk).update(expires_at=timezone.now() - timedelta(seconds=1))
+
+    assert engine.expire_inbox_secrets() == 1
+    InAppMessage.objects.filter(pk=second.pk).update(expires_at=timezone.now() - timedelta(seconds=1))
+    clock[0] += 0.5
+    assert engine.expire_inbox_secrets() == 0  # swept half a second ago: not again yet
+    assert engine.deliver_due().claimed == 0 and InAppMessage.objects.get(pk=second.pk).body != EXPIRED_BODY
+    clock[0] += 0.6
+    assert engine.expire_inbox_secrets() == 1
+    assert InAppMessage.objects.get(pk=second.pk).body == EXPIRED_BODY
+
+
 def test_ordinary_in_app_messages_do_not_expire(tenant):
     event_registry.process_event(make_event("task.assigned"))
     assert InAppMessage.objects.get().expires_at is None
