@@ -332,9 +332,10 @@ def bench_end_to_end(bootstrap: str, database_url: str, rate: int, seconds: int,
         # second after a broker start, "coordinator load in progress"): one confirmed message to a topic of its
         # own, so that the events' clock measures the service and not the load generator's start.
         common.create_topic(bootstrap, f"{topic}-warm-up", 1)
-        producer.produce(f"{topic}-warm-up", b"{}")
-        if producer.flush(30):
-            raise SystemExit("the load generator's warm-up message was not confirmed")
+        confirmed: list[Any] = []
+        producer.produce(f"{topic}-warm-up", b"{}", on_delivery=lambda err, _: confirmed.append(err))
+        if producer.flush(30) or confirmed != [None]:
+            raise SystemExit(f"the load generator's warm-up message was not confirmed: {confirmed}")
         started = time.monotonic()
         for n, event in enumerate(events):
             due = started + n / rate

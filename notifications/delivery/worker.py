@@ -190,13 +190,25 @@ def _claim_in_database(batch_size: int, now: datetime, token: uuid.UUID) -> list
     anything due. An index scan marks each dead entry once and skips it from then on; a bitmap scan (what the
     planner picks while it has no statistics, and whenever it expects few rows) visits all of their table rows
     on every claim: 4-6 ms a claim after a minute at 1,000 events/s, growing until the next vacuum."""
+    nested = connection.in_atomic_block
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute(CLAIM_PLAN_SETTINGS)
+        previous = cursor.fetchone()
         cursor.execute(*claim_statement(batch_size, now, token))
-        return sorted(row[0] for row in cursor.fetchall())
+        ids = sorted(row[0] for row in cursor.fetchall())
+        if nested:  # releasing a savepoint keeps transaction-local settings: the caller's transaction gets its own
+            cursor.execute(RESTORE_PLAN_SETTINGS, previous[:2])
+        return ids
 
 
-CLAIM_PLAN_SETTINGS = "SET LOCAL enable_bitmapscan = off; SET LOCAL enable_seqscan = off"
+# Transaction-local (set_config(..., true), as SET LOCAL), one statement (a prepared statement cannot hold two),
+# returning the values they replace: the subquery (fenced by OFFSET 0) reads them before they are set.
+CLAIM_PLAN_SETTINGS = (
+    "SELECT before.bitmapscan, before.seqscan, set_config('enable_bitmapscan', 'off', true), "
+    "set_config('enable_seqscan', 'off', true) FROM (SELECT current_setting('enable_bitmapscan') AS bitmapscan, "
+    "current_setting('enable_seqscan') AS seqscan OFFSET 0) AS before"
+)
+RESTORE_PLAN_SETTINGS = "SELECT set_config('enable_bitmapscan', %s, true), set_config('enable_seqscan', %s, true)"
 
 
 def claim_statement(batch_size: int, now: datetime, token: uuid.UUID) -> tuple[str, list[Any]]:
@@ -228,6 +240,7 @@ class DeliveryEngine:
     def __init__(self, concurrency: int | None = None) -> None:
         self.concurrency = concurrency or int(get_setting("DELIVERY_CONCURRENCY", 100))
         self._expired_at = -1e9
+        self._clock = time.monotonic  # the housekeeping's clock (tests move it)
         self.chains = ProviderChains()
         self.runtime = get_runtime()
         self._guards: dict[Sender, _Guard] = {}
@@ -238,9 +251,9 @@ class DeliveryEngine:
         worker caught up claims nothing many times a second (two processes at 1,000 events/s: ~17 empty claims a
         second between them), and the sweep ran after each; on a table the planner has no statistics for yet
         (a new deployment's first minute) it was a sequential scan of the inbox, up to a quarter of a core."""
-        if time.monotonic() - self._expired_at < 1.0:
+        if self._clock() - self._expired_at < 1.0:
             return 0
-        self._expired_at = time.monotonic()
+        self._expired_at = self._clock()
         return expire_inbox_secrets(timezone.now())
 
     # --- one batch ------------------------------------------------------------------------------------------
@@ -250,6 +263,7 @@ class DeliveryEngine:
         ids = claim_due(batch_size or int(get_setting("DELIVERY_BATCH_SIZE", 1000)), now, token)
         report = DeliveryReport(claimed=len(ids))
         if not ids:
+            self.expire_inbox_secrets()
             return report
         lease = _Lease(token, lease_duration().total_seconds())
         batch = _load_batch(ids)
@@ -661,8 +675,6 @@ class DeliveryLoop(threading.Thread):
                 asked = claims.size
                 report = self.engine.deliver_due(asked)
                 claims.update(report.claimed)
-                if report.claimed == 0:
-                    self.engine.expire_inbox_secrets()
                 failures = 0
             except Exception as err:  # noqa: BLE001 - the worker outlives any one batch's problem
                 failures += 1
