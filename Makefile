@@ -2,7 +2,10 @@
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
+# Running needs the project's own dependencies only; the test, benchmark and profiling tools come with
+# `make test`, `make bench` and `make soak` (the "dev" extra).
 STAMP := $(VENV)/.installed
+DEV_STAMP := $(VENV)/.installed-dev
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
@@ -11,8 +14,12 @@ PORT ?= 8000
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[dev]'
+	$(PY) -m pip install --quiet -e .
 	touch $(STAMP)
+
+$(DEV_STAMP): $(STAMP)
+	$(PY) -m pip install --quiet -e '.[dev]'
+	touch $(DEV_STAMP)
 
 install: $(STAMP)
 
@@ -29,18 +36,18 @@ run: migrate
 # required when CI=true, skipped with the reason elsewhere when it cannot be had).
 test: test-sqlite test-postgres
 
-test-sqlite: $(STAMP)
+test-sqlite: $(DEV_STAMP)
 	env -u DATABASE_URL $(PY) -m pytest $(PYTEST_ARGS)
 
-test-postgres: $(STAMP)
+test-postgres: $(DEV_STAMP)
 	bash scripts/postgres.sh run $(PY) -m pytest $(PYTEST_ARGS)
 
 # Throughput and latency on the real Kafka broker and PostgreSQL; appends the results to bench/README.md.
-bench: $(STAMP)
+bench: $(DEV_STAMP)
 	bash scripts/postgres.sh run $(PY) bench/run.py $(BENCH_ARGS)
 
 # Ten minutes at a steady rate; resident memory of the consumer and worker must stay flat.
-soak: $(STAMP)
+soak: $(DEV_STAMP)
 	bash scripts/postgres.sh run $(PY) bench/soak.py $(SOAK_ARGS)
 
 clean:

@@ -36,6 +36,7 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    "ninja",  # serves the API docs page's Swagger UI from its own static files, not from a CDN
     "notifications.apps.NotificationsConfig",
 ]
 
