@@ -39,6 +39,7 @@ from notifications.channels.resilience import CircuitBreaker, TokenBucket
 from notifications.conf import get_setting
 from notifications.db import append_rows, array_literal, fast_bulk_update, rows_by_ids
 from notifications.delivery.models import CLAIMABLE, DeliveryAttempt, NotificationRecord
+from notifications.delivery.compose import message_for
 from notifications.delivery.runtime import get_runtime
 from notifications.delivery.secrets import (
     SecretPurged,
@@ -47,13 +48,11 @@ from notifications.delivery.secrets import (
 )
 from notifications.delivery.wakeup import DueWaiter, wake_in_process
 from notifications.enums import Channel, Status
-from notifications.errors import NotificationError
 from notifications.events.models import Event
 from notifications.events.registry import event_registry
 from notifications.observability import metrics
-from notifications.rendering.context import build_context
+from notifications.rendering.failures import RENDER_ERROR, render_error_detail
 from notifications.rendering.service import Renderer
-from notifications.security import open_fields
 from notifications.tenants.models import Contact, Tenant
 from notifications.utils.lazy import ProcessSingleton
 from notifications.utils.limiter import Limiter
@@ -322,12 +321,13 @@ class DeliveryEngine:
         outcomes: dict[int, _Outcome] = {}
         for record in part:
             try:
-                ready.append((record, _message_for(record, batch, renderer)))
+                ready.append((record, message_for(record, batch, renderer)))
             except SecretPurged:
                 outcomes[record.pk] = _Outcome(permanent("secret_purged", "the event's secrets were purged"))
-            except Exception as err:  # noqa: BLE001 - one record's problem (a handler bug, a bad key) stays its own
-                detail = str(err) if isinstance(err, NotificationError) else "cannot build the message"
-                outcomes[record.pk] = _Outcome(permanent("render_error", f"{type(err).__name__}: {detail}"))
+            except DatabaseError:
+                raise  # not this record's fault: the batch is retried
+            except Exception as err:  # noqa: BLE001 - one record's problem (a template, a handler bug) stays its own
+                outcomes[record.pk] = _Outcome(permanent(RENDER_ERROR, render_error_detail(err)))
                 logger.error(
                     "render failed: tenant_id=%s record_id=%s event_type=%s channel=%s error=%s",
                     record.tenant_id, record.pk, record.event_type, record.channel, type(err).__name__,
@@ -550,29 +550,6 @@ def _contacts_for(records: list[_Record]) -> dict[tuple[str, str], dict[str, str
         return {}
     rows = Contact.objects.filter(tenant_id__in={t for t, _ in users}, user_id__in={u for _, u in users})
     return {(c.tenant_id, c.user_id): {k: v for k, v in c.as_dict().items() if v} for c in rows}
-
-
-def _message_for(record: _Record, batch: _Batch, renderer: Renderer) -> Message:
-    handler = event_registry.handler_for(record.event_type)
-    event_id, occurred_at, stored = batch.events[record.event_id]
-    tenant = batch.tenants[record.tenant_id]
-    payload = handler.load_payload(open_fields(stored))
-    contact = {**batch.contacts.get((record.tenant_id, record.user_id), {}), **handler.get_contact_fields(payload)}
-    context = build_context(
-        handler, event_type=record.event_type, payload=payload, tenant=tenant, contact=contact,
-        event_id=event_id, user_id=record.user_id, occurred_at=occurred_at, common=renderer.tenant_values(tenant),
-    )
-    content = renderer.render(handler, record.event_type, Channel(record.channel), context, record.tenant_id)
-    target = {}
-    device = batch.devices.get(record.device_id) if record.device_id else None
-    if device is not None:
-        target = {"platform": device.platform, "token": device.token,
-                  "subscription": device.subscription, "device_id": device.pk}
-    return Message(
-        record_id=record.pk, tenant_id=record.tenant_id, channel=Channel(record.channel), recipient=record.recipient,
-        fields=content.fields, event_type=record.event_type, user_id=record.user_id,
-        data={"template": content.source, **({"mandatory": "1"} if handler.mandatory else {})}, target=target,
-    )
 
 
 class _Lease:

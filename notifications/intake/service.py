@@ -6,11 +6,9 @@ from __future__ import annotations
 import json
 import logging
 import os
-import re
 import time
 from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from django.db import transaction
@@ -26,17 +24,17 @@ from notifications.db import (
 )
 from notifications.delivery.models import NotificationRecord
 from notifications.delivery.wakeup import signal_due_after_commit
-from notifications.enums import Channel, Outcome, RejectionReason, SkipReason, Status
-from notifications.errors import NotificationError
+from notifications.enums import Channel, Outcome, Status
 from notifications.events.envelope import EventRejection, ValidatedEvent, validate_event
 from notifications.events.models import Event, RejectedEvent
 from notifications.events.registry import event_registry
+from notifications.intake.inapp import render_inbox
+from notifications.intake.isolation import NOT_PER_EVENT, Failures, rejection_for, take_in_halves
+from notifications.intake.planning import Accepted, Planned, Planner
 from notifications.intake.preferences import PreferenceBook
 from notifications.intake.ratelimits import RateLimiter
 from notifications.intake.results import IntakeResult, RecordSummary
 from notifications.observability import metrics
-from notifications.rendering.context import build_context
-from notifications.rendering.service import Renderer
 from notifications.security import encrypt_text, redact, register_secrets, seal_fields
 from notifications.security.crypto import keyring
 from notifications.security.redaction import SENSITIVE_KEYS, redact_text
@@ -48,20 +46,12 @@ T = TypeVar("T")
 CHUNK = 500
 MAX_STORED_ORIGINAL = 256 * 1024
 CONTACT_FIELDS = ("email", "phone", "first_name", "last_name", "locale")
+_IN_APP, _PENDING = Channel.IN_APP.value, Status.PENDING.value
 
 
 def _chunks(items: Sequence[T], size: int = CHUNK) -> Iterator[Sequence[T]]:
     for start in range(0, len(items), size):
         yield items[start : start + size]
-
-
-@dataclass(slots=True)
-class _Accepted:
-    index: int
-    event: ValidatedEvent
-    pk_text: str  # the event's new UUID, as text: what the records, the inbox and the results want
-    stored_payload: dict[str, Any]
-    contact: dict[str, str] = field(default_factory=dict)
 
 
 def new_uuid_texts(count: int) -> list[str]:
@@ -79,31 +69,6 @@ def new_uuid_texts(count: int) -> list[str]:
     hexed = data.hex()
     return [f"{hexed[i:i + 8]}-{hexed[i + 8:i + 12]}-{hexed[i + 12:i + 16]}-{hexed[i + 16:i + 20]}-{hexed[i + 20:i + 32]}"
             for i in range(0, 32 * count, 32)]
-
-
-class _Planned:
-    """One notification record before it is written: a plain row, not a model instance (intake plans
-    thousands per batch, and Django's Model.__init__ was most of intake's time)."""
-
-    __slots__ = ("item", "channel", "recipient", "device_id", "status", "reason", "error_detail", "provider",
-                 "attempts", "next_attempt_at", "sent_at", "pk")
-
-    COLUMNS = ("tenant_id", "event_id", "event_type", "user_id", "channel", "recipient", "device_id", "status",
-               "reason", "error_detail", "provider", "attempts", "next_attempt_at", "sent_at")
-
-    def __init__(self, item: _Accepted, channel: str, recipient: str, device_id: int | None, status: str,
-                 reason: str, next_attempt_at: Any) -> None:
-        self.item, self.channel, self.recipient, self.device_id = item, channel, recipient, device_id
-        self.status, self.reason, self.next_attempt_at = status, reason, next_attempt_at
-        self.error_detail, self.provider, self.attempts, self.sent_at = "", "", 0, None
-        self.pk: int | None = None
-
-    def row(self) -> tuple[Any, ...]:
-        """The row as COPY takes it (see insert_rows(plain=True)): the timestamps are ISO text already."""
-        event = self.item.event
-        return (event.tenant_id, self.item.pk_text, event.event_type, event.user_id, self.channel, self.recipient,
-                self.device_id, self.status, self.reason, self.error_detail, self.provider, self.attempts,
-                self.next_attempt_at, self.sent_at)
 
 
 def process_events(
@@ -125,9 +90,8 @@ def process_events(
     except (OperationalError, InterfaceError):
         raise  # the database is away: the caller retries the whole batch
     except Exception as err:  # noqa: BLE001 - one event must not sink the others
-        logger.error("intake batch of %d failed (%s): taking its events in one by one", len(parsed),
-                     type(err).__name__)
-        final = [_take_in_alone(item, sources[i], origins[i] if origins else None) for i, item in enumerate(parsed)]
+        logger.error("intake batch of %d failed (%s): taking it in halves", len(parsed), type(err).__name__)
+        final = take_in_halves(parsed, sources, origins, _take_in, _take_in_alone)
     _count(final)
     metrics.INTAKE_BATCH_SECONDS.observe(time.perf_counter() - started)
     return final
@@ -143,8 +107,9 @@ def _take_in(
         if rejections:
             _store_rejections(rejections, results, sources, origins)
         valid = [(i, p) for i, p in enumerate(parsed) if isinstance(p, ValidatedEvent)]
-        if valid:
-            _accept(valid, results, sources)
+        failed = _accept(valid, results, sources) if valid else []
+        if failed:
+            _store_rejections(failed, results, sources, origins)
     final = [result for result in results if result is not None]
     assert len(final) == len(parsed)
     return final
@@ -159,17 +124,7 @@ def _take_in_alone(
     except (OperationalError, InterfaceError):
         raise
     except Exception as err:  # noqa: BLE001 - becomes a stored rejection, with the error's type only
-        raw = item.raw
-        rejection = EventRejection(
-            RejectionReason.PROCESSING_ERROR,
-            f"taking the event in failed: {type(err).__name__}",
-            raw,
-            tenant_id=getattr(item, "tenant_id", ""),
-            event_type=getattr(item, "event_type", ""),
-        )
-        logger.error("event could not be taken in: tenant_id=%s event_type=%s error=%s",
-                     rejection.tenant_id or "-", rejection.event_type or "-", type(err).__name__)
-        return _take_in([rejection], [source], origins)[0]
+        return _take_in([rejection_for(item, err)], [source], origins)[0]
 
 
 def _remember_secrets(parsed: Iterable[ValidatedEvent | EventRejection]) -> None:
@@ -251,27 +206,26 @@ def _as_text(raw: Any) -> str:
 
 def _accept(
     valid: list[tuple[int, ValidatedEvent]], results: list[IntakeResult | None], sources: Sequence[str]
-) -> None:
+) -> list[tuple[int, EventRejection]]:
+    """Takes in the valid events; returns those whose own steps failed, as rejections to store instead."""
     tenants = Tenant.ensure({event.tenant_id for _, event in valid})
     accepted = _dedupe_and_insert(valid, results, sources)
     if not accepted:
-        return
+        return []
     now = timezone.now()
-    contacts = _resolve_contacts(accepted)
+    failures = Failures()
+    contacts = _resolve_contacts(accepted, failures)
     users = {(a.event.tenant_id, a.event.user_id) for a in accepted if a.event.user_id}
     preferences = PreferenceBook.load(users)
     devices = _devices_for(users)
     limiter = RateLimiter.load(tenants, [(a.event.tenant_id, a.event.user_id, a.event.event_type) for a in accepted])
-    planner = _Planner(tenants, preferences, limiter, devices, now.isoformat())
-    for item in accepted:
-        event = item.event
-        stored = contacts.get((event.tenant_id, event.user_id), {})
-        item.contact = {**stored, **event.handler.get_contact_fields(event.payload)}
-        planner.plan(item)
+    planner = Planner(tenants, preferences, limiter, devices, now.isoformat())
+    planner.plan_all(accepted, contacts, failures)
+    accepted = failures.keep(accepted)
     records = planner.records
-    inbox = _render_inbox([r for r in records if r.channel == _IN_APP and r.status == _PENDING],
-                          tenants, now, planner.now_text)
-    for record, key in zip(records, insert_rows(NotificationRecord, _Planned.COLUMNS,
+    inbox = render_inbox([r for r in records if r.channel == _IN_APP and r.status == _PENDING],
+                         tenants, now, planner.now_text)
+    for record, key in zip(records, insert_rows(NotificationRecord, Planned.COLUMNS,
                                                 [record.row() for record in records], plain=True), strict=True):
         record.pk = key
     _purge_if_final(accepted, records)
@@ -296,6 +250,7 @@ def _accept(
             event_id=item.pk_text,
             records=tuple(by_event.get(item.index, [])),
         )
+    return failures.rejections()
 
 
 _EVENT_COLUMNS = ("id", "tenant_id", "event_type", "event_id", "dedupe_key", "user_id", "occurred_at", "payload",
@@ -306,12 +261,12 @@ _MESSAGE_COLUMNS = ("tenant_id", "user_id", "event_type", "title", "body", "acti
 
 def _dedupe_and_insert(
     valid: list[tuple[int, ValidatedEvent]], results: list[IntakeResult | None], sources: Sequence[str]
-) -> list[_Accepted]:
+) -> list[Accepted]:
     """Insert the batch's new events, skipping any seen before. The insert itself is the dedupe check (the
     unique (tenant, dedupe key) constraint, ON CONFLICT DO NOTHING): no look-up first. Only events that lost
     (duplicates) are looked up, to name the original."""
-    first: dict[tuple[str, str], _Accepted] = {}
-    candidates: list[_Accepted] = []
+    first: dict[tuple[str, str], Accepted] = {}
+    candidates: list[Accepted] = []
     repeats: list[tuple[int, ValidatedEvent]] = []
     keys = new_uuid_texts(len(valid))
     # Looked up once for the batch, and only when it has secrets to seal (the look-up reads three settings).
@@ -321,8 +276,8 @@ def _dedupe_and_insert(
         if key in first:
             repeats.append((index, event))  # twice in one batch
             continue
-        item = _Accepted(index=index, event=event, pk_text=pk_text,
-                         stored_payload=seal_fields(event.payload, event.handler.sensitive_fields, ring))
+        item = Accepted(index=index, event=event, pk_text=pk_text,
+                        stored_payload=seal_fields(event.payload, event.handler.sensitive_fields, ring))
         first[key] = item
         candidates.append(item)
     inserted = insert_rows_ignoring_conflicts(Event, _EVENT_COLUMNS, [
@@ -365,8 +320,9 @@ def _duplicate(event: ValidatedEvent, original_id: str) -> IntakeResult:
     )
 
 
-def _resolve_contacts(accepted: list[_Accepted]) -> dict[tuple[str, str], dict[str, str]]:
-    """The directory entries of the batch's users, after applying the contact data that payloads carry."""
+def _resolve_contacts(accepted: list[Accepted], failures: Failures) -> dict[tuple[str, str], dict[str, str]]:
+    """The directory entries of the batch's users, after applying the contact data that payloads carry. An
+    event whose contact fields cannot be read is set aside in `failures`."""
     wanted = [(a.event.tenant_id, a.event.user_id) for a in accepted if a.event.user_id]
     contacts: dict[tuple[str, str], dict[str, str]] = {}
     for chunk in _chunks(sorted(set(wanted))):
@@ -380,7 +336,13 @@ def _resolve_contacts(accepted: list[_Accepted]) -> dict[tuple[str, str], dict[s
         if not (item.event.handler.fills_contacts and item.event.user_id):
             continue
         key = (item.event.tenant_id, item.event.user_id)
-        update = item.event.handler.get_contact_fields(item.event.payload)
+        try:
+            update = item.event.handler.get_contact_fields(item.event.payload)
+        except NOT_PER_EVENT:
+            raise
+        except Exception as err:  # noqa: BLE001 - this event's own problem
+            failures.add(item.index, item.event, err)
+            continue
         merged = {**contacts.get(key, {}), **update}
         if merged != contacts.get(key):
             contacts[key] = changed[key] = merged
@@ -398,17 +360,6 @@ def _resolve_contacts(accepted: list[_Accepted]) -> dict[tuple[str, str], dict[s
     return contacts
 
 
-E164 = re.compile(r"^\+[1-9][0-9]{6,14}$")
-
-
-def address_for(channel: Channel | str, contact: dict[str, str], user_id: str) -> str:
-    if channel == Channel.EMAIL:
-        return contact.get("email", "")
-    if channel == Channel.SMS:
-        return contact.get("phone", "")
-    return user_id  # the inbox is the user's
-
-
 def _devices_for(users: set[tuple[str, str]]) -> dict[tuple[str, str], list[Device]]:
     found: dict[tuple[str, str], list[Device]] = {}
     if not users:
@@ -422,122 +373,7 @@ def _devices_for(users: set[tuple[str, str]]) -> dict[tuple[str, str], list[Devi
     return found
 
 
-_IN_APP, _PUSH, _SMS = Channel.IN_APP.value, Channel.PUSH.value, Channel.SMS.value
-_PENDING, _SKIPPED, _SENT, _FAILED = Status.PENDING.value, Status.SKIPPED.value, Status.SENT.value, Status.FAILED.value
-_CHANNEL_VALUES = {channel: channel.value for channel in Channel}  # an enum member or its text; Channel() is slow
-_NO_ADDRESS, _INVALID_ADDRESS = SkipReason.NO_ADDRESS.value, SkipReason.INVALID_ADDRESS.value
-
-
-class _Planner:
-    """Plans a batch's records: one per channel, or per device for push. Each skip is a record with its reason.
-    The tenant's switches are looked up once per (tenant, event type, channel) in a batch."""
-
-    def __init__(self, tenants: dict[str, Tenant], preferences: PreferenceBook, limiter: RateLimiter,
-                 devices: dict[tuple[str, str], list[Device]], now_text: str) -> None:
-        self.tenants, self.preferences, self.limiter, self.devices = tenants, preferences, limiter, devices
-        self.now_text = now_text
-        self.records: list[_Planned] = []
-        self._switches: dict[tuple[str, str, str], str] = {}
-
-    def _switched_off(self, tenant_id: str, event_type: str, channel: str) -> str:
-        key = (tenant_id, event_type, channel)
-        try:
-            return self._switches[key]
-        except KeyError:
-            tenant = self.tenants[tenant_id]
-            if tenant.is_event_disabled(event_type):
-                reason = SkipReason.TENANT_DISABLED_EVENT.value
-            elif tenant.is_channel_disabled(event_type, channel):
-                reason = SkipReason.TENANT_DISABLED_CHANNEL.value
-            else:
-                reason = ""
-            self._switches[key] = reason
-            return reason
-
-    def plan(self, item: _Accepted) -> None:
-        event = item.event
-        handler = event.handler
-        tenant_id, user_id, event_type = event.tenant_id, event.user_id, event.event_type
-        for channel in handler.get_channels(event_type, event.payload):
-            channel = _CHANNEL_VALUES.get(channel) or Channel(channel).value
-            skip = self._switched_off(tenant_id, event_type, channel)
-            if not skip and not handler.mandatory and not self.preferences.allows(tenant_id, user_id, event_type,
-                                                                                   channel):
-                skip = SkipReason.OPTED_OUT.value
-            targets: list[tuple[str, int | None]]
-            if channel == _PUSH:
-                devices = self.devices.get((tenant_id, user_id))
-                targets = [(f"device:{device.pk}", device.pk) for device in devices] if devices else [("", None)]
-            else:
-                targets = [(address_for(channel, item.contact, user_id), None)]
-            reasons = []
-            for address, _ in targets:
-                if skip:
-                    reasons.append(skip)
-                elif not address:
-                    reasons.append(_NO_ADDRESS)
-                elif channel == _SMS and not E164.match(address):
-                    reasons.append(_INVALID_ADDRESS)
-                else:
-                    reasons.append("")
-            # One notification counts once against a rate limit, however many devices it goes to. Security
-            # alerts are never rate-limited away.
-            if (not skip and "" in reasons and not (handler.mandatory or handler.security_alert)
-                    and not self.limiter.allow(tenant_id, user_id, event_type, channel)):
-                logger.info("rate limit reached: tenant_id=%s user_id=%s event_type=%s channel=%s: skipped",
-                            tenant_id, user_id, event_type, channel)
-                reasons = [reason or SkipReason.RATE_LIMITED.value for reason in reasons]
-            for (address, device_id), reason in zip(targets, reasons, strict=True):
-                self.records.append(_Planned(item, channel, address[:320], device_id,
-                                             _SKIPPED if reason else _PENDING, reason,
-                                             None if reason else self.now_text))
-
-
-def _render_inbox(
-    pending: list[_Planned], tenants: dict[str, Tenant], now: Any, now_text: str
-) -> list[tuple[_Planned, tuple[Any, ...]]]:
-    """In-app notifications are delivered at intake: the inbox row is the delivery. Rendered before the records
-    are inserted, so each record is written once with its final status. Returns (record, message row without
-    its record key)."""
-    if not pending:
-        return []
-    renderer = Renderer(tenants)
-    messages: list[tuple[_Planned, tuple[Any, ...]]] = []
-    for record in pending:
-        item = record.item
-        event = item.event
-        try:
-            context = build_context(
-                event.handler,
-                event_type=event.event_type,
-                payload=event.typed if event.typed is not None else event.handler.load_payload(event.payload),
-                tenant=tenants[event.tenant_id],
-                contact=item.contact,
-                event_id=event.event_id,
-                user_id=event.user_id,
-                occurred_at=event.timestamp,
-                common=renderer.tenant_values(tenants[event.tenant_id]),
-            )
-            content = renderer.render(event.handler, event.event_type, Channel.IN_APP, context, event.tenant_id)
-        except (NotificationError, NotImplementedError, ValueError, KeyError, TypeError) as err:
-            record.status, record.reason, record.next_attempt_at = _FAILED, "render_error", None
-            record.error_detail = f"{type(err).__name__}: {err}"[:2000]
-            logger.error(
-                "in-app render failed: tenant_id=%s event_type=%s user_id=%s error=%s",
-                event.tenant_id, event.event_type, event.user_id, type(err).__name__,
-            )
-            continue
-        messages.append((record, (
-            event.tenant_id, event.user_id, event.event_type, content.get("title")[:300], content.get("body"),
-            content.get("action_url")[:1000], {"event_id": item.pk_text, "template": content.source},
-            _expiry(event, now),
-        )))
-        record.status, record.sent_at, record.provider, record.attempts = _SENT, now_text, "inbox", 1
-        record.next_attempt_at = None
-    return messages
-
-
-def _purge_if_final(accepted: list[_Accepted], records: list[_Planned]) -> None:
+def _purge_if_final(accepted: list[Accepted], records: list[Planned]) -> None:
     """Events whose notifications are all final already (skipped, or in-app only) keep no secrets."""
     from notifications.delivery.secrets import purge_payload
 
@@ -551,11 +387,6 @@ def _purge_if_final(accepted: list[_Accepted], records: list[_Planned]) -> None:
                 finished.append(Event(pk=item.pk_text, payload=purged))
     if finished:
         fast_bulk_update(finished, ["payload"])
-
-
-def _expiry(event: ValidatedEvent, now: Any) -> Any:
-    ttl = event.handler.inbox_ttl(event.payload)
-    return now + ttl if ttl else None
 
 
 def _count(results: list[IntakeResult]) -> None:

@@ -1,0 +1,39 @@
+"""The message of one claimed record: its event's payload opened, its context built, its template rendered.
+Whatever this raises is that record's own problem (the worker fails the record with `render_error`)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from notifications.channels.base import Message
+from notifications.enums import Channel
+from notifications.events.registry import event_registry
+from notifications.rendering.context import build_context
+from notifications.rendering.service import Renderer
+from notifications.security import open_fields
+
+if TYPE_CHECKING:
+    from notifications.delivery.worker import _Batch, _Record
+
+
+def message_for(record: _Record, batch: _Batch, renderer: Renderer) -> Message:
+    handler = event_registry.handler_for(record.event_type)
+    event_id, occurred_at, stored = batch.events[record.event_id]
+    tenant = batch.tenants[record.tenant_id]
+    payload = handler.load_payload(open_fields(stored))
+    contact = {**batch.contacts.get((record.tenant_id, record.user_id), {}), **handler.get_contact_fields(payload)}
+    context = build_context(
+        handler, event_type=record.event_type, payload=payload, tenant=tenant, contact=contact,
+        event_id=event_id, user_id=record.user_id, occurred_at=occurred_at, common=renderer.tenant_values(tenant),
+    )
+    content = renderer.render(handler, record.event_type, Channel(record.channel), context, record.tenant_id)
+    target = {}
+    device = batch.devices.get(record.device_id) if record.device_id else None
+    if device is not None:
+        target = {"platform": device.platform, "token": device.token,
+                  "subscription": device.subscription, "device_id": device.pk}
+    return Message(
+        record_id=record.pk, tenant_id=record.tenant_id, channel=Channel(record.channel), recipient=record.recipient,
+        fields=content.fields, event_type=record.event_type, user_id=record.user_id,
+        data={"template": content.source, **({"mandatory": "1"} if handler.mandatory else {})}, target=target,
+    )

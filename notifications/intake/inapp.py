@@ -1,0 +1,73 @@
+"""In-app notifications are delivered at intake: the inbox row is the delivery. They are rendered before the
+records are inserted, so each record is written once with its final status. A record whose rendering raises,
+whatever the error (a template error, a handler bug, RecursionError, MemoryError), is `failed` with
+`render_error`; the event's other records (e-mail, SMS, push) are untouched and go on."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from notifications.enums import Channel, Status
+from notifications.events.envelope import ValidatedEvent
+from notifications.intake.isolation import NOT_PER_EVENT
+from notifications.intake.planning import Planned
+from notifications.rendering.context import build_context
+from notifications.rendering.failures import RENDER_ERROR, render_error_detail
+from notifications.rendering.service import Renderer
+from notifications.tenants.models import Tenant
+
+logger = logging.getLogger(__name__)
+
+_SENT, _FAILED = Status.SENT.value, Status.FAILED.value
+
+
+def render_inbox(
+    pending: list[Planned], tenants: dict[str, Tenant], now: Any, now_text: str
+) -> list[tuple[Planned, tuple[Any, ...]]]:
+    """Renders the pending in-app records. Returns (record, message row without its record key)."""
+    if not pending:
+        return []
+    renderer = Renderer(tenants)
+    messages: list[tuple[Planned, tuple[Any, ...]]] = []
+    for record in pending:
+        item = record.item
+        event = item.event
+        try:
+            tenant = tenants[event.tenant_id]
+            context = build_context(
+                event.handler,
+                event_type=event.event_type,
+                payload=event.typed if event.typed is not None else event.handler.load_payload(event.payload),
+                tenant=tenant,
+                contact=item.contact,
+                event_id=event.event_id,
+                user_id=event.user_id,
+                occurred_at=event.timestamp,
+                common=renderer.tenant_values(tenant),
+            )
+            content = renderer.render(event.handler, event.event_type, Channel.IN_APP, context, event.tenant_id)
+            row = (
+                event.tenant_id, event.user_id, event.event_type, content.get("title")[:300], content.get("body"),
+                content.get("action_url")[:1000], {"event_id": item.pk_text, "template": content.source},
+                _expiry(event, now),
+            )
+        except NOT_PER_EVENT:
+            raise  # the transaction is unusable: not this record's problem
+        except Exception as err:  # noqa: BLE001 - this record's own problem: the event's other channels go on
+            record.status, record.reason, record.next_attempt_at = _FAILED, RENDER_ERROR, None
+            record.error_detail = render_error_detail(err)
+            logger.error(
+                "in-app render failed: tenant_id=%s event_type=%s user_id=%s error=%s",
+                event.tenant_id, event.event_type, event.user_id, type(err).__name__,
+            )
+            continue
+        messages.append((record, row))
+        record.status, record.sent_at, record.provider, record.attempts = _SENT, now_text, "inbox", 1
+        record.next_attempt_at = None
+    return messages
+
+
+def _expiry(event: ValidatedEvent, now: Any) -> Any:
+    ttl = event.handler.inbox_ttl(event.payload)
+    return now + ttl if ttl else None
