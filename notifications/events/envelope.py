@@ -6,15 +6,16 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-import orjson
 from pydantic import ValidationError
 
 from notifications.enums import RejectionReason
+from notifications.events.decoding import MAX_DEPTH, decode
 from notifications.tenants.models import TENANT_ID_PATTERN
 
 if TYPE_CHECKING:
@@ -23,8 +24,6 @@ if TYPE_CHECKING:
 
 REQUIRED_FIELDS = ("event_type", "tenant_id", "timestamp", "payload")
 MAX_ID_LENGTH = 128
-MAX_DEPTH = 32
-MAX_EVENT_BYTES = 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -51,53 +50,12 @@ class ValidatedEvent:
     typed: dict[str, Any] | None = None  # the payload as Python values (datetimes, decimals), for rendering
 
 
-def decode(raw: Any) -> tuple[Any, str | None, bool]:
-    """raw bytes/str -> (JSON value, an error text, whether the text shows it needs no structure check)."""
-    if isinstance(raw, bytes) and len(raw) <= MAX_EVENT_BYTES:
-        # The common case, four times faster: orjson checks the UTF-8 and parses in one pass. Whatever it refuses
-        # (or reads differently: NaN, integers beyond 64 bits) goes the standard way below, for the same result
-        # and the same error text as before.
-        try:
-            value = orjson.loads(raw)
-        except orjson.JSONDecodeError:
-            pass
-        else:
-            return value, None, _plainly_storable(raw)
-    if isinstance(raw, (bytes, bytearray, memoryview)):
-        try:
-            raw = bytes(raw).decode("utf-8")
-        except UnicodeDecodeError as err:
-            return None, f"not UTF-8: {err.reason} at byte {err.start}", False
-    if isinstance(raw, str):
-        if len(raw) > MAX_EVENT_BYTES:
-            return None, f"larger than {MAX_EVENT_BYTES} bytes", False
-        try:
-            return json.loads(raw), None, _plainly_storable(raw)
-        except json.JSONDecodeError as err:
-            return None, f"{err.msg} at line {err.lineno} column {err.colno}", False
-        except RecursionError:
-            return None, "nested too deeply", False
-    return raw, None, False
-
-
 _UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
-# In JSON text, NUL and surrogates can only come as \u escapes (raw control characters are refused by the
-# parser, raw surrogates by the UTF-8 decoder). Text without such an escape and with few brackets needs no walk.
-_SUSPECT_ESCAPE = re.compile(r"\\u(?:0000|[dD][89a-fA-F])")
-
-
-_SUSPECT_ESCAPE_BYTES = re.compile(_SUSPECT_ESCAPE.pattern.encode())
-
-
-def _plainly_storable(text: str | bytes) -> bool:
-    if isinstance(text, bytes):
-        return text.count(b"{") + text.count(b"[") <= MAX_DEPTH and not _SUSPECT_ESCAPE_BYTES.search(text)
-    return text.count("{") + text.count("[") <= MAX_DEPTH and not _SUSPECT_ESCAPE.search(text)
 
 
 def _structure_problem(value: Any) -> str | None:
     """Why a decoded event cannot be stored as is (NUL or lone surrogates, which PostgreSQL and UTF-8 refuse;
-    nesting deeper than MAX_DEPTH), or None. Iterative, so hostile nesting cannot exhaust the stack."""
+    NaN or infinite numbers, which JSON has not; nesting deeper than MAX_DEPTH), or None. Iterative, so hostile nesting cannot exhaust the stack."""
     stack: list[tuple[Any, int]] = [(value, 0)]
     while stack:
         item, depth = stack.pop()
@@ -111,6 +69,8 @@ def _structure_problem(value: Any) -> str | None:
             stack.extend((v, depth + 1) for v in item.values())
         elif isinstance(item, list):
             stack.extend((v, depth + 1) for v in item)
+        elif isinstance(item, float) and not math.isfinite(item):
+            return "holds a number that is not finite"
     return None
 
 
@@ -171,6 +131,29 @@ def _invalid(data: dict[str, Any], detail: str) -> EventRejection:
 
 
 def validate_event(raw: Any, registry: "EventRegistry") -> ValidatedEvent | EventRejection:
+    """The event, or why it is refused. Never raises: whatever fails while reading one event (a handler's bug,
+    recursion, memory) is that event's rejection, named by the error's type and never its text (it may quote
+    a value)."""
+    try:
+        return _validate(raw, registry)
+    except Exception as err:  # noqa: BLE001 - one event's failure is that event's rejection
+        return failed_validation(raw, err)
+
+
+def failed_validation(raw: Any, err: BaseException) -> EventRejection:
+    """The rejection of an event whose validation raised, with its tenant and type when they can be read."""
+    data = raw if isinstance(raw, dict) else decode(raw)[0]
+    data = data if isinstance(data, dict) else None
+    event_type = data.get("event_type") if data else None
+    tenant_id = data.get("tenant_id") if data else None
+    return EventRejection(
+        RejectionReason.PROCESSING_ERROR, f"validating the event failed: {type(err).__name__}", raw,
+        tenant_id=tenant_id[:200] if isinstance(tenant_id, str) else "",
+        event_type=event_type[:200] if isinstance(event_type, str) else "",
+    )
+
+
+def _validate(raw: Any, registry: "EventRegistry") -> ValidatedEvent | EventRejection:
     data, error, plain = decode(raw)
     if error is not None:
         return EventRejection(RejectionReason.INVALID_JSON, f"invalid JSON: {error}", raw)

@@ -1,0 +1,164 @@
+"""An event's bytes to a JSON value, for any input: every failure is an error text, nothing raises.
+
+Refused: text that is not UTF-8 or not JSON, events larger than MAX_EVENT_BYTES, numbers that are not finite
+(NaN, Infinity, 1e999) or longer than Python reads (4,300 digits), and objects that repeat a key at any depth
+(JSON parsers keep the last value silently: `"amount": 1, "amount": 100000`).
+
+The common case stays one orjson pass: a repeated key is looked for exactly only when the count of keys in the
+parsed value differs from the count of key endings (`"` then `:`) in the text. Every key ends so, and strings
+holding `":` only add to the text's count, so equal counts prove there is no repeated key."""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from typing import Any
+
+import orjson
+
+MAX_DEPTH = 32
+MAX_EVENT_BYTES = 1024 * 1024
+_SHOWN_KEY = 64  # a repeated key is named in the error, cut to this length
+
+_KEY_END_BYTES = re.compile(rb'"[ \t\r\n]*:')
+_SPACED_KEY_END = re.compile(rb'"[ \t\r\n]+:')
+# In JSON text, NUL and surrogates can only come as \u escapes (raw control characters are refused by the
+# parser, raw surrogates by the UTF-8 decoder). Text without such an escape and with few brackets needs no walk.
+_SUSPECT_ESCAPE = re.compile(r"\\u(?:0000|[dD][89a-fA-F])")
+_SUSPECT_ESCAPE_BYTES = re.compile(_SUSPECT_ESCAPE.pattern.encode())
+
+
+class _Refused(ValueError):
+    """A JSON text the strict parse refuses, with a reason that never quotes a value."""
+
+
+def _refuse_constant(name: str) -> Any:
+    raise _Refused(f"{name} is not a JSON number")
+
+
+def _finite_float(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):
+        raise _Refused("number too large")
+    return value
+
+
+def _bounded_int(text: str) -> int:
+    try:
+        return int(text)
+    except ValueError:  # more digits than int() takes (sys.get_int_max_str_digits)
+        raise _Refused(f"number too large ({len(text)} digits)") from None
+
+
+def _no_repeated_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    value = dict(pairs)
+    if len(value) != len(pairs):
+        seen: set[str] = set()
+        for key, _ in pairs:
+            if key in seen:
+                raise _Refused(f"repeated key {key[:_SHOWN_KEY]!r}")
+            seen.add(key)
+    return value
+
+
+def strict_loads(text: str | bytes) -> Any:
+    """The exact, slower parse: finite numbers only and no repeated keys. Raises ValueError (JSONDecodeError
+    or a refusal) and RecursionError."""
+    return json.loads(text, parse_constant=_refuse_constant, parse_float=_finite_float, parse_int=_bounded_int,
+                      object_pairs_hook=_no_repeated_keys)
+
+
+def count_keys(value: Any) -> int:
+    """The keys of every object in a parsed JSON value (an object or an array). Iterative: depth costs no
+    stack."""
+    count = 0
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if type(item) is dict:
+            count += len(item)
+            stack += [child for child in item.values() if type(child) is dict or type(child) is list]
+        else:
+            stack += [child for child in item if type(child) is dict or type(child) is list]
+    return count
+
+
+def _count_shallow(value: dict[str, Any] | list[Any]) -> int:
+    """count_keys for a value known to hold few containers (plainly_storable): recursion, twice as fast."""
+    count = 0
+    for child in value.values() if type(value) is dict else value:
+        if type(child) is dict or type(child) is list:
+            count += _count_shallow(child)
+    return count + len(value) if type(value) is dict else count
+
+
+def _repeat_problem(raw: bytes, value: Any, plain: bool) -> str | None:
+    """Why the text repeats a key, or None. Cheap unless the counts differ (see the module's note)."""
+    if type(value) is not dict and type(value) is not list:
+        return None
+    keys = _count_shallow(value) if plain else count_keys(value)
+    # Key ends without spaces are a plain count; only text with a space before a colon needs the regex.
+    if raw.count(b'":') == keys and _SPACED_KEY_END.search(raw) is None:
+        return None
+    if len(_KEY_END_BYTES.findall(raw)) == keys:
+        return None
+    try:
+        strict_loads(raw)
+    except _Refused as err:
+        return str(err)
+    except (ValueError, RecursionError):
+        return None  # orjson read it: whatever else the strict parse minds is not a repeated key
+    return None
+
+
+def plainly_storable(text: str | bytes) -> bool:
+    if isinstance(text, bytes):
+        return text.count(b"{") + text.count(b"[") <= MAX_DEPTH and not _SUSPECT_ESCAPE_BYTES.search(text)
+    return text.count("{") + text.count("[") <= MAX_DEPTH and not _SUSPECT_ESCAPE.search(text)
+
+
+def decode(raw: Any) -> tuple[Any, str | None, bool]:
+    """raw bytes/str -> (JSON value, an error text, whether the text shows it needs no structure check).
+    Anything else is returned as it is. Never raises."""
+    try:
+        return _decode(raw)
+    except (RecursionError, MemoryError) as err:
+        return None, "nested too deeply" if isinstance(err, RecursionError) else "too large to read", False
+    except Exception as err:  # noqa: BLE001 - any input is an answer, never an exception
+        return None, f"unreadable ({type(err).__name__})", False
+
+
+def _decode(raw: Any) -> tuple[Any, str | None, bool]:
+    if isinstance(raw, bytes) and len(raw) <= MAX_EVENT_BYTES:
+        # The common case, four times faster: orjson checks the UTF-8 and parses in one pass. Whatever it refuses
+        # (NaN, numbers beyond a double) goes the strict way below, for the same result or a clear refusal.
+        try:
+            value = orjson.loads(raw)
+        except orjson.JSONDecodeError:
+            pass
+        else:
+            plain = plainly_storable(raw)
+            repeated = _repeat_problem(raw, value, plain)
+            if repeated:
+                return None, repeated, False
+            return value, None, plain
+    if isinstance(raw, (bytes, bytearray, memoryview)):
+        if len(raw) > MAX_EVENT_BYTES:
+            return None, f"larger than {MAX_EVENT_BYTES} bytes", False
+        try:
+            raw = bytes(raw).decode("utf-8")
+        except UnicodeDecodeError as err:
+            return None, f"not UTF-8: {err.reason} at byte {err.start}", False
+    if isinstance(raw, str):
+        if len(raw) > MAX_EVENT_BYTES:
+            return None, f"larger than {MAX_EVENT_BYTES} bytes", False
+        try:
+            return strict_loads(raw), None, plainly_storable(raw)
+        except json.JSONDecodeError as err:
+            return None, f"{err.msg} at line {err.lineno} column {err.colno}", False
+        except _Refused as err:
+            return None, str(err), False
+        except RecursionError:
+            return None, "nested too deeply", False
+    return raw, None, False
