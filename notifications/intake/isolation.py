@@ -95,7 +95,8 @@ TakeInAlone = Callable[[Parsed, str, Origin], IntakeResult]
 def take_in_halves(parsed: Sequence[Parsed], sources: Sequence[str], origins: Sequence[dict[str, Any]] | None,
                    take_in: TakeIn, alone: TakeInAlone) -> list[IntakeResult]:
     """The fallback after a batch failed as a whole: each half is retried in its own transaction, and a half
-    that fails again is split again, down to single events (`alone` turns one into a rejection)."""
+    that fails again is split again, down to single events (`alone` takes one in by itself, and turns it into
+    a rejection if that fails too)."""
     if len(parsed) <= 1:
         return [alone(item, sources[i], origins[i] if origins else None) for i, item in enumerate(parsed)]
     middle = len(parsed) // 2
