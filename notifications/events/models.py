@@ -48,12 +48,16 @@ class RejectedEvent(models.Model):
     original_encrypted = models.TextField(blank=True)
     source = models.CharField(max_length=200, blank=True)
     origin = models.JSONField(default=dict, blank=True, help_text="e.g. Kafka topic, partition and offset")
+    # 'topic/partition/offset' of a message from Kafka (unique: a redelivered message is stored once), else null.
+    origin_key = models.CharField(max_length=300, null=True, blank=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     reprocessed_at = models.DateTimeField(null=True, blank=True)
     reprocess_result = models.TextField(blank=True)
 
     class Meta:
         ordering = ["-created_at"]
+        constraints = [models.UniqueConstraint(fields=["origin_key"], condition=models.Q(origin_key__isnull=False),
+                                               name="rejected_event_origin_once")]
 
     def __str__(self) -> str:
         return f"{self.reason}: {self.event_type or '?'} ({self.tenant_id or 'no tenant'})"

@@ -3,7 +3,6 @@ tenants, dedupe, events, contacts, preferences, templates, records, inbox messag
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 import time
@@ -25,26 +24,26 @@ from notifications.db import (
 from notifications.delivery.models import NotificationRecord
 from notifications.delivery.wakeup import signal_due_after_commit
 from notifications.enums import Channel, Outcome, Status
-from notifications.events.envelope import EventRejection, ValidatedEvent, validate_event
-from notifications.events.models import Event, RejectedEvent
+from notifications.events.envelope import EventRejection, ValidatedEvent
+from notifications.events.models import Event
 from notifications.events.registry import event_registry
 from notifications.intake.inapp import render_inbox
 from notifications.intake.isolation import NOT_PER_EVENT, Failures, rejection_for, take_in_halves
 from notifications.intake.planning import Accepted, Planned, Planner
 from notifications.intake.preferences import PreferenceBook
 from notifications.intake.ratelimits import RateLimiter
+from notifications.intake.rejections import store_rejections, validate_all
 from notifications.intake.results import IntakeResult, RecordSummary
 from notifications.observability import metrics
-from notifications.security import encrypt_text, redact, register_secrets, seal_fields
+from notifications.security import register_secrets, seal_fields
 from notifications.security.crypto import keyring
-from notifications.security.redaction import SENSITIVE_KEYS, redact_text
+from notifications.security.redaction import SENSITIVE_KEYS
 from notifications.tenants.models import Contact, Tenant
 
 logger = logging.getLogger(__name__)
 
 T = TypeVar("T")
 CHUNK = 500
-MAX_STORED_ORIGINAL = 256 * 1024
 CONTACT_FIELDS = ("email", "phone", "first_name", "last_name", "locale")
 _IN_APP, _PENDING = Channel.IN_APP.value, Status.PENDING.value
 
@@ -83,7 +82,7 @@ def process_events(
     `origins` carries per-event details kept with rejections (topic, partition, offset)."""
     started = time.perf_counter()
     sources = [source] * len(raw_events) if isinstance(source, str) else list(source)
-    parsed = [validate_event(raw, event_registry) for raw in raw_events]
+    parsed = validate_all(raw_events, event_registry)
     _remember_secrets(parsed)
     try:
         final = _take_in(parsed, sources, origins)
@@ -105,11 +104,11 @@ def _take_in(
     with transaction.atomic():
         rejections = [(i, p) for i, p in enumerate(parsed) if isinstance(p, EventRejection)]
         if rejections:
-            _store_rejections(rejections, results, sources, origins)
+            store_rejections(rejections, results, sources, origins)
         valid = [(i, p) for i, p in enumerate(parsed) if isinstance(p, ValidatedEvent)]
         failed = _accept(valid, results, sources) if valid else []
         if failed:
-            _store_rejections(failed, results, sources, origins)
+            store_rejections(failed, results, sources, origins)
     final = [result for result in results if result is not None]
     assert len(final) == len(parsed)
     return final
@@ -135,73 +134,6 @@ def _remember_secrets(parsed: Iterable[ValidatedEvent | EventRejection]) -> None
         elif isinstance(item.raw, dict) and isinstance(item.raw.get("payload"), dict):
             values += [v for k, v in item.raw["payload"].items() if k.lower() in SENSITIVE_KEYS and isinstance(v, str)]
     register_secrets(values)
-
-
-def _store_rejections(
-    rejections: list[tuple[int, EventRejection]],
-    results: list[IntakeResult | None],
-    sources: Sequence[str],
-    origins: Sequence[dict[str, Any]] | None,
-) -> None:
-    rows = []
-    for index, rejection in rejections:
-        source = sources[index]
-        try:
-            original = _storable(_as_text(rejection.raw))
-            if isinstance(rejection.raw, dict):
-                shown = json.dumps(redact(rejection.raw), default=str)
-            else:
-                shown = redact_text(original)
-        except RecursionError:
-            original = shown = "[nested too deeply to keep]"
-        shown = _storable(shown)
-        rows.append(
-            RejectedEvent(
-                tenant_id=_storable(rejection.tenant_id)[:200],
-                event_type=_storable(rejection.event_type)[:200],
-                reason=rejection.reason.value,
-                detail=_storable(rejection.detail)[:2000],
-                original_redacted=shown[:MAX_STORED_ORIGINAL],
-                original_encrypted=encrypt_text(original[:MAX_STORED_ORIGINAL]),
-                source=source[:200],
-                origin=(origins[index] if origins else {}) or {},
-            )
-        )
-        logger.warning(
-            "event rejected: reason=%s tenant_id=%s event_type=%s source=%s detail=%s",
-            rejection.reason.value,
-            rejection.tenant_id or "-",
-            rejection.event_type or "-",
-            source,
-            rejection.detail,
-        )
-    RejectedEvent.objects.bulk_create(rows, batch_size=CHUNK)
-    for (index, rejection), row in zip(rejections, rows, strict=True):
-        results[index] = IntakeResult(
-            outcome=Outcome.REJECTED,
-            event_type=rejection.event_type,
-            tenant_id=rejection.tenant_id,
-            reason=rejection.reason,
-            detail=rejection.detail,
-            rejected_id=row.pk,
-        )
-
-
-def _storable(text: str) -> str:
-    """Text any database column takes: NUL and lone surrogates escaped."""
-    text = text.replace("\x00", "\\u0000")
-    return text.encode("utf-8", "backslashreplace").decode("utf-8")
-
-
-def _as_text(raw: Any) -> str:
-    if isinstance(raw, (bytes, bytearray, memoryview)):
-        return bytes(raw).decode("utf-8", errors="replace")
-    if isinstance(raw, str):
-        return raw
-    try:
-        return json.dumps(raw, default=str)
-    except (TypeError, ValueError):
-        return repr(raw)
 
 
 def _accept(
