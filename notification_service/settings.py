@@ -41,6 +41,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "notifications.overload.PoolExhaustedMiddleware",  # no database connection free: 503 + Retry-After
     "django.middleware.security.SecurityMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -75,6 +76,24 @@ DATABASES = {
         conn_max_age=int(os.environ.get("DATABASE_CONN_MAX_AGE", "60")),
     )
 }
+# `manage.py serve` starts one web process per core (plus itself, which runs the worker and the consumer); each
+# process has its own pool. The default keeps them all to about half of PostgreSQL's max_connections (100),
+# leaving the rest to consumers, workers and LISTEN connections.
+SERVE_WORKERS = int(os.environ.get("SERVE_WORKERS", "0"))  # 0: one per core on PostgreSQL, 1 on SQLite
+DATABASE_POOL = _env_bool("DATABASE_POOL", True)
+DATABASE_POOL_MAX_SIZE = int(os.environ.get("DATABASE_POOL_MAX_SIZE", "0")) or min(
+    8, max(2, 50 // ((os.cpu_count() or 1) + 1)))
+DATABASE_POOL_MIN_SIZE = min(int(os.environ.get("DATABASE_POOL_MIN_SIZE", "1")), DATABASE_POOL_MAX_SIZE)
+# Seconds a request waits for a free connection before it is answered 503 with Retry-After.
+DATABASE_POOL_TIMEOUT = float(os.environ.get("DATABASE_POOL_TIMEOUT", "5"))
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and DATABASE_POOL:
+    # Django's own psycopg pool: a connection goes back to the pool when the request (or the worker's loop
+    # iteration) ends, so no thread keeps one of its own. Persistent connections and the pool exclude each other.
+    DATABASES["default"]["CONN_MAX_AGE"] = 0
+    DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
+        "min_size": DATABASE_POOL_MIN_SIZE, "max_size": DATABASE_POOL_MAX_SIZE,
+        "timeout": DATABASE_POOL_TIMEOUT, "name": "default",
+    }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["CONN_MAX_AGE"] = 0
     # WAL lets the web process read while the worker writes; IMMEDIATE avoids lock upgrades mid-transaction.
@@ -168,6 +187,9 @@ NOTIFICATIONS = {
     "INBOX_JWT_AUDIENCE": os.environ.get("NOTIFICATIONS_INBOX_JWT_AUDIENCE", ""),
     # The demo inbox page mints tokens for any user of the demo tenant: development only.
     "INBOX_DEMO": _env_bool("NOTIFICATIONS_INBOX_DEMO", SECRET_KEY.startswith("dev-insecure")),
+    # Live inbox streams (SSE) per end user and per tenant, in each web process; one more is refused with 429.
+    "INBOX_STREAMS_PER_USER": int(os.environ.get("NOTIFICATIONS_INBOX_STREAMS_PER_USER", "5")),
+    "INBOX_STREAMS_PER_TENANT": int(os.environ.get("NOTIFICATIONS_INBOX_STREAMS_PER_TENANT", "1000")),
     # Without a tenant provider, SMS and push go to the log provider (var/outbox/) only in development: it keeps
     # message text, codes included, in plain files.
     "DEV_PROVIDERS": _env_bool("NOTIFICATIONS_DEV_PROVIDERS", SECRET_KEY.startswith("dev-insecure")),

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from django.core.exceptions import ValidationError
+from django.db import OperationalError
 from django.http import HttpRequest, HttpResponse
 from ninja import NinjaAPI
 
 from notifications.api.auth import ApiKeyAuth
+from notifications.overload import DETAIL, RETRY_AFTER_SECONDS, is_exhausted
 
 api = NinjaAPI(
     title="Notification service API",
@@ -24,6 +26,16 @@ def _validation_error(request: HttpRequest, err: ValidationError) -> HttpRespons
     detail = "; ".join(f"{k}: {' '.join(v)}" for k, v in err.message_dict.items()) if hasattr(
         err, "error_dict") else " ".join(err.messages)
     return api.create_response(request, {"detail": detail}, status=422)
+
+
+@api.exception_handler(OperationalError)
+def _database_busy(request: HttpRequest, err: OperationalError) -> HttpResponse:
+    """No database connection free within the pool's timeout: 503 with Retry-After (other errors stay 500)."""
+    if not is_exhausted(err):
+        raise err
+    response = api.create_response(request, {"detail": DETAIL}, status=503)
+    response["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    return response
 
 
 from notifications.api import routers  # noqa: E402  (routers attach themselves to `api`)

@@ -1,16 +1,14 @@
 """The end-user inbox: list, counts, read state, archive, and a Server-Sent Events stream."""
 
 
-import asyncio
 import base64
-import json
-import time
+from collections.abc import AsyncIterator
+from functools import partial
 from typing import Any
 
-from asgiref.sync import sync_to_async
 from django.core.handlers.asgi import ASGIRequest
 from django.db import transaction
-from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from ninja import Router
@@ -19,10 +17,10 @@ from ninja.errors import HttpError
 from notifications.api.auth import InboxAuth
 from notifications.api.schemas import CountOut, InboxMessageOut, InboxPageOut
 from notifications.channels.models import InAppMessage
-from notifications.channels.realtime import announce, hub
+from notifications.channels.realtime import announce
+from notifications.channels.streams import inbox_events, limits
 
 router = Router(tags=["inbox (end users)"], auth=InboxAuth())
-HEARTBEAT_SECONDS = 15.0
 
 
 def _mine(request: HttpRequest) -> Any:
@@ -110,47 +108,35 @@ def archive(request: HttpRequest, message_id: int):
     return _out(message)
 
 
-def _sse(event: str, data: Any) -> str:
-    return f"event: {event}\ndata: {json.dumps(data, default=str)}\n\n"
+def load_messages(tenant_id: str, user_id: str, ids: list[int]) -> list[dict[str, Any]]:
+    return [_out(m) for m in InAppMessage.objects.filter(tenant_id=tenant_id, user_id=user_id, pk__in=ids)
+            .order_by("id")]
 
 
 @router.get("/stream", summary="Server-Sent Events: new messages and unread-count changes")
 async def stream(request: HttpRequest):
     """`event: count` ({unread}) on connect and whenever it changes; `event: message` for each new message;
     a comment line every 15 s keeps proxies from closing the connection. EventSource clients pass the token as
-    `?token=`."""
+    `?token=`. A user may hold NOTIFICATIONS_INBOX_STREAMS_PER_USER live streams (5) and a tenant
+    NOTIFICATIONS_INBOX_STREAMS_PER_TENANT (1,000), per web process; one more is refused with 429 and a JSON
+    `detail` (an EventSource then stops instead of reconnecting). Under `manage.py serve` (or any ASGI server
+    given notification_service.asgi:application) this path is served on the event loop ahead of Django
+    (notifications.api.stream_asgi): an idle stream holds no thread and no database connection."""
     if not isinstance(request, ASGIRequest):
         return HttpResponse("the inbox stream needs an ASGI server (manage.py serve, uvicorn)", status=501,
                             content_type="text/plain")
     tenant_id, user_id = request.auth.tenant_id, request.auth.user_id
-    expires_at = request.auth.expires_at
-    count = sync_to_async(_unread)
+    refusal = limits.acquire(tenant_id, user_id)
+    if refusal:
+        return JsonResponse({"detail": refusal}, status=429)
 
-    def load(ids: list[int]) -> list[dict[str, Any]]:
-        return [_out(m) for m in InAppMessage.objects.filter(tenant_id=tenant_id, user_id=user_id, pk__in=ids)
-                .order_by("id")]
-
-    async def events():
-        queue = hub.subscribe(tenant_id, user_id)
+    async def events() -> AsyncIterator[str]:
         try:
-            yield ": connected\n\n"
-            yield _sse("count", {"unread": await count(tenant_id, user_id)})
-            while True:
-                left = expires_at - time.time()
-                if left <= 0:  # the token expired: the client reconnects with a fresh one
-                    yield _sse("expired", {})
-                    return
-                try:
-                    change = await asyncio.wait_for(queue.get(), min(HEARTBEAT_SECONDS, left))
-                except TimeoutError:
-                    yield ": ping\n\n"
-                    continue
-                if change.get("type") == "messages":
-                    for message in await sync_to_async(load)(change.get("ids", [])):
-                        yield _sse("message", message)
-                yield _sse("count", {"unread": await count(tenant_id, user_id)})
+            async for chunk in inbox_events(tenant_id, user_id, request.auth.expires_at, _unread,
+                                            partial(load_messages, tenant_id, user_id)):
+                yield chunk
         finally:
-            hub.unsubscribe(tenant_id, user_id, queue)
+            limits.release(tenant_id, user_id)
 
     response = StreamingHttpResponse(events(), content_type="text/event-stream")
     response["Cache-Control"] = "no-cache"

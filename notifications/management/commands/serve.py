@@ -1,14 +1,16 @@
 from __future__ import annotations
 
 import logging
+import os
 import threading
 from typing import Any
 
 import uvicorn
-from django.contrib.staticfiles.handlers import ASGIStaticFilesHandler
-from django.core.asgi import get_asgi_application
-from django.core.management.base import BaseCommand, CommandParser
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.db import connection, connections
 
+from notification_service.asgi import serve_application
 from notifications.delivery.worker import DeliveryLoop
 from notifications.kafka.config import kafka_configured
 
@@ -24,8 +26,13 @@ class Command(BaseCommand):
         parser.add_argument("--port", type=int, default=8000)
         parser.add_argument("--no-worker", action="store_true", help="Do not run the delivery worker in-process")
         parser.add_argument("--no-consumer", action="store_true", help="Do not run the Kafka consumer in-process")
+        parser.add_argument("--workers", type=int, default=None,
+                            help="Web processes (default: SERVE_WORKERS, else one per core on PostgreSQL and 1 on "
+                            "SQLite, which takes one writer at a time). The delivery worker and the Kafka consumer "
+                            "run once, in this process, whatever the number.")
 
     def handle(self, *args: Any, **options: Any) -> None:
+        workers = web_workers(options["workers"])
         worker = None
         if not options["no_worker"]:
             worker = DeliveryLoop()
@@ -36,12 +43,20 @@ class Command(BaseCommand):
             supervisor.start()
         elif not kafka_configured():
             logger.info("KAFKA_BOOTSTRAP_SERVERS is not set: no Kafka consumer; publish_event feeds local intake")
-        application = ASGIStaticFilesHandler(get_asgi_application())
+        # log_config=None: uvicorn's loggers go through Django's LOGGING, whose filter redacts secrets
+        # (an inbox token in a stream URL's query string, say) and which can write JSON.
+        common: dict[str, Any] = {"host": options["host"], "port": options["port"], "lifespan": "off",
+                                  "log_config": None, "timeout_graceful_shutdown": 5}
+        # Hand back what this thread used (system checks, settings): with a pool, a connection kept by the main
+        # thread would be one the requests never get.
+        connections.close_all()
         try:
-            # log_config=None: uvicorn's loggers go through Django's LOGGING, whose filter redacts secrets
-            # (an inbox token in a stream URL's query string, say) and which can write JSON.
-            uvicorn.run(application, host=options["host"], port=options["port"], lifespan="off",
-                        log_config=None, timeout_graceful_shutdown=5)
+            if workers == 1:
+                uvicorn.run(serve_application(), **common)
+            else:
+                # Several processes need the application by name: each web process imports it and sets Django up.
+                logger.info("serving with %d web processes on %s:%s", workers, options["host"], options["port"])
+                uvicorn.run("notification_service.asgi:serve_application", factory=True, workers=workers, **common)
         finally:
             if supervisor is not None:
                 supervisor.stop()
@@ -49,6 +64,21 @@ class Command(BaseCommand):
             if worker is not None:
                 worker.stop()
                 worker.join(timeout=10)
+
+
+def web_workers(requested: int | None) -> int:
+    """--workers, else SERVE_WORKERS, else one per core on PostgreSQL and one on SQLite."""
+    count = requested or int(getattr(settings, "SERVE_WORKERS", 0) or 0)
+    sqlite = connection.vendor == "sqlite"
+    if not count:
+        count = 1 if sqlite else len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (
+            os.cpu_count() or 1)
+    if count < 1:
+        raise CommandError("--workers must be 1 or more")
+    if sqlite and count > 1:
+        logger.warning("%d web processes on SQLite: it takes one writer at a time and realtime inbox updates "
+                       "reach only the process that wrote them; use PostgreSQL for several", count)
+    return count
 
 
 class ConsumerSupervisor(threading.Thread):
