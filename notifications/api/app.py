@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import RequestDataTooBig, ValidationError
 from django.db import OperationalError
 from django.http import HttpRequest, HttpResponse
 from ninja import NinjaAPI
@@ -36,6 +36,17 @@ def _database_busy(request: HttpRequest, err: OperationalError) -> HttpResponse:
     response = api.create_response(request, {"detail": DETAIL}, status=503)
     response["Retry-After"] = str(RETRY_AFTER_SECONDS)
     return response
+
+
+@api.exception_handler(RequestDataTooBig)
+def _too_big(request: HttpRequest, err: RequestDataTooBig) -> HttpResponse:
+    """A body beyond DATA_UPLOAD_MAX_MEMORY_SIZE: 413 in the API's error shape (Django's own answer is an HTML
+    400 page, after logging a traceback)."""
+    from django.conf import settings
+
+    return api.create_response(
+        request, {"detail": f"the request body is larger than {settings.DATA_UPLOAD_MAX_MEMORY_SIZE} bytes"},
+        status=413)
 
 
 from notifications.api import routers  # noqa: E402  (routers attach themselves to `api`)

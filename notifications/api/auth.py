@@ -11,6 +11,8 @@ from ninja.security import APIKeyHeader, HttpBearer
 
 from notifications.api.models import ApiKey
 from notifications.conf import get_setting
+from notifications.storable import ID_LENGTH, unstorable
+from notifications.tenants.models import TENANT_ID_PATTERN
 
 
 @dataclass(frozen=True)
@@ -81,8 +83,8 @@ def verify_inbox_token(token: str) -> InboxUser | None:
     except jwt.PyJWTError:
         return None
     tenant_id = unverified.get("tenant_id") if isinstance(unverified, dict) else None
-    if not isinstance(tenant_id, str) or not tenant_id or len(tenant_id) > 64:
-        return None
+    if not isinstance(tenant_id, str) or not TENANT_ID_PATTERN.match(tenant_id):
+        return None  # before any query: a NUL would fail it on PostgreSQL, "acme\n" would name another tenant
     keys = _keys_for(tenant_id)
     if keys is None:
         return None
@@ -94,7 +96,8 @@ def verify_inbox_token(token: str) -> InboxUser | None:
     except jwt.PyJWTError:
         return None
     user_id = claims.get("sub")
-    if claims.get("tenant_id") != tenant_id or not isinstance(user_id, str) or not user_id or len(user_id) > 128:
+    if (claims.get("tenant_id") != tenant_id or not isinstance(user_id, str) or not user_id
+            or len(user_id) > ID_LENGTH or unstorable(user_id)):
         return None
     return InboxUser(tenant_id, user_id, float(claims["exp"]))
 

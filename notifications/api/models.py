@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import re
 import secrets
 
 from django.db import models
@@ -13,6 +14,7 @@ from django.utils import timezone
 from notifications.tenants.models import Tenant
 
 KEY_PREFIX = "nsk"
+_PREFIX = re.compile(r"[0-9a-f]{1,16}")  # token_hex: checked before it reaches a query
 
 
 def _digest(secret: str) -> str:
@@ -49,7 +51,7 @@ class ApiKey(models.Model):
             label, prefix, secret = text.strip().split("_", 2)
         except ValueError:
             return None
-        if label != KEY_PREFIX:
+        if label != KEY_PREFIX or not _PREFIX.fullmatch(prefix):
             return None
         key = cls.objects.filter(prefix=prefix, revoked_at__isnull=True).select_related("tenant").first()
         if key is None or not hmac.compare_digest(key.key_hash, _digest(secret)):

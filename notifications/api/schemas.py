@@ -1,9 +1,43 @@
+"""The API's request and response shapes. Every input field is a storable type (notifications.storable) sized to
+the column it goes to, every list and JSON object bounded: bad input answers 422 naming the field."""
 
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 from uuid import UUID
 
 from ninja import Field, Schema
+from pydantic import ConfigDict
+
+from notifications.storable import (
+    NAME_LENGTH,
+    URL_LENGTH,
+    ChannelName,
+    EventType,
+    Locale,
+    StoredJSON,
+    json_object,
+    text,
+)
+from notifications.tenants.limits import (
+    DEVICE_TOKEN_LENGTH,
+    MAX_BRANDING_KEYS,
+    MAX_BRANDING_VALUE_LENGTH,
+    MAX_DEVICE_SUBSCRIPTION_KEYS,
+    MAX_DEVICE_SUBSCRIPTION_TEXT,
+    MAX_SETTING_ENTRIES,
+    RATE_LIMIT_MAX,
+    RATE_LIMIT_MIN,
+    RATE_WINDOW_DEFAULT_SECONDS,
+    RATE_WINDOW_MAX_SECONDS,
+    RATE_WINDOW_MIN_SECONDS,
+)
+
+TEMPLATE_PART_LENGTH = 100_000  # one content part (subject, body, html...) of a template
+MAX_TEMPLATE_PARTS = 8
+MAX_PLACEHOLDERS = 200
+MAX_CHANNELS = 8  # channel names in one setting entry (four channels and '*')
+TemplateContent = Annotated[dict[text(32, 1), text(TEMPLATE_PART_LENGTH)], Field(max_length=MAX_TEMPLATE_PARTS)]
+Placeholders = Annotated[list[text(128, 1)], Field(max_length=MAX_PLACEHOLDERS)]
 
 
 class Problem(Schema):
@@ -32,16 +66,16 @@ class EventsOut(Schema):
 
 
 class TemplateIn(Schema):
-    name: str = Field(..., max_length=200)
-    channel: str = Field(..., max_length=16)
-    content: dict[str, str]
-    placeholders: list[str] = []
+    name: text(NAME_LENGTH, min_length=1)
+    channel: ChannelName
+    content: TemplateContent
+    placeholders: Placeholders = []
     is_active: bool = True
 
 
 class TemplatePatch(Schema):
-    content: dict[str, str] | None = None
-    placeholders: list[str] | None = None
+    content: TemplateContent | None = None
+    placeholders: Placeholders | None = None
     is_active: bool | None = None
 
 
@@ -57,10 +91,10 @@ class TemplateOut(Schema):
 
 
 class PreviewIn(Schema):
-    event_type: str = Field(..., max_length=128)
-    channel: str = Field(..., max_length=16)
-    content: dict[str, str] | None = Field(None, description="Unsaved template content; default: the active one")
-    payload: dict[str, Any] | None = Field(None, description="Sample payload; default: the built-in example")
+    event_type: EventType
+    channel: ChannelName
+    content: TemplateContent | None = Field(None, description="Unsaved template content; default: the active one")
+    payload: StoredJSON | None = Field(None, description="Sample payload; default: the built-in example")
 
 
 class PreviewOut(Schema):
@@ -69,8 +103,8 @@ class PreviewOut(Schema):
 
 
 class TestSendIn(Schema):
-    to: str = Field(..., max_length=320, description="E-mail address or E.164 phone number")
-    payload: dict[str, Any] | None = None
+    to: text(320, min_length=1) = Field(..., description="One e-mail address or one E.164 phone number")
+    payload: StoredJSON | None = None
 
 
 class TestSendOut(Schema):
@@ -81,11 +115,11 @@ class TestSendOut(Schema):
 
 
 class ContactIn(Schema):
-    email: str = Field("", max_length=254)
-    phone: str = Field("", max_length=32)
-    first_name: str = Field("", max_length=150)
-    last_name: str = Field("", max_length=150)
-    locale: str = Field("", max_length=35)
+    email: text(254) = ""
+    phone: text(32) = ""
+    first_name: text(150) = ""
+    last_name: text(150) = ""
+    locale: Locale = ""
 
 
 class ContactOut(ContactIn):
@@ -94,9 +128,12 @@ class ContactOut(ContactIn):
 
 
 class DeviceIn(Schema):
-    platform: str = Field(..., description="fcm, apns or webpush")
-    token: str = Field(..., max_length=512, description="FCM/APNs token, or the Web Push endpoint URL")
-    subscription: dict[str, Any] = Field(default_factory=dict, description="Web Push: {keys: {p256dh, auth}}")
+    platform: ChannelName = Field(..., description="fcm, apns or webpush")
+    token: text(DEVICE_TOKEN_LENGTH, min_length=1) = Field(
+        ..., description="FCM/APNs token, or the Web Push endpoint URL")
+    subscription: json_object(max_items=MAX_DEVICE_SUBSCRIPTION_KEYS, max_text=MAX_DEVICE_SUBSCRIPTION_TEXT,
+                              max_depth=3) = Field(default_factory=dict,
+                                                   description="Web Push: {keys: {p256dh, auth}}")
 
 
 class DeviceOut(Schema):
@@ -108,22 +145,32 @@ class DeviceOut(Schema):
 
 
 class PreferenceItem(Schema):
-    event_type: str = Field("*", max_length=128)
-    channel: str = Field("*", max_length=16)
+    event_type: EventType = "*"
+    channel: ChannelName = "*"
     enabled: bool
 
 
+class RateLimitRule(Schema):
+    model_config = ConfigDict(extra="forbid")
+
+    limit: int = Field(..., ge=RATE_LIMIT_MIN, le=RATE_LIMIT_MAX)
+    per_seconds: int = Field(RATE_WINDOW_DEFAULT_SECONDS, ge=RATE_WINDOW_MIN_SECONDS, le=RATE_WINDOW_MAX_SECONDS)
+
+
 class TenantSettingsIn(Schema):
-    disabled_events: list[str] = []
-    disabled_channels: dict[str, list[str]] = {}
-    rate_limits: dict[str, dict[str, dict[str, int]]] = {}
-    default_locale: str = Field("", max_length=35)
+    disabled_events: Annotated[list[EventType], Field(max_length=MAX_SETTING_ENTRIES)] = []
+    disabled_channels: Annotated[dict[EventType, Annotated[list[ChannelName], Field(max_length=MAX_CHANNELS)]],
+                                 Field(max_length=MAX_SETTING_ENTRIES)] = {}
+    rate_limits: Annotated[dict[EventType, Annotated[dict[ChannelName, RateLimitRule], Field(max_length=MAX_CHANNELS)]],
+                           Field(max_length=MAX_SETTING_ENTRIES)] = {}
+    default_locale: Locale = ""
 
 
 class TenantPatch(Schema):
-    name: str | None = Field(None, max_length=200)
-    app_url: str | None = Field(None, max_length=200)
-    branding: dict[str, str] | None = None
+    name: text(NAME_LENGTH) | None = None
+    app_url: text(URL_LENGTH) | None = None
+    branding: Annotated[dict[text(64, 1), text(MAX_BRANDING_VALUE_LENGTH)],
+                        Field(max_length=MAX_BRANDING_KEYS)] | None = None
 
 
 class TenantOut(Schema):

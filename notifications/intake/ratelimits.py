@@ -18,11 +18,22 @@ from django.utils import timezone
 import notifications.db  # noqa: F401 - registers the `any` lookup
 from notifications.delivery.models import NotificationRecord
 from notifications.enums import Status
+from notifications.tenants.limits import clamped_rule
 from notifications.tenants.models import WILDCARD, Tenant
 
 
+def _rules_of(tenant: Tenant, event_type: str) -> dict[str, tuple[int, int]]:
+    """The tenant's rules for this event type as {channel: (limit, per_seconds)}, each pulled into the documented
+    range (notifications.tenants.limits): whatever the stored settings hold, reading them never raises."""
+    limits = tenant.settings.get("rate_limits") if isinstance(tenant.settings, dict) else None
+    config = limits.get(event_type) if isinstance(limits, dict) else None
+    if not isinstance(config, dict):
+        return {}
+    return {channel: rule for channel, rule in ((c, clamped_rule(r)) for c, r in config.items()) if rule}
+
+
 class RateLimiter:
-    def __init__(self, rules: dict[tuple[str, str], dict[str, dict[str, Any]]],
+    def __init__(self, rules: dict[tuple[str, str], dict[str, tuple[int, int]]],
                  history: dict[tuple[str, str, str, str], list[Any]]) -> None:
         self._rules = rules
         self._history = history
@@ -30,16 +41,16 @@ class RateLimiter:
 
     @classmethod
     def load(cls, tenants: Mapping[str, Tenant], keys: Iterable[tuple[str, str, str]]) -> "RateLimiter":
-        rules: dict[tuple[str, str], dict[str, dict[str, Any]]] = {}
+        rules: dict[tuple[str, str], dict[str, tuple[int, int]]] = {}
         wanted: set[tuple[str, str, str]] = set()
         longest = 0
         for tenant_id, user_id, event_type in keys:
-            config = (tenants[tenant_id].settings.get("rate_limits") or {}).get(event_type)
+            config = _rules_of(tenants[tenant_id], event_type)
             if not config or not user_id:
                 continue
             rules[(tenant_id, event_type)] = config
             wanted.add((tenant_id, user_id, event_type))
-            longest = max([longest, *(int(rule.get("per_seconds", 3600)) for rule in config.values())])
+            longest = max([longest, *(seconds for _, seconds in config.values())])
         history: dict[tuple[str, str, str, str], list[Any]] = defaultdict(list)
         if wanted:
             rows = NotificationRecord.objects.filter(
@@ -66,10 +77,11 @@ class RateLimiter:
         rule = config.get(channel) or config.get(WILDCARD)
         if not rule:
             return True
-        since = self._now - timedelta(seconds=int(rule.get("per_seconds", 3600)))
+        limit, seconds = rule
+        since = self._now - timedelta(seconds=seconds)
         key = (tenant_id, user_id, event_type, channel)
         recent = [moment for moment in self._history[key] if moment >= since]
-        if len(recent) >= int(rule["limit"]):
+        if len(recent) >= limit:
             return False
         self._history[key].append(self._now)
         return True

@@ -63,12 +63,31 @@ def preview(tenant_id: str, event_type: str, channel: str, content: dict[str, st
     return {"fields": rendered.fields, "source": rendered.source}
 
 
+def test_recipient(channel: Channel, to: str) -> str:
+    """The one address a test send goes to: an e-mail address for e-mail templates, an E.164 number for SMS
+    templates; anything else (a list, a second address, a name) answers 422."""
+    from pydantic import TypeAdapter
+
+    from notifications.events.handlers.fields import E164, Email, Phone
+
+    if channel not in (Channel.EMAIL, Channel.SMS):
+        raise HttpError(422, "test sends go to an e-mail address or a phone number (email and sms templates)")
+    try:
+        address = TypeAdapter(Email if channel == Channel.EMAIL else Phone).validate_python(to)
+    except PayloadError:
+        address = None
+    if channel == Channel.EMAIL and not address:
+        raise HttpError(422, "to: one e-mail address")
+    if channel == Channel.SMS and not (address and E164.fullmatch(address)):
+        raise HttpError(422, "to: one phone number in E.164 form, e.g. +14155550123")
+    return str(address)
+
+
 def test_send(template: NotificationTemplate, to: str, payload: dict[str, Any] | None) -> dict[str, Any]:
     from notifications.delivery.worker import default_engine
 
     channel = Channel(template.channel)
-    if channel not in (Channel.EMAIL, Channel.SMS):
-        raise HttpError(422, "test sends go to an e-mail address or a phone number (email and sms templates)")
+    to = test_recipient(channel, to)
     event_type = event_registry.handler_for_template_name(template.name)
     if event_type is None:
         raise HttpError(422, "the template's event type is not registered")
@@ -84,4 +103,4 @@ def test_send(template: NotificationTemplate, to: str, payload: dict[str, Any] |
             "error_code": getattr(sent, "code", "")}
 
 
-__all__ = ["preview", "test_send"]
+__all__ = ["preview", "test_recipient", "test_send"]

@@ -9,7 +9,8 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.db import models
 
-TENANT_ID_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$")
+# \Z, not $: a `$` also matches before a final newline, and "acme\n" would be a second tenant shown as "acme".
+TENANT_ID_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:-]{0,63}\Z")
 WILDCARD = "*"
 
 
@@ -41,6 +42,23 @@ class Tenant(models.Model):
 
     def __str__(self) -> str:
         return self.name or self.id
+
+    def clean(self) -> None:
+        """Settings and branding within their bounds (notifications.tenants.limits), text the database can
+        store: the admin and the API both save through this."""
+        from notifications.storable import UNSTORABLE_MESSAGE, unstorable
+        from notifications.tenants.limits import branding_problems, settings_problems
+
+        problems = {**settings_problems(self.settings), **branding_problems(self.branding)}
+        problems.update({field: UNSTORABLE_MESSAGE for field in ("name", "app_url")
+                         if unstorable(getattr(self, field) or "")})
+        errors: dict[str, list[str]] = {}
+        for key, problem in problems.items():
+            field = key.split(".", 1)[0]
+            errors.setdefault(field if field in ("name", "app_url", "branding") else "settings", []).append(
+                f"{key}: {problem}")
+        if errors:
+            raise ValidationError(errors)
 
     @property
     def company_name(self) -> str:

@@ -1,8 +1,12 @@
+"""Contacts, devices and preferences: each path's user id and body checked by its storable type
+(notifications.storable); devices and preferences bounded per user (notifications.tenants.limits)."""
+
+from typing import Annotated
 
 from django.db import transaction
 from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
-from ninja import Router, Status
+from ninja import Body, Field, Router, Status
 from ninja.errors import HttpError
 from pydantic import ValidationError as PayloadError
 
@@ -16,6 +20,9 @@ from notifications.api.schemas import (
 from notifications.channels.models import Device
 from notifications.enums import Channel, PushPlatform
 from notifications.events.handlers.fields import UserPayload
+from notifications.storable import RowId, UserId
+from notifications.tenants.devices import register_device
+from notifications.tenants.limits import MAX_PREFERENCES_PER_USER
 from notifications.tenants.models import WILDCARD, Contact, Preference
 
 router = Router(tags=["contacts, devices and preferences"])
@@ -36,19 +43,13 @@ def _public_https(url: str) -> bool:
     return address.is_global
 
 
-def _check_user(user_id: str) -> None:
-    if not user_id or len(user_id) > 128:
-        raise HttpError(422, "user_id must be 1-128 characters")
-
-
 @router.get("/contacts/{user_id}", response=ContactOut)
-def get_contact(request: HttpRequest, user_id: str):
+def get_contact(request: HttpRequest, user_id: UserId):
     return get_object_or_404(Contact, tenant_id=request.auth.tenant_id, user_id=user_id)
 
 
 @router.put("/contacts/{user_id}", response=ContactOut)
-def put_contact(request: HttpRequest, user_id: str, body: ContactIn):
-    _check_user(user_id)
+def put_contact(request: HttpRequest, user_id: UserId, body: ContactIn):
     try:  # the same address rules as event payloads
         checked = UserPayload.model_validate({"user_id": user_id, **body.dict()})
     except PayloadError as err:
@@ -62,7 +63,7 @@ def put_contact(request: HttpRequest, user_id: str, body: ContactIn):
 
 
 @router.delete("/contacts/{user_id}", response={204: None})
-def delete_contact(request: HttpRequest, user_id: str):
+def delete_contact(request: HttpRequest, user_id: UserId):
     deleted, _ = Contact.objects.filter(tenant_id=request.auth.tenant_id, user_id=user_id).delete()
     if not deleted:
         raise HttpError(404, "Not Found")
@@ -70,26 +71,22 @@ def delete_contact(request: HttpRequest, user_id: str):
 
 
 @router.get("/contacts/{user_id}/devices", response=list[DeviceOut])
-def list_devices(request: HttpRequest, user_id: str):
+def list_devices(request: HttpRequest, user_id: UserId):
     return list(Device.objects.filter(tenant_id=request.auth.tenant_id, user_id=user_id, active=True))
 
 
 @router.post("/contacts/{user_id}/devices", response={201: DeviceOut})
-def upsert_device(request: HttpRequest, user_id: str, body: DeviceIn):
-    _check_user(user_id)
+def upsert_device(request: HttpRequest, user_id: UserId, body: DeviceIn):
     if body.platform not in {p.value for p in PushPlatform}:
         raise HttpError(422, "platform must be fcm, apns or webpush")
     if body.platform == PushPlatform.WEBPUSH and not _public_https(body.token):
         raise HttpError(422, "a Web Push token is the subscription's public https endpoint")
-    device, _ = Device.objects.update_or_create(
-        tenant_id=request.auth.tenant_id, platform=body.platform, token=body.token,
-        defaults={"user_id": user_id, "subscription": body.subscription, "active": True, "deactivated_reason": ""},
-    )
+    device = register_device(request.auth.tenant_id, user_id, body.platform, body.token, body.subscription)
     return Status(201, device)
 
 
 @router.delete("/devices/{int:device_id}", response={204: None})
-def delete_device(request: HttpRequest, device_id: int):
+def delete_device(request: HttpRequest, device_id: RowId):
     deleted, _ = Device.objects.filter(tenant_id=request.auth.tenant_id, pk=device_id).delete()
     if not deleted:
         raise HttpError(404, "Not Found")
@@ -97,15 +94,15 @@ def delete_device(request: HttpRequest, device_id: int):
 
 
 @router.get("/users/{user_id}/preferences", response=list[PreferenceItem])
-def get_preferences(request: HttpRequest, user_id: str):
+def get_preferences(request: HttpRequest, user_id: UserId):
     return list(Preference.objects.filter(tenant_id=request.auth.tenant_id, user_id=user_id))
 
 
 @router.put("/users/{user_id}/preferences", response=list[PreferenceItem])
-def put_preferences(request: HttpRequest, user_id: str, body: list[PreferenceItem]):
-    """Replace the user's choices. `*` means every event type or channel; the most specific choice wins.
-    Password resets and 2FA codes are sent whatever the choices."""
-    _check_user(user_id)
+def put_preferences(request: HttpRequest, user_id: UserId,
+                    body: Annotated[list[PreferenceItem], Field(max_length=MAX_PREFERENCES_PER_USER)] = Body(...)):
+    """Replace the user's choices (a bounded list). `*` means every event type or channel; the most specific choice
+    wins. Password resets and 2FA codes are sent whatever the choices."""
     channels = {c.value for c in Channel} | {WILDCARD}
     for item in body:
         if item.channel not in channels:

@@ -4,14 +4,14 @@
 import base64
 from collections.abc import AsyncIterator
 from functools import partial
-from typing import Any
+from typing import Annotated, Any
 
 from django.core.handlers.asgi import ASGIRequest
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse, JsonResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
-from ninja import Router
+from ninja import Field, Router
 from ninja.errors import HttpError
 
 from notifications.api.auth import InboxAuth
@@ -19,6 +19,7 @@ from notifications.api.schemas import CountOut, InboxMessageOut, InboxPageOut
 from notifications.channels.models import InAppMessage
 from notifications.channels.realtime import announce
 from notifications.channels.streams import inbox_events, limits
+from notifications.storable import RowId, text
 
 router = Router(tags=["inbox (end users)"], auth=InboxAuth())
 
@@ -43,6 +44,9 @@ def _count_changed(request: HttpRequest) -> None:
     transaction.on_commit(lambda: announce(tenant_id, user_id, {"type": "count"}))
 
 
+CURSOR_LENGTH = 32  # base64 of a message id
+
+
 def _decode_cursor(cursor: str | None) -> int | None:
     if not cursor:
         return None
@@ -56,10 +60,8 @@ def _decode_cursor(cursor: str | None) -> int | None:
 
 
 @router.get("/messages", response=InboxPageOut)
-def list_messages(request: HttpRequest, cursor: str | None = None, limit: int = 20, unread: bool = False,
-                  archived: bool = False):
-    if not 1 <= limit <= 100:
-        raise HttpError(422, "limit must be between 1 and 100")
+def list_messages(request: HttpRequest, cursor: text(CURSOR_LENGTH) | None = None,
+                  limit: Annotated[int, Field(ge=1, le=100)] = 20, unread: bool = False, archived: bool = False):
     query = _mine(request).filter(archived_at__isnull=not archived).order_by("-id")
     if unread:
         query = query.filter(read_at__isnull=True)
@@ -80,7 +82,7 @@ def unread_count(request: HttpRequest):
 
 
 @router.post("/messages/{int:message_id}/read", response=InboxMessageOut)
-def mark_read(request: HttpRequest, message_id: int):
+def mark_read(request: HttpRequest, message_id: RowId):
     message = get_object_or_404(_mine(request), pk=message_id)
     if message.read_at is None:
         message.read_at = timezone.now()
@@ -98,7 +100,7 @@ def mark_all_read(request: HttpRequest):
 
 
 @router.post("/messages/{int:message_id}/archive", response=InboxMessageOut)
-def archive(request: HttpRequest, message_id: int):
+def archive(request: HttpRequest, message_id: RowId):
     message = get_object_or_404(_mine(request), pk=message_id)
     if message.archived_at is None:
         message.archived_at = timezone.now()

@@ -1,5 +1,6 @@
 
 from datetime import datetime, timedelta
+from typing import Annotated
 
 from django.db.models import Count
 from django.http import HttpRequest
@@ -10,6 +11,7 @@ from ninja.errors import HttpError
 from ninja.pagination import LimitOffsetPagination, paginate
 
 from notifications.api.schemas import RecordDetailOut, StatsOut
+from notifications.storable import MAX_INT32, ChannelName, EventType, RowId, UserId, text
 from notifications.delivery.models import NotificationRecord
 from notifications.delivery.requeue import requeue
 from notifications.enums import Status
@@ -17,12 +19,15 @@ from notifications.enums import Status
 router = Router(tags=["records and stats"])
 
 
+MAX_STATS_HOURS = 24 * 90
+
+
 class BoundedPagination(LimitOffsetPagination):
     """Limits a database can take (an unbounded integer overflows its LIMIT/OFFSET)."""
 
     class Input(Schema):
         limit: int = Field(50, ge=1, le=500)
-        offset: int = Field(0, ge=0, le=10_000_000)
+        offset: int = Field(0, ge=0, le=min(10_000_000, MAX_INT32))
 
 
 def _bounded(moment: datetime, name: str) -> datetime:
@@ -40,9 +45,9 @@ def _bounded(moment: datetime, name: str) -> datetime:
 
 @router.get("/records", response=list[RecordDetailOut])
 @paginate(BoundedPagination)
-def list_records(request: HttpRequest, channel: str | None = None, status: str | None = None,
-                 event_type: str | None = None, user_id: str | None = None, since: datetime | None = None,
-                 until: datetime | None = None):
+def list_records(request: HttpRequest, channel: ChannelName | None = None, status: text(16) | None = None,
+                 event_type: EventType | None = None, user_id: UserId | None = None,
+                 since: datetime | None = None, until: datetime | None = None):
     query = NotificationRecord.objects.filter(tenant_id=request.auth.tenant_id).order_by("-created_at", "-id")
     for field, value in (("channel", channel), ("status", status), ("event_type", event_type),
                          ("user_id", user_id)):
@@ -59,7 +64,7 @@ def list_records(request: HttpRequest, channel: str | None = None, status: str |
 
 
 @router.post("/records/{int:record_id}/retry", response=RecordDetailOut)
-def retry_record(request: HttpRequest, record_id: int):
+def retry_record(request: HttpRequest, record_id: RowId):
     record = get_object_or_404(NotificationRecord, pk=record_id, tenant_id=request.auth.tenant_id)
     if not requeue(NotificationRecord.objects.filter(pk=record.pk)):
         raise HttpError(409, f"only failed or retrying e-mail, SMS and push records can be retried "
@@ -77,11 +82,10 @@ def _percentile(values: list[float], share: float) -> float | None:
 
 
 @router.get("/stats", response=StatsOut)
-def stats(request: HttpRequest, hours: int = 24, channel: str | None = None):
+def stats(request: HttpRequest, hours: Annotated[int, Field(ge=1, le=MAX_STATS_HOURS)] = 24,
+          channel: ChannelName | None = None):
     """The guide's analytics: counts by channel and status over the window, success rate, delivery times
     (from the record's creation to the provider's acceptance)."""
-    if not 1 <= hours <= 24 * 90:
-        raise HttpError(422, "hours must be between 1 and 2160")
     until = timezone.now()
     since = until - timedelta(hours=hours)
     query = NotificationRecord.objects.filter(tenant_id=request.auth.tenant_id, created_at__gte=since)

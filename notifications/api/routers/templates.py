@@ -5,17 +5,21 @@ from django.shortcuts import get_object_or_404
 from ninja import Router, Status
 from ninja.errors import HttpError
 
+from notifications.api import throttle
 from notifications.api.schemas import (
     PreviewIn,
     PreviewOut,
+    Problem,
     TemplateIn,
     TemplateOut,
     TemplatePatch,
     TestSendIn,
     TestSendOut,
 )
+from notifications.enums import Channel
 from notifications.rendering.models import NotificationTemplate
-from notifications.rendering.preview import preview, test_send
+from notifications.rendering.preview import preview, test_recipient, test_send
+from notifications.storable import RowId
 
 router = Router(tags=["templates"])
 
@@ -38,12 +42,12 @@ def create_template(request: HttpRequest, body: TemplateIn):
 
 
 @router.get("/{int:template_id}", response=TemplateOut)
-def get_template(request: HttpRequest, template_id: int):
+def get_template(request: HttpRequest, template_id: RowId):
     return get_object_or_404(NotificationTemplate, pk=template_id, tenant_id=request.auth.tenant_id)
 
 
 @router.patch("/{int:template_id}", response=TemplateOut)
-def update_template(request: HttpRequest, template_id: int, body: TemplatePatch):
+def update_template(request: HttpRequest, template_id: RowId, body: TemplatePatch):
     with transaction.atomic():
         template = get_object_or_404(NotificationTemplate, pk=template_id, tenant_id=request.auth.tenant_id)
         for field, value in body.dict(exclude_none=True).items():
@@ -53,7 +57,7 @@ def update_template(request: HttpRequest, template_id: int, body: TemplatePatch)
 
 
 @router.post("/{int:template_id}/deactivate", response=TemplateOut)
-def deactivate_template(request: HttpRequest, template_id: int):
+def deactivate_template(request: HttpRequest, template_id: RowId):
     template = get_object_or_404(NotificationTemplate, pk=template_id, tenant_id=request.auth.tenant_id)
     template.is_active = False
     template.save()
@@ -66,8 +70,14 @@ def preview_template(request: HttpRequest, body: PreviewIn):
     return preview(request.auth.tenant_id, body.event_type, body.channel, body.content, body.payload)
 
 
-@router.post("/{int:template_id}/test", response=TestSendOut)
-def test_send_template(request: HttpRequest, template_id: int, body: TestSendIn):
-    """Render the template with sample data and send it now to one address through the tenant's providers."""
+@router.post("/{int:template_id}/test", response={200: TestSendOut, 429: Problem})
+def test_send_template(request: HttpRequest, template_id: RowId, body: TestSendIn):
+    """Render the template with sample data and send it now to one address (an e-mail address or an E.164
+    number, by the template's channel) through the tenant's providers. Rate-limited per tenant
+    (`TEST_SENDS_PER_MINUTE`, default 10): beyond it, 429 with Retry-After."""
     template = get_object_or_404(NotificationTemplate, pk=template_id, tenant_id=request.auth.tenant_id)
+    test_recipient(Channel(template.channel), body.to)  # a bad address answers 422 without using the budget
+    retry_after = throttle.test_sends.hit(request.auth.tenant_id)
+    if retry_after is not None:
+        return throttle.too_many(request, retry_after, "test sends")
     return test_send(template, body.to, body.payload)

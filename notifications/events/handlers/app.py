@@ -10,6 +10,9 @@ from pydantic import Field, field_validator
 from notifications.enums import Channel
 from notifications.events.base_handler import BaseEventHandler
 from notifications.events.handlers.fields import (
+    AMOUNT_DECIMAL_PLACES,
+    MAX_AMOUNT,
+    MAX_COUNT,
     OptionalDateTime,
     OptionalText,
     RequiredText,
@@ -24,8 +27,9 @@ from notifications.rendering.formatting import (
 
 
 class InvoicePaymentFailedPayload(UserPayload):
+    """`amount` is below MAX_AMOUNT with at most AMOUNT_DECIMAL_PLACES decimals (a currency's minor units)."""
     invoice_id: RequiredText
-    amount: Decimal = Field(ge=0)
+    amount: Decimal = Field(ge=0, lt=MAX_AMOUNT, decimal_places=AMOUNT_DECIMAL_PLACES)
     currency: str = Field(min_length=3, max_length=3)
     failure_reason: OptionalText = None
     next_retry_date: OptionalDateTime = None
@@ -184,7 +188,7 @@ class ContentLikedPayload(UserPayload):
     content_id: RequiredText
     liked_by: RequiredText
     content_title: OptionalText = None
-    like_count: int | None = Field(default=None, ge=0)
+    like_count: int | None = Field(default=None, ge=0, le=MAX_COUNT)
     link: OptionalText = None
 
 

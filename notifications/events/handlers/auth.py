@@ -5,11 +5,12 @@ from __future__ import annotations
 from typing import Any, ClassVar
 from urllib.parse import quote
 
-from pydantic import model_validator
+from pydantic import Field, model_validator
 
 from notifications.enums import Channel
 from notifications.events.base_handler import BaseEventHandler
 from notifications.events.handlers.fields import (
+    MAX_COUNT,
     OptionalDateTime,
     OptionalText,
     RequiredText,
@@ -186,7 +187,7 @@ If this was you, there is nothing to do. If not, reset your password now at {{ a
 class LoginFailedPayload(UserPayload):
     ip_address: OptionalText = None
     location: OptionalText = None
-    attempt_count: int = 1
+    attempt_count: int = Field(default=1, ge=0, le=MAX_COUNT)
     failure_reason: OptionalText = None
     attempted_at: OptionalDateTime = None
 

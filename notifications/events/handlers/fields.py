@@ -14,7 +14,9 @@ from pydantic import BeforeValidator, Field
 
 from notifications.events.base_handler import EventPayload
 
-_PHONE = re.compile(r"^\+?[0-9]{6,15}$")
+# Matched with fullmatch: a `$` would also match before a final newline.
+_PHONE = re.compile(r"\+?[0-9]{6,15}")
+E164 = re.compile(r"\+[1-9][0-9]{6,14}")  # what an SMS can be sent to
 _PHONE_SEPARATORS = re.compile(r"[\s().-]")
 
 
@@ -24,7 +26,7 @@ def _blank_to_none(value: Any) -> Any:
     return value
 
 
-_PLAIN_EMAIL = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._%+-]{0,63}@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,63}$")
+_PLAIN_EMAIL = re.compile(r"[A-Za-z0-9][A-Za-z0-9._%+-]{0,63}@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,63}")
 
 
 def _email(value: Any) -> Any:
@@ -38,7 +40,7 @@ def _email(value: Any) -> Any:
 
 @lru_cache(maxsize=65536)
 def _checked_email(value: str) -> str:
-    if _PLAIN_EMAIL.match(value) and ".." not in value:
+    if _PLAIN_EMAIL.fullmatch(value) and ".." not in value:
         return value  # the common case: nothing the mailer could read differently
     try:
         validate_email(value)
@@ -64,7 +66,7 @@ def _phone(value: Any) -> Any:
 @lru_cache(maxsize=65536)
 def _compact_phone(value: str) -> str:
     compact = _PHONE_SEPARATORS.sub("", value)
-    if not _PHONE.match(compact):
+    if not _PHONE.fullmatch(compact):
         raise ValueError("not a valid phone number (use E.164, e.g. +14155550123)")
     return compact
 
@@ -77,6 +79,12 @@ Locale = Annotated[Annotated[str, Field(max_length=35)] | None, BeforeValidator(
 OptionalDateTime = Annotated[datetime | None, BeforeValidator(_blank_to_none)]
 RequiredText = Annotated[str, Field(min_length=1, max_length=10_000)]
 UserId = Annotated[str, Field(min_length=1, max_length=128)]
+
+
+# Payload numbers: an amount below 10^12 with at most 4 decimals (a currency's minor units), counts below 10^9.
+MAX_AMOUNT = 10**12
+AMOUNT_DECIMAL_PLACES = 4
+MAX_COUNT = 10**9
 
 
 class UserPayload(EventPayload):

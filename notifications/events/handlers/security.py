@@ -10,6 +10,7 @@ from pydantic import Field, field_validator
 from notifications.enums import Channel
 from notifications.events.base_handler import BaseEventHandler
 from notifications.events.handlers.fields import (
+    MAX_COUNT,
     OptionalDateTime,
     OptionalText,
     RequiredText,
@@ -86,7 +87,7 @@ class TwoFactorAttemptFailedPayload(UserPayload):
     method: OptionalText = None
     ip_address: OptionalText = None
     location: OptionalText = None
-    attempt_count: int = Field(default=1, ge=1)
+    attempt_count: int = Field(default=1, ge=1, le=MAX_COUNT)
 
 
 class TwoFactorAttemptFailedHandler(BaseEventHandler):

@@ -1,0 +1,161 @@
+"""The bounds of what a tenant may configure and register, in one place: its settings (rate limits, disabled
+events and channels), its branding, its users' devices and preferences. The API's schemas, the model's clean()
+(the admin) and intake's rate limiter all read them from here; README's "Tenant settings and limits" lists them."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from notifications.storable import (
+    CHANNEL_LENGTH,
+    ID_LENGTH,
+    LOCALE_LENGTH,
+    UNSTORABLE_MESSAGE,
+    unstorable,
+)
+
+# Tenant.settings["rate_limits"][event_type][channel] = {"limit": N, "per_seconds": S}
+RATE_LIMIT_MIN, RATE_LIMIT_MAX = 1, 1_000_000
+RATE_WINDOW_MIN_SECONDS, RATE_WINDOW_MAX_SECONDS = 1, 31 * 24 * 3600
+RATE_WINDOW_DEFAULT_SECONDS = 3600
+MAX_SETTING_ENTRIES = 200  # event types in disabled_events, disabled_channels, rate_limits (each)
+
+# Tenant.branding
+MAX_BRANDING_KEYS = 20
+BRANDING_KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,63}")  # a template variable name
+MAX_BRANDING_VALUE_LENGTH = 1000
+COLOR = re.compile(r"#(?:[0-9A-Fa-f]{3}|[0-9A-Fa-f]{4}|[0-9A-Fa-f]{6}|[0-9A-Fa-f]{8})")
+
+# Devices and preferences, per user.
+MAX_ACTIVE_DEVICES_PER_USER = 20  # registering one more deactivates the user's least recently registered
+DEVICE_TOKEN_LENGTH = 512  # Device.token's column
+MAX_DEVICE_SUBSCRIPTION_KEYS = 16
+MAX_DEVICE_SUBSCRIPTION_TEXT = 4096
+MAX_PREFERENCES_PER_USER = 256
+
+# Template test sends, per tenant (NOTIFICATIONS["TEST_SENDS_PER_MINUTE"] overrides).
+TEST_SENDS_PER_MINUTE = 10
+
+
+def _text_problem(value: Any, max_length: int) -> str | None:
+    if not isinstance(value, str):
+        return "must be a string"
+    if len(value) > max_length:
+        return f"must be at most {max_length} characters"
+    if unstorable(value):
+        return UNSTORABLE_MESSAGE
+    return None
+
+
+def rate_rule_problem(rule: Any) -> str | None:
+    """Why one rate-limit rule is out of range, or None."""
+    if not isinstance(rule, dict) or "limit" not in rule or set(rule) - {"limit", "per_seconds"}:
+        return "needs limit (and per_seconds)"
+    limit, seconds = rule["limit"], rule.get("per_seconds", RATE_WINDOW_DEFAULT_SECONDS)
+    if type(limit) is not int or not RATE_LIMIT_MIN <= limit <= RATE_LIMIT_MAX:
+        return f"limit must be an integer from {RATE_LIMIT_MIN} to {RATE_LIMIT_MAX:,}"
+    if type(seconds) is not int or not RATE_WINDOW_MIN_SECONDS <= seconds <= RATE_WINDOW_MAX_SECONDS:
+        return f"per_seconds must be an integer from {RATE_WINDOW_MIN_SECONDS} to {RATE_WINDOW_MAX_SECONDS:,}"
+    return None
+
+
+def clamped_rule(rule: Any) -> tuple[int, int] | None:
+    """(limit, per_seconds) of a stored rule, pulled into range; None if it is not a rule at all. Intake reads
+    rules through this, so a value stored before these bounds (or written around them) cannot overflow it."""
+    if not isinstance(rule, dict):
+        return None
+    try:
+        limit = int(rule["limit"])
+        seconds = int(rule.get("per_seconds", RATE_WINDOW_DEFAULT_SECONDS))
+    except (KeyError, TypeError, ValueError, OverflowError):
+        return None
+    return (min(max(limit, RATE_LIMIT_MIN), RATE_LIMIT_MAX),
+            min(max(seconds, RATE_WINDOW_MIN_SECONDS), RATE_WINDOW_MAX_SECONDS))
+
+
+def _names_problem(values: Any, max_length: int) -> str | None:
+    if not isinstance(values, list):
+        return "must be a list"
+    if len(values) > MAX_SETTING_ENTRIES:
+        return f"must have at most {MAX_SETTING_ENTRIES} entries"
+    for value in values:
+        problem = _text_problem(value, max_length)
+        if problem:
+            return f"entries {problem}"
+    return None
+
+
+def settings_problems(settings: Any) -> dict[str, str]:
+    """Problems of a Tenant.settings value by key (empty when it is within bounds). Keys it does not know
+    (e.g. inbox_jwt, set by a command) are left alone."""
+    from notifications.enums import Channel
+    from notifications.tenants.models import WILDCARD
+
+    if not isinstance(settings, dict):
+        return {"settings": "must be a JSON object"}
+    problems: dict[str, str] = {}
+    channels = {c.value for c in Channel}
+    if "disabled_events" in settings:
+        problem = _names_problem(settings["disabled_events"], ID_LENGTH)
+        if problem:
+            problems["disabled_events"] = problem
+    for key, allowed in (("disabled_channels", channels), ("rate_limits", channels | {WILDCARD})):
+        value = settings.get(key, {})
+        if not isinstance(value, dict) or len(value) > MAX_SETTING_ENTRIES:
+            problems[key] = f"must be an object of at most {MAX_SETTING_ENTRIES} event types"
+            continue
+        for event_type, entry in value.items():
+            where = f"{key}[{event_type[:ID_LENGTH]!r}]"
+            problem = _text_problem(event_type, ID_LENGTH)
+            if problem:
+                problems[key] = f"event type {problem}"
+            elif key == "disabled_channels":
+                problem = _names_problem(entry, CHANNEL_LENGTH)
+                unknown = set(entry) - allowed if not problem else set()
+                if problem or unknown:
+                    problems[where] = problem or f"unknown channel(s): {', '.join(sorted(unknown))}"
+            elif not isinstance(entry, dict) or set(entry) - allowed:
+                problems[where] = f"must map channels ({', '.join(sorted(allowed))}) to rules"
+            else:
+                for channel, rule in entry.items():
+                    problem = rate_rule_problem(rule)
+                    if problem:
+                        problems[f"{where}[{channel!r}]"] = problem
+    if "default_locale" in settings:
+        problem = _text_problem(settings["default_locale"], LOCALE_LENGTH)
+        if problem:
+            problems["default_locale"] = problem
+    return problems
+
+
+def branding_problems(branding: Any) -> dict[str, str]:
+    """Problems of a Tenant.branding value by key: at most MAX_BRANDING_KEYS keys named like template
+    variables, string values of at most MAX_BRANDING_VALUE_LENGTH characters, a colour as #rgb, #rgba,
+    #rrggbb or #rrggbbaa, an e-mail address as one, a logo as an http(s) URL."""
+    from django.core.exceptions import ValidationError
+    from django.core.validators import URLValidator, validate_email
+
+    if not isinstance(branding, dict):
+        return {"branding": "must be a JSON object"}
+    if len(branding) > MAX_BRANDING_KEYS:
+        return {"branding": f"must have at most {MAX_BRANDING_KEYS} keys"}
+    problems: dict[str, str] = {}
+    for key, value in branding.items():
+        if not isinstance(key, str) or not BRANDING_KEY.fullmatch(key):
+            problems["branding"] = "keys must be names of letters, digits and '_' (at most 64 characters)"
+            continue
+        problem = _text_problem(value, MAX_BRANDING_VALUE_LENGTH)
+        if problem is None and value:
+            try:
+                if key.endswith("color") and not COLOR.fullmatch(value):
+                    problem = "must be a colour: #rgb, #rgba, #rrggbb or #rrggbbaa"
+                elif key.endswith("email"):
+                    validate_email(value)
+                elif key.endswith("url"):
+                    URLValidator(schemes=["http", "https"])(value)
+            except ValidationError:
+                problem = "must be an e-mail address" if key.endswith("email") else "must be an http(s) URL"
+        if problem:
+            problems[f"branding.{key}"] = problem
+    return problems
