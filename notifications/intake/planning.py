@@ -64,6 +64,33 @@ def address_for(channel: Channel | str, contact: dict[str, str], user_id: str) -
     return user_id  # the inbox is the user's
 
 
+def load_limiter(tenants: dict[str, Tenant], accepted: list[Accepted], failures: Failures) -> RateLimiter:
+    """The batch's rate limits, read in one query. If reading them raises (a tenant's stored rules that no code
+    path can use), they are read tenant by tenant, and the events of a tenant whose rules cannot be read are
+    set aside as failures: one tenant's settings never fail the others' events."""
+    failed = failures.by_index
+    keys = [(a.event.tenant_id, a.event.user_id, a.event.event_type) for a in accepted if a.index not in failed]
+    try:
+        return RateLimiter.load(tenants, keys)
+    except NOT_PER_EVENT:
+        raise
+    except Exception as err:  # noqa: BLE001 - find the tenant whose settings it was
+        logger.error("rate limits of a batch could not be read (%s): reading them tenant by tenant",
+                     type(err).__name__)
+    broken: dict[str, BaseException] = {}
+    for tenant_id in {key[0] for key in keys}:
+        try:
+            RateLimiter.load(tenants, [key for key in keys if key[0] == tenant_id])
+        except NOT_PER_EVENT:
+            raise
+        except Exception as err:  # noqa: BLE001 - this tenant's own settings
+            broken[tenant_id] = err
+    for item in accepted:
+        if item.event.tenant_id in broken:
+            failures.add(item.index, item.event, broken[item.event.tenant_id])
+    return RateLimiter.load(tenants, [key for key in keys if key[0] not in broken])
+
+
 _IN_APP, _PUSH, _SMS = Channel.IN_APP.value, Channel.PUSH.value, Channel.SMS.value
 _PENDING, _SKIPPED = Status.PENDING.value, Status.SKIPPED.value
 _CHANNEL_VALUES = {channel: channel.value for channel in Channel}  # an enum member or its text; Channel() is slow
@@ -84,9 +111,9 @@ class Planner:
                  failures: Failures) -> None:
         """Each event's contact (the directory's, then its payload's) and records. An event whose planning
         raises leaves no record behind and becomes a failure; database errors are not one event's."""
-        records = self.records
+        records, failed = self.records, failures.by_index
         for item in accepted:
-            if item.index in failures:
+            if item.index in failed:
                 continue
             event = item.event
             planned = len(records)

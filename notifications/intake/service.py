@@ -29,9 +29,8 @@ from notifications.events.models import Event
 from notifications.events.registry import event_registry
 from notifications.intake.inapp import render_inbox
 from notifications.intake.isolation import NOT_PER_EVENT, Failures, rejection_for, take_in_halves
-from notifications.intake.planning import Accepted, Planned, Planner
+from notifications.intake.planning import Accepted, Planned, Planner, load_limiter
 from notifications.intake.preferences import PreferenceBook
-from notifications.intake.ratelimits import RateLimiter
 from notifications.intake.rejections import store_rejections, validate_all
 from notifications.intake.results import IntakeResult, RecordSummary
 from notifications.observability import metrics
@@ -150,7 +149,7 @@ def _accept(
     users = {(a.event.tenant_id, a.event.user_id) for a in accepted if a.event.user_id}
     preferences = PreferenceBook.load(users)
     devices = _devices_for(users)
-    limiter = RateLimiter.load(tenants, [(a.event.tenant_id, a.event.user_id, a.event.event_type) for a in accepted])
+    limiter = load_limiter(tenants, accepted, failures)
     planner = Planner(tenants, preferences, limiter, devices, now.isoformat())
     planner.plan_all(accepted, contacts, failures)
     accepted = failures.keep(accepted)

@@ -123,3 +123,44 @@ def test_halving_finds_each_bad_event_in_logarithmic_steps():
     assert [r.event_id for r in results] == [str(n) for n in items]  # in order
     assert [n for n, r in enumerate(results) if r.outcome == Outcome.REJECTED] == sorted(bad)
     assert len(calls) <= 1 + 2 * 2 * 10  # the batch; two bad events, ten halvings each, two halves a step
+
+
+def test_a_tenant_whose_rate_limits_cannot_be_read_fails_only_its_own_events(tenant, transactions, monkeypatch):
+    """Reading the batch's rate limits is one step for all tenants; when one tenant's stored rules break it,
+    they are read tenant by tenant and only that tenant's events fail."""
+    from notifications.intake.ratelimits import RateLimiter
+    from notifications.tenants.models import Tenant
+
+    Tenant.ensure(["evil"])
+    Tenant.objects.filter(id="evil").update(  # stored directly, past the API's checks
+        settings={"rate_limits": {"task.assigned": {"*": {"limit": 1, "per_seconds": 10**12}}}})
+    real_load = RateLimiter.load.__func__
+
+    def load(cls: type, tenants: Any, keys: Any) -> RateLimiter:
+        keys = list(keys)
+        if any(tenant_id == "evil" for tenant_id, _, _ in keys):
+            raise OverflowError("date value out of range")  # what an unbounded window did before bounds
+        return real_load(cls, tenants, keys)
+
+    monkeypatch.setattr(RateLimiter, "load", classmethod(load))
+    batch = [good_event(n) for n in range(5)] + [good_event(5, tenant_id="evil")] + [good_event(6)]
+
+    results = process_events(batch)
+
+    assert transactions == [7]
+    assert results[5].reason == RejectionReason.PROCESSING_ERROR and "OverflowError" in results[5].detail
+    assert [r.outcome for i, r in enumerate(results) if i != 5] == [Outcome.PROCESSED] * 6
+
+
+def test_an_absurd_rate_limit_stored_in_the_database_does_not_hold_up_other_tenants(tenant, transactions):
+    from notifications.tenants.models import Tenant
+
+    Tenant.ensure(["evil"])
+    Tenant.objects.filter(id="evil").update(
+        settings={"rate_limits": {"task.assigned": {"*": {"limit": 1, "per_seconds": 10**12}}}})
+
+    results = process_events([good_event(1), good_event(2, tenant_id="evil"), good_event(3)])
+
+    assert transactions == [3]
+    assert results[0].outcome == results[2].outcome == Outcome.PROCESSED
+    assert results[1].outcome == Outcome.PROCESSED or results[1].reason == RejectionReason.PROCESSING_ERROR
