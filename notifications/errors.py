@@ -36,5 +36,14 @@ class TemplateRenderError(NotificationError):
     pass
 
 
+class RenderBudgetExceeded(TemplateRenderError):
+    """A template went over its render budget (NOTIFICATIONS["TEMPLATE_BUDGET"]). `limit` names which one:
+    "steps", "size", "output", "time" or "depth". The message names the limit, never a context value."""
+
+    def __init__(self, message: str, *, limit: str, **context: Any) -> None:
+        super().__init__(message, **context)
+        self.limit = limit
+
+
 class SendError(NotificationError):
     pass

@@ -14,48 +14,27 @@ from collections.abc import Mapping
 from typing import Any
 
 from jinja2 import TemplateError
-from jinja2.exceptions import SecurityError
 from jinja2.sandbox import SandboxedEnvironment
 
 from notifications.enums import Channel
-from notifications.errors import TemplateRenderError
+from notifications.errors import RenderBudgetExceeded, TemplateRenderError
 from notifications.rendering import formatting
+from notifications.rendering import budget
+from notifications.rendering.sandbox import make_env
 
 HTML_FIELDS = frozenset({"html"})
 SINGLE_LINE_FIELDS = frozenset({"subject", "title"})
 
 
-MAX_REPEAT = 10_000
-MAX_EXPONENT = 64
-
-
-class _BoundedSandbox(SandboxedEnvironment):
-    """Tenants write templates: arithmetic that would build huge values is refused."""
-
-    intercepted_binops = frozenset({"*", "**"})
-
-    def call_binop(self, context: Any, operator: str, left: Any, right: Any) -> Any:
-        if operator == "*":
-            sized = isinstance(left, (str, list, tuple)) or isinstance(right, (str, list, tuple))
-            count = right if isinstance(right, int) else left if isinstance(left, int) else 0
-            if sized and count > MAX_REPEAT:
-                raise SecurityError(f"repeating a value more than {MAX_REPEAT} times is not allowed")
-        if operator == "**" and isinstance(right, (int, float)) and abs(right) > MAX_EXPONENT:
-            raise SecurityError(f"exponents above {MAX_EXPONENT} are not allowed")
-        return super().call_binop(context, operator, left, right)
-
-
 def _make_env(autoescape: bool) -> SandboxedEnvironment:
-    env = _BoundedSandbox(autoescape=autoescape, trim_blocks=True, lstrip_blocks=True)
-    env.filters.update(
+    return make_env(autoescape, dict(
         money=lambda amount, currency=None, locale=formatting.DEFAULT_LOCALE: formatting.format_money(
             amount, currency, locale
         ),
         datetime=lambda value, locale=formatting.DEFAULT_LOCALE: formatting.format_datetime(value, locale),
         date=lambda value, locale=formatting.DEFAULT_LOCALE: formatting.format_date(value, locale),
         humanize=formatting.humanize_code,
-    )
-    return env
+    ))
 
 
 TEXT_ENV = _make_env(autoescape=False)
@@ -143,54 +122,77 @@ def _tidy(field: str, text: str) -> str:
 
 # Fields rendered in one pass are joined by this (a string no template or value carries), each in its own scope.
 _SEPARATOR = f"\x1e{secrets.token_hex(8)}\x1e\n"
-_RENDER_ERRORS = (TemplateError, ArithmeticError, ValueError, TypeError, LookupError, AttributeError)
+# RecursionError and MemoryError too: a template must not take its caller (an intake batch, a worker) down.
+_RENDER_ERRORS = (TemplateError, ArithmeticError, ValueError, TypeError, LookupError, AttributeError,
+                  RecursionError, MemoryError)
 
 
-def _render(template: Any, scope: dict[str, Any]) -> str:
+def _render(template: Any, scope: dict[str, Any], spent: list[Any] | None = None) -> str:
     """Template.render() without its per-call copy of the globals and the context: `scope` is built once per
     call of render_sources and shared by its templates (a template's own assignments go to its own frame).
     The context is made directly, as new_context(scope, shared=True) makes it, less the set of global names it
-    keeps only for `{% import %}`, which these loader-less templates cannot do."""
-    return "".join(template.root_render_func(
-        template.environment.context_class(template.environment, scope, template.name, template.blocks)))
+    keeps only for `{% import %}`, which these loader-less templates cannot do. `spent`: the contexts of the
+    renders of these fields so far; this one continues the last one's budget."""
+    env = template.environment
+    context = env.context_class(env, scope, template.name, template.blocks)
+    if spent is not None:
+        if spent:
+            context.carry_from(spent[-1])
+        spent.append(context)
+    text = "".join(template.root_render_func(context))
+    if len(text) > (budget._current or budget.limits()).output_chars:
+        raise budget.over("output")
+    return text
 
 
 class _Plan:
-    __slots__ = ("fields", "text_fields", "combined", "in_order")
+    __slots__ = ("fields", "text_fields", "combined", "in_order", "over_budget")
 
     def __init__(self, fields: tuple[str, ...], text_fields: tuple[str, ...], combined: Any) -> None:
         self.fields, self.text_fields, self.combined = fields, text_fields, combined
         self.in_order = fields == text_fields  # the combined pass alone yields every field, in order
+        # (budget limits, message, limit) once a render went over budget: later renders fail at once.
+        self.over_budget: tuple[Any, str, str] | None = None
 
 
 def render_sources(
     cache_key: Any, sources: Mapping[str, str], context: Mapping[str, Any], *, label: str, tenant_id: str = ""
 ) -> dict[str, str]:
     plan = cache.plan(cache_key, sources)
+    if plan.over_budget is not None and plan.over_budget[0] is budget.limits():
+        raise RenderBudgetExceeded(plan.over_budget[1], limit=plan.over_budget[2], tenant_id=tenant_id or None)
     scope = {**_GLOBALS, **context}
     rendered: dict[str, str] = {}
-    if plan.combined is not None:
-        # Every Jinja render has a fixed cost larger than rendering a short field: the text fields (subject and
-        # body, title and body and link) go through one template. Any error is left to the one-by-one pass
-        # below, which names the field.
-        try:
-            parts = _render(plan.combined, scope).split(_SEPARATOR)
-        except _RENDER_ERRORS:
-            parts = []
-        if len(parts) == len(plan.text_fields):
-            rendered = {field: _tidy(field, part) for field, part in zip(plan.text_fields, parts, strict=True)}
-            if plan.in_order:
-                return rendered
-    for field in plan.fields:
-        if field in rendered:
-            continue
-        try:
-            rendered[field] = _tidy(field, _render(cache.get(cache_key, field, sources[field]), scope))
-        except _RENDER_ERRORS as err:
-            # The message names the template and the error kind, never context values (they may be secrets).
-            raise TemplateRenderError(
-                f"cannot render {label} field {field!r}: {type(err).__name__}", tenant_id=tenant_id or None
-            ) from err
+    spent: list[Any] = []
+    field = ""
+    try:
+        if plan.combined is not None:
+            # Every Jinja render has a fixed cost larger than rendering a short field: the text fields (subject
+            # and body, title and body and link) go through one template. Any error but the budget's is left to
+            # the one-by-one pass below, which names the field and continues the budget spent here.
+            try:
+                parts = _render(plan.combined, scope, spent).split(_SEPARATOR)
+            except _RENDER_ERRORS:
+                parts = []
+            if len(parts) == len(plan.text_fields):
+                rendered = {field: _tidy(field, part) for field, part in zip(plan.text_fields, parts, strict=True)}
+                if plan.in_order:
+                    return rendered
+        for field in plan.fields:
+            if field not in rendered:
+                rendered[field] = _tidy(field, _render(cache.get(cache_key, field, sources[field]), scope, spent))
+    except RenderBudgetExceeded as err:
+        # Remembered in the plan (one per template version): the same template fails at once from now on,
+        # rather than each of its records spending the budget again. A new version has a new plan.
+        message = f"cannot render {label}: {err.message}"
+        if cache_key is not None:
+            plan.over_budget = (budget.limits(), message, err.limit)
+        raise RenderBudgetExceeded(message, limit=err.limit, tenant_id=tenant_id or None) from None
+    except _RENDER_ERRORS as err:
+        # The message names the template and the error kind, never context values (they may be secrets).
+        raise TemplateRenderError(
+            f"cannot render {label} field {field!r}: {type(err).__name__}", tenant_id=tenant_id or None
+        ) from err
     return {field: rendered[field] for field in plan.fields}
 
 
