@@ -14,6 +14,7 @@ from tests.intake.hostile import SECRET_IN_ERROR, good_event, hostile_event, hos
 pytestmark = pytest.mark.django_db
 
 RECURSING_MACRO = "{% macro r(n) %}{{ r(n + 1) }}{% endmacro %}{{ r(0) }}"
+NESTED_LOOPS = "{% for a in range(100000) %}{% for b in range(100000) %}{{ a * b }}{% endfor %}{% endfor %}"
 
 
 def _statuses(result) -> dict[str, tuple[str, str]]:
@@ -21,7 +22,7 @@ def _statuses(result) -> dict[str, tuple[str, str]]:
 
 
 @pytest.mark.parametrize("source", ["{{ 1/0 }}", "{{ nothing.there() }}", "{{ task_title.__class__.__mro__ }}",
-                                    RECURSING_MACRO])
+                                    RECURSING_MACRO, NESTED_LOOPS])
 def test_a_tenant_in_app_template_that_raises_fails_only_the_in_app_record(tenant, source):
     NotificationTemplate.objects.bulk_create([NotificationTemplate(  # stored directly: no save-time checks
         tenant_id=tenant.id, name="task_assigned_in_app", channel="in_app",
