@@ -41,6 +41,16 @@ class ApiClient:
         return self._call("delete", path, **extra)
 
 
+@pytest.fixture(autouse=True)
+def _fresh_throttles() -> Any:
+    """Request budgets (notifications.api.throttle) live in Django's cache: each test starts with full ones."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()
+
+
 @pytest.fixture
 def api_a(db: Any, tenant: Tenant) -> ApiClient:
     _, key = ApiKey.issue(tenant.id, "tests")
