@@ -45,3 +45,21 @@ def test_a_tenant_email_template_that_recurses_fails_only_that_tenants_records(t
     emails = dict(NotificationRecord.objects.filter(channel="email").values_list("tenant_id", "reason"))
     assert emails == {"acme": "render_error", "globex": ""}
     assert len(mail.outbox) == 1
+
+
+def test_a_database_error_while_rendering_is_not_the_records_fault(tenant, monkeypatch):
+    """The database going away mid-batch must not fail records for good: the batch is retried."""
+    from django.db.utils import OperationalError
+
+    from notifications.delivery import worker
+
+    process_events([good_event(1)])
+
+    def away(*args: object) -> None:
+        raise OperationalError("server closed the connection unexpectedly")
+
+    monkeypatch.setattr(worker, "message_for", away)
+    with pytest.raises(OperationalError):
+        worker.deliver_due()
+
+    assert not NotificationRecord.objects.filter(status="failed").exists()
