@@ -111,10 +111,13 @@ def test_can_handle_only_handlers_may_not_shadow_or_duplicate():
 
 @pytest.mark.parametrize("source", ["{{ 'x' * 1000000000 }}", "{{ 10 ** 100000 }}", "{{ 1 // 0 }}"])
 def test_hostile_tenant_template_fails_only_its_record(tenant, source):
-    NotificationTemplate.objects.create(
+    template = NotificationTemplate.objects.create(
         tenant_id=tenant.id, name="content_liked_in_app", channel="in_app",
-        content={"title": source, "body": "x"}, placeholders=[],
+        content={"title": "fine", "body": "x"}, placeholders=[],
     )
+    # Saving refuses a template over its render budget; one stored before that (or behind save()) still fails
+    # only its own record.
+    NotificationTemplate.objects.filter(pk=template.pk).update(content={"title": source, "body": "x"})
 
     result = event_registry.process_event(make_event("content.liked"))
 

@@ -9,34 +9,25 @@ from pydantic import ValidationError as PayloadError
 
 from notifications.channels.base import Message
 from notifications.enums import Channel
+from notifications.errors import TemplateRenderError
 from notifications.events.envelope import format_validation_error
 from notifications.events.registry import event_registry
-from notifications.rendering.context import build_context
 from notifications.rendering.engine import html_from_text, render_sources
 from notifications.rendering.models import NotificationTemplate
 from notifications.rendering.naming import template_name
 from notifications.rendering.service import Renderer
+from notifications.rendering.trial import sample_context
 from notifications.tenants.models import Tenant
 
 
 def _context(tenant: Tenant, event_type: str, payload: dict[str, Any] | None) -> tuple[Any, dict[str, Any]]:
-    from django.utils import timezone
-
-    from notifications.testing.factories import EXAMPLE_PAYLOADS
-
     handler = event_registry.get_handler(event_type)
     if handler is None:
         raise HttpError(422, f"unsupported event type {event_type!r}")
-    sample = payload if payload is not None else EXAMPLE_PAYLOADS.get(event_type, {"user_id": "preview-user"})
     try:
-        stored = handler.validate_payload(event_type, sample)
+        return handler, sample_context(handler, event_type, tenant, payload)
     except PayloadError as err:
         raise HttpError(422, f"invalid sample payload: {format_validation_error(err)[1]}") from err
-    typed = handler.load_payload(stored)
-    context = build_context(handler, event_type=event_type, payload=typed, tenant=tenant,
-                            contact=handler.get_contact_fields(typed), user_id=str(typed.get("user_id", "")),
-                            occurred_at=timezone.now())
-    return handler, context
 
 
 def preview(tenant_id: str, event_type: str, channel: str, content: dict[str, str] | None,
@@ -52,7 +43,10 @@ def preview(tenant_id: str, event_type: str, channel: str, content: dict[str, st
                                      channel=channel_value.value, content=content)
         draft.clean()  # the same checks as saving: raises ValidationError -> 422
         # Not cached: a draft is rendered once, and no key of it could be trusted not to meet another draft.
-        fields = render_sources(None, content, context, label="preview", tenant_id=tenant_id)
+        try:
+            fields = render_sources(None, content, context, label="preview", tenant_id=tenant_id)
+        except TemplateRenderError as err:  # over budget, or an error with this payload: the reason, as 422
+            raise HttpError(422, str(err)) from None
         if channel_value == Channel.EMAIL and not fields.get("html") and fields.get("body"):
             fields["html"] = html_from_text(fields["body"], context)
         return {"fields": fields, "source": "draft"}
@@ -60,6 +54,8 @@ def preview(tenant_id: str, event_type: str, channel: str, content: dict[str, st
         rendered = Renderer([tenant_id]).render(handler, event_type, channel_value, context, tenant_id)
     except NotImplementedError as err:
         raise HttpError(422, f"{event_type} has no {channel_value.value} content") from err
+    except TemplateRenderError as err:
+        raise HttpError(422, str(err)) from None
     return {"fields": rendered.fields, "source": rendered.source}
 
 

@@ -70,3 +70,6 @@ def validate_template(template: "NotificationTemplate") -> None:
         raise ValidationError(
             {"placeholders": f"unknown placeholder(s) for {event_type}: {', '.join(unknown)}"}
         )
+    from notifications.rendering.trial import check_budget
+
+    check_budget(template, event_type, handler)
