@@ -18,6 +18,7 @@ from typing import Any
 from django.core.signals import setting_changed
 from django.dispatch import receiver
 from jinja2.runtime import Context
+from jinja2.utils import Namespace
 
 from notifications.conf import get_setting
 from notifications.errors import NotificationConfigurationError, RenderBudgetExceeded
@@ -55,7 +56,8 @@ def _from_setting(raw: Any) -> Limits:
             f"NOTIFICATIONS['TEMPLATE_BUDGET'] must be a dict of some of: {', '.join(names)}")
     for name, value in raw.items():
         if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0:
-            raise NotificationConfigurationError(f"NOTIFICATIONS['TEMPLATE_BUDGET'][{name!r}] must be a positive number")
+            raise NotificationConfigurationError(
+                f"NOTIFICATIONS['TEMPLATE_BUDGET'][{name!r}] must be a positive number")
     return Limits(**{name: (float(value) if name == "seconds" else int(value)) for name, value in raw.items()})
 
 
@@ -85,7 +87,9 @@ def check_chars(count: int) -> None:
         raise over("size")
 
 
-_CONTAINERS = (list, tuple, dict)
+_DICT_VIEWS = (type({}.keys()), type({}.values()), type({}.items()))
+_SEQUENCES = (list, tuple, *_DICT_VIEWS)
+CONTAINERS = (*_SEQUENCES, dict, Namespace)  # values measured by deep_size
 
 
 def deep_size(value: Any, stop: int) -> int:
@@ -97,7 +101,7 @@ def deep_size(value: Any, stop: int) -> int:
         item = pending.pop()
         if isinstance(item, str):
             total += len(item)
-        elif isinstance(item, (list, tuple)):
+        elif isinstance(item, _SEQUENCES):
             total += len(item) + 1
             if total <= stop:
                 pending.extend(item)
@@ -106,6 +110,8 @@ def deep_size(value: Any, stop: int) -> int:
             if total <= stop:
                 pending.extend(item.keys())
                 pending.extend(item.values())
+        elif isinstance(item, Namespace):  # printed as its attributes
+            pending.append(item._Namespace__attrs)
         else:
             total += 1
         if total > stop:
@@ -114,11 +120,12 @@ def deep_size(value: Any, stop: int) -> int:
 
 
 def check_value(value: Any) -> Any:
-    """`value` itself when it is within value_chars (text by length, lists and dicts by deep_size)."""
+    """`value` itself when it is within value_chars (text by length; lists, dicts, their views and namespaces
+    by deep_size)."""
     if isinstance(value, str):
         if len(value) > limits().value_chars:
             raise over("size")
-    elif isinstance(value, _CONTAINERS):
+    elif isinstance(value, CONTAINERS):
         stop = limits().value_chars
         if deep_size(value, stop) > stop:
             raise over("size")
@@ -168,5 +175,5 @@ class BudgetContext(Context):
                 setattr(self, name, other.__dict__[name])
 
 
-__all__ = ["DEFAULTS", "BudgetContext", "Limits", "RenderBudgetExceeded", "check_chars", "check_value",
-           "deep_size", "limits", "over"]
+__all__ = ["CONTAINERS", "DEFAULTS", "BudgetContext", "Limits", "RenderBudgetExceeded", "check_chars",
+           "check_value", "deep_size", "limits", "over"]

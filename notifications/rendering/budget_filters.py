@@ -15,9 +15,8 @@ from typing import Any
 from jinja2 import Environment
 from jinja2.utils import _PassArg
 
-from notifications.rendering.budget import check_chars, check_value, deep_size, limits, over
+from notifications.rendering.budget import CONTAINERS, check_chars, check_value, deep_size, limits, over
 
-_CONTAINERS = (list, tuple, dict)
 _MAX_JSON_INDENT = 16
 _NUMBERS = re.compile(r"\d+")
 _PERCENT_FIELD = re.compile(r"%(?:\([^)]*\))?[#0\- +]*(\*|\d+)?(?:\.(\*|\d+))?")
@@ -168,10 +167,10 @@ def _guarded(func: Callable[..., Any], check: _Check | None) -> Callable[..., An
 
     def guarded_filter(*args: Any, **kwargs: Any) -> Any:
         for arg in args[at:]:
-            if isinstance(arg, _CONTAINERS):
+            if isinstance(arg, CONTAINERS):
                 check_value(arg)
         for arg in kwargs.values():
-            if isinstance(arg, _CONTAINERS):
+            if isinstance(arg, CONTAINERS):
                 check_value(arg)
         if check is not None and len(args) > at:
             replaced = check(args[at], args[at + 1:], kwargs)
@@ -182,9 +181,22 @@ def _guarded(func: Callable[..., Any], check: _Check | None) -> Callable[..., An
     return update_wrapper(guarded_filter, func)  # keeps jinja_pass_arg
 
 
+def _guarded_test(func: Callable[..., Any]) -> Callable[..., Any]:
+    def guarded_test(*args: Any, **kwargs: Any) -> Any:  # `is in`, `is eq`, ... compare lists deeply
+        for arg in (*args, *kwargs.values()):
+            if isinstance(arg, CONTAINERS):
+                check_value(arg)
+        return func(*args, **kwargs)
+
+    return update_wrapper(guarded_test, func)
+
+
 def guard_filters(env: Environment) -> None:
+    """Wrap every filter and test of `env` (the built-in ones and ours)."""
     for name, func in list(env.filters.items()):
         env.filters[name] = _guarded(func, _CHECKS.get(name))
+    for name, func in list(env.tests.items()):
+        env.tests[name] = _guarded_test(func)
 
 
 __all__ = ["check_percent", "check_spec_numbers", "guard_filters", "join_size", "replace_size"]

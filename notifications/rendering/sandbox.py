@@ -24,7 +24,7 @@ from jinja2.sandbox import SandboxedEnvironment, SandboxedEscapeFormatter, Sandb
 from jinja2.utils import Namespace, generate_lorem_ipsum, pass_context
 from markupsafe import Markup
 
-from notifications.rendering.budget import BudgetContext, check_chars, check_value, deep_size, limits, over
+from notifications.rendering.budget import CONTAINERS, BudgetContext, check_chars, check_value, deep_size, limits, over
 from notifications.rendering.budget_filters import (
     check_percent,
     check_spec_numbers,
@@ -281,7 +281,7 @@ class BoundedSandbox(SandboxedEnvironment):
 
     @staticmethod
     def budget_operand(value: Any) -> Any:
-        return check_value(value) if isinstance(value, (list, tuple, dict)) else value
+        return check_value(value) if isinstance(value, CONTAINERS) else value
 
 
 def _size(value: Any, stop: int) -> int:

@@ -61,6 +61,9 @@ HOSTILE: dict[str, tuple[str, str]] = {
     "shared list printed": (_chain("a", 40) + "{{ a40 }}", "size"),
     "shared lists compared": (_chain("a", 40) + _chain("b", 40) + "{{ a40 == b40 }}", "size"),
     "shared list joined": (_chain("a", 40) + "{{ a40|join }}", "size"),
+    "shared list in a test": (_chain("a", 40) + _chain("b", 40) + "{{ a40 is in [b40] }}", "size"),
+    "shared list in a dict's items": (_chain("a", 40) + "{% set d = {'k': a40} %}{{ d.items() }}", "size"),
+    "shared list in a namespace": (_chain("a", 40) + "{{ namespace(x=a40) }}", "size"),
     "list repetition": ("{{ ([1] * 9999) * 9999 }}", "size"),
     "list of repeated lists": ("{{ [[1] * 9999] * 9999 }}", "size"),
     "list building by append": ("{% set l = [] %}{% for i in range(100000) %}{{ l.append('x' * 9999) }}"
