@@ -5,9 +5,10 @@ What is counted where:
   `if` and a recursive `loop(...)` count too) and every call (macros, methods, `caller()`, `loop(...)`);
 - size, before a value is built: repetition (`*`), `+`, `%` and str.format widths, the padding filters and
   string methods, `replace`, `join`, `batch`, `slice`, `sum`, `lipsum`, integer growth; after: the result of
-  every filter, call, `~`, namespace assignment, and printed lists and dicts (counted deeply, shared parts
-  each time they appear);
-- output: what a loop body prints (filters.py); a field's whole text is checked by the engine;
+  every filter, call, `~`, namespace assignment and list, tuple or dict literal, and a list a method changed
+  (lists and dicts counted deeply, a shared part each time it appears), so no value a template holds is
+  larger, and printing, comparing or hashing one is bounded too;
+- output: what a loop body prints (_BudgetCodeGenerator); a field's whole text is checked by the engine;
 - depth: calls nested in calls; time: checked at every step."""
 
 from __future__ import annotations
@@ -18,13 +19,13 @@ from functools import update_wrapper
 from typing import Any
 
 from jinja2 import nodes
-from jinja2.compiler import CodeGenerator, Frame, operators, optimizeconst
+from jinja2.compiler import CodeGenerator, Frame, optimizeconst
 from jinja2.runtime import LoopContext
 from jinja2.sandbox import SandboxedEnvironment, SandboxedEscapeFormatter, SandboxedFormatter
 from jinja2.utils import Namespace, generate_lorem_ipsum, pass_context
 from markupsafe import Markup
 
-from notifications.rendering.budget import CONTAINERS, BudgetContext, check_chars, check_value, deep_size, limits, over
+from notifications.rendering.budget import BudgetContext, check_chars, check_value, deep_size, limits, over
 from notifications.rendering.budget_filters import (
     check_percent,
     check_spec_numbers,
@@ -98,9 +99,8 @@ class _EscapeFormatter(_BudgetFormatterMixin, SandboxedEscapeFormatter):
 
 
 class _BudgetCodeGenerator(CodeGenerator):
-    """Prints are checked: in a loop body each printed value is counted as output (context.emit); elsewhere a
-    printed value that is not text has its size checked before it is turned into text. `~`, comparisons and
-    dict keys check lists and dicts before Python walks them."""
+    """What a loop body prints is counted as output (context.emit); prints elsewhere run at most once per
+    render and compile as before. `~` and list, tuple and dict literals are checked."""
 
     _budget_loops = 0
     _budget_body_next = False
@@ -131,26 +131,16 @@ class _BudgetCodeGenerator(CodeGenerator):
         return f"context.emit({text})" if self._budget_loops else text
 
     def _output_child_pre(self, node: nodes.Expr, frame: Frame, finalize: Any) -> None:
-        conversion = self._conversion(frame)
-        if finalize.src is not None:
-            super()._output_child_pre(node, frame, finalize)
-        elif self._budget_loops:
-            self.write(f"environment.budget_emit(context, {conversion}, ")
-        elif conversion == "str":
-            self.write("(_bv if (_bv := ")
-        elif conversion == "escape":
-            self.write("(escape(_bv) if (_bv := ")
+        if self._budget_loops and finalize.src is None:
+            self.write(f"environment.budget_emit(context, {self._conversion(frame)}, ")
         else:
-            self.write(f"environment.budget_str({conversion}, ")
+            super()._output_child_pre(node, frame, finalize)
 
     def _output_child_post(self, node: nodes.Expr, frame: Frame, finalize: Any) -> None:
-        conversion = self._conversion(frame)
-        if finalize.src is not None:
-            super()._output_child_post(node, frame, finalize)
-        elif not self._budget_loops and conversion in ("str", "escape"):
-            self.write(f").__class__ is str else environment.budget_str({conversion}, _bv))")
-        else:
+        if self._budget_loops and finalize.src is None:
             self.write(")")
+        else:
+            super()._output_child_post(node, frame, finalize)
 
     @optimizeconst
     def visit_Concat(self, node: nodes.Concat, frame: Frame) -> None:
@@ -164,31 +154,25 @@ class _BudgetCodeGenerator(CodeGenerator):
             self.write(", ")
         self.write("))")
 
-    @optimizeconst
-    def visit_Compare(self, node: nodes.Compare, frame: Frame) -> None:
-        self.write("(environment.budget_operand(")
-        self.visit(node.expr, frame)
-        self.write(")")
-        for op in node.ops:
-            self.visit(op, frame)
+    # List, tuple and dict literals are measured when made: `{% set b = [a, a] %}` line after line doubles a
+    # shared list that printing, comparing or hashing would walk in full.
+    def visit_Tuple(self, node: nodes.Tuple, frame: Frame) -> None:
+        if node.ctx != "load":  # an assignment target
+            super().visit_Tuple(node, frame)
+            return
+        self.write("environment.budget_value(")
+        super().visit_Tuple(node, frame)
         self.write(")")
 
-    def visit_Operand(self, node: nodes.Operand, frame: Frame) -> None:
-        self.write(f" {operators[node.op]} environment.budget_operand(")
-        self.visit(node.expr, frame)
+    def visit_List(self, node: nodes.List, frame: Frame) -> None:
+        self.write("environment.budget_value(")
+        super().visit_List(node, frame)
         self.write(")")
 
     def visit_Dict(self, node: nodes.Dict, frame: Frame) -> None:
-        self.write("{")
-        for index, item in enumerate(node.items):
-            if index:
-                self.write(", ")
-            self.write("environment.budget_operand(")
-            self.visit(item.key, frame)
-            self.write("): ")
-            self.visit(item.value, frame)
-        self.write("}")
-
+        self.write("environment.budget_value(")
+        super().visit_Dict(node, frame)
+        self.write(")")
 
 
 class BoundedSandbox(SandboxedEnvironment):
@@ -261,12 +245,8 @@ class BoundedSandbox(SandboxedEnvironment):
 
     # Called from the generated code (_BudgetCodeGenerator).
     @staticmethod
-    def budget_str(conversion: Callable[[Any], str], value: Any) -> str:
-        return check_value(conversion(check_value(value)))
-
-    @staticmethod
     def budget_emit(context: BudgetContext, conversion: Callable[[Any], str], value: Any) -> str:
-        return context.emit(conversion(value if value.__class__ is str else check_value(value)))
+        return context.emit(conversion(value))
 
     @staticmethod
     def budget_join(join: Callable[[Iterable[Any]], str], parts: tuple[Any, ...]) -> str:
@@ -279,9 +259,7 @@ class BoundedSandbox(SandboxedEnvironment):
         check_chars(total)
         return check_value(join(parts))
 
-    @staticmethod
-    def budget_operand(value: Any) -> Any:
-        return check_value(value) if isinstance(value, CONTAINERS) else value
+    budget_value = staticmethod(check_value)
 
 
 def _size(value: Any, stop: int) -> int:
