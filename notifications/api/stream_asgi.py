@@ -58,11 +58,12 @@ def _token(scope: Scope) -> str | None:
 
 
 async def _answer(send: Send, status: int, body: dict[str, Any], retry_after: int | None = None) -> None:
-    headers = [(b"content-type", b"application/json")]
+    content = orjson.dumps(body)
+    headers = [(b"content-type", b"application/json"), (b"content-length", str(len(content)).encode())]
     if retry_after is not None:
         headers.append((b"retry-after", str(retry_after).encode()))
     await send({"type": "http.response.start", "status": status, "headers": headers})
-    await send({"type": "http.response.body", "body": orjson.dumps(body)})
+    await send({"type": "http.response.body", "body": content})
 
 
 async def _until_disconnect(receive: Receive) -> None:
