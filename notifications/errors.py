@@ -1,4 +1,7 @@
-"""The app's error tree. Configuration errors stand outside NotificationError so retry code never swallows them."""
+"""The app's error tree, all of it in this module. Configuration errors (NotificationConfigurationError) stand outside
+NotificationError so retry code never swallows them; run-time errors, transport errors (TransportError) and
+SecretPurged are NotificationErrors. Older import places (delivery.secrets, channels.http_client,
+channels.providers.smtp_client) re-export the same classes."""
 
 from __future__ import annotations
 
@@ -47,3 +50,48 @@ class RenderBudgetExceeded(TemplateRenderError):
 
 class SendError(NotificationError):
     pass
+
+
+class NotBound(NotificationConfigurationError):
+    """A lower layer was asked for something a higher layer provides, before NotificationsConfig.ready() bound
+    it (Django is not set up: call django.setup() first)."""
+
+
+class RegistryNotBound(NotBound):
+    """`event_registry.process_event(...)` with no intake bound to the registry."""
+
+
+class SecretPurged(NotificationError):
+    """A sealed secret of an event was purged after its notifications were final: nothing can be sent with it."""
+
+
+class TransportError(NotificationError):
+    """Root of the errors raised by the service's own network clients (HTTP, SMTP). Messages never quote a
+    request, an address or a credential."""
+
+
+class TransportConnectionError(TransportError, ConnectionError):
+    """The connection failed, was refused or closed, or the server's answer could not be read. Also an OSError,
+    as the standard library's own connection errors are, so `except OSError` still catches it."""
+
+
+class HttpConnectionError(TransportConnectionError):
+    """HTTP: refused, reset, closed early, or a malformed answer."""
+
+
+class SmtpReplyError(TransportError):
+    """The SMTP server said no: its reply code decides permanent or transient. The server's `text` is kept apart
+    from the message, as it may quote addresses."""
+
+    def __init__(self, code: int, text: str = "") -> None:
+        super().__init__(f"SMTP {code}")
+        self.code = code
+        self.text = text
+
+
+class SmtpAuthError(SmtpReplyError):
+    """The SMTP server refused the credentials."""
+
+
+class SmtpSessionRefused(TransportConnectionError):
+    """The server would not set a session up (greeting, EHLO or STARTTLS refused): no message's fault."""

@@ -23,6 +23,7 @@ from functools import lru_cache
 from typing import Any
 from urllib.parse import quote, urlsplit
 
+from notifications.errors import HttpConnectionError
 from notifications.utils.limiter import Limiter
 
 USER_AGENT = "django-kafka-notifications"
@@ -31,10 +32,6 @@ MAX_BODY = 4 * 1024 * 1024
 IDLE_SECONDS = 15.0  # below the keep-alive timeout of common servers (nginx 75 s, Apache 5 s is read from Keep-Alive)
 _IDEMPOTENT = frozenset({"GET", "HEAD", "PUT", "DELETE", "OPTIONS"})
 _LINE_BREAK = re.compile(r"[\r\n\0]")
-
-
-class HttpConnectionError(ConnectionError):
-    """The connection failed or the server's answer could not be read."""
 
 
 class Headers(dict):

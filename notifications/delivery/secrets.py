@@ -12,15 +12,11 @@ from django.db import connection
 from notifications.db import array_literal, fast_bulk_update
 from notifications.delivery.models import CLAIMABLE, NotificationRecord
 from notifications.enums import Status
-from notifications.errors import NotificationError
+from notifications.errors import SecretPurged  # noqa: F401  (its old import place)
 from notifications.events.models import Event
 from notifications.security.crypto import ENCRYPTED_MARKER
 
 PURGED_MARKER = "$purged"
-
-
-class SecretPurged(NotificationError):
-    pass
 
 
 def purge_final_secrets(event_ids: Iterable[Any]) -> int:

@@ -26,7 +26,7 @@ from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from django.conf import settings
 
 from notifications.conf import get_setting
-from notifications.errors import NotificationConfigurationError
+from notifications.errors import NotificationConfigurationError, SecretPurged
 
 ENCRYPTED_MARKER = "$enc"
 SEALED_PREFIX = "s1."
@@ -126,7 +126,5 @@ def open_fields(payload: dict[str, Any]) -> dict[str, Any]:
             ring = ring or keyring()
             opened[key] = decrypt_text(value[ENCRYPTED_MARKER], ring)
         elif isinstance(value, dict) and set(value) == {"$purged"}:
-            from notifications.delivery.secrets import SecretPurged
-
             raise SecretPurged("a secret of this event was purged after its notifications were final", field=key)
     return opened

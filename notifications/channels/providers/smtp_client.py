@@ -16,24 +16,11 @@ import ssl
 from collections import deque
 from functools import lru_cache
 
+from notifications.errors import SmtpAuthError, SmtpReplyError, SmtpSessionRefused
+
 _LINE_ENDINGS = re.compile(rb"\r\n|\n|\r(?!\n)")
 _LEADING_DOT = re.compile(rb"(?m)^\.")
 _MAX_REPLY_LINE = 8192
-
-
-class SmtpReplyError(Exception):
-    def __init__(self, code: int, text: str = "") -> None:
-        super().__init__(f"SMTP {code}")  # the server's text is kept apart: it may quote addresses
-        self.code = code
-        self.text = text
-
-
-class SmtpAuthError(SmtpReplyError):
-    pass
-
-
-class SmtpSessionRefused(ConnectionError):
-    """The server would not set a session up (greeting, EHLO or STARTTLS refused): no message's fault."""
 
 
 class _Protocol(asyncio.Protocol):
