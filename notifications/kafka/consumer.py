@@ -32,8 +32,7 @@ from notifications.intake.results import IntakeResult
 from notifications.intake.service import process_events
 from notifications.kafka.admin import ensure_topics
 from notifications.kafka.config import client_config
-from notifications.kafka.errors import KafkaPublishError
-from notifications.kafka.producer import EventProducer
+from notifications.kafka.dead_letters import DeadLetterWriter
 
 logger = logging.getLogger(__name__)
 
@@ -129,7 +128,7 @@ class BatchConsumer:
                 }
             )
         )
-        self._dead_letters = EventProducer()
+        self._dead_letters = DeadLetterWriter(self.dead_letter_topic, self.group_id)
 
     # --- rebalance ------------------------------------------------------------------------------------------
     def _on_assign(self, consumer: Consumer, partitions: list[TopicPartition]) -> None:
@@ -270,37 +269,21 @@ class BatchConsumer:
         return self._running
 
     def _send_dead_letters(self, messages: list[Message], results: list[IntakeResult]) -> bool:
-        """Copy rejected messages to the dead-letter topic, retrying with backoff while Kafka refuses.
-        False when asked to stop first (the offsets then stay, and the batch is read again)."""
+        """Copy rejected messages to the dead-letter topic (see dead_letters.py: a copy refused for good is
+        replaced by a reduced one). Only while Kafka is unavailable are the unconfirmed copies retried, with
+        backoff. False when asked to stop first (the offsets then stay, and the batch is read again)."""
+        letters = self._dead_letters.letters(messages, results)
         attempt = 0
-        while True:
-            try:
-                self._publish_dead_letters(messages, results)
-                return True
-            except KafkaPublishError as err:
+        while letters:
+            letters = self._dead_letters.send(letters)
+            if letters:
                 attempt += 1
                 wait = min(2 ** (attempt - 1), MAX_BACKOFF_SECONDS)
-                logger.error("dead-letter topic %s refused a message (%s): retrying in %.0fs",
-                             self.dead_letter_topic, err, wait)
+                logger.error("dead-letter topic %s unavailable for %d copies: retrying in %.0fs",
+                             self.dead_letter_topic, len(letters), wait)
                 if not self._wait_polling(wait):
                     return False
-
-    def _publish_dead_letters(self, messages: list[Message], results: list[IntakeResult]) -> None:
-        for message, result in zip(messages, results, strict=True):
-            if result.outcome != Outcome.REJECTED:
-                continue
-            reason = result.reason.value if result.reason else "rejected"
-            headers = [
-                ("x-rejection-reason", reason.encode()),
-                ("x-rejection-detail", result.detail[:1000].encode()),
-                ("x-origin-topic", message.topic().encode()),
-                ("x-origin-partition", str(message.partition()).encode()),
-                ("x-origin-offset", str(message.offset()).encode()),
-                ("x-consumer-group", self.group_id.encode()),
-            ]
-            # Confirmed before the offset is stored: a crash here re-reads the message, it is never lost.
-            self._dead_letters.publish(self.dead_letter_topic, message.value() or b"", key=message.key(),
-                                       headers=headers)
+        return True
 
     def _store_offsets(self, messages: list[Message]) -> None:
         last: dict[tuple[str, int], int] = {}

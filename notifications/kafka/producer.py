@@ -7,9 +7,10 @@ import asyncio
 import json
 import logging
 import threading
+import time
 from typing import Any
 
-from confluent_kafka import KafkaError, Message, Producer
+from confluent_kafka import KafkaError, KafkaException, Message, Producer
 
 from notifications.kafka.config import client_config
 from notifications.kafka.errors import KafkaPublishError
@@ -76,6 +77,32 @@ class EventProducer:
             raise KafkaPublishError(f"Kafka refused the message: {outcome['err'].str()}", topic=topic)
         return outcome["msg"]
 
+    def publish_many(self, topic: str, messages: list[tuple[bytes, bytes | None, list[tuple[str, bytes]]]],
+                     timeout: float = DELIVERY_TIMEOUT_SECONDS) -> list[KafkaError | None]:
+        """Send (value, key, headers) messages at once and wait for each one's report: None when confirmed, else
+        the error (a refusal, or _MSG_TIMED_OUT when no report came in time). Never raises for one message."""
+        done = threading.Semaphore(0)
+        outcomes: list[KafkaError | None] = [KafkaError(KafkaError._MSG_TIMED_OUT)] * len(messages)
+
+        def reporter(index: int) -> Any:
+            def on_delivery(err: KafkaError | None, msg: Message) -> None:
+                outcomes[index] = err
+                done.release()
+            return on_delivery
+
+        waiting = 0
+        for index, (value, key, headers) in enumerate(messages):
+            try:
+                self._produce(topic, value, key, headers, reporter(index))
+                waiting += 1
+            except KafkaException as err:  # refused before sending, e.g. larger than message.max.bytes
+                outcomes[index] = err.args[0]
+        deadline = time.monotonic() + timeout
+        for _ in range(waiting):
+            if not done.acquire(timeout=max(deadline - time.monotonic(), 0)):
+                break
+        return outcomes
+
     async def publish_async(self, topic: str, value: bytes, key: bytes | None = None,
                             headers: list[tuple[str, bytes]] | None = None,
                             timeout: float = DELIVERY_TIMEOUT_SECONDS) -> Message:
@@ -102,8 +129,8 @@ class EventProducer:
     def flush(self, timeout: float = DELIVERY_TIMEOUT_SECONDS) -> int:
         return self._producer.flush(timeout)
 
-    def close(self) -> None:
-        self.flush()
+    def close(self, timeout: float = DELIVERY_TIMEOUT_SECONDS) -> None:
+        self.flush(timeout)
         self._closing.set()
         self._poller.join(timeout=5)
 
