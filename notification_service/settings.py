@@ -159,6 +159,8 @@ NOTIFICATIONS = {
     "KAFKA_REPLICATION_FACTOR": int(os.environ.get("KAFKA_REPLICATION_FACTOR", "1")),
     "KAFKA_BATCH_SIZE": int(os.environ.get("KAFKA_BATCH_SIZE", "500")),
     "KAFKA_BATCH_WAIT_MS": float(os.environ.get("KAFKA_BATCH_WAIT_MS", "100")),
+    # librdkafka's log lines: the same line at most once per this many seconds per client (kafka/client_log.py).
+    "KAFKA_CLIENT_LOG_INTERVAL_SECONDS": float(os.environ.get("KAFKA_CLIENT_LOG_INTERVAL_SECONDS", "30")),
     # Keys in Fernet's format, newest first, comma separated. Without one, a key is derived from SECRET_KEY
     # (development). Secrets are sealed with AES-256-SIV; "fernet" seals as versions before it did, for a rolling
     # upgrade while older processes still run.
