@@ -151,36 +151,6 @@ def test_in_app_2fa_code_expires_from_the_inbox(tenant):
     assert message.body == EXPIRED_BODY and "839201" not in message.title
 
 
-def test_worker_sweeps_expired_inbox_secrets_at_most_once_a_second(tenant):
-    from notifications.delivery.worker import DeliveryEngine, deliver_until_idle
-
-    clock = [1000.0]
-    engine = DeliveryEngine(concurrency=4)
-    engine._clock = lambda: clock[0]
-    for seconds in range(3):
-        event_registry.process_event(make_event("auth.2fa.code.requested", method="in_app", expires_in_minutes=5,
-                                                timestamp=timezone.now() - timedelta(seconds=seconds)))
-    first, second, third = InAppMessage.objects.order_by("id")
-
-    def expire(message: InAppMessage) -> None:
-        InAppMessage.objects.filter(pk=message.pk).update(expires_at=timezone.now() - timedelta(seconds=1))
-
-    def blanked(message: InAppMessage) -> bool:
-        return InAppMessage.objects.get(pk=message.pk).body == EXPIRED_BODY
-
-    expire(first)
-    assert engine.expire_inbox_secrets() == 1 and blanked(first)
-    expire(second)
-    clock[0] += 0.5
-    assert engine.expire_inbox_secrets() == 0  # swept half a second ago: not again yet
-    assert engine.deliver_due().claimed == 0 and not blanked(second)
-    clock[0] += 0.6
-    assert engine.deliver_due().claimed == 0 and blanked(second)  # an empty claim sweeps once the second is up
-    expire(third)
-    clock[0] += 1.0
-    assert deliver_until_idle(engine=engine).claimed == 0 and blanked(third)  # `run_delivery_worker --once`
-
-
 def test_ordinary_in_app_messages_do_not_expire(tenant):
     event_registry.process_event(make_event("task.assigned"))
     assert InAppMessage.objects.get().expires_at is None

@@ -13,10 +13,10 @@ from notifications.rendering.service import Renderer
 from notifications.security import open_fields
 
 if TYPE_CHECKING:
-    from notifications.delivery.worker import _Batch, _Record
+    from notifications.delivery.batch import Batch, Record
 
 
-def message_for(record: _Record, batch: _Batch, renderer: Renderer) -> Message:
+def message_for(record: Record, batch: Batch, renderer: Renderer) -> Message:
     handler = event_registry.handler_for(record.event_type)
     event_id, occurred_at, stored = batch.events[record.event_id]
     tenant = batch.tenants[record.tenant_id]

@@ -51,15 +51,15 @@ def test_a_database_error_while_rendering_is_not_the_records_fault(tenant, monke
     """The database going away mid-batch must not fail records for good: the batch is retried."""
     from django.db.utils import OperationalError
 
-    from notifications.delivery import worker
+    from notifications.delivery import engine
 
     process_events([good_event(1)])
 
     def away(*args: object) -> None:
         raise OperationalError("server closed the connection unexpectedly")
 
-    monkeypatch.setattr(worker, "message_for", away)
+    monkeypatch.setattr(engine, "message_for", away)
     with pytest.raises(OperationalError):
-        worker.deliver_due()
+        engine.deliver_due()
 
     assert not NotificationRecord.objects.filter(status="failed").exists()

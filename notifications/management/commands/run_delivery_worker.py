@@ -26,7 +26,8 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         # Loaded before --processes copies are forked, so that each copy starts with it.
-        from notifications.delivery.worker import DeliveryEngine, DeliveryLoop, default_engine, deliver_until_idle
+        from notifications.delivery.engine import DeliveryEngine, default_engine, deliver_until_idle
+        from notifications.delivery.loop import DeliveryLoop
 
         if options["processes"] > 1:
             raise SystemExit(run_copies("run_delivery_worker", lambda index: _child_arguments(options, index),

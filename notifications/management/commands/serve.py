@@ -11,7 +11,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import connection, connections
 
 from notification_service.asgi import serve_application
-from notifications.delivery.worker import DeliveryLoop
+from notifications.delivery.loop import DeliveryLoop
 from notifications.kafka.config import kafka_configured
 
 logger = logging.getLogger(__name__)
