@@ -143,22 +143,3 @@ def test_batch_intake_queries_do_not_grow_per_event(db, django_assert_max_num_qu
         process_events(batch(400, 1000))
     assert Event.objects.count() == 421
 
-
-def test_new_event_keys_are_distinct_time_ordered_version_7_uuids():
-    import time
-    import uuid
-
-    from notifications.intake.service import new_uuid_texts
-
-    before = time.time_ns() // 1_000_000
-    keys = new_uuid_texts(5000)
-    after = time.time_ns() // 1_000_000
-    assert len(set(keys)) == 5000
-    parsed = [uuid.UUID(key) for key in keys]
-    assert all(str(value) == key for value, key in zip(parsed, keys, strict=True))
-    assert {value.version for value in parsed} == {7}
-    assert {value.variant for value in parsed} == {uuid.RFC_4122}
-    assert all(before <= value.int >> 80 <= after for value in parsed)  # the first 48 bits: Unix milliseconds
-    time.sleep(0.002)
-    assert min(new_uuid_texts(100)) > max(keys)  # later keys sort after earlier ones
-    assert new_uuid_texts(0) == []

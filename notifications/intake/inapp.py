@@ -8,6 +8,9 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from notifications.channels.inbox import announce_after_commit
+from notifications.channels.models import InAppMessage
+from notifications.db import insert_rows
 from notifications.enums import Channel, Status
 from notifications.events.envelope import ValidatedEvent
 from notifications.intake.isolation import NOT_PER_EVENT
@@ -20,6 +23,8 @@ from notifications.tenants.models import Tenant
 logger = logging.getLogger(__name__)
 
 _SENT, _FAILED = Status.SENT.value, Status.FAILED.value
+_MESSAGE_COLUMNS = ("tenant_id", "user_id", "event_type", "title", "body", "action_url", "data", "expires_at",
+                    "record_id")
 
 
 def render_inbox(
@@ -71,3 +76,10 @@ def render_inbox(
 def _expiry(event: ValidatedEvent, now: Any) -> Any:
     ttl = event.handler.inbox_ttl(event.payload)
     return now + ttl if ttl else None
+
+
+def write_inbox(inbox: list[tuple[Planned, tuple[Any, ...]]]) -> None:
+    """Inserts the rendered messages (after their records, whose keys they carry) and announces them to open
+    inbox streams after commit, from the rows' own tenant and user."""
+    keys = insert_rows(InAppMessage, _MESSAGE_COLUMNS, [(*row, record.pk) for record, row in inbox])
+    announce_after_commit([(row[0], row[1], key) for (_, row), key in zip(inbox, keys, strict=True)])

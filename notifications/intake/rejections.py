@@ -12,13 +12,13 @@ from notifications.enums import Outcome
 from notifications.events.envelope import EventRejection, ValidatedEvent, failed_validation, validate_event
 from notifications.events.models import RejectedEvent
 from notifications.events.registry import EventRegistry
+from notifications.intake.batches import CHUNK
 from notifications.intake.results import IntakeResult
 from notifications.security import encrypt_text, redact
 from notifications.security.redaction import redact_text
 
 logger = logging.getLogger(__name__)
 
-CHUNK = 500
 MAX_STORED_ORIGINAL = 256 * 1024
 
 

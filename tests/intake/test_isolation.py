@@ -9,7 +9,7 @@ from django.db.utils import OperationalError
 
 from notifications.enums import Outcome, RejectionReason
 from notifications.events.models import Event, RejectedEvent
-from notifications.intake import service
+from notifications.intake import dedupe, service
 from notifications.intake.isolation import take_in_halves
 from notifications.intake.results import IntakeResult
 from notifications.intake.service import process_events
@@ -79,14 +79,14 @@ def test_a_database_outage_is_not_one_events_failure(tenant, monkeypatch):
 def test_a_batch_wide_failure_is_retried_in_halves_not_one_event_at_a_time(tenant, transactions, monkeypatch):
     """A step run for the whole batch (here the sealing of secrets, made to fail for one event) cannot be
     guarded per event: the batch is split in halves until the bad event is alone, O(log n) transactions."""
-    real_seal = service.seal_fields
+    real_seal = dedupe.seal_fields
 
     def seal(payload: dict[str, Any], fields: Any, ring: Any = None) -> dict[str, Any]:
         if payload.get("task_id") == "T-bad":
             raise ValueError("cannot seal")
         return real_seal(payload, fields, ring)
 
-    monkeypatch.setattr(service, "seal_fields", seal)
+    monkeypatch.setattr(dedupe, "seal_fields", seal)
     batch = [good_event(n) for n in range(64)]
     batch[37] = make_bad = good_event(37)
     make_bad["payload"]["task_id"] = "T-bad"

@@ -1,0 +1,75 @@
+"""The batch's directory look-ups: its users' contacts (with the contact data payloads carry written back) and
+their active devices. Each is one query per few hundred users, whatever the batch's size."""
+
+from __future__ import annotations
+
+from notifications.channels.models import Device
+from notifications.intake.batches import CHUNK, chunks
+from notifications.intake.isolation import NOT_PER_EVENT, Failures
+from notifications.intake.planning import Accepted
+from notifications.tenants.models import Contact
+
+CONTACT_FIELDS = ("email", "phone", "first_name", "last_name", "locale")
+
+Users = set[tuple[str, str]]
+
+
+def resolve_contacts(accepted: list[Accepted], failures: Failures) -> dict[tuple[str, str], dict[str, str]]:
+    """The directory entries of the batch's users, after applying the contact data that payloads carry. An
+    event whose contact fields cannot be read is set aside in `failures`.
+
+    Users are matched with `field__any` (one `= ANY(text[])` literal: e31c677, ~4% of intake, Python 171 -> 160
+    us per event with that commit's other changes) and read as tuples (values_list, 7207b93), not models."""
+    wanted = [(a.event.tenant_id, a.event.user_id) for a in accepted if a.event.user_id]
+    contacts: dict[tuple[str, str], dict[str, str]] = {}
+    for chunk in chunks(sorted(set(wanted))):
+        rows = Contact.objects.filter(
+            tenant_id__any={t for t, _ in chunk}, user_id__any={u for _, u in chunk}
+        ).values_list("tenant_id", "user_id", *CONTACT_FIELDS)
+        for tenant_id, user_id, *values in rows:
+            contacts[(tenant_id, user_id)] = {f: value for f, value in zip(CONTACT_FIELDS, values) if value}
+    changed: dict[tuple[str, str], dict[str, str]] = {}
+    for item in accepted:
+        if not (item.event.handler.fills_contacts and item.event.user_id):
+            continue
+        key = (item.event.tenant_id, item.event.user_id)
+        try:
+            update = item.event.handler.get_contact_fields(item.event.payload)
+        except NOT_PER_EVENT:
+            raise
+        except Exception as err:  # noqa: BLE001 - this event's own problem
+            failures.add(item.index, item.event, err)
+            continue
+        merged = {**contacts.get(key, {}), **update}
+        if merged != contacts.get(key):
+            contacts[key] = changed[key] = merged
+    if changed:
+        Contact.objects.bulk_create(
+            [
+                Contact(tenant_id=tenant, user_id=user, **{f: data.get(f, "") for f in CONTACT_FIELDS})
+                for (tenant, user), data in changed.items()
+            ],
+            batch_size=CHUNK,
+            update_conflicts=True,
+            unique_fields=["tenant", "user_id"],
+            update_fields=[*CONTACT_FIELDS, "updated_at"],
+        )
+    return contacts
+
+
+def batch_users(accepted: list[Accepted]) -> Users:
+    return {(a.event.tenant_id, a.event.user_id) for a in accepted if a.event.user_id}
+
+
+def devices_for(users: Users) -> dict[tuple[str, str], list[Device]]:
+    """The users' active devices, oldest first."""
+    found: dict[tuple[str, str], list[Device]] = {}
+    if not users:
+        return found
+    rows = Device.objects.filter(
+        tenant_id__any={t for t, _ in users}, user_id__any={u for _, u in users}, active=True
+    ).order_by("id")
+    for device in rows:
+        if (device.tenant_id, device.user_id) in users:
+            found.setdefault((device.tenant_id, device.user_id), []).append(device)
+    return found
