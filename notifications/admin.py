@@ -48,7 +48,7 @@ class NotificationTemplateAdmin(admin.ModelAdmin):
         from ninja.errors import HttpError
 
         from notifications.events.registry import event_registry
-        from notifications.rendering.preview import preview
+        from notifications.api.preview import preview
 
         if obj.pk is None:
             return "Save the template to see a preview."

@@ -8,9 +8,15 @@ class NotificationsConfig(AppConfig):
 
     def ready(self) -> None:
         from notifications import checks, db  # noqa: F401  (registers system checks and the `any` lookup)
+        from notifications.events import content
         from notifications.events.handlers import BUILTIN_HANDLERS
         from notifications.events.registry import event_registry
+        from notifications.intake.service import process_events
+        from notifications.rendering.engine import render_default
 
+        # The lower layers call up through these bindings rather than importing intake and rendering themselves.
+        event_registry.bind(process_events)
+        content.bind_renderer(render_default)
         for handler_cls in BUILTIN_HANDLERS:
             if event_registry.get_handler(handler_cls.event_types[0]) is None:
                 event_registry.register(handler_cls())

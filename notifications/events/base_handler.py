@@ -15,7 +15,8 @@ from typing import Any, ClassVar, get_args
 from pydantic import BaseModel, ConfigDict
 
 from notifications.enums import Channel
-from notifications.rendering.engine import render_default
+from notifications.events import content as _content
+from notifications.events.examples import EXAMPLE_PAYLOADS, SAMPLE_FALLBACK
 
 
 @lru_cache(maxsize=None)
@@ -149,6 +150,11 @@ class BaseEventHandler:
         """A hook run after common data (tenant, recipient, locale) is merged in: build links, format values."""
         return context
 
+    def example_payload(self, event_type: str) -> dict[str, Any]:
+        """A valid payload of this event type, for previews and the template save check (override to declare
+        your own event type's example)."""
+        return EXAMPLE_PAYLOADS.get(event_type, SAMPLE_FALLBACK)
+
     def get_placeholders(self) -> frozenset[str]:
         schema_fields = set(getattr(self.payload_model, "model_fields", {}))
         return COMMON_PLACEHOLDERS | schema_fields | set(self.placeholders)
@@ -174,7 +180,7 @@ class BaseEventHandler:
         sources = self.default_templates.get(channel)
         if not sources:
             raise NotImplementedError(f"{type(self).__name__} has no content for channel {channel.value}")
-        return render_default(type(self), channel, sources, context)
+        return _content.render_default(type(self), channel, sources, context)
 
     def _implements(self, channel: Channel) -> bool:
         name = f"_get_{channel.value}_content"

@@ -3,18 +3,22 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
 from notifications.errors import (
     HandlerAlreadyRegistered,
     HandlerNotFound,
     NotificationConfigurationError,
+    RegistryNotBound,
 )
 from notifications.events.base_handler import BaseEventHandler
 
 if TYPE_CHECKING:
     from notifications.intake.results import IntakeResult
+
+#: Takes in a list of events now, one result each: intake's process_events, bound by NotificationsConfig.ready().
+Processor = Callable[..., "list[IntakeResult]"]
 
 
 class EventRegistry:
@@ -22,6 +26,20 @@ class EventRegistry:
         self._by_type: dict[str, BaseEventHandler] = {}
         self._fallbacks: list[BaseEventHandler] = []
         self._lock = threading.Lock()
+        self._processor: Processor | None = None
+
+    def bind(self, processor: Processor) -> None:
+        """What process_event(s) hands events to: `processor(events, source=...)`. The registry sits below intake
+        and imports none of it; NotificationsConfig.ready() binds intake's process_events here."""
+        self._processor = processor
+
+    @property
+    def processor(self) -> Processor:
+        if self._processor is None:
+            raise RegistryNotBound(
+                "event_registry has no intake bound (NotificationsConfig.ready() binds it): set Django up first "
+                "(django.setup()), or bind one with event_registry.bind(process_events)")
+        return self._processor
 
     def register(
         self, handler: BaseEventHandler, event_types: Iterable[str] | None = None, *, replace: bool = False
@@ -110,7 +128,7 @@ class EventRegistry:
     def handler_for_template_name(self, name: str) -> tuple[str, BaseEventHandler] | None:
         """('user.registration.completed', handler) for 'user_registration_completed_email'."""
         from notifications.enums import Channel
-        from notifications.rendering.naming import template_name
+        from notifications.events.naming import template_name
 
         for event_type, handler in self._by_type.items():
             for channel in Channel:
@@ -119,15 +137,12 @@ class EventRegistry:
         return None
 
     def process_event(self, event: Any, *, source: str = "local") -> "IntakeResult":
-        """Validate and take in one event now (synchronously); returns a printable result."""
-        from notifications.intake.service import process_events
-
-        return process_events([event], source=source)[0]
+        """Validate and take in one event now (synchronously); returns a printable result. Raises
+        RegistryNotBound if no intake is bound (Django not set up)."""
+        return self.processor([event], source=source)[0]
 
     def process_events(self, events: Iterable[Any], *, source: str = "local") -> list["IntakeResult"]:
-        from notifications.intake.service import process_events
-
-        return process_events(list(events), source=source)
+        return self.processor(list(events), source=source)
 
 
 event_registry = EventRegistry()

@@ -8,7 +8,7 @@ from typing import Any
 
 from notifications.conf import get_setting
 from notifications.events.base_handler import BaseEventHandler
-from notifications.rendering.formatting import normalise_locale
+from notifications.formatting import normalise_locale
 from notifications.tenants.models import Tenant
 
 

@@ -18,7 +18,7 @@ from jinja2.sandbox import SandboxedEnvironment
 
 from notifications.enums import Channel
 from notifications.errors import RenderBudgetExceeded, TemplateRenderError
-from notifications.rendering import formatting
+from notifications import formatting
 from notifications.rendering import budget
 from notifications.rendering.sandbox import make_env
 

@@ -11,7 +11,7 @@ from notifications.enums import Channel
 from notifications.events.registry import event_registry
 from notifications.rendering.engine import env_for
 from notifications.rendering.models import NotificationTemplate
-from notifications.rendering.naming import template_name
+from notifications.events.naming import template_name
 from notifications.tenants.models import Tenant
 
 

@@ -17,7 +17,7 @@ from notifications.events.base_handler import BaseEventHandler
 from notifications.rendering.context import tenant_values
 from notifications.rendering.engine import cache, compile_ahead, default_key, html_from_text, render_sources
 from notifications.rendering.models import NotificationTemplate
-from notifications.rendering.naming import template_name
+from notifications.events.naming import template_name
 from notifications.tenants.models import Tenant
 
 
@@ -91,7 +91,7 @@ def warm_up() -> int:
     from decimal import Decimal
 
     from notifications.events.registry import event_registry
-    from notifications.rendering import formatting
+    from notifications import formatting
 
     compiled = 0
     for handler in event_registry.handlers():

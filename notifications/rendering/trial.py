@@ -20,18 +20,13 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-SAMPLE_FALLBACK = {"user_id": "preview-user"}
-
-
 def sample_context(handler: "BaseEventHandler", event_type: str, tenant: Tenant,
                    payload: dict[str, Any] | None = None) -> dict[str, Any]:
-    """The template context of `payload` (default: the event type's example payload), as intake builds it.
+    """The template context of `payload` (default: the handler's example payload), as intake builds it.
     Raises pydantic's ValidationError when the payload does not fit the event type."""
     from django.utils import timezone
 
-    from notifications.testing.factories import EXAMPLE_PAYLOADS
-
-    sample = payload if payload is not None else EXAMPLE_PAYLOADS.get(event_type, SAMPLE_FALLBACK)
+    sample = payload if payload is not None else handler.example_payload(event_type)
     typed = handler.load_payload(handler.validate_payload(event_type, sample))
     return build_context(handler, event_type=event_type, payload=typed, tenant=tenant,
                          contact=handler.get_contact_fields(typed), user_id=str(typed.get("user_id", "")),

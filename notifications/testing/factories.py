@@ -1,63 +1,14 @@
-"""Valid example events for the 11 built-in types (the guide's payloads where it gives them)."""
+"""Valid example events for the 11 built-in types, built from their example payloads (notifications/events/examples.py)."""
 
 from __future__ import annotations
 
 import copy
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 from typing import Any
 
-_NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
+from notifications.events.examples import EXAMPLE_PAYLOADS, EXAMPLE_TIME
 
-EXAMPLE_PAYLOADS: dict[str, dict[str, Any]] = {
-    "user.registration.completed": {
-        "user_id": "u-1", "username": "johndoe", "email": "john@example.com", "first_name": "John",
-        "last_name": "Doe", "send_credentials": True, "temp_password": "TempPass123!",
-        "login_link": "https://app.example.com/login",
-    },
-    "user.password.reset.requested": {
-        "user_id": "u-1", "email": "john@example.com", "phone": "+14155550123", "reset_token": "rst-tok-9f8e7d",
-        "expires_at": (_NOW + timedelta(hours=1)).isoformat(), "ip_address": "203.0.113.7",
-    },
-    "user.login.succeeded": {
-        "user_id": "u-1", "email": "john@example.com", "ip_address": "203.0.113.7", "location": "Berlin, DE",
-        "device": "Firefox on Linux",
-    },
-    "user.login.failed": {
-        "user_id": "u-1", "email": "john@example.com", "phone": "+14155550123", "ip_address": "198.51.100.4",
-        "attempt_count": 3, "location": "Lagos, NG",
-    },
-    "invoice.payment.failed": {
-        "user_id": "u-1", "email": "john@example.com", "phone": "+14155550123", "invoice_id": "INV-1001",
-        "amount": 1234.5, "currency": "USD", "failure_reason": "insufficient_funds",
-        "next_retry_date": (_NOW + timedelta(days=3)).isoformat(), "payment_method": "credit_card",
-    },
-    "task.assigned": {
-        "user_id": "u-1", "email": "john@example.com", "task_id": "T-42", "task_title": "Review Q4 budget",
-        "task_description": "Check the numbers before Friday.", "assigned_by": "Jane Smith",
-        "due_date": (_NOW + timedelta(days=2)).isoformat(), "priority": "high",
-    },
-    "comment.mentioned": {
-        "user_id": "u-1", "email": "john@example.com", "comment_id": "C-7", "mentioned_by": "Jane Smith",
-        "comment_text": "@john can you check this?", "resource_title": "Launch plan",
-        "link": "https://app.example.com/c/7",
-    },
-    "content.liked": {
-        "user_id": "u-1", "content_id": "P-9", "liked_by": "Jane Smith", "content_title": "My first post",
-        "like_count": 3,
-    },
-    "auth.2fa.code.requested": {
-        "user_id": "u-1", "email": "john@example.com", "phone": "+14155550123", "code": "839201",
-        "method": "sms", "expires_in_minutes": 5,
-    },
-    "auth.2fa.attempt.failed": {
-        "user_id": "u-1", "email": "john@example.com", "phone": "+14155550123", "method": "sms",
-        "ip_address": "198.51.100.4", "attempt_count": 2,
-    },
-    "auth.2fa.method.changed": {
-        "user_id": "u-1", "email": "john@example.com", "phone": "+14155550123", "old_method": "sms",
-        "new_method": "authenticator_app", "ip_address": "203.0.113.7",
-    },
-}
+__all__ = ["EXAMPLE_PAYLOADS", "make_event"]
 
 
 def make_event(event_type: str, tenant_id: str = "acme", *, timestamp: datetime | None = None,
@@ -72,6 +23,6 @@ def make_event(event_type: str, tenant_id: str = "acme", *, timestamp: datetime 
     return {
         "event_type": event_type,
         "tenant_id": tenant_id,
-        "timestamp": (timestamp or _NOW).isoformat(),
+        "timestamp": (timestamp or EXAMPLE_TIME).isoformat(),
         "payload": payload,
     }

@@ -6,6 +6,7 @@ from ninja import Router, Status
 from ninja.errors import HttpError
 
 from notifications.api import throttle
+from notifications.api.preview import preview, test_recipient, test_send
 from notifications.api.schemas import (
     PreviewIn,
     PreviewOut,
@@ -18,7 +19,6 @@ from notifications.api.schemas import (
 )
 from notifications.enums import Channel
 from notifications.rendering.models import NotificationTemplate
-from notifications.rendering.preview import preview, test_recipient, test_send
 from notifications.storable import RowId
 
 router = Router(tags=["templates"])

@@ -18,7 +18,7 @@ from notifications.events.handlers.fields import (
     RequiredText,
     UserPayload,
 )
-from notifications.rendering.formatting import (
+from notifications.formatting import (
     format_date,
     format_datetime,
     format_money,

@@ -16,7 +16,7 @@ from notifications.events.handlers.fields import (
     RequiredText,
     UserPayload,
 )
-from notifications.rendering.formatting import (
+from notifications.formatting import (
     as_datetime,
     format_datetime,
     format_duration,

@@ -16,7 +16,7 @@ from notifications.events.handlers.fields import (
     RequiredText,
     UserPayload,
 )
-from notifications.rendering.formatting import format_datetime, humanize_code
+from notifications.formatting import format_datetime, humanize_code
 
 CODE_CHANNELS = (Channel.SMS, Channel.EMAIL, Channel.IN_APP)
 

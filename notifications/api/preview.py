@@ -1,4 +1,6 @@
-"""Template preview with sample data, and a test send to one address."""
+"""Template preview with sample data, and a test send to one address: the API's side of templates (its errors are
+HttpErrors, answered as 422). Rendering is the rendering layer's (rendering.trial, rendering.service), sending the
+delivery engine's public `send_message`."""
 
 from __future__ import annotations
 
@@ -14,7 +16,7 @@ from notifications.events.envelope import format_validation_error
 from notifications.events.registry import event_registry
 from notifications.rendering.engine import html_from_text, render_sources
 from notifications.rendering.models import NotificationTemplate
-from notifications.rendering.naming import template_name
+from notifications.events.naming import template_name
 from notifications.rendering.service import Renderer
 from notifications.rendering.trial import sample_context
 from notifications.tenants.models import Tenant
@@ -80,7 +82,7 @@ def test_recipient(channel: Channel, to: str) -> str:
 
 
 def test_send(template: NotificationTemplate, to: str, payload: dict[str, Any] | None) -> dict[str, Any]:
-    from notifications.delivery.worker import default_engine
+    from notifications.delivery.engine import default_engine
 
     channel = Channel(template.channel)
     to = test_recipient(channel, to)
@@ -90,9 +92,7 @@ def test_send(template: NotificationTemplate, to: str, payload: dict[str, Any] |
     result = preview(template.tenant_id, event_type[0], channel.value, template.content, payload)
     message = Message(record_id=0, tenant_id=template.tenant_id, channel=channel, recipient=to,
                       fields=result["fields"], event_type=event_type[0], data={"template": "test"})
-    engine = default_engine()
-    engine.chains.refresh([template.tenant_id])
-    outcome = engine.runtime.run(engine._deliver(message, engine.chains.chain(template.tenant_id, channel)))
+    outcome = default_engine().send_message(message)
     sent = outcome.result
     return {"ok": sent.ok, "provider": outcome.sender,
             "provider_message_id": getattr(sent, "provider_message_id", ""),
