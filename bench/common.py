@@ -245,3 +245,26 @@ def rss_kib(pid: int) -> int:
         if line.startswith("VmRSS:"):
             return int(line.split()[1])
     return 0
+
+
+def start_serve(*arguments: str, **env: str) -> tuple[subprocess.Popen, str]:
+    """`manage.py serve` on a free loopback port with this process's DATABASE_URL (plus `env`); returns the
+    process and its base URL once /healthz answers."""
+    import urllib.request
+
+    port = free_port()
+    process = subprocess.Popen([PY, str(ROOT / "manage.py"), "serve", "--port", str(port), *arguments],
+                               env={**os.environ, "LOG_LEVEL": "WARNING", **env}, cwd=ROOT)
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise SystemExit(f"serve exited with {process.returncode}")
+        try:
+            with urllib.request.urlopen(f"{base}/healthz", timeout=2) as response:
+                if response.status == 200:
+                    return process, base
+        except OSError:
+            time.sleep(0.1)
+    process.terminate()
+    raise SystemExit("serve did not answer /healthz within 60 s")

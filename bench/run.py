@@ -2,7 +2,8 @@
 PostgreSQL, in one run. Prints one table and appends it, with date and commit, to bench/README.md.
 
     python bench/run.py [--events 300000] [--consumers 4] [--deliveries 20000] [--workers 2] [--rate 1000]
-                        [--seconds 60] [--only intake|email|http|e2e] [--no-record]
+                        [--seconds 60] [--http-requests 10000] [--only intake|http-ingest|email|http|e2e]
+                        [--no-record]
 """
 
 from __future__ import annotations
@@ -454,7 +455,9 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=2, help="Worker processes for the delivery workloads")
     parser.add_argument("--rate", type=int, default=1_000)
     parser.add_argument("--seconds", type=int, default=60)
-    parser.add_argument("--only", choices=["intake", "email", "http", "e2e"], action="append")
+    parser.add_argument("--http-requests", type=int, default=10_000,
+                        help="Single-event POSTs for the HTTP ingestion line (200 concurrent clients)")
+    parser.add_argument("--only", choices=["intake", "http-ingest", "email", "http", "e2e"], action="append")
     parser.add_argument("--no-record", action="store_true", help="Do not append to bench/README.md")
     args = parser.parse_args()
     started = time.monotonic()
@@ -463,10 +466,15 @@ def main() -> None:
     database_url = common.fresh_database()
     try:
         setup_django(database_url, bootstrap)
-        only = set(args.only or ["intake", "email", "http", "e2e"])
+        only = set(args.only or ["intake", "http-ingest", "email", "http", "e2e"])
         print(f"{'measurement':<46} {'result':>12} {'unit':<10} {'ceiling':>20}  ratio")
         if "intake" in only:
             bench_intake(bootstrap, args.events, args.consumers)
+        if "http-ingest" in only:
+            from bench.http_ingest import bench_http_ingest
+
+            bench_http_ingest(record, args.http_requests)
+            _clear()
         if "email" in only:
             bench_email(args.deliveries, args.workers)
         if "http" in only:

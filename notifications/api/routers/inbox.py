@@ -6,8 +6,9 @@ from collections.abc import AsyncIterator
 from functools import partial
 from typing import Annotated, Any
 
+from asgiref.sync import sync_to_async
 from django.core.handlers.asgi import ASGIRequest
-from django.db import transaction
+from django.db import connection, transaction
 from django.http import HttpRequest, HttpResponse, JsonResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
@@ -115,6 +116,10 @@ def load_messages(tenant_id: str, user_id: str, ids: list[int]) -> list[dict[str
             .order_by("id")]
 
 
+def _hand_back_connection() -> None:
+    connection.close()
+
+
 @router.get("/stream", summary="Server-Sent Events: new messages and unread-count changes")
 async def stream(request: HttpRequest):
     """`event: count` ({unread}) on connect and whenever it changes; `event: message` for each new message;
@@ -128,6 +133,8 @@ async def stream(request: HttpRequest):
         return HttpResponse("the inbox stream needs an ASGI server (manage.py serve, uvicorn)", status=501,
                             content_type="text/plain")
     tenant_id, user_id = request.auth.tenant_id, request.auth.user_id
+    # The token check ran in this request's thread: hand its connection back, or the stream keeps it for life.
+    await sync_to_async(_hand_back_connection)()
     refusal = limits.acquire(tenant_id, user_id)
     if refusal:
         return JsonResponse({"detail": refusal}, status=429)
