@@ -1,4 +1,4 @@
-"""Database helpers for the hot paths."""
+"""Rows into a table with COPY (PostgreSQL) instead of model instances and INSERTs; bulk_create elsewhere."""
 
 from __future__ import annotations
 
@@ -6,104 +6,11 @@ import json
 import uuid
 from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
-from functools import lru_cache
-from typing import Any
 
 import orjson
-from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import IntegrityError, connection, models, transaction
 from django.utils import timezone
-
-
-@models.Field.register_lookup
-class AnyOf(models.Lookup):
-    """`field__any=values`: `field = ANY(%s)` with one array parameter on PostgreSQL, `IN (...)` elsewhere.
-    An IN list of thousands of values (a batch's users) is quoted value by value on the client; the array is
-    one parameter."""
-
-    lookup_name = "any"
-
-    def get_prep_lookup(self) -> list[object]:
-        values = list(self.rhs)
-        field = self.lhs.output_field
-        base = field.target_field if field.is_relation else field
-        # Strings for a text column are already what the column takes: nothing to prepare one by one (a batch's
-        # user ids went through two field methods each, a few microseconds per event). Decided once, here.
-        self._text_values = isinstance(base, (models.CharField, models.TextField)) and all(
-            type(value) is str for value in values)
-        if self._text_values:
-            return values
-        prep = field.get_prep_value
-        return [prep(value) for value in values]
-
-    def as_sql(self, compiler, connection):  # noqa: ANN001, ANN201 - Django's Lookup API
-        if connection.vendor != "postgresql":
-            return compiler.compile(models.lookups.In(self.lhs, self.rhs))
-        lhs, lhs_params = self.process_lhs(compiler, connection)
-        if self._text_values:
-            # One text parameter: a list is quoted element by element on the client (a batch's thousands of
-            # user ids were a tenth of intake's time).
-            return f"{lhs} = ANY(%s::text[])", [*lhs_params, text_array_literal(self.rhs)]
-        values = [self.lhs.output_field.get_db_prep_value(value, connection, prepared=True) for value in self.rhs]
-        return f"{lhs} = ANY(%s)", [*lhs_params, values]
-
-
-models.ForeignObject.register_lookup(AnyOf)  # relations keep their own lookup table (`tenant_id__any`)
-
-
-def listening_connection(channel: str):  # noqa: ANN201 - psycopg.Connection
-    """A connection of its own (autocommit) on the default PostgreSQL database, LISTENing on `channel`: Django's
-    connections are per thread and in transactions, where notifications are not delivered."""
-    import psycopg
-
-    params = connection.get_connection_params()
-    params.pop("cursor_factory", None)
-    conn = psycopg.connect(**params, autocommit=True)
-    conn.execute(f"LISTEN {channel}")
-    return conn
-
-
-def fast_bulk_update(objects: Sequence[models.Model], fields: Sequence[str], chunk: int = 1000) -> None:
-    """Write `fields` of many rows by primary key in a few statements. Django's bulk_update builds one CASE
-    expression per field and row, which costs milliseconds per row in Python; this sends plain values:
-    `UPDATE ... FROM (VALUES ...)` on PostgreSQL, a prepared executemany elsewhere."""
-    if not objects:
-        return
-    model = type(objects[0])
-    meta = model._meta
-    pk = meta.pk
-    columns = [meta.get_field(name) for name in fields]
-    table = connection.ops.quote_name(meta.db_table)
-    quote = connection.ops.quote_name
-
-    def values(obj: models.Model) -> list[object]:
-        return [field.get_db_prep_save(getattr(obj, field.attname), connection) for field in columns]
-
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            casts = [f"%s::{pk.db_type(connection).split('(')[0].replace('serial', 'integer')}"]
-            casts += [f"%s::{field.cast_db_type(connection)}" for field in columns]
-            row = "(" + ", ".join(casts) + ")"
-            names = ", ".join([quote("pk_")] + [quote(field.column) for field in columns])
-            assignments = ", ".join(f"{quote(field.column)} = v.{quote(field.column)}" for field in columns)
-            for start in range(0, len(objects), chunk):
-                part = objects[start : start + chunk]
-                params: list[object] = []
-                for obj in part:
-                    params.append(pk.get_db_prep_value(obj.pk, connection))
-                    params.extend(values(obj))
-                cursor.execute(
-                    f"UPDATE {table} AS t SET {assignments} FROM (VALUES {', '.join([row] * len(part))}) "
-                    f"AS v({names}) WHERE t.{quote(pk.column)} = v.{quote('pk_')}",
-                    params,
-                )
-        else:
-            assignments = ", ".join(f"{quote(field.column)} = %s" for field in columns)
-            cursor.executemany(
-                f"UPDATE {table} SET {assignments} WHERE {quote(pk.column)} = %s",
-                [[*values(obj), pk.get_db_prep_value(obj.pk, connection)] for obj in objects],
-            )
 
 
 _DJANGO_JSON = DjangoJSONEncoder()
@@ -306,94 +213,3 @@ def _as_given(rows: Sequence[Sequence[object]], keys: Iterable[object]) -> set[o
     """Keys read back from the database as the caller gave them (a UUID's text, say, not a UUID)."""
     given = {str(row[0]): row[0] for row in rows}
     return {given.get(str(key), key) for key in keys}
-
-
-def text_array_literal(values: Iterable[str]) -> str:
-    """Strings as one PostgreSQL array literal, every element quoted (so a comma, a brace, a space or the word
-    NULL is only text) with its backslashes and double quotes escaped."""
-    return "{" + ",".join(['"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"' for value in values]) + "}"
-
-
-def array_literal(values: Iterable[object]) -> object:
-    """Integers or UUIDs as one PostgreSQL array literal ('{1,2,3}', bound as text and cast by the query):
-    psycopg adapts a list element by element, a thousand ids cost more to quote than to look up. Anything
-    else is returned as a list for psycopg to adapt."""
-    values = list(values)
-    kinds = set(map(type, values))
-    if kinds <= {int, uuid.UUID}:
-        return "{" + ",".join(map(str, values)) + "}"
-    return values
-
-
-def rows_by_ids(model: type[models.Model], columns: Sequence[str], ids: Iterable[object],
-                order_by_pk: bool = False) -> list[tuple]:
-    """Plain tuples of `columns` for the rows whose primary key is in `ids`. On PostgreSQL one `= ANY(array)`
-    statement (an IN list of a thousand parameters costs more to build and quote than to run), JSON columns
-    decoded with orjson; elsewhere values_list()."""
-    ids = list(ids)
-    if not ids:
-        return []
-    meta = model._meta
-    if connection.vendor != "postgresql":
-        query = model.objects.filter(pk__in=ids)
-        if order_by_pk:
-            query = query.order_by("pk")
-        return list(query.values_list(*columns))
-    fields = [meta.get_field(name) for name in columns]
-    quote = connection.ops.quote_name
-    pk = meta.pk
-    array_type = pk.db_type(connection).split("(")[0].replace("bigserial", "bigint").replace("serial", "integer")
-    sql = (f"SELECT {', '.join(quote(field.column) for field in fields)} FROM {quote(meta.db_table)} "
-           f"WHERE {quote(pk.column)} = ANY(%s::{array_type}[])")
-    if order_by_pk:
-        sql += f" ORDER BY {quote(pk.column)}"
-    with connection.cursor() as cursor:
-        if settings.USE_TZ:  # without it Django reads naive values, and so must this
-            cursor.cursor.adapters.register_loader("timestamptz", _iso_timestamptz_loader())
-        ids_param = array_literal(ids)  # integer and UUID keys need no preparing
-        if not isinstance(ids_param, str):
-            ids_param = array_literal(pk.get_db_prep_value(value, connection) for value in ids)
-        cursor.execute(sql, [ids_param])
-        rows = cursor.fetchall()
-    decoders = [(index, _json_loads) for index, field in enumerate(fields) if isinstance(field, models.JSONField)]
-    if not decoders:
-        return rows
-    decoded = []
-    for row in rows:
-        row = list(row)
-        for index, load in decoders:
-            row[index] = load(row[index])
-        decoded.append(tuple(row))
-    return decoded
-
-
-@lru_cache(maxsize=1)
-def _iso_timestamptz_loader() -> type:
-    """A psycopg loader reading timestamptz with datetime.fromisoformat (0.3 us) instead of Django's time zone
-    aware loader, a Python subclass of psycopg's (4-5 us a value: a tenth of loading a batch of records). Text
-    that is not ISO (another DateStyle, 'infinity') goes to psycopg's own loader. Made on first use: psycopg is
-    not imported where the database is SQLite."""
-    from psycopg.adapt import Loader
-    from psycopg.types.datetime import TimestamptzLoader
-
-    class IsoTimestamptzLoader(Loader):
-        def __init__(self, oid: int, context: Any = None) -> None:
-            super().__init__(oid, context)
-            self._fallback = TimestamptzLoader(oid, context)
-
-        def load(self, data: Any) -> datetime:
-            try:
-                return datetime.fromisoformat(bytes(data).decode())
-            except ValueError:
-                return self._fallback.load(data)
-
-    return IsoTimestamptzLoader
-
-
-def _json_loads(value: object) -> object:
-    if value is None or not isinstance(value, (str, bytes)):
-        return value
-    try:
-        return orjson.loads(value)
-    except orjson.JSONDecodeError:  # what orjson refuses and json reads (e.g. integers beyond 64 bits)
-        return json.loads(value)
