@@ -27,6 +27,10 @@ _SPACED_KEY_END = re.compile(rb'"[ \t\r\n]+:')
 # parser, raw surrogates by the UTF-8 decoder). Text without such an escape and with few brackets needs no walk.
 _SUSPECT_ESCAPE = re.compile(r"\\u(?:0000|[dD][89a-fA-F])")
 _SUSPECT_ESCAPE_BYTES = re.compile(_SUSPECT_ESCAPE.pattern.encode())
+# orjson reads an integer beyond 64 bits as a float, silently losing digits (a 30-digit amount became 1.2e29):
+# text with a run of 19 or more digits (-2**63 has 19) is read the exact way instead. Such runs are rare (long
+# numeric ids in strings, long fractions), and then cost only the slower parse.
+_LONG_DIGITS = re.compile(rb"[0-9]{19,}")
 
 
 class _Refused(ValueError):
@@ -130,9 +134,10 @@ def decode(raw: Any) -> tuple[Any, str | None, bool]:
 
 
 def _decode(raw: Any) -> tuple[Any, str | None, bool]:
-    if isinstance(raw, bytes) and len(raw) <= MAX_EVENT_BYTES:
+    if isinstance(raw, bytes) and len(raw) <= MAX_EVENT_BYTES and _LONG_DIGITS.search(raw) is None:
         # The common case, four times faster: orjson checks the UTF-8 and parses in one pass. Whatever it refuses
-        # (NaN, numbers beyond a double) goes the strict way below, for the same result or a clear refusal.
+        # (NaN, numbers beyond a double) or may read inexactly (long integers) goes the strict way below, for the
+        # same result or a clear refusal.
         try:
             value = orjson.loads(raw)
         except orjson.JSONDecodeError:

@@ -81,3 +81,11 @@ def test_a_validator_that_raises_anything_becomes_a_rejection_of_that_event(monk
 ).map(lambda value: json.dumps(value).encode()))
 def test_validate_event_never_raises(raw):
     assert isinstance(validate_event(raw, event_registry), (EventRejection, ValidatedEvent))
+
+
+@pytest.mark.parametrize("number", [123456789012345678901234567890, -9223372036854775809, 18446744073709551616])
+def test_integers_beyond_64_bits_keep_every_digit(number):
+    """orjson reads them as floats; the decoder takes the exact path instead of losing digits."""
+    value, error, _ = decode(f'{{"amount": {number}, "note": "x"}}'.encode())
+    assert error is None
+    assert value["amount"] == number and type(value["amount"]) is int
