@@ -33,6 +33,19 @@ def test_events_default_to_the_keys_tenant_and_cannot_name_another(api_a):
     assert api_a.post("/events", make_event("task.assigned", "globex")).status_code == 403
 
 
+@pytest.mark.parametrize(("text", "reason"), [
+    ('{"event_type": "task.assigned", "event_type": "content.liked"}', "repeated key 'event_type'"),
+    ('[{"payload": {"amount": 1, "amount": 100000}}]', "repeated key 'amount'"),
+    ('{"payload": {"amount": 1e999}}', "number too large"),
+])
+def test_events_with_repeated_keys_or_unreadable_numbers_are_refused(api_a, text, reason):
+    """The API reads its body as the consumer reads a message: nothing is taken with whichever value won."""
+    response = api_a.post("/events", text)
+    assert response.status_code == 422
+    assert reason in response.json()["detail"]
+    assert api_a.get("/records").json()["items"] == []
+
+
 def test_api_key_is_shown_once_stored_hashed_and_revocable(tenant, capsys):
     call_command("create_api_key", "--tenant-id", tenant.id, "--name", "billing")
     key = capsys.readouterr().out.strip()

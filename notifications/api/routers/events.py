@@ -6,6 +6,7 @@ from ninja import Body, Router
 from ninja.errors import HttpError
 
 from notifications.api.schemas import EventsOut
+from notifications.events.decoding import strict_loads
 from notifications.intake.service import process_events
 
 router = Router(tags=["events"])
@@ -18,6 +19,13 @@ def post_events(request: HttpRequest, body: Any = Body(..., description="An even
     used); naming another tenant is refused. Each event gets its own result: processed, duplicate, or
     rejected with a reason."""
     tenant_id = request.auth.tenant_id
+    # The body read again the exact way, as the consumer reads a message: a repeated key (`"amount": 1,
+    # "amount": 100000`) or a number that is not finite is refused, not taken with whichever value won.
+    try:
+        body = strict_loads(request.body)
+    except (ValueError, RecursionError) as err:
+        reason = str(err) if not isinstance(err, RecursionError) else "nested too deeply"
+        raise HttpError(422, f"invalid JSON: {reason[:200]}") from None
     events = body if isinstance(body, list) else [body]
     if not events or len(events) > MAX_BATCH:
         raise HttpError(422, f"send between 1 and {MAX_BATCH} events")
