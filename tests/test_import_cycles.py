@@ -178,3 +178,34 @@ def test_relative_imports_in_a_package_init_resolve_from_the_package(tmp_path: P
     source.write_text("from .child import x\nfrom .. import top\n")
     known = {"notifications.pkg.child", "notifications.top", "notifications.pkg"}
     assert imported_modules("notifications.pkg", source, known) == {"notifications.pkg.child", "notifications.top"}
+
+
+# Layers: what a lower package may not import (module prefixes; the acceptance 4).
+FORBIDDEN = {
+    "notifications.events": ("notifications.intake", "notifications.delivery", "notifications.rendering",
+                             "notifications.api", "notifications.channels", "notifications.kafka"),
+    "notifications.rendering": ("notifications.api", "notifications.intake", "notifications.delivery",
+                                "notifications.testing"),
+    "notifications.security": ("notifications.delivery", "notifications.intake", "notifications.api"),
+    "notifications.errors": ("notifications.",),
+}
+
+
+def _within(module: str, prefix: str) -> bool:
+    return module == prefix.rstrip(".") or module.startswith(prefix if prefix.endswith(".") else prefix + ".")
+
+
+def layer_violations(graph: dict[str, set[str]]) -> list[str]:
+    return [f"{source} -> {target}" for source, targets in sorted(graph.items()) for target in sorted(targets)
+            for layer, banned in FORBIDDEN.items() if _within(source, layer)
+            and any(_within(target, prefix) for prefix in banned)]
+
+
+def test_lower_layers_do_not_import_higher_ones() -> None:
+    assert layer_violations(import_graph()) == []
+
+
+def test_layer_check_sees_a_violation() -> None:
+    graph = {"notifications.events.registry": {"notifications.intake.service"}, "notifications.intake.service": set(),
+             "notifications.errors": set(), "notifications.events": {"notifications.events.registry"}}
+    assert layer_violations(graph) == ["notifications.events.registry -> notifications.intake.service"]

@@ -1,4 +1,4 @@
-"""The NinjaAPI object of the HTTP API: every router attaches itself here."""
+"""The NinjaAPI object of the HTTP API, its error handlers, and its routers attached."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from django.http import HttpRequest, HttpResponse
 from ninja import NinjaAPI
 
 from notifications.api.auth import ApiKeyAuth
+from notifications.api.throttle import TooManyRequests
 from notifications.overload import DETAIL, RETRY_AFTER_SECONDS, is_exhausted
 
 api = NinjaAPI(
@@ -49,6 +50,21 @@ def _too_big(request: HttpRequest, err: RequestDataTooBig) -> HttpResponse:
         status=413)
 
 
-from notifications.api import routers  # noqa: E402  (routers attach themselves to `api`)
+@api.exception_handler(TooManyRequests)
+def _too_many(request: HttpRequest, err: TooManyRequests) -> HttpResponse:
+    response = api.create_response(request, {"detail": str(err)}, status=429)
+    response["Retry-After"] = str(err.retry_after)
+    return response
 
-__all__ = ["api", "routers"]
+
+# The routers import nothing of this module: it attaches them (below the handlers, as before).
+from notifications.api.routers import contacts, events, inbox, records, templates, tenant  # noqa: E402
+
+api.add_router("/events", events.router)
+api.add_router("/templates", templates.router)
+api.add_router("/", contacts.router)
+api.add_router("/tenant", tenant.router)
+api.add_router("/", records.router)
+api.add_router("/inbox", inbox.router)
+
+__all__ = ["api"]

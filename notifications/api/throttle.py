@@ -8,9 +8,10 @@ import logging
 import math
 import time
 from collections.abc import Callable
+from typing import NoReturn
 
 from django.core.cache import caches
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest
 
 from notifications.conf import get_setting
 
@@ -44,13 +45,18 @@ class WindowThrottle:
         return max(1, math.ceil((window + 1) * self.window_seconds - now))
 
 
-def too_many(request: HttpRequest, retry_after: int, what: str) -> HttpResponse:
-    """429 with Retry-After, in the API's error shape."""
-    from notifications.api.app import api
+class TooManyRequests(Exception):
+    """Over a request budget: the API answers 429 with Retry-After, in its error shape (api.app's handler)."""
 
-    response = api.create_response(request, {"detail": f"too many {what}; retry in {retry_after} s"}, status=429)
-    response["Retry-After"] = str(retry_after)
-    return response
+    def __init__(self, retry_after: int, what: str) -> None:
+        super().__init__(f"too many {what}; retry in {retry_after} s")
+        self.retry_after = retry_after
+
+
+def too_many(request: HttpRequest, retry_after: int, what: str) -> NoReturn:
+    """Raises TooManyRequests: 429 with Retry-After. (The handler is in api.app, which this module cannot import:
+    the routers that use it are imported by api.app.)"""
+    raise TooManyRequests(retry_after, what)
 
 
 def _test_sends_per_minute() -> int:

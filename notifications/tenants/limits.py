@@ -15,6 +15,9 @@ from notifications.storable import (
     unstorable,
 )
 
+#: The key that means "any event type" or "any channel" (tenant settings, preferences).
+WILDCARD = "*"
+
 # Tenant.settings["rate_limits"][event_type][channel] = {"limit": N, "per_seconds": S}
 RATE_LIMIT_MIN, RATE_LIMIT_MAX = 1, 1_000_000
 RATE_WINDOW_MIN_SECONDS, RATE_WINDOW_MAX_SECONDS = 1, 31 * 24 * 3600
@@ -90,7 +93,6 @@ def settings_problems(settings: Any) -> dict[str, str]:
     """Problems of a Tenant.settings value by key (empty when it is within bounds). Keys it does not know
     (e.g. inbox_jwt, set by a command) are left alone."""
     from notifications.enums import Channel
-    from notifications.tenants.models import WILDCARD
 
     if not isinstance(settings, dict):
         return {"settings": "must be a JSON object"}

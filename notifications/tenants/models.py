@@ -9,9 +9,10 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.db import models
 
+from notifications.tenants.limits import WILDCARD
+
 # \Z, not $: a `$` also matches before a final newline, and "acme\n" would be a second tenant shown as "acme".
 TENANT_ID_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:-]{0,63}\Z")
-WILDCARD = "*"
 
 
 def validate_tenant_id(value: str) -> None:

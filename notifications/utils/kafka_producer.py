@@ -9,33 +9,18 @@ from __future__ import annotations
 
 import logging
 import threading
-from datetime import date, datetime
-from decimal import Decimal
 from typing import Any
-from uuid import UUID
 
 from asgiref.sync import sync_to_async
 
 from notifications.intake.results import IntakeResult
 from notifications.kafka.config import kafka_configured
+from notifications.utils.jsonable import to_jsonable
 
 logger = logging.getLogger(__name__)
 _said_local = threading.Event()
 
-
-def to_jsonable(value: Any) -> Any:
-    """Datetimes and decimals as the JSON an event carries (ISO 8601 strings, numbers)."""
-    if isinstance(value, dict):
-        return {str(k): to_jsonable(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [to_jsonable(v) for v in value]
-    if isinstance(value, (datetime, date)):
-        return value.isoformat()
-    if isinstance(value, Decimal):
-        return float(value)
-    if isinstance(value, UUID):
-        return str(value)
-    return value
+__all__ = ["publish_event", "publish_event_sync", "to_jsonable"]
 
 
 def _local(topic: str, event: dict[str, Any]) -> IntakeResult:

@@ -1,16 +1,1 @@
-from notifications.api.app import api
-from notifications.api.routers import (
-    contacts,
-    events,
-    inbox,
-    records,
-    templates,
-    tenant,
-)
-
-api.add_router("/events", events.router)
-api.add_router("/templates", templates.router)
-api.add_router("/", contacts.router)
-api.add_router("/tenant", tenant.router)
-api.add_router("/", records.router)
-api.add_router("/inbox", inbox.router)
+"""The API's routers, one module per resource; notifications.api.app attaches them to the NinjaAPI object."""
