@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-import uuid
-
 import pytest
 from cryptography.fernet import Fernet
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from django.core.management import call_command
-from django.utils import timezone
 
 from notifications.channels.base import Failed, FailureKind
 from notifications.channels.inbox import inbox_messages_created
@@ -141,20 +138,6 @@ def test_sms_needs_an_e164_number(tenant):
     assert (sms.status, sms.reason) == ("skipped", SkipReason.INVALID_ADDRESS)
 
 
-def test_max_attempts_per_channel(tenant, settings):
-    settings.NOTIFICATIONS = {**settings.NOTIFICATIONS, "MAX_ATTEMPTS": 5, "MAX_ATTEMPTS_BY_CHANNEL": {"sms": 2}}
-    failing = InMemorySender(Channel.SMS, respond=lambda m: Failed(FailureKind.TRANSIENT, "busy"))
-    event_registry.process_event(make_event("user.password.reset.requested", email=None))
-
-    with use_sender(failing):
-        for _ in range(3):
-            NotificationRecord.objects.exclude(status=Status.FAILED).update(next_attempt_at=timezone.now())
-            deliver_until_idle()
-
-    record = NotificationRecord.objects.get(channel="sms")
-    assert (record.status, record.attempts, record.reason) == (Status.FAILED, 2, "busy")
-
-
 def test_secrets_are_purged_once_every_record_is_final(tenant):
     event_registry.process_event(make_event("user.password.reset.requested"))
     assert "$enc" in Event.objects.get().payload["reset_token"]
@@ -174,103 +157,3 @@ def test_secrets_stay_while_a_record_is_pending(tenant):
 
     assert "$enc" in Event.objects.get().payload["reset_token"]  # the SMS will be retried and needs it
 
-
-def test_claims_stay_small_under_light_load_and_grow_with_a_backlog(settings):
-    """The loop's claim size: what falls due waits for the claim in progress, so claims are small unless full
-    claims in a row show a backlog."""
-    from notifications.delivery.worker import DeliveryLoop, DeliveryReport
-
-    settings.NOTIFICATIONS = {**settings.NOTIFICATIONS, "DELIVERY_BATCH_SIZE": 1000}
-    loop = DeliveryLoop(poll_seconds=0.01, concurrency=100)
-    due = [250, 0, 5000, 0]  # a burst, quiet, a backlog, quiet
-    sizes = []
-
-    def deliver_due(size):
-        sizes.append(size)
-        claimed = min(size, due[0])
-        due[0] -= claimed
-        if not claimed:
-            due.pop(0)
-        if not due:
-            loop.stopping.set()
-        return DeliveryReport(claimed=claimed)
-
-    loop.engine.deliver_due = deliver_due
-    loop.run()
-
-    assert sizes == [
-        200, 200, 200,  # the burst of 250: one full claim does not grow the next
-        200,  # quiet
-        200, 200, 200, 400, 800, 1000, 1000, 1000, 1000, 200,  # a backlog: three full claims in a row, doubling
-        200,  # quiet again: back to 2 x concurrency
-    ]
-
-
-def test_the_claim_query_can_use_the_partial_due_index(db):
-    """record_due_idx indexes open records only; if claim_due()'s status list and the index's condition drifted
-    apart, every claim would scan the whole table."""
-    from django.db import connection, transaction
-
-    from notifications.delivery.worker import due_records
-
-    if connection.vendor != "postgresql":
-        pytest.skip("a PostgreSQL plan")
-    query = due_records(timezone.now()).values_list("id", flat=True)[:100]
-    with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute("SET LOCAL enable_seqscan = off")  # an empty table: make the planner show what it can use
-        plan = query.explain()
-    assert "record_due_idx" in plan
-
-
-def test_claims_walk_the_due_index_in_order_never_a_bitmap_of_it(db):
-    """Every delivered record leaves dead entries in record_due_idx until vacuum. An ordered index scan marks
-    each once and skips it afterwards; a bitmap scan, which the planner picks for a table it has no statistics
-    for, visits all their rows on every claim."""
-    from django.db import connection, transaction
-
-    from notifications.delivery.worker import CLAIM_PLAN_SETTINGS, claim_statement
-
-    if connection.vendor != "postgresql":
-        pytest.skip("a PostgreSQL plan")
-    sql, params = claim_statement(1000, timezone.now(), uuid.uuid4())
-    with transaction.atomic(), connection.cursor() as cursor:
-        # A table as a new deployment's first minute has it: thousands of records sent, a few due, no statistics.
-        cursor.execute(
-            "INSERT INTO notifications_notificationrecord (tenant_id, event_id, event_type, user_id, channel, "
-            "recipient, status, reason, error_detail, provider, provider_message_id, attempts, next_attempt_at, "
-            "created_at, updated_at) SELECT 'acme', gen_random_uuid(), 'task.assigned', 'u' || n, 'email', "
-            "'u' || n || '@example.com', CASE WHEN n % 200 = 0 THEN 'pending' ELSE 'sent' END, '', '', '', '', 0, "
-            "CASE WHEN n % 200 = 0 THEN now() END, now(), now() FROM generate_series(1, 20000) AS n")
-        cursor.execute("EXPLAIN " + sql, params)
-        unsteered = "\n".join(row[0] for row in cursor.fetchall())
-        cursor.execute(CLAIM_PLAN_SETTINGS)
-        cursor.execute("EXPLAIN " + sql, params)
-        plan = "\n".join(row[0] for row in cursor.fetchall())
-    assert "Index Scan using record_due_idx" in plan and "Bitmap" not in plan
-    if "Bitmap Index Scan on record_due_idx" not in unsteered:  # server settings (random_page_cost) or statistics
-        pytest.skip("this server's planner reads the due index in order by itself here")
-
-
-def test_the_claim_steers_its_plan_and_leaves_the_callers_settings_alone(tenant):
-    """claim_due() issues the plan settings before its UPDATE, in its own transaction; inside a caller's
-    transaction (a savepoint, whose release would keep them) it puts the caller's values back."""
-    from django.db import connection, transaction
-    from django.test.utils import CaptureQueriesContext
-
-    from notifications.delivery.worker import claim_due
-
-    if connection.vendor != "postgresql":
-        pytest.skip("PostgreSQL plan settings")
-    event_registry.process_event(make_event("task.assigned"))
-    with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute("SET LOCAL enable_seqscan = off")  # the caller's own choice, kept
-        with CaptureQueriesContext(connection) as queries:
-            claimed = claim_due(10, timezone.now())
-        cursor.execute("SELECT current_setting('enable_bitmapscan'), current_setting('enable_seqscan')")
-        assert cursor.fetchone() == ("on", "off")
-    sending = NotificationRecord.objects.filter(status=Status.SENDING).values_list("id", flat=True)
-    assert claimed and set(claimed) == set(sending)
-    sql = [query["sql"] for query in queries.captured_queries]
-    steer = next(i for i, text in enumerate(sql) if "set_config('enable_bitmapscan', 'off', true)" in text)
-    update = next(i for i, text in enumerate(sql) if text.startswith("UPDATE"))
-    assert steer < update
