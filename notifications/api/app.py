@@ -58,7 +58,14 @@ def _too_many(request: HttpRequest, err: TooManyRequests) -> HttpResponse:
 
 
 # The routers import nothing of this module: it attaches them (below the handlers, as before).
-from notifications.api.routers import contacts, events, inbox, records, templates, tenant  # noqa: E402
+from notifications.api.routers import (
+    contacts,
+    events,
+    inbox,
+    records,
+    templates,
+    tenant,
+)
 
 api.add_router("/events", events.router)
 api.add_router("/templates", templates.router)

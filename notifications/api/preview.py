@@ -13,10 +13,10 @@ from notifications.channels.base import Message
 from notifications.enums import Channel
 from notifications.errors import TemplateRenderError
 from notifications.events.envelope import format_validation_error
+from notifications.events.naming import template_name
 from notifications.events.registry import event_registry
 from notifications.rendering.engine import html_from_text, render_sources
 from notifications.rendering.models import NotificationTemplate
-from notifications.events.naming import template_name
 from notifications.rendering.service import Renderer
 from notifications.rendering.trial import sample_context
 from notifications.tenants.models import Tenant
