@@ -148,6 +148,6 @@ def reset_shared_producer() -> None:
 
 
 def encode_event(event: dict[str, Any]) -> bytes:
-    from notifications.utils.kafka_producer import to_jsonable
+    from notifications.utils.jsonable import to_jsonable
 
     return json.dumps(to_jsonable(event), separators=(",", ":")).encode()
