@@ -14,6 +14,24 @@ application = InboxStreams(django_application)
 def serve_application():  # noqa: ANN201 - an ASGI application
     """What `manage.py serve` runs (uvicorn's factory, once per web process): the application, plus the admin's
     static files served from the apps (no collectstatic needed for the embedded setup)."""
+    import threading
+
     from django.contrib.staticfiles.handlers import ASGIStaticFilesHandler
 
+    # uvicorn calls this inside its event loop. Load the URLconf (some views' modules read the database when
+    # imported) in a thread, as the system checks do in a single process, rather than on the first request,
+    # which would run those reads on the loop and fail.
+    loader = threading.Thread(target=_load_urls, name="load-urls")
+    loader.start()
+    loader.join()
     return ASGIStaticFilesHandler(application)
+
+
+def _load_urls() -> None:
+    from django.db import connections
+    from django.urls import get_resolver
+
+    try:
+        get_resolver().url_patterns  # noqa: B018 - imports every view module
+    finally:
+        connections.close_all()

@@ -38,7 +38,9 @@ def serving(db: SharedDatabase, log: Path, *arguments: str, **env: str) -> Itera
             if server.poll() is not None:
                 raise AssertionError(f"serve exited with {server.returncode}: {log.read_text()[-3000:]}")
             try:
-                if httpx.get(f"{base}/healthz", timeout=2).status_code == 200:
+                status = httpx.get(f"{base}/healthz", timeout=2).status_code
+                assert status in (200, 503), f"/healthz answered {status}: {log.read_text()[-3000:]}"
+                if status == 200:
                     break
             except httpx.HTTPError:
                 pass
