@@ -9,7 +9,7 @@ DEV_STAMP := $(VENV)/.installed-dev
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test test-sqlite test-postgres install migrate clean bench soak
+.PHONY: run test test-sqlite test-postgres install migrate clean bench soak lint
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -41,6 +41,11 @@ test-sqlite: $(DEV_STAMP)
 
 test-postgres: $(DEV_STAMP)
 	bash scripts/postgres.sh run $(PY) -m pytest $(PYTEST_ARGS)
+
+# ruff (the rule set in pyproject.toml) and mypy with django-stubs on notifications/ and notification_service/.
+lint: $(DEV_STAMP)
+	$(VENV)/bin/ruff check notifications notification_service bench tests manage.py
+	$(VENV)/bin/mypy
 
 # Throughput and latency on the real Kafka broker and PostgreSQL; appends the results to bench/README.md.
 bench: $(DEV_STAMP)
