@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import json
+import socket
 from pathlib import Path
 from typing import Any
 
@@ -35,3 +36,10 @@ def delivered_text(channel: str) -> str:
     if channel == "in_app":
         return "\n".join(f"{m.title}\n{m.body}\n{m.action_url}" for m in InAppMessage.objects.all())
     return "\n".join(json.dumps(item) for item in _outbox(channel))
+
+
+def free_port() -> int:
+    """A loopback TCP port nobody listens on now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]

@@ -19,10 +19,7 @@ from notifications.events.registry import event_registry
 from notifications.models import NotificationRecord
 from notifications.testing import make_event
 from notifications.testing.fake_providers import Reply
-from tests.api.conftest import INBOX_SECRET, inbox_token
-from tests.delivery.conftest import add_device, add_provider
-from tests.delivery.conftest import fake, service_account, vapid_key, web_subscription  # noqa: F401
-from tests.api.conftest import api_a  # noqa: F401
+from tests.fixtures import INBOX_SECRET, add_device, add_provider, inbox_token
 
 pytestmark = pytest.mark.django_db
 

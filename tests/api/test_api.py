@@ -10,7 +10,7 @@ from notifications.channels.models import Device
 from notifications.delivery.worker import deliver_until_idle
 from notifications.models import Contact, NotificationRecord, NotificationTemplate, Preference
 from notifications.testing import make_event
-from tests.api.conftest import ApiClient
+from tests.fixtures import ApiClient
 
 pytestmark = pytest.mark.django_db
 

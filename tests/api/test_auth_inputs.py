@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.api.conftest import ApiClient, inbox_token
+from tests.fixtures import ApiClient, inbox_token
 
 pytestmark = pytest.mark.django_db
 

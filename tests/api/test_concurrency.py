@@ -16,8 +16,8 @@ from django.db import connection
 from notifications.management.commands.serve import web_workers
 from notifications.overload import DETAIL
 from notifications.testing import make_event
-from tests.api.conftest import INBOX_SECRET, inbox_token
 from tests.api.serving import api_key, serving
+from tests.fixtures import INBOX_SECRET, inbox_token
 
 
 def _event(n: int, prefix: str = "c") -> dict[str, Any]:

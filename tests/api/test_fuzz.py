@@ -13,7 +13,8 @@ from schemathesis.checks import not_a_server_error
 from notification_service.wsgi import application
 from notifications.api.models import ApiKey
 from notifications.tenants.models import Tenant
-from tests.api.conftest import INBOX_SECRET, inbox_token
+from tests.fixtures import INBOX_SECRET, inbox_token
+
 
 @pytest.fixture(autouse=True)
 def _keep_test_connection():

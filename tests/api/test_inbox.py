@@ -15,8 +15,8 @@ import pytest
 from notifications.channels.models import InAppMessage
 from notifications.intake.service import process_events
 from notifications.testing import make_event
-from tests.api.conftest import INBOX_SECRET, ApiClient, inbox_token
-from tests.test_commands_and_service import _free_port
+from tests.fixtures import INBOX_SECRET, ApiClient, inbox_token
+from tests.helpers import free_port
 
 pytestmark = pytest.mark.django_db
 ROOT = Path(__file__).resolve().parents[2]
@@ -113,7 +113,7 @@ def test_sse_stream_pushes_new_messages_and_counts(tmp_path, shared_db):
     PostgreSQL the event is taken in by another process and arrives through LISTEN/NOTIFY."""
     env = {**shared_db.env, "NOTIFICATIONS_INBOX_JWT_SECRET": INBOX_SECRET,
            "NOTIFICATIONS_DELIVERY_POLL_SECONDS": "0.2"}
-    port = _free_port()
+    port = free_port()
     server = subprocess.Popen([sys.executable, str(ROOT / "manage.py"), "serve", "--port", str(port)], env=env,
                               cwd=ROOT, stdout=open(tmp_path / "serve.log", "wb"), stderr=subprocess.STDOUT)
     events: list = []

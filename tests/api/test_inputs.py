@@ -17,7 +17,7 @@ from notifications.api.models import ApiKey
 from notifications.channels.models import Device
 from notifications.models import Contact, NotificationTemplate, Preference
 from notifications.tenants.models import Tenant
-from tests.api.conftest import inbox_token
+from tests.fixtures import inbox_token
 
 pytestmark = pytest.mark.django_db
 

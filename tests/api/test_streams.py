@@ -10,8 +10,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.api.conftest import INBOX_SECRET, inbox_token
 from tests.api.serving import serving
+from tests.fixtures import INBOX_SECRET, inbox_token
 
 
 class RawStream:

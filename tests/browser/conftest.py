@@ -11,7 +11,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.test_commands_and_service import _free_port
+from tests.helpers import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM_ARGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -42,7 +42,7 @@ def browser(chromium_path: str) -> Iterator[Any]:
 
 class Server:
     def __init__(self, shared_db: Any, tmp_path: Path) -> None:
-        self.port = _free_port()
+        self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         env = {**shared_db.env, "NOTIFICATIONS_DELIVERY_POLL_SECONDS": "0.2", "NOTIFICATIONS_INBOX_DEMO": "true",
                "NOTIFICATIONS_DEMO_TENANT_ID": "demo"}

@@ -18,7 +18,7 @@ from notifications.models import Contact, Event, NotificationRecord
 from notifications.security import decrypt_text
 from notifications.testing import InMemorySender, make_event, use_sender
 from notifications.testing.fake_providers import Reply
-from tests.delivery.conftest import add_device, add_provider
+from tests.fixtures import add_device, add_provider
 
 pytestmark = pytest.mark.django_db
 

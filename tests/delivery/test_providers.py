@@ -17,7 +17,7 @@ from notifications.events.registry import event_registry
 from notifications.models import DeliveryAttempt, NotificationRecord
 from notifications.testing import make_event
 from notifications.testing.fake_providers import Reply
-from tests.delivery.conftest import add_device, add_provider
+from tests.fixtures import add_device, add_provider
 
 pytestmark = pytest.mark.django_db
 

@@ -26,7 +26,7 @@ from notifications.enums import Status
 from notifications.events.registry import event_registry
 from notifications.models import DeliveryAttempt, NotificationRecord
 from notifications.testing import make_event
-from tests.delivery.conftest import add_provider
+from tests.fixtures import add_provider
 
 pytestmark = pytest.mark.django_db
 

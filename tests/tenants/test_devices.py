@@ -8,7 +8,6 @@ import pytest
 from notifications.channels.models import Device
 from notifications.tenants.devices import REPLACED_REASON, register_device
 from notifications.tenants.limits import MAX_ACTIVE_DEVICES_PER_USER
-from tests.api.conftest import api_a, api_b  # noqa: F401 (fixtures)
 
 pytestmark = pytest.mark.django_db
 

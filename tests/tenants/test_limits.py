@@ -15,7 +15,6 @@ from notifications.tenants.limits import (
 )
 from notifications.tenants.models import TENANT_ID_PATTERN, Tenant, validate_tenant_id
 from notifications.testing import make_event
-from tests.api.conftest import api_a  # noqa: F401 (fixture)
 
 pytestmark = pytest.mark.django_db
 
