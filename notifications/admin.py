@@ -10,6 +10,7 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.html import format_html
 
+from notifications.channels.provider_form import ProviderConfigForm
 from notifications.models import (
     Contact,
     DeliveryAttempt,
@@ -160,11 +161,12 @@ class InAppMessageAdmin(admin.ModelAdmin):
 
 @admin.register(ProviderConfig)
 class ProviderConfigAdmin(admin.ModelAdmin):
+    form = ProviderConfigForm  # checks channel, options and credentials against the provider's declaration
     list_display = ("id", "tenant", "channel", "priority", "provider", "enabled")
     list_filter = ("channel", "provider", "enabled")
     readonly_fields = ("credentials_shown",)
 
-    @admin.display(description="credentials (encrypted; set with `manage.py providers add`)")
+    @admin.display(description="stored credentials (encrypted, never shown)")
     def credentials_shown(self, obj: ProviderConfig) -> str:
         return ", ".join(f"{k}: ********" for k in obj.credentials) or "-"
 

@@ -35,6 +35,23 @@ class HandlerNotFound(NotificationError):
     pass
 
 
+class ProviderAlreadyRegistered(NotificationConfigurationError):
+    """`register_provider(name, ...)` for a name taken already (pass replace=True to swap it)."""
+
+
+class ProviderNotFound(NotificationConfigurationError):
+    """No provider is registered under this name; the message lists the known ones."""
+
+
+class ProviderConfigInvalid(NotificationConfigurationError):
+    """A provider configuration does not fit its provider's declaration (channel, options, credentials). Each
+    problem names the bad key, never a credential's value; `problems` holds (field, message) pairs."""
+
+    def __init__(self, problems: list[tuple[str, str]]) -> None:
+        super().__init__("; ".join(message for _, message in problems))
+        self.problems = problems
+
+
 class TemplateRenderError(NotificationError):
     pass
 

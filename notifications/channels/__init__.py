@@ -1,4 +1,4 @@
-"""Sender contract (Message -> SendResult) and the channel senders."""
+"""Sender contract (Message -> SendResult), the channel senders and the provider registry."""
 
 from notifications.channels.base import (
     Failed,
@@ -8,5 +8,18 @@ from notifications.channels.base import (
     SendResult,
     Sent,
 )
+from notifications.channels.declaration import CredentialField, ProviderOptions
+from notifications.channels.registry import register_provider, unregister_provider
 
-__all__ = ["Failed", "FailureKind", "Message", "SendResult", "Sender", "Sent"]
+__all__ = [
+    "CredentialField",
+    "Failed",
+    "FailureKind",
+    "Message",
+    "ProviderOptions",
+    "SendResult",
+    "Sender",
+    "Sent",
+    "register_provider",
+    "unregister_provider",
+]

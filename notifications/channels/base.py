@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any, ClassVar
 
+from notifications.channels.declaration import CredentialField, ProviderOptions
 from notifications.enums import Channel
 
 
@@ -85,6 +86,9 @@ class Sender:
     #: Default send rate (token bucket); None means unlimited. `options["rate_per_second"]` overrides it.
     rate_per_second: ClassVar[float | None] = None
     max_body_length: ClassVar[int | None] = None
+    #: The declaration (declaration.py): its non-secret options, and the names of its secrets.
+    options_model: ClassVar[type[ProviderOptions]] = ProviderOptions
+    credential_fields: ClassVar[tuple[CredentialField, ...]] = ()
 
     def __init__(self, options: dict[str, Any] | None = None, credentials: dict[str, Any] | None = None) -> None:
         self.options = dict(options or {})

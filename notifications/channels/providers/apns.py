@@ -1,15 +1,12 @@
-"""Push to Apple devices through APNs with token-based authentication (ES256 JWT), over HTTP/2 (httpx).
-
-credentials: team_id, key_id, private_key (the .p8 PEM). options: topic (bundle id), base_url
-(default https://api.push.apple.com; https://api.sandbox.push.apple.com for development), push_type."""
+"""Push to Apple devices through APNs with token-based authentication (ES256 JWT), over HTTP/2 (httpx). Its
+options and credentials are declared below; httpx and PyJWT are imported on first use."""
 
 from __future__ import annotations
 
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any, Literal
 
-import httpx
-import jwt
+from pydantic import Field, HttpUrl
 
 from notifications.channels.base import (
     Message,
@@ -20,15 +17,29 @@ from notifications.channels.base import (
     transient,
 )
 from notifications.channels.http import HttpAnswer, classify_http, parse_retry_after
+from notifications.channels.declaration import CredentialField, ProviderOptions
 from notifications.enums import Channel, PushPlatform
 
+if TYPE_CHECKING:
+    import httpx
+
 _GONE = {"BadDeviceToken", "Unregistered", "DeviceTokenNotForTopic"}
+
+
+class ApnsOptions(ProviderOptions):
+    topic: str = Field(min_length=1, max_length=255, description="The app's bundle id")
+    base_url: HttpUrl | None = None  # default https://api.push.apple.com; sandbox: https://api.sandbox.push.apple.com
+    push_type: Literal["alert", "background", "location", "voip", "complication", "fileprovider", "mdm",
+                       "liveactivity", "pushtotalk"] | None = None
 
 
 class ApnsSender(Sender):
     name = "apns"
     channels = frozenset({Channel.PUSH})
     platforms = frozenset({PushPlatform.APNS.value})
+    options_model = ApnsOptions
+    credential_fields = (CredentialField("team_id"), CredentialField("key_id"),
+                         CredentialField("private_key", description="the .p8 PEM"))
 
     def __init__(self, options: dict[str, Any] | None = None, credentials: dict[str, Any] | None = None) -> None:
         super().__init__(options, credentials)
@@ -42,6 +53,8 @@ class ApnsSender(Sender):
         for key in ("team_id", "key_id", "private_key"):
             if not self.credentials.get(key):
                 raise ValueError(f"apns provider needs credentials.{key}")
+        import jwt  # imported on first use, not when the declaration is read
+
         token = jwt.encode({"iss": self.credentials["team_id"], "iat": int(time.time())},
                            self.credentials["private_key"], algorithm="ES256",
                            headers={"kid": self.credentials["key_id"]})
@@ -51,6 +64,8 @@ class ApnsSender(Sender):
     @property
     def client(self) -> httpx.AsyncClient:
         if self._client is None:
+            import httpx
+
             self._client = httpx.AsyncClient(http2=True, timeout=float(self.options.get("timeout", 10)))
         return self._client
 
@@ -71,6 +86,8 @@ class ApnsSender(Sender):
         }
         body = {"aps": {"alert": {"title": message.fields.get("title", ""), "body": message.body}, "sound": "default"},
                 "record_id": message.record_id, "event_type": message.event_type}
+        import httpx
+
         try:
             response = await self.client.post(f"{base}/3/device/{device_token}", headers=headers, json=body)
         except httpx.TimeoutException:

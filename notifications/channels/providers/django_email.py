@@ -11,6 +11,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives, get_connection
+from pydantic import Field
 
 from notifications.channels.base import (
     Message,
@@ -20,6 +21,7 @@ from notifications.channels.base import (
     permanent,
     transient,
 )
+from notifications.channels.declaration import ProviderOptions
 from notifications.enums import Channel
 
 
@@ -56,9 +58,15 @@ def classify_smtp_error(err: Exception) -> SendResult:
     return transient("smtp_error", type(err).__name__)
 
 
+class DjangoEmailOptions(ProviderOptions):
+    backend: str | None = Field(None, min_length=1, description="Dotted path of an e-mail backend (default EMAIL_BACKEND)")
+    from_email: str | None = Field(None, min_length=3, description="Sender address (default DEFAULT_FROM_EMAIL)")
+
+
 class DjangoEmailSender(Sender):
     name = "django"
     channels = frozenset({Channel.EMAIL})
+    options_model = DjangoEmailOptions
     max_concurrency = 4
 
     def _send_sync(self, message: Message) -> SendResult:

@@ -1,7 +1,5 @@
 """Push through Firebase Cloud Messaging HTTP v1, authenticated with a service account (OAuth2 JWT bearer).
-
-credentials: the service account JSON (project_id, client_email, private_key, token_uri).
-options: base_url (default https://fcm.googleapis.com), timeout."""
+The credentials are the service account JSON as Google issues it (declared below)."""
 
 from __future__ import annotations
 
@@ -9,9 +7,10 @@ import asyncio
 import time
 from typing import Any
 
-import jwt
+from pydantic import HttpUrl
 
 from notifications.channels.base import Message, SendResult, Sent, permanent, transient
+from notifications.channels.declaration import CredentialField, ProviderOptions
 from notifications.channels.http import (
     HttpAnswer,
     HttpRequest,
@@ -24,10 +23,23 @@ from notifications.enums import Channel, PushPlatform
 SCOPE = "https://www.googleapis.com/auth/firebase.messaging"
 
 
+class FcmOptions(ProviderOptions):
+    base_url: HttpUrl | None = None  # default https://fcm.googleapis.com
+
+
+_SERVICE_ACCOUNT_EXTRAS = ("type", "private_key_id", "client_id", "auth_uri", "auth_provider_x509_cert_url",
+                           "client_x509_cert_url", "universe_domain")
+
+
 class FcmSender(HttpSender):
     name = "fcm"
     channels = frozenset({Channel.PUSH})
     platforms = frozenset({PushPlatform.FCM.value})
+    options_model = FcmOptions
+    credential_fields = (
+        *(CredentialField(key) for key in ("project_id", "client_email", "private_key", "token_uri")),
+        *(CredentialField(key, required=False) for key in _SERVICE_ACCOUNT_EXTRAS),
+    )
 
     def __init__(self, options: dict[str, Any] | None = None, credentials: dict[str, Any] | None = None) -> None:
         super().__init__(options, credentials)
@@ -35,6 +47,8 @@ class FcmSender(HttpSender):
         self._token_lock = asyncio.Lock()
 
     async def _access_token(self) -> str:
+        import jwt  # with `cryptography`: imported on first use, not when the declaration is read
+
         async with self._token_lock:
             if self._token and self._token[1] > time.time() + 60:
                 return self._token[0]

@@ -10,8 +10,10 @@ import uuid
 from pathlib import Path
 
 from django.utils import timezone
+from pydantic import Field
 
 from notifications.channels.base import Message, Sender, SendResult, Sent, transient
+from notifications.channels.declaration import ProviderOptions
 from notifications.conf import get_setting
 from notifications.enums import Channel
 
@@ -23,9 +25,14 @@ def mask_address(address: str) -> str:
     return address if len(address) <= 4 else "*" * (len(address) - 4) + address[-4:]
 
 
+class LogOptions(ProviderOptions):
+    outbox_dir: str | None = Field(None, min_length=1, description="Directory of the <channel>.jsonl files")
+
+
 class LogSender(Sender):
     name = "log"
     channels = frozenset({Channel.SMS, Channel.PUSH, Channel.EMAIL})
+    options_model = LogOptions
 
     def _path(self, channel: Channel) -> Path:
         return Path(self.options.get("outbox_dir") or get_setting("OUTBOX_DIR")) / f"{channel.value}.jsonl"

@@ -12,8 +12,10 @@ from functools import lru_cache
 from typing import Any
 
 from django.conf import settings
+from pydantic import Field
 
 from notifications.channels.base import Message, Sender, SendResult, Sent, transient
+from notifications.channels.declaration import CredentialField, ProviderOptions
 from notifications.channels.mime import address, compose
 from notifications.channels.providers.django_email import classify_smtp_error
 from notifications.channels.providers.smtp_client import (
@@ -27,12 +29,23 @@ from notifications.enums import Channel
 logger = logging.getLogger(__name__)
 
 
+class SmtpOptions(ProviderOptions):
+    host: str = Field(min_length=1, max_length=255)
+    port: int = Field(25, ge=1, le=65535)
+    use_tls: bool = Field(False, description="Implicit TLS (port 465)")
+    start_tls: bool | None = Field(None, description="None: upgrade when offered; true: require it; false: never")
+    validate_certs: bool = True
+    pool_size: int | None = Field(None, ge=1, le=1000, description="Connections kept open")
+    from_email: str | None = Field(None, min_length=3, description="Sender address (default DEFAULT_FROM_EMAIL)")
+
+
 class SmtpSender(Sender):
-    """options: host, port, use_tls (implicit TLS), start_tls, timeout, pool_size, from_email, validate_certs.
-    credentials: username, password."""
+    """A pooled SMTP client; its options and credentials are declared below."""
 
     name = "smtp"
     channels = frozenset({Channel.EMAIL})
+    options_model = SmtpOptions
+    credential_fields = (CredentialField("username", required=False), CredentialField("password", required=False))
     max_concurrency = 10
 
     def __init__(self, options: dict[str, Any] | None = None, credentials: dict[str, Any] | None = None) -> None:

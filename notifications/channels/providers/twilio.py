@@ -7,7 +7,10 @@ from __future__ import annotations
 
 import base64
 
+from pydantic import Field, HttpUrl, model_validator
+
 from notifications.channels.base import Message, SendResult, Sent, permanent, transient
+from notifications.channels.declaration import CredentialField, ProviderOptions
 from notifications.channels.http import (
     HttpAnswer,
     HttpRequest,
@@ -22,9 +25,24 @@ _PERMANENT_CODES = {21211, 21214, 21217, 21219, 21408, 21606, 21610, 21612, 2161
 _INVALID_NUMBER_CODES = {21211, 21214, 21217, 21614, 30005, 30006}
 
 
+class TwilioOptions(ProviderOptions):
+    from_number: str | None = Field(None, min_length=1, max_length=32, description="E.164 number or sender id")
+    messaging_service_sid: str | None = Field(None, pattern=r"^MG[0-9a-fA-F]{32}$")
+    base_url: HttpUrl | None = None
+    status_callback: HttpUrl | None = None
+
+    @model_validator(mode="after")
+    def _sender(self) -> TwilioOptions:
+        if not self.from_number and not self.messaging_service_sid:
+            raise ValueError("from_number or messaging_service_sid is required")
+        return self
+
+
 class TwilioSender(HttpSender):
     name = "twilio"
     channels = frozenset({Channel.SMS})
+    options_model = TwilioOptions
+    credential_fields = (CredentialField("account_sid"), CredentialField("auth_token"))
     max_body_length = 1600
 
     async def build_request(self, message: Message) -> HttpRequest:

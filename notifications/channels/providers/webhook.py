@@ -10,8 +10,10 @@ import hmac
 import time
 
 import orjson
+from pydantic import HttpUrl
 
 from notifications.channels.base import Message, SendResult, Sent
+from notifications.channels.declaration import CredentialField, ProviderOptions
 from notifications.channels.http import (
     HttpAnswer,
     HttpRequest,
@@ -38,9 +40,15 @@ def verify(secret: str, header: str, body: bytes, tolerance: int = 300) -> bool:
     return hmac.compare_digest(sign(secret, timestamp, body), header)
 
 
+class WebhookOptions(ProviderOptions):
+    url: HttpUrl
+
+
 class WebhookSender(HttpSender):
     name = "webhook"
     channels = frozenset({Channel.SMS, Channel.PUSH})
+    options_model = WebhookOptions
+    credential_fields = (CredentialField("secret", required=False, description="HMAC-SHA256 signing key"),)
 
     async def build_request(self, message: Message) -> HttpRequest:
         url = self.options.get("url")

@@ -1,17 +1,16 @@
-"""Web Push (RFC 8030) with VAPID (RFC 8292) and aes128gcm payload encryption (RFC 8291).
-
-credentials: vapid_private_key (PEM or base64url raw). options: vapid_subject ("mailto:ops@example.com"), ttl."""
+"""Web Push (RFC 8030) with VAPID (RFC 8292) and aes128gcm payload encryption (RFC 8291). Its options and
+credentials are declared below; pywebpush is imported on first use."""
 
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-from py_vapid import Vapid02
-from pywebpush import WebPusher, WebPushException
+from pydantic import Field
 
 from notifications.channels.base import Message, SendResult, Sent, permanent
+from notifications.channels.declaration import CredentialField, ProviderOptions
 from notifications.channels.http import (
     HttpAnswer,
     HttpRequest,
@@ -20,11 +19,21 @@ from notifications.channels.http import (
 )
 from notifications.enums import Channel, PushPlatform
 
+if TYPE_CHECKING:
+    from py_vapid import Vapid02
+
+
+class WebPushOptions(ProviderOptions):
+    vapid_subject: str | None = Field(None, pattern=r"^(mailto:|https://)\S+$", description="mailto: or https: contact")
+    ttl: int | None = Field(None, ge=0, le=2_419_200, description="Seconds a push service keeps it (at most 28 days)")
+
 
 class WebPushSender(HttpSender):
     name = "webpush"
     channels = frozenset({Channel.PUSH})
     platforms = frozenset({PushPlatform.WEBPUSH.value})
+    options_model = WebPushOptions
+    credential_fields = (CredentialField("vapid_private_key", description="PEM or base64url raw"),)
 
     def __init__(self, options: dict[str, Any] | None = None, credentials: dict[str, Any] | None = None) -> None:
         super().__init__(options, credentials)
@@ -32,6 +41,8 @@ class WebPushSender(HttpSender):
 
     def _signer(self) -> Vapid02:
         if self._vapid is None:
+            from py_vapid import Vapid02
+
             key = self.credentials.get("vapid_private_key")
             if not key:
                 raise ValueError("webpush provider needs credentials.vapid_private_key")
@@ -39,6 +50,8 @@ class WebPushSender(HttpSender):
         return self._vapid
 
     async def build_request(self, message: Message) -> HttpRequest:
+        from pywebpush import WebPusher, WebPushException
+
         endpoint = message.target.get("token") or ""
         subscription = {"endpoint": endpoint, "keys": message.target.get("subscription", {}).get("keys")
                         or message.target.get("subscription", {})}

@@ -7,7 +7,7 @@ from django.db import connection
 from django.db.utils import DatabaseError
 
 from notifications.channels.models import ProviderConfig
-from notifications.channels.registry import PROVIDERS
+from notifications.channels.provider_config import config_problems
 from notifications.conf import get_setting
 from notifications.events.registry import event_registry
 from notifications.kafka.config import kafka_configured
@@ -15,7 +15,8 @@ from notifications.rendering.models import NotificationTemplate
 
 
 class Command(BaseCommand):
-    help = "Answer the guide's troubleshooting list in one go: database, Kafka and topics, handlers, templates, providers."
+    help = ("Answer the guide's troubleshooting list in one go: database, Kafka and topics, handlers, templates, "
+            "providers.")
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--tenant-id", help="Check only this tenant's templates and providers")
@@ -95,17 +96,16 @@ class Command(BaseCommand):
         if tenant_id:
             query = query.filter(tenant_id=tenant_id)
         for row in query:
-            if row.provider not in PROVIDERS:
-                self.bad(f"provider {row.pk} of {row.tenant_id}: unknown provider {row.provider!r}")
-                continue
             try:
                 credentials = row.credentials
             except Exception as err:  # noqa: BLE001 - a key that cannot decrypt them
                 self.bad(f"provider {row.pk} of {row.tenant_id}: credentials unreadable ({type(err).__name__})")
                 continue
-            missing = [k for k in _REQUIRED.get(row.provider, ()) if not credentials.get(k) and not row.options.get(k)]
-            if missing:
-                self.bad(f"provider {row.pk} ({row.provider}) of {row.tenant_id}: missing {', '.join(missing)}")
+            # The provider's own declaration says what it needs (channels, options model, credential fields).
+            problems = config_problems(row.provider, row.channel, row.options, credentials)
+            if problems:
+                self.bad(f"provider {row.pk} ({row.provider}) of {row.tenant_id}: "
+                         f"{'; '.join(message for _, message in problems)}")
             else:
                 self.ok(f"provider {row.pk} ({row.provider}, {row.channel}) of {row.tenant_id} configured")
         if not query.exists():
@@ -115,12 +115,3 @@ class Command(BaseCommand):
                 self.bad("no SMS or push provider configured for any tenant (manage.py providers add ...): "
                          "those notifications wait as 'retrying' with no_provider")
 
-
-_REQUIRED = {
-    "twilio": ("account_sid", "auth_token"),
-    "webhook": ("url",),
-    "fcm": ("project_id", "client_email", "private_key", "token_uri"),
-    "webpush": ("vapid_private_key",),
-    "apns": ("team_id", "key_id", "private_key", "topic"),
-    "smtp": ("host",),
-}
