@@ -16,7 +16,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench import common  # noqa: E402 - after the path
+from bench import common
 
 
 def postgres_cpu_seconds() -> float:

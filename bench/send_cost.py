@@ -18,8 +18,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench import common  # noqa: E402 - after the path
-from bench.intake_cost import postgres_cpu_seconds  # noqa: E402
+from bench import common
+from bench.intake_cost import postgres_cpu_seconds
 
 TENANT = "bench-send"
 # channel -> (provider, event type whose records are of that channel alone when the user has no other address)

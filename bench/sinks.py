@@ -42,7 +42,8 @@ class SmtpSink(asyncio.Protocol):
             line, self.buffer = self.buffer[:end], self.buffer[end + 2 :]
             verb = line[:4].upper()
             if verb == b"EHLO":
-                replies.append(b"250-127.0.0.1\r\n250-PIPELINING\r\n250-8BITMIME\r\n250-SMTPUTF8\r\n250 SIZE 33554432\r\n")
+                replies.append(b"250-127.0.0.1\r\n250-PIPELINING\r\n250-8BITMIME\r\n250-SMTPUTF8\r\n"
+                               b"250 SIZE 33554432\r\n")
             elif verb == b"DATA":
                 # the terminator search starts at the CRLF before the first body line
                 self.in_data = True

@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from bench import common  # noqa: E402
+from bench import common
 
 
 def main() -> None:
@@ -89,8 +89,8 @@ def main() -> None:
 
     baseline = next(s for s in samples if s[0] >= args.warmup)
     final = samples[-1]
-    lines = [f"### soak {datetime.now(UTC):%Y-%m-%d %H:%M} UTC, commit "
-             f"{subprocess.run(['git', 'rev-parse', '--short', 'HEAD'], capture_output=True, text=True).stdout.strip()}",
+    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True).stdout.strip()
+    lines = [f"### soak {datetime.now(UTC):%Y-%m-%d %H:%M} UTC, commit {commit}",
              "", f"{args.minutes:g} min at {args.rate} events/s ({total} events).", "",
              "| process | RSS after warm-up | RSS at end | growth |", "|---|---|---|---|"]
     verdict = True

@@ -17,7 +17,7 @@ from pathlib import Path
 import jwt
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from bench import common  # noqa: E402
+from bench import common
 
 SECRET = "stream-memory-secret-0123456789abcdef"
 

@@ -8,6 +8,7 @@ from django.http import HttpRequest, HttpResponse
 from ninja import NinjaAPI
 
 from notifications.api.auth import ApiKeyAuth
+from notifications.api.routers import contacts, events, inbox, records, templates, tenant  # they import nothing of this
 from notifications.api.throttle import TooManyRequests
 from notifications.overload import DETAIL, RETRY_AFTER_SECONDS, is_exhausted
 
@@ -56,16 +57,6 @@ def _too_many(request: HttpRequest, err: TooManyRequests) -> HttpResponse:
     response["Retry-After"] = str(err.retry_after)
     return response
 
-
-# The routers import nothing of this module: it attaches them (below the handlers, as before).
-from notifications.api.routers import (
-    contacts,
-    events,
-    inbox,
-    records,
-    templates,
-    tenant,
-)
 
 api.add_router("/events", events.router)
 api.add_router("/templates", templates.router)

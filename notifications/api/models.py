@@ -37,7 +37,7 @@ class ApiKey(models.Model):
         return f"{self.tenant_id}: {KEY_PREFIX}_{self.prefix}_… ({'revoked' if self.revoked_at else 'active'})"
 
     @classmethod
-    def issue(cls, tenant_id: str, name: str = "") -> tuple["ApiKey", str]:
+    def issue(cls, tenant_id: str, name: str = "") -> tuple[ApiKey, str]:
         """A new key and its full text; the text is never stored and cannot be shown again."""
         Tenant.ensure([tenant_id])
         prefix = secrets.token_hex(6)
@@ -46,7 +46,7 @@ class ApiKey(models.Model):
         return key, f"{KEY_PREFIX}_{prefix}_{secret}"
 
     @classmethod
-    def authenticate(cls, text: str) -> "ApiKey | None":
+    def authenticate(cls, text: str) -> ApiKey | None:
         try:
             label, prefix, secret = text.strip().split("_", 2)
         except ValueError:

@@ -12,7 +12,6 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db import IntegrityError, connection, models, transaction
 from django.utils import timezone
 
-
 _DJANGO_JSON = DjangoJSONEncoder()
 _ORJSON_OPTIONS = orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_PASSTHROUGH_DATACLASS | orjson.OPT_NON_STR_KEYS
 
@@ -95,10 +94,13 @@ def _copy(table: str, fields: Sequence[models.Field], rows: Iterable[Sequence[ob
     names = ", ".join(quote(field.column) for field in fields)
     # Django's error mapping (the COPY runs on psycopg's own cursor): a lost connection is Django's
     # OperationalError, which intake's callers retry, and a unique violation its IntegrityError.
-    with connection.cursor() as cursor, connection.wrap_database_errors:
-        with cursor.cursor.copy(f"COPY {quote(table)} ({names}) FROM STDIN") as copy:
-            for row in rows:
-                copy.write_row(row)
+    with (
+        connection.cursor() as cursor,
+        connection.wrap_database_errors,
+        cursor.cursor.copy(f"COPY {quote(table)} ({names}) FROM STDIN") as copy,
+    ):
+        for row in rows:
+            copy.write_row(row)
 
 
 def _converted(fields: Sequence[models.Field], rows: Sequence[Sequence[object]]) -> Iterable[Sequence[object]]:
@@ -173,7 +175,8 @@ def insert_rows_ignoring_conflicts(model: type[models.Model], columns: Sequence[
     if not rows:
         return set()
     meta = model._meta
-    assert columns[0] in (meta.pk.attname, "pk")
+    if columns[0] not in (meta.pk.attname, "pk"):
+        raise ValueError(f"the first column must be the primary key {meta.pk.attname!r}, not {columns[0]!r}")
     if connection.vendor != "postgresql":
         objects = [model(**dict(zip(columns, row, strict=True))) for row in rows]
         model.objects.bulk_create(objects, batch_size=batch_size, ignore_conflicts=True)
@@ -183,7 +186,8 @@ def insert_rows_ignoring_conflicts(model: type[models.Model], columns: Sequence[
             found += model.objects.filter(pk__in=keys[start : start + batch_size]).values_list("pk", flat=True)
         return _as_given(rows, found)
     # The staging table empties at commit: the COPY and the INSERT must share a transaction.
-    assert connection.in_atomic_block, "insert_rows_ignoring_conflicts() needs a transaction (atomic())"
+    if not connection.in_atomic_block:
+        raise transaction.TransactionManagementError("insert_rows_ignoring_conflicts() needs a transaction (atomic())")
     quote = connection.ops.quote_name
     given, rest, constants = _copy_plan(model, [meta.pk.attname, *columns[1:]])
     fields = [*given, *rest]
@@ -202,7 +206,7 @@ def insert_rows_ignoring_conflicts(model: type[models.Model], columns: Sequence[
         cursor.execute(f"TRUNCATE {stage}")
     _copy(f"_stage_{meta.db_table}", fields, ((*row, *tail) for row in _converted(given, rows)))
     with connection.cursor() as cursor:
-        cursor.execute(f"INSERT INTO {quote(meta.db_table)} ({names}) SELECT {names} FROM {stage} "
+        cursor.execute(f"INSERT INTO {quote(meta.db_table)} ({names}) SELECT {names} FROM {stage} "  # noqa: S608 - quoted model names
                        f"ON CONFLICT DO NOTHING RETURNING {quote(meta.pk.column)}")
         inserted = _as_given(rows, [key for (key,) in cursor.fetchall()])
         cursor.execute(f"TRUNCATE {stage}")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.db import connection
 
 
-def listening_connection(channel: str):  # noqa: ANN201 - psycopg.Connection
+def listening_connection(channel: str):
     """A connection of its own (autocommit) on the default PostgreSQL database, LISTENing on `channel`: Django's
     connections are per thread and in transactions, where notifications are not delivered."""
     import psycopg

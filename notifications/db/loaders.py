@@ -33,7 +33,7 @@ def rows_by_ids(model: type[models.Model], columns: Sequence[str], ids: Iterable
     quote = connection.ops.quote_name
     pk = meta.pk
     array_type = pk.db_type(connection).split("(")[0].replace("bigserial", "bigint").replace("serial", "integer")
-    sql = (f"SELECT {', '.join(quote(field.column) for field in fields)} FROM {quote(meta.db_table)} "
+    sql = (f"SELECT {', '.join(quote(field.column) for field in fields)} FROM {quote(meta.db_table)} "  # noqa: S608 - quoted model names
            f"WHERE {quote(pk.column)} = ANY(%s::{array_type}[])")
     if order_by_pk:
         sql += f" ORDER BY {quote(pk.column)}"

@@ -28,7 +28,7 @@ class AnyOf(models.Lookup):
         prep = field.get_prep_value
         return [prep(value) for value in values]
 
-    def as_sql(self, compiler, connection):  # noqa: ANN001, ANN201 - Django's Lookup API
+    def as_sql(self, compiler, connection):
         if connection.vendor != "postgresql":
             return compiler.compile(models.lookups.In(self.lhs, self.rhs))
         lhs, lhs_params = self.process_lhs(compiler, connection)

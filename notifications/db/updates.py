@@ -37,13 +37,13 @@ def fast_bulk_update(objects: Sequence[models.Model], fields: Sequence[str], chu
                     params.append(pk.get_db_prep_value(obj.pk, connection))
                     params.extend(values(obj))
                 cursor.execute(
-                    f"UPDATE {table} AS t SET {assignments} FROM (VALUES {', '.join([row] * len(part))}) "
+                    f"UPDATE {table} AS t SET {assignments} FROM (VALUES {', '.join([row] * len(part))}) "  # noqa: S608 - quoted model names
                     f"AS v({names}) WHERE t.{quote(pk.column)} = v.{quote('pk_')}",
                     params,
                 )
         else:
             assignments = ", ".join(f"{quote(field.column)} = %s" for field in columns)
             cursor.executemany(
-                f"UPDATE {table} SET {assignments} WHERE {quote(pk.column)} = %s",
+                f"UPDATE {table} SET {assignments} WHERE {quote(pk.column)} = %s",  # noqa: S608 - quoted names
                 [[*values(obj), pk.get_db_prep_value(obj.pk, connection)] for obj in objects],
             )

@@ -9,7 +9,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Mapping
 from datetime import timedelta
-from functools import lru_cache
+from functools import cache
 from typing import Any, ClassVar, get_args
 
 from pydantic import BaseModel, ConfigDict
@@ -19,7 +19,7 @@ from notifications.events import content as _content
 from notifications.events.examples import EXAMPLE_PAYLOADS, SAMPLE_FALLBACK
 
 
-@lru_cache(maxsize=None)
+@cache
 def _dumps_as_its_fields(model: type[BaseModel]) -> bool:
     """Whether model_dump() of this model is its field values and extras as they are: no nested models,
     dataclasses or named tuples (which it would convert), no serializer anywhere in its schema (decorators,

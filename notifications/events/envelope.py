@@ -41,7 +41,7 @@ class ValidatedEvent:
     tenant_id: str
     timestamp: datetime
     payload: dict[str, Any]
-    handler: "BaseEventHandler"
+    handler: BaseEventHandler
     dedupe_key: str
     event_id: str = ""
     user_id: str = ""
@@ -55,7 +55,8 @@ _UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
 
 def _structure_problem(value: Any) -> str | None:
     """Why a decoded event cannot be stored as is (NUL or lone surrogates, which PostgreSQL and UTF-8 refuse;
-    NaN or infinite numbers, which JSON has not; nesting deeper than MAX_DEPTH), or None. Iterative, so hostile nesting cannot exhaust the stack."""
+    NaN or infinite numbers, which JSON has not; nesting deeper than MAX_DEPTH), or None. Iterative, so hostile
+    nesting cannot exhaust the stack."""
     stack: list[tuple[Any, int]] = [(value, 0)]
     while stack:
         item, depth = stack.pop()
@@ -130,7 +131,7 @@ def _invalid(data: dict[str, Any], detail: str) -> EventRejection:
                           event_type=event_type if isinstance(event_type, str) else "")
 
 
-def validate_event(raw: Any, registry: "EventRegistry") -> ValidatedEvent | EventRejection:
+def validate_event(raw: Any, registry: EventRegistry) -> ValidatedEvent | EventRejection:
     """The event, or why it is refused. Never raises: whatever fails while reading one event (a handler's bug,
     recursion, memory) is that event's rejection, named by the error's type and never its text (it may quote
     a value)."""
@@ -153,7 +154,7 @@ def failed_validation(raw: Any, err: BaseException) -> EventRejection:
     )
 
 
-def _validate(raw: Any, registry: "EventRegistry") -> ValidatedEvent | EventRejection:
+def _validate(raw: Any, registry: EventRegistry) -> ValidatedEvent | EventRejection:
     data, error, plain = decode(raw)
     if error is not None:
         return EventRejection(RejectionReason.INVALID_JSON, f"invalid JSON: {error}", raw)

@@ -136,12 +136,12 @@ class EventRegistry:
                     return event_type, handler
         return None
 
-    def process_event(self, event: Any, *, source: str = "local") -> "IntakeResult":
+    def process_event(self, event: Any, *, source: str = "local") -> IntakeResult:
         """Validate and take in one event now (synchronously); returns a printable result. Raises
         RegistryNotBound if no intake is bound (Django not set up)."""
         return self.processor([event], source=source)[0]
 
-    def process_events(self, events: Iterable[Any], *, source: str = "local") -> list["IntakeResult"]:
+    def process_events(self, events: Iterable[Any], *, source: str = "local") -> list[IntakeResult]:
         return self.processor(list(events), source=source)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterator
 
 from django.db.models import Count
@@ -25,10 +26,5 @@ class RecordsCollector(Collector):
         yield family
 
 
-_registered = False
-if not _registered:
-    try:
-        REGISTRY.register(RecordsCollector())
-    except ValueError:  # already registered (module reloaded)
-        pass
-    _registered = True
+with contextlib.suppress(ValueError):  # already registered (module reloaded)
+    REGISTRY.register(RecordsCollector())

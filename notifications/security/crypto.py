@@ -51,7 +51,8 @@ def _keyring(keys: tuple[str, ...], secret_key: str, seal_format: str) -> Keyrin
     except (ValueError, TypeError) as err:
         raise NotificationConfigurationError(
             "NOTIFICATIONS_ENCRYPTION_KEYS holds a value that is not a Fernet key "
-            "(generate one with: python -c 'from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())')"
+            "(generate one with: python -c "
+            "'from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())')"
         ) from err
     ciphers = []
     for key in keys:

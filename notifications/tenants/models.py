@@ -73,7 +73,7 @@ class Tenant(models.Model):
         return channel in (disabled.get(event_type) or ()) or channel in (disabled.get(WILDCARD) or ())
 
     @classmethod
-    def ensure(cls, tenant_ids: Iterable[str]) -> dict[str, "Tenant"]:
+    def ensure(cls, tenant_ids: Iterable[str]) -> dict[str, Tenant]:
         """The tenants with these ids, creating missing ones with defaults (two queries at most)."""
         wanted = set(tenant_ids)
         found = {tenant.id: tenant for tenant in cls.objects.filter(id__in=wanted)}

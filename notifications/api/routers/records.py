@@ -11,10 +11,10 @@ from ninja.errors import HttpError
 from ninja.pagination import LimitOffsetPagination, paginate
 
 from notifications.api.schemas import RecordDetailOut, StatsOut
-from notifications.storable import MAX_INT32, ChannelName, EventType, RowId, UserId, text
 from notifications.delivery.models import NotificationRecord
 from notifications.delivery.requeue import requeue
 from notifications.enums import Status
+from notifications.storable import MAX_INT32, ChannelName, EventType, RowId, UserId, text
 
 router = Router(tags=["records and stats"])
 
@@ -77,7 +77,7 @@ def _percentile(values: list[float], share: float) -> float | None:
     if not values:
         return None
     values = sorted(values)
-    index = min(int(round(share * (len(values) - 1))), len(values) - 1)
+    index = min(round(share * (len(values) - 1)), len(values) - 1)
     return round(values[index], 3)
 
 

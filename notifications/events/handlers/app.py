@@ -64,7 +64,7 @@ We could not collect the payment of {{ amount_formatted }} for invoice {{ invoic
 To avoid an interruption, update your payment details{% if payment_link %} at {{ payment_link }}{% else %} at {{ app_url }}{% endif %}.
 
 The {{ company_name }} team
-""",
+""",  # noqa: E501 - each line of the text is a paragraph of the message
         },
         Channel.SMS: {
             "body": "{{ company_name }}: payment of {{ amount_formatted }} for invoice {{ invoice_id }} failed"
@@ -72,7 +72,8 @@ The {{ company_name }} team
         },
         Channel.PUSH: {
             "title": "Payment failed",
-            "body": "Your payment of {{ amount_formatted }} for invoice {{ invoice_id }} failed. Tap to update your payment details.",
+            "body": "Your payment of {{ amount_formatted }} for invoice {{ invoice_id }} failed. "
+            "Tap to update your payment details.",
         },
     }
 
@@ -123,7 +124,8 @@ Open the task: {{ task_link or app_url }}
         },
         Channel.IN_APP: {
             "title": "New task: {{ task_title }}",
-            "body": "{{ assigned_by or 'Someone' }} assigned you this task{% if due_date_text %}, due {{ due_date_text }}{% endif %}.",
+            "body": "{{ assigned_by or 'Someone' }} assigned you this task"
+            "{% if due_date_text %}, due {{ due_date_text }}{% endif %}.",
             "action_url": "{{ task_link or app_url }}",
         },
         Channel.PUSH: {

@@ -30,7 +30,7 @@ class RegistrationPayload(UserPayload):
     login_link: OptionalText = None
 
     @model_validator(mode="after")
-    def _credentials_complete(self) -> "RegistrationPayload":
+    def _credentials_complete(self) -> RegistrationPayload:
         if self.send_credentials and not self.temp_password:
             raise ValueError("temp_password is required when send_credentials is true")
         if not self.email:
@@ -172,7 +172,7 @@ When: {{ login_time }}
 {% endif %}
 
 If this was you, there is nothing to do. If not, reset your password now at {{ app_url }} and contact {{ support_email or "support" }}.
-""",
+""",  # noqa: E501 - each line of the text is a paragraph of the message
         },
     }
 
@@ -211,7 +211,7 @@ We blocked {{ attempt_count }} failed sign-in attempt{{ "s" if attempt_count != 
 {% endif %}
 
 If this was not you, change your password at {{ app_url }} and turn on two-factor authentication.
-""",
+""",  # noqa: E501 - each line of the text is a paragraph of the message
         },
         Channel.SMS: {
             "body": "{{ company_name }} security alert: {{ attempt_count }} failed sign-in attempt"

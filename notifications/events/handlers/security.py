@@ -109,7 +109,7 @@ Someone entered your password correctly but failed two-factor verification{% if 
 {% endif %}
 
 If this was not you, your password is known to someone else: change it now at {{ app_url }}.
-""",
+""",  # noqa: E501 - each line of the text is a paragraph of the message
         },
         Channel.SMS: {
             "body": "{{ company_name }} security alert: {{ attempt_count }} failed verification attempt"
@@ -151,7 +151,7 @@ The two-factor authentication method of your {{ company_name }} account was chan
 {% endif %}
 
 If you did not make this change, secure your account now at {{ app_url }} and contact {{ support_email or "support" }}.
-""",
+""",  # noqa: E501 - each line of the text is a paragraph of the message
         },
         Channel.SMS: {
             "body": "{{ company_name }}: your two-factor method was changed to {{ new_method_text }}. "

@@ -23,7 +23,8 @@ class Command(BaseCommand):
                 counts["providers"] += 1
             # Locked, so a worker purging an event meanwhile cannot have its purge undone by this rewrite.
             for event in Event.objects.select_for_update().iterator(chunk_size=1000):
-                sealed = {k: v for k, v in event.payload.items() if isinstance(v, dict) and set(v) == {ENCRYPTED_MARKER}}
+                sealed = {key: value for key, value in event.payload.items()
+                          if isinstance(value, dict) and set(value) == {ENCRYPTED_MARKER}}
                 if sealed:
                     for key, value in sealed.items():
                         event.payload[key] = {ENCRYPTED_MARKER: rotate_text(value[ENCRYPTED_MARKER])}

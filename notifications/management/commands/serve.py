@@ -99,7 +99,7 @@ class ConsumerSupervisor(threading.Thread):
             try:
                 self._consumer = BatchConsumer()
                 self._consumer.run()
-            except Exception:  # noqa: BLE001 - logged, then restarted
+            except Exception:
                 logger.exception("kafka consumer died; restarting it in 5s")
                 self._stopping.wait(5)
             finally:

@@ -30,7 +30,10 @@ class Command(BaseCommand):
             tenant.settings = {**tenant.settings, "inbox_jwt": {"public_key": key}}
             shown = "public key set"
         else:
-            secret = secrets.token_urlsafe(48) if options["generate"] else Path(options["secret_file"]).read_text().strip()
+            if options["generate"]:
+                secret = secrets.token_urlsafe(48)
+            else:
+                secret = Path(options["secret_file"]).read_text().strip()
             if len(secret) < 32:
                 raise CommandError("an HS256 secret needs at least 32 characters")
             tenant.settings = {**tenant.settings, "inbox_jwt": {"secret_encrypted": encrypt_text(secret)}}
