@@ -7,10 +7,10 @@ from __future__ import annotations
 
 import logging
 import re
-import threading
-from collections import OrderedDict
 from collections.abc import Iterable
 from typing import Any
+
+from notifications.security.recent_secrets import RecentSecrets
 
 MASK = "[REDACTED]"
 
@@ -42,33 +42,21 @@ _KEY_VALUE = re.compile(
 _MIN_SECRET_LENGTH = 4
 
 
-class _RecentSecrets:
-    """A bounded, thread-safe set of recently seen secret values."""
-
-    def __init__(self, capacity: int = 20_000) -> None:
-        self._values: OrderedDict[str, None] = OrderedDict()
-        self._capacity = capacity
-        self._lock = threading.Lock()
-
-    def add(self, values: Iterable[str]) -> None:
-        with self._lock:
-            for value in values:
-                if len(value) < _MIN_SECRET_LENGTH:
-                    continue
-                self._values[value] = None
-                self._values.move_to_end(value)
-            while len(self._values) > self._capacity:
-                self._values.popitem(last=False)
-
-    def scrub(self, text: str) -> str:
-        with self._lock:
-            candidates = [value for value in self._values if value in text]
-        for value in sorted(candidates, key=len, reverse=True):
-            text = text.replace(value, MASK)
+def _scrub(text: str) -> str:
+    """Every remembered value occurring in the text masked (overlapping occurrences under one mask)."""
+    spans = _recent.spans(text)
+    if not spans:
         return text
+    parts: list[str] = []
+    last = 0
+    for start, end in spans:
+        parts += (text[last:start], MASK)
+        last = end
+    parts.append(text[last:])
+    return "".join(parts)
 
 
-_recent = _RecentSecrets()
+_recent = RecentSecrets(min_length=_MIN_SECRET_LENGTH)
 
 
 def register_secrets(values: Iterable[Any]) -> None:
@@ -77,7 +65,7 @@ def register_secrets(values: Iterable[Any]) -> None:
 
 def redact_text(text: str) -> str:
     text = _KEY_VALUE.sub(lambda m: m.group("key") + MASK, text)
-    return _recent.scrub(text)
+    return _scrub(text)
 
 
 def redact(value: Any, sensitive: frozenset[str] = SENSITIVE_KEYS) -> Any:
