@@ -11,7 +11,8 @@ from typing import Any
 
 import pytest
 
-from notifications.errors import NotificationConfigurationError, RegistryNotBound
+from notifications.errors import HandlerAlreadyRegistered, NotificationConfigurationError, RegistryNotBound
+from notifications.events.base_handler import BaseEventHandler
 from notifications.events.registry import EventRegistry, event_registry
 from notifications.intake.service import process_events
 from notifications.testing import make_event
@@ -55,3 +56,28 @@ def test_without_django_the_guides_call_names_the_problem() -> None:
     done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True,
                           timeout=60, check=True)
     assert done.stdout.strip() == "RegistryNotBound", done.stderr
+
+
+@pytest.mark.django_db
+def test_can_handle_only_handlers_may_not_shadow_or_duplicate():
+    registry = EventRegistry()
+    from notifications.events.handlers import TaskAssignedHandler
+
+    registry.register(TaskAssignedHandler())
+
+    class Tasks(BaseEventHandler):
+        def can_handle(self, event_type):
+            return event_type.startswith("task.")
+
+    with pytest.raises(HandlerAlreadyRegistered, match="task.assigned"):
+        registry.register(Tasks())
+
+    class Other(BaseEventHandler):
+        def can_handle(self, event_type):
+            return event_type == "other.event"
+
+    registry.register(Other())
+    with pytest.raises(HandlerAlreadyRegistered):
+        registry.register(Other())
+    registry.register(Tasks(), replace=True)
+    assert isinstance(registry.get_handler("task.assigned"), Tasks)

@@ -80,3 +80,32 @@ def test_the_last_net_rejects_only_the_event_whose_validation_raised(monkeypatch
     assert results[0].detail == "validating the event failed: MemoryError"
     assert results[1].outcome == Outcome.PROCESSED
     assert event_registry.get_handler("task.assigned")
+
+
+GOOD = make_event("task.assigned")
+
+
+@pytest.mark.parametrize(
+    ("raw", "reason", "detail"),
+    [
+        ("[" * 100_000, RejectionReason.INVALID_JSON, "nested too deeply"),
+        ({**GOOD, "payload": {**GOOD["payload"], "deep": json.loads("[" * 60 + "]" * 60)}},
+         RejectionReason.INVALID_FIELD, "nested deeper"),
+        ('{"event_type": "task.assigned\\ud800", "tenant_id": "acme", "timestamp": "2026-01-01T00:00:00",'
+         ' "payload": {}}', RejectionReason.INVALID_FIELD, "surrogate"),
+        ({**GOOD, "payload": {**GOOD["payload"], "task_title": "a\x00b"}}, RejectionReason.INVALID_FIELD, "NUL"),
+        ({**GOOD, "timestamp": "9999-12-31T23:30:00-01:00"}, RejectionReason.INVALID_FIELD, "timestamp"),
+        (make_event("task.assigned", user_id="u" * 200), RejectionReason.INVALID_PAYLOAD_FIELD, "user_id"),
+        (make_event("user.registration.completed", first_name="n" * 151), RejectionReason.INVALID_PAYLOAD_FIELD,
+         "first_name"),
+        (make_event("task.assigned", email='a"b@x.co'), RejectionReason.INVALID_PAYLOAD_FIELD, "email"),
+        (make_event("task.assigned", email="a,b@x.co"), RejectionReason.INVALID_PAYLOAD_FIELD, "email"),
+    ],
+)
+def test_poison_event_is_rejected_and_kept_while_the_rest_of_the_batch_goes_on(raw, reason, detail):
+    results = process_events([raw, make_event("content.liked")])
+
+    assert results[0].outcome == Outcome.REJECTED and results[0].reason == reason, str(results[0])
+    assert detail in results[0].detail
+    assert results[1].outcome == Outcome.PROCESSED
+    assert RejectedEvent.objects.filter(pk=results[0].rejected_id, reason=reason.value).exists()
