@@ -18,6 +18,32 @@ class Channel(StrEnum):
             normalised = "in_app"
         return cls(normalised)
 
+    @classmethod
+    def known(cls) -> tuple[Channel, ...]:
+        """The declared members, then the channels added at runtime (see `declare`)."""
+        return tuple(cls._value2member_map_.values())
+
+    @classmethod
+    def declare(cls, value: str) -> Channel:
+        """A channel added at runtime (an app's own, a test's throwaway one; channels.spec.register_channel
+        calls this): an enum class cannot gain members once made, so the value gets a pseudo-member, as
+        enum.Flag makes for its combinations. `Channel(value)` then answers it and `Channel.known()` lists
+        it; `for channel in Channel` (the declared members) does not."""
+        member = cls._value2member_map_.get(value)
+        if member is None:
+            if not value.isidentifier() or value != value.lower():
+                raise ValueError(f"a channel is a lower-case identifier, not {value!r}")
+            member = str.__new__(cls, value)
+            member._name_, member._value_ = value.upper(), value
+            cls._value2member_map_[value] = member
+        return member  # type: ignore[return-value]
+
+    @classmethod
+    def forget(cls, value: str) -> None:
+        """Removes a channel added at runtime (declared members stay)."""
+        if value not in cls._member_map_.values():
+            cls._value2member_map_.pop(value, None)
+
 
 class Status(StrEnum):
     PENDING = "pending"

@@ -10,6 +10,7 @@ from ninja.errors import HttpError
 from pydantic import ValidationError as PayloadError
 
 from notifications.channels.base import Message
+from notifications.channels.spec import CHANNEL_SPECS, Target, UnknownChannel, channel_spec, parse_channel
 from notifications.enums import Channel
 from notifications.errors import TemplateRenderError
 from notifications.events.envelope import format_validation_error
@@ -36,9 +37,10 @@ def preview(tenant_id: str, event_type: str, channel: str, content: dict[str, st
             payload: dict[str, Any] | None) -> dict[str, Any]:
     tenant = Tenant.ensure([tenant_id])[tenant_id]
     try:
-        channel_value = Channel.parse(channel)
-    except ValueError as err:
+        spec = parse_channel(channel)
+    except UnknownChannel as err:
         raise HttpError(422, f"unknown channel {channel!r}") from err
+    channel_value = Channel(spec.value)
     handler, context = _context(tenant, event_type, payload)
     if content is not None:
         draft = NotificationTemplate(tenant_id=tenant_id, name=template_name(event_type, channel_value),
@@ -49,7 +51,7 @@ def preview(tenant_id: str, event_type: str, channel: str, content: dict[str, st
             fields = render_sources(None, content, context, label="preview", tenant_id=tenant_id)
         except TemplateRenderError as err:  # over budget, or an error with this payload: the reason, as 422
             raise HttpError(422, str(err)) from None
-        if channel_value == Channel.EMAIL and not fields.get("html") and fields.get("body"):
+        if spec.html_from_body and not fields.get("html") and fields.get("body"):
             fields["html"] = html_from_text(fields["body"], context)
         return {"fields": fields, "source": "draft"}
     try:
@@ -62,22 +64,26 @@ def preview(tenant_id: str, event_type: str, channel: str, content: dict[str, st
 
 
 def test_recipient(channel: Channel, to: str) -> str:
-    """The one address a test send goes to: an e-mail address for e-mail templates, an E.164 number for SMS
-    templates; anything else (a list, a second address, a name) answers 422."""
+    """The one address a test send goes to, for channels addressed by a contact field (their spec's
+    address_field): an e-mail address for e-mail templates, an E.164 number for SMS templates; anything else
+    (a list, a second address, a name) answers 422."""
     from pydantic import TypeAdapter
 
-    from notifications.events.handlers.fields import E164, Email, Phone
+    from notifications.events.handlers.fields import Email, Phone
 
-    if channel not in (Channel.EMAIL, Channel.SMS):
-        raise HttpError(422, "test sends go to an e-mail address or a phone number (email and sms templates)")
+    spec = channel_spec(channel)
+    if spec.target is not Target.USER or not spec.address_field:
+        addressed = ", ".join(value for value, other in CHANNEL_SPECS.items()
+                              if other.target is Target.USER and other.address_field)
+        raise HttpError(422, f"test sends go to one address ({addressed} templates)")
+    kind = {"email": Email, "phone": Phone}.get(spec.address_field, str)
     try:
-        address = TypeAdapter(Email if channel == Channel.EMAIL else Phone).validate_python(to)
+        address = TypeAdapter(kind).validate_python(to)
     except PayloadError:
         address = None
-    if channel == Channel.EMAIL and not address:
-        raise HttpError(422, "to: one e-mail address")
-    if channel == Channel.SMS and not (address and E164.fullmatch(address)):
-        raise HttpError(422, "to: one phone number in E.164 form, e.g. +14155550123")
+    if not address or (spec.address_check is not None and not spec.address_check(address)):
+        example = ", e.g. +14155550123" if spec.address_field == "phone" else ""
+        raise HttpError(422, f"to: one {spec.address_field} address{example}")
     return str(address)
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.db import models
 
+from notifications.channels.spec import provider_channels
 from notifications.tenants.models import Tenant
 
 
@@ -71,7 +72,7 @@ class ProviderConfig(models.Model):
     object stored encrypted (Fernet); `options` holds what is not secret."""
 
     tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="providers")
-    channel = models.CharField(max_length=16, choices=[("email", "email"), ("sms", "sms"), ("push", "push")])
+    channel = models.CharField(max_length=16, choices=[(c, c) for c in provider_channels()])
     provider = models.CharField(max_length=32, help_text="smtp, django, twilio, webhook, fcm, webpush, apns, log")
     priority = models.PositiveSmallIntegerField(default=0)
     enabled = models.BooleanField(default=True)

@@ -15,9 +15,10 @@ from typing import TYPE_CHECKING, Any
 from django.db import connection, transaction
 from django.utils import timezone
 
+from notifications.channels.spec import intake_channels
 from notifications.delivery.models import CLAIMABLE, NotificationRecord
 from notifications.delivery.policy import lease_duration
-from notifications.enums import Channel, Status
+from notifications.enums import Status
 
 if TYPE_CHECKING:
     from notifications.delivery.batch import Record
@@ -26,9 +27,10 @@ logger = logging.getLogger(__name__)
 
 
 def due_records(now: datetime) -> Any:
-    """The records due for sending, oldest due first (served by the partial index record_due_idx)."""
+    """The records due for sending, oldest due first (served by the partial index record_due_idx). Every
+    channel is claimed but those delivered at intake (their records are never written due)."""
     return (NotificationRecord.objects.filter(status__in=CLAIMABLE, next_attempt_at__lte=now)
-            .exclude(channel=Channel.IN_APP).order_by("next_attempt_at"))
+            .exclude(channel__in=intake_channels()).order_by("next_attempt_at"))
 
 
 def claim_due(batch_size: int, now: datetime, token: uuid.UUID | None = None) -> list[int]:

@@ -19,6 +19,7 @@ from django.utils import timezone
 from notifications.channels.base import Failed, Message, Sender, SendResult, Sent, permanent, transient
 from notifications.channels.registry import ProviderChains
 from notifications.channels.resilience import CircuitBreaker, TokenBucket
+from notifications.channels.spec import CHANNEL_SPECS, Target
 from notifications.enums import Channel
 from notifications.observability import metrics
 from notifications.utils.limiter import Limiter
@@ -67,6 +68,7 @@ class Dispatcher:
         self.chains = ProviderChains()
         self._guards: dict[Sender, Guard] = {}
         self._send_seconds: dict[tuple[Channel, Sender], Any] = {}
+        self._unserved: set[tuple[str, str]] = set()  # (tenant, channel) chains found empty, logged once
 
     def forget(self, sender: Sender) -> None:
         """A provider instance replaced (its tenant's configuration changed): its guard goes with it."""
@@ -81,8 +83,13 @@ class Dispatcher:
 
     async def deliver(self, message: Message, chain: list[Sender]) -> Outcome:
         """Try the chain in order: a transient failure or an open circuit moves on to the next provider."""
-        # No provider at all is a configuration gap: transient, so records wait (and check_setup says why).
+        # No provider at all is a configuration gap: transient, so records retry (and fail as `no_provider`
+        # once their attempts are used up) while someone configures one; said once per tenant and channel.
         outcome = Outcome(transient("no_provider", f"no provider configured for {message.channel.value}"))
+        if not chain and (message.tenant_id, message.channel) not in self._unserved:
+            self._unserved.add((message.tenant_id, message.channel))
+            logger.error("no provider configured: tenant_id=%s channel=%s: its records fail once their attempts "
+                         "are used up", message.tenant_id, message.channel.value)
         candidates = [sender for sender in chain if sender.supports(message)]
         skipped_open: list[CircuitBreaker] = []
         for sender in candidates:
@@ -118,7 +125,7 @@ class Dispatcher:
         if not outcome.attempts and skipped_open:
             wait = min(b.retry_in for b in skipped_open)
             outcome.result = transient("circuit_open", "every provider's circuit is open", retry_after=wait)
-        elif not candidates and message.channel == Channel.PUSH:
+        elif not candidates and CHANNEL_SPECS[message.channel].target is Target.DEVICE:
             outcome.result = permanent("no_provider", f"no provider for platform {message.target.get('platform')}")
         return outcome
 

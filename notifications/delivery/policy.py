@@ -14,6 +14,7 @@ from functools import cache
 from typing import TYPE_CHECKING, Any
 
 from notifications.channels.base import FailureKind, SendResult, Sent
+from notifications.channels.spec import CHANNEL_SPECS
 from notifications.conf import get_setting
 from notifications.enums import Status
 from notifications.observability import metrics
@@ -29,9 +30,14 @@ JITTER = (0.8, 1.2)
 
 
 def max_attempts(channel: str) -> int:
-    """MAX_ATTEMPTS_BY_CHANNEL[channel], else MAX_ATTEMPTS (5)."""
+    """MAX_ATTEMPTS_BY_CHANNEL[channel], else the channel spec's max_attempts, else MAX_ATTEMPTS (5)."""
     per_channel = get_setting("MAX_ATTEMPTS_BY_CHANNEL", {}) or {}
-    return int(per_channel.get(channel, get_setting("MAX_ATTEMPTS", 5)))
+    if channel in per_channel:
+        return int(per_channel[channel])
+    spec = CHANNEL_SPECS.get(channel)
+    if spec is not None and spec.max_attempts is not None:
+        return spec.max_attempts
+    return int(get_setting("MAX_ATTEMPTS", 5))
 
 
 def backoff_seconds(attempts: int, retry_after: float | None = None) -> float:

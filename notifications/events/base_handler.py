@@ -84,7 +84,8 @@ COMMON_PLACEHOLDERS: frozenset[str] = frozenset(
 )
 
 
-_CONTENT_METHODS = {channel: f"_get_{channel.value}_content" for channel in Channel}
+# A declared channel (member or text) -> (member, its content method's name); runtime channels build theirs.
+_CONTENT_METHODS = {channel: (channel, f"_get_{channel.value}_content") for channel in Channel}
 
 
 class BaseEventHandler:
@@ -130,7 +131,7 @@ class BaseEventHandler:
     def get_channels(self, event_type: str, payload: dict[str, Any]) -> tuple[Channel, ...]:
         if self.channels is not None:
             return tuple(self.channels)
-        return tuple(channel for channel in Channel if self._implements(channel))
+        return tuple(channel for channel in Channel.known() if self._implements(channel))
 
     def get_contact_fields(self, payload: dict[str, Any]) -> dict[str, str]:
         """Contact data carried by the payload, used for this event's addresses (and stored if fills_contacts)."""
@@ -160,21 +161,12 @@ class BaseEventHandler:
         return COMMON_PLACEHOLDERS | schema_fields | set(self.placeholders)
 
     def get_content(self, channel: Channel, event_type: str, context: dict[str, Any]) -> dict[str, str]:
-        method = getattr(self, _CONTENT_METHODS.get(channel) or f"_get_{Channel(channel).value}_content")
-        content = method(event_type, context)
+        """A channel's content: the handler's `_get_<channel>_content` if it has one, else its default
+        templates for the channel (`default_templates[channel]`); the same for every channel, declared or not."""
+        member, name = _CONTENT_METHODS.get(channel) or (Channel(channel), f"_get_{Channel(channel).value}_content")
+        method = getattr(self, name, None)
+        content = method(event_type, context) if method is not None else self._render_default(member, context)
         return {key: "" if value is None else str(value) for key, value in content.items()}
-
-    def _get_email_content(self, event_type: str, context: dict[str, Any]) -> dict[str, str]:
-        return self._render_default(Channel.EMAIL, context)
-
-    def _get_sms_content(self, event_type: str, context: dict[str, Any]) -> dict[str, str]:
-        return self._render_default(Channel.SMS, context)
-
-    def _get_push_content(self, event_type: str, context: dict[str, Any]) -> dict[str, str]:
-        return self._render_default(Channel.PUSH, context)
-
-    def _get_in_app_content(self, event_type: str, context: dict[str, Any]) -> dict[str, str]:
-        return self._render_default(Channel.IN_APP, context)
 
     def _render_default(self, channel: Channel, context: dict[str, Any]) -> dict[str, str]:
         sources = self.default_templates.get(channel)
@@ -183,9 +175,7 @@ class BaseEventHandler:
         return _content.render_default(type(self), channel, sources, context)
 
     def _implements(self, channel: Channel) -> bool:
-        name = f"_get_{channel.value}_content"
-        overridden = getattr(type(self), name) is not getattr(BaseEventHandler, name)
-        return overridden or channel in self.default_templates
+        return hasattr(type(self), f"_get_{channel.value}_content") or channel in self.default_templates
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {', '.join(self.event_types) or '(can_handle)'}>"

@@ -5,11 +5,11 @@ setting, a handler bug) sets that event aside as a failure (intake.isolation) an
 from __future__ import annotations
 
 import logging
-import re
 from dataclasses import dataclass, field
 from typing import Any
 
 from notifications.channels.models import Device
+from notifications.channels.spec import CHANNEL_SPECS, Target, channel_spec
 from notifications.enums import Channel, SkipReason, Status
 from notifications.events.envelope import ValidatedEvent
 from notifications.intake.isolation import NOT_PER_EVENT, Failures
@@ -18,9 +18,6 @@ from notifications.intake.ratelimits import RateLimiter
 from notifications.tenants.models import Tenant
 
 logger = logging.getLogger(__name__)
-
-E164 = re.compile(r"^\+[1-9][0-9]{6,14}$")
-
 
 @dataclass(slots=True)
 class Accepted:
@@ -57,11 +54,8 @@ class Planned:
 
 
 def address_for(channel: Channel | str, contact: dict[str, str], user_id: str) -> str:
-    if channel == Channel.EMAIL:
-        return contact.get("email", "")
-    if channel == Channel.SMS:
-        return contact.get("phone", "")
-    return user_id  # the inbox is the user's
+    """A user-target record's address, as its channel's spec resolves it."""
+    return channel_spec(channel).address(contact, user_id)
 
 
 def load_limiter(tenants: dict[str, Tenant], accepted: list[Accepted], failures: Failures) -> RateLimiter:
@@ -91,9 +85,8 @@ def load_limiter(tenants: dict[str, Tenant], accepted: list[Accepted], failures:
     return RateLimiter.load(tenants, [key for key in keys if key[0] not in broken])
 
 
-_IN_APP, _PUSH, _SMS = Channel.IN_APP.value, Channel.PUSH.value, Channel.SMS.value
 _PENDING, _SKIPPED = Status.PENDING.value, Status.SKIPPED.value
-_CHANNEL_VALUES = {channel: channel.value for channel in Channel}  # an enum member or its text; Channel() is slow
+_DEVICE = Target.DEVICE
 _NO_ADDRESS, _INVALID_ADDRESS = SkipReason.NO_ADDRESS.value, SkipReason.INVALID_ADDRESS.value
 
 
@@ -147,24 +140,28 @@ class Planner:
         handler = event.handler
         tenant_id, user_id, event_type = event.tenant_id, event.user_id, event.event_type
         for channel in handler.get_channels(event_type, event.payload):
-            channel = _CHANNEL_VALUES.get(channel) or Channel(channel).value
+            # One dict lookup (a member or its text; Channel() is slow): the channel's facts, its stored text.
+            spec = CHANNEL_SPECS.get(channel) or channel_spec(channel)
+            channel = spec.value
             skip = self._switched_off(tenant_id, event_type, channel)
             if not skip and not handler.mandatory and not self.preferences.allows(tenant_id, user_id, event_type,
                                                                                    channel):
                 skip = SkipReason.OPTED_OUT.value
             targets: list[tuple[str, int | None]]
-            if channel == _PUSH:
+            if spec.target is _DEVICE:
                 devices = self.devices.get((tenant_id, user_id))
                 targets = [(f"device:{device.pk}", device.pk) for device in devices] if devices else [("", None)]
             else:
-                targets = [(address_for(channel, item.contact, user_id), None)]
+                field = spec.address_field
+                targets = [(item.contact.get(field, "") if field else user_id, None)]
+            check = spec.address_check
             reasons = []
             for address, _ in targets:
                 if skip:
                     reasons.append(skip)
                 elif not address:
                     reasons.append(_NO_ADDRESS)
-                elif channel == _SMS and not E164.match(address):
+                elif check is not None and not check(address):
                     reasons.append(_INVALID_ADDRESS)
                 else:
                     reasons.append("")

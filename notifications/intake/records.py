@@ -2,19 +2,15 @@
 
 from __future__ import annotations
 
+from notifications.channels.spec import CHANNEL_SPECS
 from notifications.db import insert_rows
 from notifications.delivery.models import NotificationRecord
 from notifications.delivery.wakeup import signal_due_after_commit
-from notifications.enums import Channel, Outcome, Status
+from notifications.enums import Outcome, Status
 from notifications.intake.planning import Accepted, Planned
 from notifications.intake.results import IntakeResult, RecordSummary
 
-_IN_APP, _PENDING = Channel.IN_APP.value, Status.PENDING.value
-
-
-def pending_in_app(records: list[Planned]) -> list[Planned]:
-    """The records delivered at intake (rendered into the inbox before any record is written)."""
-    return [record for record in records if record.channel == _IN_APP and record.status == _PENDING]
+_PENDING = Status.PENDING.value
 
 
 def write_records(records: list[Planned]) -> None:
@@ -23,7 +19,8 @@ def write_records(records: list[Planned]) -> None:
     for record, key in zip(records, insert_rows(NotificationRecord, Planned.COLUMNS,
                                                 [record.row() for record in records], plain=True), strict=True):
         record.pk = key
-    if any(record.channel != _IN_APP and record.status == _PENDING for record in records):
+    if any(record.status == _PENDING and not CHANNEL_SPECS[record.channel].delivered_at_intake
+           for record in records):
         signal_due_after_commit()
 
 

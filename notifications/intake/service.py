@@ -13,17 +13,17 @@ from django.db import transaction
 from django.db.utils import InterfaceError, OperationalError
 from django.utils import timezone
 
+from notifications.channels.in_app import render_inbox, write_inbox
 from notifications.events.envelope import EventRejection, ValidatedEvent
 from notifications.events.registry import event_registry
 from notifications.intake.contacts import batch_users, devices_for, resolve_contacts
 from notifications.intake.counting import count_records, count_results
 from notifications.intake.dedupe import insert_new_events
-from notifications.intake.inapp import render_inbox, write_inbox
 from notifications.intake.isolation import Failures, rejection_for, take_in_halves
 from notifications.intake.keys import new_uuid_texts
 from notifications.intake.planning import Planner, load_limiter
 from notifications.intake.preferences import PreferenceBook
-from notifications.intake.records import pending_in_app, processed_results, write_records
+from notifications.intake.records import processed_results, write_records
 from notifications.intake.rejections import store_rejections, validate_all
 from notifications.intake.results import IntakeResult
 from notifications.intake.secrets import purge_if_final, remember_secrets
@@ -109,7 +109,7 @@ def _accept(
     planner.plan_all(accepted, contacts, failures)
     accepted = failures.keep(accepted)
     records = planner.records
-    inbox = render_inbox(pending_in_app(records), tenants, now, planner.now_text)  # in-app is delivered here
+    inbox = render_inbox(records, tenants, now, planner.now_text)  # in-app is delivered here
     write_records(records)
     purge_if_final(accepted, records)
     write_inbox(inbox)

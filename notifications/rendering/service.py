@@ -12,6 +12,7 @@ from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 from jinja2 import TemplateError
 
+from notifications.channels.spec import CHANNEL_SPECS
 from notifications.enums import Channel
 from notifications.events.base_handler import BaseEventHandler
 from notifications.rendering.context import tenant_values
@@ -76,7 +77,7 @@ class Renderer:
         else:
             fields = handler.get_content(channel, event_type, context)
             source = "default"
-        if channel == Channel.EMAIL and not fields.get("html") and fields.get("body"):
+        if CHANNEL_SPECS[channel].html_from_body and not fields.get("html") and fields.get("body"):
             fields["html"] = html_from_text(fields["body"], context)
         return RenderedContent(fields=fields, source=source)
 

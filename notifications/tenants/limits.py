@@ -92,12 +92,12 @@ def _names_problem(values: Any, max_length: int) -> str | None:
 def settings_problems(settings: Any) -> dict[str, str]:
     """Problems of a Tenant.settings value by key (empty when it is within bounds). Keys it does not know
     (e.g. inbox_jwt, set by a command) are left alone."""
-    from notifications.enums import Channel
+    from notifications.channels.spec import CHANNEL_SPECS
 
     if not isinstance(settings, dict):
         return {"settings": "must be a JSON object"}
     problems: dict[str, str] = {}
-    channels = {c.value for c in Channel}
+    channels = set(CHANNEL_SPECS)
     if "disabled_events" in settings:
         problem = _names_problem(settings["disabled_events"], ID_LENGTH)
         if problem:

@@ -11,12 +11,16 @@ from notifications.enums import Channel
 
 
 class InMemorySender(Sender):
+    """Serves every declared channel, and the one it is made for (a channel added at runtime too)."""
+
     name = "memory"
     channels = frozenset(Channel)
 
     def __init__(self, channel: Channel, respond: Callable[[Message], SendResult] | None = None) -> None:
         super().__init__()
         self.channel = channel
+        if channel not in self.channels:
+            self.channels = self.channels | {channel}  # type: ignore[misc]  # a runtime channel: this instance's
         self.outbox: list[Message] = []
         self.calls: list[Message] = []
         self._respond = respond

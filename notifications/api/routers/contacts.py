@@ -4,12 +4,12 @@
 from typing import Annotated
 
 from django.db import transaction
-from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
 from ninja import Body, Field, Router, Status
 from ninja.errors import HttpError
 from pydantic import ValidationError as PayloadError
 
+from notifications.api.auth import TenantRequest
 from notifications.api.schemas import (
     ContactIn,
     ContactOut,
@@ -18,7 +18,8 @@ from notifications.api.schemas import (
     PreferenceItem,
 )
 from notifications.channels.models import Device
-from notifications.enums import Channel, PushPlatform
+from notifications.channels.spec import CHANNEL_SPECS
+from notifications.enums import PushPlatform
 from notifications.events.handlers.fields import UserPayload
 from notifications.storable import RowId, UserId
 from notifications.tenants.devices import register_device
@@ -44,12 +45,12 @@ def _public_https(url: str) -> bool:
 
 
 @router.get("/contacts/{user_id}", response=ContactOut)
-def get_contact(request: HttpRequest, user_id: UserId):
+def get_contact(request: TenantRequest, user_id: UserId):
     return get_object_or_404(Contact, tenant_id=request.auth.tenant_id, user_id=user_id)
 
 
 @router.put("/contacts/{user_id}", response=ContactOut)
-def put_contact(request: HttpRequest, user_id: UserId, body: ContactIn):
+def put_contact(request: TenantRequest, user_id: UserId, body: ContactIn):
     try:  # the same address rules as event payloads
         checked = UserPayload.model_validate({"user_id": user_id, **body.dict()})
     except PayloadError as err:
@@ -63,7 +64,7 @@ def put_contact(request: HttpRequest, user_id: UserId, body: ContactIn):
 
 
 @router.delete("/contacts/{user_id}", response={204: None})
-def delete_contact(request: HttpRequest, user_id: UserId):
+def delete_contact(request: TenantRequest, user_id: UserId):
     deleted, _ = Contact.objects.filter(tenant_id=request.auth.tenant_id, user_id=user_id).delete()
     if not deleted:
         raise HttpError(404, "Not Found")
@@ -71,12 +72,12 @@ def delete_contact(request: HttpRequest, user_id: UserId):
 
 
 @router.get("/contacts/{user_id}/devices", response=list[DeviceOut])
-def list_devices(request: HttpRequest, user_id: UserId):
+def list_devices(request: TenantRequest, user_id: UserId):
     return list(Device.objects.filter(tenant_id=request.auth.tenant_id, user_id=user_id, active=True))
 
 
 @router.post("/contacts/{user_id}/devices", response={201: DeviceOut})
-def upsert_device(request: HttpRequest, user_id: UserId, body: DeviceIn):
+def upsert_device(request: TenantRequest, user_id: UserId, body: DeviceIn):
     if body.platform not in {p.value for p in PushPlatform}:
         raise HttpError(422, "platform must be fcm, apns or webpush")
     if body.platform == PushPlatform.WEBPUSH and not _public_https(body.token):
@@ -86,7 +87,7 @@ def upsert_device(request: HttpRequest, user_id: UserId, body: DeviceIn):
 
 
 @router.delete("/devices/{int:device_id}", response={204: None})
-def delete_device(request: HttpRequest, device_id: RowId):
+def delete_device(request: TenantRequest, device_id: RowId):
     deleted, _ = Device.objects.filter(tenant_id=request.auth.tenant_id, pk=device_id).delete()
     if not deleted:
         raise HttpError(404, "Not Found")
@@ -94,16 +95,16 @@ def delete_device(request: HttpRequest, device_id: RowId):
 
 
 @router.get("/users/{user_id}/preferences", response=list[PreferenceItem])
-def get_preferences(request: HttpRequest, user_id: UserId):
+def get_preferences(request: TenantRequest, user_id: UserId):
     return list(Preference.objects.filter(tenant_id=request.auth.tenant_id, user_id=user_id))
 
 
 @router.put("/users/{user_id}/preferences", response=list[PreferenceItem])
-def put_preferences(request: HttpRequest, user_id: UserId,
+def put_preferences(request: TenantRequest, user_id: UserId,
                     body: Annotated[list[PreferenceItem], Field(max_length=MAX_PREFERENCES_PER_USER)] = Body(...)):
     """Replace the user's choices (a bounded list). `*` means every event type or channel; the most specific choice
     wins. Password resets and 2FA codes are sent whatever the choices."""
-    channels = {c.value for c in Channel} | {WILDCARD}
+    channels = {*CHANNEL_SPECS, WILDCARD}
     for item in body:
         if item.channel not in channels:
             raise HttpError(422, f"unknown channel {item.channel!r}")

@@ -7,6 +7,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 
+from notifications.channels.spec import intake_channels, provider_channels
 from notifications.delivery.models import NotificationRecord
 from notifications.delivery.requeue import requeue
 from notifications.enums import Status
@@ -27,14 +28,14 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--tenant-id")
-        parser.add_argument("--channel", choices=["email", "sms", "push"])
+        parser.add_argument("--channel", choices=provider_channels())
         parser.add_argument("--event-type")
         parser.add_argument("--reason", help="Only records that failed with this code, e.g. smtp_421")
         parser.add_argument("--since", help="Only records created at or after this ISO date/date-time")
         parser.add_argument("--dry-run", action="store_true")
 
     def handle(self, *args: Any, **options: Any) -> None:
-        query = NotificationRecord.objects.filter(status=Status.FAILED).exclude(channel="in_app")
+        query = NotificationRecord.objects.filter(status=Status.FAILED).exclude(channel__in=intake_channels())
         for option, field in (("tenant_id", "tenant_id"), ("channel", "channel"), ("event_type", "event_type"),
                               ("reason", "reason")):
             if options[option]:

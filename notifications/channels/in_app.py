@@ -1,12 +1,13 @@
-"""In-app notifications are delivered at intake: the inbox row is the delivery. They are rendered before the
-records are inserted, so each record is written once with its final status. A record whose rendering raises,
+"""The in-app channel's delivery (its spec: delivered at intake, no providers): the inbox row is the delivery,
+written in intake's transaction. Records are rendered before they are inserted, so each is written once with
+its final status. A record whose rendering raises,
 whatever the error (a template error, a handler bug, RecursionError, MemoryError), is `failed` with
 `render_error`; the event's other records (e-mail, SMS, push) are untouched and go on."""
 
 from __future__ import annotations
 
 import logging
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from notifications.channels.inbox import announce_after_commit
 from notifications.channels.models import InAppMessage
@@ -14,23 +15,27 @@ from notifications.db import insert_rows
 from notifications.enums import Channel, Status
 from notifications.events.envelope import ValidatedEvent
 from notifications.intake.isolation import NOT_PER_EVENT
-from notifications.intake.planning import Planned
 from notifications.rendering.context import build_context
 from notifications.rendering.failures import RENDER_ERROR, render_error_detail
 from notifications.rendering.service import Renderer
 from notifications.tenants.models import Tenant
 
+if TYPE_CHECKING:
+    from notifications.intake.planning import Planned
+
 logger = logging.getLogger(__name__)
 
-_SENT, _FAILED = Status.SENT.value, Status.FAILED.value
+_IN_APP, _PENDING, _SENT, _FAILED = Channel.IN_APP.value, Status.PENDING.value, Status.SENT.value, Status.FAILED.value
 _MESSAGE_COLUMNS = ("tenant_id", "user_id", "event_type", "title", "body", "action_url", "data", "expires_at",
                     "record_id")
 
 
 def render_inbox(
-    pending: list[Planned], tenants: dict[str, Tenant], now: Any, now_text: str
+    records: list[Planned], tenants: dict[str, Tenant], now: Any, now_text: str
 ) -> list[tuple[Planned, tuple[Any, ...]]]:
-    """Renders the pending in-app records. Returns (record, message row without its record key)."""
+    """Renders the batch's pending in-app records, before any record is written; each becomes sent (or failed
+    with `render_error`). Returns (record, message row without its record key) for write_inbox."""
+    pending = [record for record in records if record.channel == _IN_APP and record.status == _PENDING]
     if not pending:
         return []
     renderer = Renderer(tenants)
