@@ -20,7 +20,7 @@ class ProviderOptions(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    label: str | None = Field(None, max_length=64, description="Name shown in logs and metrics instead of the provider's")
+    label: str | None = Field(None, max_length=64, description="Shown in logs and metrics instead of the name")
     rate_per_second: float | None = Field(None, gt=0, le=100_000, description="Token-bucket send rate")
     max_concurrency: int | None = Field(None, ge=1, le=10_000, description="Most sends in flight through one instance")
     timeout: float | None = Field(None, gt=0, le=300, description="Seconds to wait for the provider")

@@ -14,10 +14,18 @@ from notifications.channels.provider_config import config_problems
 from notifications.channels.registry import provider_names
 
 
+class WriteOnlyTextarea(forms.Textarea):
+    """Never renders a value: not the stored secrets, and not what was posted when the form comes back with an
+    error."""
+
+    def format_value(self, value: Any) -> None:
+        return None
+
+
 class ProviderConfigForm(forms.ModelForm):
     provider = forms.ChoiceField(choices=())
     credentials = forms.CharField(
-        required=False, widget=forms.Textarea(attrs={"rows": 4, "autocomplete": "off"}),
+        required=False, widget=WriteOnlyTextarea(attrs={"rows": 4, "autocomplete": "off"}),
         help_text="JSON object of the provider's secrets, stored encrypted and never shown. Leave empty to keep "
                   "the stored credentials.",
     )
@@ -28,8 +36,8 @@ class ProviderConfigForm(forms.ModelForm):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["provider"].choices = [(name, name) for name in provider_names()]
-        self.initial["credentials"] = ""  # write-only: the stored secrets never reach the page
+        # Read per form: providers registered by other apps' ready() are offered too.
+        self.fields["provider"] = forms.ChoiceField(choices=[(name, name) for name in provider_names()])
 
     def clean_credentials(self) -> dict[str, Any] | None:
         text = self.cleaned_data.get("credentials", "").strip()
@@ -44,7 +52,7 @@ class ProviderConfigForm(forms.ModelForm):
         return value
 
     def clean(self) -> dict[str, Any]:
-        cleaned = super().clean()
+        cleaned: dict[str, Any] = super().clean() or self.cleaned_data
         if any(name in self.errors for name in ("provider", "channel", "options", "credentials")):
             return cleaned  # the field's own error says what is wrong
         credentials = cleaned.get("credentials")

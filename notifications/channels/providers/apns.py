@@ -16,8 +16,8 @@ from notifications.channels.base import (
     permanent,
     transient,
 )
-from notifications.channels.http import HttpAnswer, classify_http, parse_retry_after
 from notifications.channels.declaration import CredentialField, ProviderOptions
+from notifications.channels.http import HttpAnswer, classify_http, parse_retry_after
 from notifications.enums import Channel, PushPlatform
 
 if TYPE_CHECKING:

@@ -59,7 +59,7 @@ def classify_smtp_error(err: Exception) -> SendResult:
 
 
 class DjangoEmailOptions(ProviderOptions):
-    backend: str | None = Field(None, min_length=1, description="Dotted path of an e-mail backend (default EMAIL_BACKEND)")
+    backend: str | None = Field(None, min_length=1, description="Backend's dotted path (default EMAIL_BACKEND)")
     from_email: str | None = Field(None, min_length=3, description="Sender address (default DEFAULT_FROM_EMAIL)")
 
 
