@@ -28,6 +28,19 @@ class InboxUser:
     expires_at: float = 0.0
 
 
+class TenantRequest(HttpRequest):
+    """How the API-key endpoints annotate their request: django-ninja sets `auth` to what ApiKeyAuth returned.
+    Only a type; the object is Django's own request."""
+
+    auth: TenantPrincipal
+
+
+class InboxRequest(HttpRequest):
+    """How the inbox endpoints annotate their request: `auth` is the end user InboxAuth verified."""
+
+    auth: InboxUser
+
+
 class ApiKeyAuth(APIKeyHeader):
     """`X-API-Key: nsk_...` (or `Authorization: Bearer nsk_...`)."""
 

@@ -2,7 +2,7 @@
 the column it goes to, every list and JSON object bounded: bad input answers 422 naming the field."""
 
 from datetime import datetime
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 from uuid import UUID
 
 from ninja import Field, Schema
@@ -36,8 +36,41 @@ TEMPLATE_PART_LENGTH = 100_000  # one content part (subject, body, html...) of a
 MAX_TEMPLATE_PARTS = 8
 MAX_PLACEHOLDERS = 200
 MAX_CHANNELS = 8  # channel names in one setting entry (four channels and '*')
-TemplateContent = Annotated[dict[text(32, 1), text(TEMPLATE_PART_LENGTH)], Field(max_length=MAX_TEMPLATE_PARTS)]
-Placeholders = Annotated[list[text(128, 1)], Field(max_length=MAX_PLACEHOLDERS)]
+# The shapes, named once: an annotation is a name, never a call. A type checker reads them as what they are
+# (str, a JSON object); pydantic reads their bounds.
+if TYPE_CHECKING:
+    TemplatePartName = str
+    TemplatePart = str
+    PlaceholderName = str
+    Name = str
+    RequiredName = str
+    Recipient = str
+    EmailAddress = str
+    PhoneNumber = str
+    PersonName = str
+    DeviceToken = str
+    AppUrl = str
+    BrandingKey = str
+    BrandingValue = str
+    DeviceSubscription = dict[str, Any]
+else:
+    TemplatePartName = text(32, 1)
+    TemplatePart = text(TEMPLATE_PART_LENGTH)
+    PlaceholderName = text(128, 1)
+    Name = text(NAME_LENGTH)
+    RequiredName = text(NAME_LENGTH, min_length=1)
+    Recipient = text(320, min_length=1)
+    EmailAddress = text(254)
+    PhoneNumber = text(32)
+    PersonName = text(150)
+    DeviceToken = text(DEVICE_TOKEN_LENGTH, min_length=1)
+    DeviceSubscription = json_object(max_items=MAX_DEVICE_SUBSCRIPTION_KEYS, max_text=MAX_DEVICE_SUBSCRIPTION_TEXT,
+                                     max_depth=3)
+    AppUrl = text(URL_LENGTH)
+    BrandingKey = text(64, 1)
+    BrandingValue = text(MAX_BRANDING_VALUE_LENGTH)
+TemplateContent = Annotated[dict[TemplatePartName, TemplatePart], Field(max_length=MAX_TEMPLATE_PARTS)]
+Placeholders = Annotated[list[PlaceholderName], Field(max_length=MAX_PLACEHOLDERS)]
 
 
 class Problem(Schema):
@@ -66,7 +99,7 @@ class EventsOut(Schema):
 
 
 class TemplateIn(Schema):
-    name: text(NAME_LENGTH, min_length=1)
+    name: RequiredName
     channel: ChannelName
     content: TemplateContent
     placeholders: Placeholders = []
@@ -103,7 +136,7 @@ class PreviewOut(Schema):
 
 
 class TestSendIn(Schema):
-    to: text(320, min_length=1) = Field(..., description="One e-mail address or one E.164 phone number")
+    to: Recipient = Field(..., description="One e-mail address or one E.164 phone number")
     payload: StoredJSON | None = None
 
 
@@ -115,10 +148,10 @@ class TestSendOut(Schema):
 
 
 class ContactIn(Schema):
-    email: text(254) = ""
-    phone: text(32) = ""
-    first_name: text(150) = ""
-    last_name: text(150) = ""
+    email: EmailAddress = ""
+    phone: PhoneNumber = ""
+    first_name: PersonName = ""
+    last_name: PersonName = ""
     locale: Locale = ""
 
 
@@ -129,11 +162,8 @@ class ContactOut(ContactIn):
 
 class DeviceIn(Schema):
     platform: ChannelName = Field(..., description="fcm, apns or webpush")
-    token: text(DEVICE_TOKEN_LENGTH, min_length=1) = Field(
-        ..., description="FCM/APNs token, or the Web Push endpoint URL")
-    subscription: json_object(max_items=MAX_DEVICE_SUBSCRIPTION_KEYS, max_text=MAX_DEVICE_SUBSCRIPTION_TEXT,
-                              max_depth=3) = Field(default_factory=dict,
-                                                   description="Web Push: {keys: {p256dh, auth}}")
+    token: DeviceToken = Field(..., description="FCM/APNs token, or the Web Push endpoint URL")
+    subscription: DeviceSubscription = Field(default_factory=dict, description="Web Push: {keys: {p256dh, auth}}")
 
 
 class DeviceOut(Schema):
@@ -167,10 +197,9 @@ class TenantSettingsIn(Schema):
 
 
 class TenantPatch(Schema):
-    name: text(NAME_LENGTH) | None = None
-    app_url: text(URL_LENGTH) | None = None
-    branding: Annotated[dict[text(64, 1), text(MAX_BRANDING_VALUE_LENGTH)],
-                        Field(max_length=MAX_BRANDING_KEYS)] | None = None
+    name: Name | None = None
+    app_url: AppUrl | None = None
+    branding: Annotated[dict[BrandingKey, BrandingValue], Field(max_length=MAX_BRANDING_KEYS)] | None = None
 
 
 class TenantOut(Schema):

@@ -1,10 +1,10 @@
 
 from typing import Any
 
-from django.http import HttpRequest
 from ninja import Body, Router
 from ninja.errors import HttpError
 
+from notifications.api.auth import TenantRequest
 from notifications.api.schemas import EventsOut
 from notifications.events.decoding import strict_loads
 from notifications.intake.service import process_events
@@ -14,7 +14,7 @@ MAX_BATCH = 1000
 
 
 @router.post("", response=EventsOut, summary="Publish one event or a batch")
-def post_events(request: HttpRequest, body: Any = Body(..., description="An event object or a list of them")):
+def post_events(request: TenantRequest, body: Any = Body(..., description="An event object or a list of them")):
     """Same validation and intake as the Kafka consumer. `tenant_id` may be left out (the key's tenant is
     used); naming another tenant is refused. Each event gets its own result: processed, duplicate, or
     rejected with a reason."""

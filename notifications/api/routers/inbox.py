@@ -4,18 +4,18 @@
 import base64
 from collections.abc import AsyncIterator
 from functools import partial
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 from asgiref.sync import sync_to_async
 from django.core.handlers.asgi import ASGIRequest
 from django.db import connection, transaction
-from django.http import HttpRequest, HttpResponse, JsonResponse, StreamingHttpResponse
+from django.http import HttpResponse, JsonResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from ninja import Field, Router
 from ninja.errors import HttpError
 
-from notifications.api.auth import InboxAuth
+from notifications.api.auth import InboxAuth, InboxRequest
 from notifications.api.schemas import CountOut, InboxMessageOut, InboxPageOut
 from notifications.channels.models import InAppMessage
 from notifications.channels.realtime import announce
@@ -25,7 +25,7 @@ from notifications.storable import RowId, text
 router = Router(tags=["inbox (end users)"], auth=InboxAuth())
 
 
-def _mine(request: HttpRequest) -> Any:
+def _mine(request: InboxRequest) -> Any:
     return InAppMessage.objects.filter(tenant_id=request.auth.tenant_id, user_id=request.auth.user_id)
 
 
@@ -40,12 +40,16 @@ def _unread(tenant_id: str, user_id: str) -> int:
                                        archived_at__isnull=True).count()
 
 
-def _count_changed(request: HttpRequest) -> None:
+def _count_changed(request: InboxRequest) -> None:
     tenant_id, user_id = request.auth.tenant_id, request.auth.user_id
     transaction.on_commit(lambda: announce(tenant_id, user_id, {"type": "count"}))
 
 
 CURSOR_LENGTH = 32  # base64 of a message id
+if TYPE_CHECKING:
+    Cursor = str
+else:
+    Cursor = text(CURSOR_LENGTH)
 
 
 def _decode_cursor(cursor: str | None) -> int | None:
@@ -61,7 +65,7 @@ def _decode_cursor(cursor: str | None) -> int | None:
 
 
 @router.get("/messages", response=InboxPageOut)
-def list_messages(request: HttpRequest, cursor: text(CURSOR_LENGTH) | None = None,
+def list_messages(request: InboxRequest, cursor: Cursor | None = None,
                   limit: Annotated[int, Field(ge=1, le=100)] = 20, unread: bool = False, archived: bool = False):
     query = _mine(request).filter(archived_at__isnull=not archived).order_by("-id")
     if unread:
@@ -78,12 +82,12 @@ def list_messages(request: HttpRequest, cursor: text(CURSOR_LENGTH) | None = Non
 
 
 @router.get("/unread-count", response=CountOut)
-def unread_count(request: HttpRequest):
+def unread_count(request: InboxRequest):
     return {"unread": _unread(request.auth.tenant_id, request.auth.user_id)}
 
 
 @router.post("/messages/{int:message_id}/read", response=InboxMessageOut)
-def mark_read(request: HttpRequest, message_id: RowId):
+def mark_read(request: InboxRequest, message_id: RowId):
     message = get_object_or_404(_mine(request), pk=message_id)
     if message.read_at is None:
         message.read_at = timezone.now()
@@ -93,7 +97,7 @@ def mark_read(request: HttpRequest, message_id: RowId):
 
 
 @router.post("/read-all", response=CountOut)
-def mark_all_read(request: HttpRequest):
+def mark_all_read(request: InboxRequest):
     changed = _mine(request).filter(read_at__isnull=True).update(read_at=timezone.now())
     if changed:
         _count_changed(request)
@@ -101,7 +105,7 @@ def mark_all_read(request: HttpRequest):
 
 
 @router.post("/messages/{int:message_id}/archive", response=InboxMessageOut)
-def archive(request: HttpRequest, message_id: RowId):
+def archive(request: InboxRequest, message_id: RowId):
     message = get_object_or_404(_mine(request), pk=message_id)
     if message.archived_at is None:
         message.archived_at = timezone.now()
@@ -121,7 +125,7 @@ def _hand_back_connection() -> None:
 
 
 @router.get("/stream", summary="Server-Sent Events: new messages and unread-count changes")
-async def stream(request: HttpRequest):
+async def stream(request: InboxRequest):
     """`event: count` ({unread}) on connect and whenever it changes; `event: message` for each new message;
     a comment line every 15 s keeps proxies from closing the connection. EventSource clients pass the token as
     `?token=`. A user may hold NOTIFICATIONS_INBOX_STREAMS_PER_USER live streams (5) and a tenant

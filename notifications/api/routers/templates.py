@@ -1,11 +1,11 @@
 
 from django.db import transaction
-from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
 from ninja import Router, Status
 from ninja.errors import HttpError
 
 from notifications.api import throttle
+from notifications.api.auth import TenantRequest
 from notifications.api.preview import preview, test_recipient, test_send
 from notifications.api.schemas import (
     PreviewIn,
@@ -25,7 +25,7 @@ router = Router(tags=["templates"])
 
 
 @router.get("", response=list[TemplateOut])
-def list_templates(request: HttpRequest, active: bool | None = None):
+def list_templates(request: TenantRequest, active: bool | None = None):
     query = NotificationTemplate.objects.filter(tenant_id=request.auth.tenant_id)
     if active is not None:
         query = query.filter(is_active=active)
@@ -33,7 +33,7 @@ def list_templates(request: HttpRequest, active: bool | None = None):
 
 
 @router.post("", response={201: TemplateOut})
-def create_template(request: HttpRequest, body: TemplateIn):
+def create_template(request: TenantRequest, body: TemplateIn):
     tenant_id = request.auth.tenant_id
     if NotificationTemplate.objects.filter(tenant_id=tenant_id, name=body.name).exists():
         raise HttpError(409, f"template {body.name!r} exists; update it instead")
@@ -42,12 +42,12 @@ def create_template(request: HttpRequest, body: TemplateIn):
 
 
 @router.get("/{int:template_id}", response=TemplateOut)
-def get_template(request: HttpRequest, template_id: RowId):
+def get_template(request: TenantRequest, template_id: RowId):
     return get_object_or_404(NotificationTemplate, pk=template_id, tenant_id=request.auth.tenant_id)
 
 
 @router.patch("/{int:template_id}", response=TemplateOut)
-def update_template(request: HttpRequest, template_id: RowId, body: TemplatePatch):
+def update_template(request: TenantRequest, template_id: RowId, body: TemplatePatch):
     with transaction.atomic():
         template = get_object_or_404(NotificationTemplate, pk=template_id, tenant_id=request.auth.tenant_id)
         for field, value in body.dict(exclude_none=True).items():
@@ -57,7 +57,7 @@ def update_template(request: HttpRequest, template_id: RowId, body: TemplatePatc
 
 
 @router.post("/{int:template_id}/deactivate", response=TemplateOut)
-def deactivate_template(request: HttpRequest, template_id: RowId):
+def deactivate_template(request: TenantRequest, template_id: RowId):
     template = get_object_or_404(NotificationTemplate, pk=template_id, tenant_id=request.auth.tenant_id)
     template.is_active = False
     template.save()
@@ -65,13 +65,13 @@ def deactivate_template(request: HttpRequest, template_id: RowId):
 
 
 @router.post("/preview", response=PreviewOut)
-def preview_template(request: HttpRequest, body: PreviewIn):
+def preview_template(request: TenantRequest, body: PreviewIn):
     """Render a template (saved, or the content given) with sample data, without sending anything."""
     return preview(request.auth.tenant_id, body.event_type, body.channel, body.content, body.payload)
 
 
 @router.post("/{int:template_id}/test", response={200: TestSendOut, 429: Problem})
-def test_send_template(request: HttpRequest, template_id: RowId, body: TestSendIn):
+def test_send_template(request: TenantRequest, template_id: RowId, body: TestSendIn):
     """Render the template with sample data and send it now to one address (an e-mail address or an E.164
     number, by the template's channel) through the tenant's providers. Rate-limited per tenant
     (`TEST_SENDS_PER_MINUTE`, default 10): beyond it, 429 with Retry-After."""

@@ -1,14 +1,14 @@
 
-from django.http import HttpRequest
 from ninja import Router
 
+from notifications.api.auth import TenantRequest
 from notifications.api.schemas import TenantOut, TenantPatch, TenantSettingsIn
 from notifications.tenants.models import Tenant
 
 router = Router(tags=["tenant"])
 
 
-def _tenant(request: HttpRequest) -> Tenant:
+def _tenant(request: TenantRequest) -> Tenant:
     return Tenant.ensure([request.auth.tenant_id])[request.auth.tenant_id]
 
 
@@ -19,12 +19,12 @@ def _shown(tenant: Tenant) -> dict:
 
 
 @router.get("", response=TenantOut)
-def get_tenant(request: HttpRequest):
+def get_tenant(request: TenantRequest):
     return _shown(_tenant(request))
 
 
 @router.patch("", response=TenantOut)
-def patch_tenant(request: HttpRequest, body: TenantPatch):
+def patch_tenant(request: TenantRequest, body: TenantPatch):
     tenant = _tenant(request)
     for field, value in body.dict(exclude_none=True).items():
         setattr(tenant, field, value)
@@ -34,7 +34,7 @@ def patch_tenant(request: HttpRequest, body: TenantPatch):
 
 
 @router.put("/settings", response=TenantOut)
-def put_settings(request: HttpRequest, body: TenantSettingsIn):
+def put_settings(request: TenantRequest, body: TenantSettingsIn):
     """Disable event types, or channels per event type (`*` for every type), and set per-user rate limits
     (limit and window within the ranges in README's "Tenant settings and limits")."""
     tenant = _tenant(request)
