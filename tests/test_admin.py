@@ -4,7 +4,7 @@ import pytest
 from django.urls import reverse
 
 from notifications.events.registry import event_registry
-from notifications.models import Event, RejectedEvent
+from notifications.models import Event, NotificationTemplate, RejectedEvent
 from notifications.testing import make_event
 
 pytestmark = pytest.mark.django_db
@@ -34,3 +34,14 @@ def test_admin_detail_pages_mask_secrets(admin_client, tenant):
                 reverse("admin:notifications_rejectedevent_change", args=[RejectedEvent.objects.get().pk])):
         page = admin_client.get(url).content.decode()
         assert SECRET not in page and "[REDACTED]" in page
+
+
+def test_admin_template_preview_renders(admin_client, tenant):
+    template = NotificationTemplate.objects.create(
+        tenant_id=tenant.id, name="invoice_payment_failed_email", channel="email",
+        content={"subject": "Pay {{ amount_formatted }}", "body": "Invoice {{ invoice_id }}"})
+
+    page = admin_client.get(reverse("admin:notifications_notificationtemplate_change", args=[template.pk]))
+
+    text = page.content.decode()
+    assert "Pay $1,234.50" in text and "Invoice INV-1001" in text

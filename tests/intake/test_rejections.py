@@ -109,3 +109,59 @@ def test_poison_event_is_rejected_and_kept_while_the_rest_of_the_batch_goes_on(r
     assert detail in results[0].detail
     assert results[1].outcome == Outcome.PROCESSED
     assert RejectedEvent.objects.filter(pk=results[0].rejected_id, reason=reason.value).exists()
+
+
+VALID = make_event("user.registration.completed")
+
+
+def _without(key: str) -> dict:
+    event = dict(VALID)
+    event.pop(key)
+    return event
+
+
+@pytest.mark.parametrize(
+    ("raw", "reason", "detail_part"),
+    [
+        ("{not json", RejectionReason.INVALID_JSON, "invalid JSON"),
+        (b"\xff\xfe", RejectionReason.INVALID_JSON, "not UTF-8"),
+        (_without("tenant_id"), RejectionReason.MISSING_TENANT_ID, "tenant_id"),
+        ({**VALID, "tenant_id": "  "}, RejectionReason.MISSING_TENANT_ID, "tenant_id"),
+        (_without("timestamp"), RejectionReason.MISSING_FIELD, "timestamp"),
+        (_without("payload"), RejectionReason.MISSING_FIELD, "payload"),
+        (_without("event_type"), RejectionReason.MISSING_FIELD, "event_type"),
+        ({**VALID, "timestamp": "yesterday"}, RejectionReason.INVALID_FIELD, "ISO 8601"),
+        ({**VALID, "payload": ["a"]}, RejectionReason.INVALID_FIELD, "payload must be"),
+        ({**VALID, "tenant_id": "bad tenant!"}, RejectionReason.INVALID_FIELD, "tenant_id"),
+        ([1, 2], RejectionReason.INVALID_FIELD, "JSON object"),
+        ({**VALID, "event_type": "order.shipped"}, RejectionReason.UNSUPPORTED_EVENT_TYPE, "order.shipped"),
+        (make_event("invoice.payment.failed", amount="lots"), RejectionReason.INVALID_PAYLOAD_FIELD, "amount"),
+        (make_event("task.assigned", task_title=None), RejectionReason.INVALID_PAYLOAD_FIELD, "task_title"),
+        (make_event("auth.2fa.code.requested", method="carrier-pigeon"), RejectionReason.INVALID_PAYLOAD_FIELD,
+         "method"),
+        (make_event("user.registration.completed", temp_password=None), RejectionReason.INVALID_PAYLOAD_FIELD,
+         "temp_password is required"),
+        (make_event("user.login.failed", email="not-an-address"), RejectionReason.INVALID_PAYLOAD_FIELD, "email"),
+    ],
+)
+def test_bad_event_is_rejected_with_reason_and_kept(raw, reason, detail_part):
+    result = event_registry.process_event(raw)
+
+    assert result.outcome == Outcome.REJECTED
+    assert result.reason == reason
+    assert detail_part in result.detail
+    assert str(result).startswith(f"rejected ({reason.value})")
+    stored = RejectedEvent.objects.get(pk=result.rejected_id)
+    assert stored.reason == reason.value
+    assert stored.original_encrypted and stored.original_redacted
+    assert Event.objects.count() == 0
+
+
+def test_bad_events_do_not_block_the_good_ones_in_a_batch():
+    batch = ["{oops", make_event("task.assigned"), {"event_type": "x"}, make_event("content.liked")]
+
+    results = process_events(batch)
+
+    assert [r.outcome for r in results] == [Outcome.REJECTED, Outcome.PROCESSED, Outcome.REJECTED, Outcome.PROCESSED]
+    assert Event.objects.count() == 2
+    assert RejectedEvent.objects.count() == 2

@@ -1,5 +1,3 @@
-"""Tenant configuration and user preferences: each skip is a record with a reason, visible in analytics."""
-
 from __future__ import annotations
 
 from datetime import datetime, timedelta

@@ -1,5 +1,3 @@
-"""Inbox changes cross processes as NOTIFY payloads on PostgreSQL, packed many to a payload."""
-
 from __future__ import annotations
 
 import json
