@@ -131,7 +131,7 @@ class EventRegistry:
         from notifications.events.naming import template_name
 
         for event_type, handler in self._by_type.items():
-            for channel in Channel:
+            for channel in Channel.known():
                 if template_name(event_type, channel) == name:
                     return event_type, handler
         return None
