@@ -9,6 +9,8 @@ from django.conf import settings
 from django.core import mail
 
 from notifications.channels.models import InAppMessage
+from notifications.events.registry import event_registry
+from notifications.testing import EXAMPLE_PAYLOADS
 
 
 def sent_sms() -> list[dict[str, Any]]:
@@ -43,3 +45,9 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
+
+
+def channels_of(event_type: str) -> set[str]:
+    """The channels the registered handler picks for this type's example event: the handlers are the one copy."""
+    handler = event_registry.handler_for(event_type)
+    return {str(channel) for channel in handler.get_channels(event_type, EXAMPLE_PAYLOADS[event_type])}

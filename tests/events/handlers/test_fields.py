@@ -63,3 +63,15 @@ def test_counts_are_bounded(model, field, extra):
     with pytest.raises(ValidationError):
         model.model_validate({"user_id": "u-1", **extra, field: -1})
     assert getattr(model.model_validate({"user_id": "u-1", **extra, field: 7}), field) == 7
+
+
+@pytest.mark.django_db
+def test_phone_numbers_padded_beyond_a_number_size_are_not_remembered():
+    from notifications.events.handlers.fields import _compact_phone, _phone
+
+    before = _compact_phone.cache_info().currsize
+    padded = " " * 100_000 + "+14155550123"
+    assert _phone(padded) == "+14155550123"
+    assert _compact_phone.cache_info().currsize == before
+    assert _phone("+1 (415) 555-0199") == "+14155550199"
+    assert _compact_phone.cache_info().currsize == before + 1
