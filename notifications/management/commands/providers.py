@@ -9,8 +9,8 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from notifications.channels.declaration import option_names, required_options
 from notifications.channels.models import ProviderConfig
 from notifications.channels.provider_config import validate_config
-from notifications.channels.spec import provider_channels
 from notifications.channels.registry import provider_class, provider_names
+from notifications.channels.spec import provider_channels
 from notifications.errors import NotificationConfigurationError
 from notifications.tenants.models import Tenant
 
