@@ -174,6 +174,8 @@ NOTIFICATIONS = {
     "DELIVERY_CONCURRENCY": int(os.environ.get("NOTIFICATIONS_DELIVERY_CONCURRENCY", "100")),
     "DELIVERY_LINGER_MS": float(os.environ.get("NOTIFICATIONS_DELIVERY_LINGER_MS", "50")),
     "DELIVERY_LEASE_SECONDS": float(os.environ.get("NOTIFICATIONS_DELIVERY_LEASE_SECONDS", "300")),
+    # Providers' HTTP client: "own" or "aiohttp"; empty for the measured default (channels/transport.py).
+    "HTTP_TRANSPORT": os.environ.get("NOTIFICATIONS_HTTP_TRANSPORT", ""),
     # Per channel, e.g. NOTIFICATIONS_MAX_ATTEMPTS_SMS=3.
     "MAX_ATTEMPTS_BY_CHANNEL": {
         channel: int(os.environ[f"NOTIFICATIONS_MAX_ATTEMPTS_{channel.upper()}"])

@@ -1,4 +1,4 @@
-"""Shared HTTP plumbing for provider APIs: one pooled keep-alive client per provider instance (http_client.py),
+"""Shared HTTP plumbing for provider APIs: one pooled keep-alive transport per provider instance (transport.py),
 timeouts, and the common classification of HTTP answers. A vendor overrides `build_request` and, where its API
 says more, `classify`."""
 
@@ -22,7 +22,8 @@ from notifications.channels.base import (
     permanent,
     transient,
 )
-from notifications.channels.http_client import Headers, HttpClient, HttpConnectionError
+from notifications.channels.http_client import Headers, HttpConnectionError
+from notifications.channels.transport import Transport, make_transport
 
 
 @dataclass
@@ -95,14 +96,14 @@ class HttpSender(Sender):
 
     def __init__(self, options: dict[str, Any] | None = None, credentials: dict[str, Any] | None = None) -> None:
         super().__init__(options, credentials)
-        self._client: HttpClient | None = None
+        self._client: Transport | None = None
 
     @property
-    def client(self) -> HttpClient:
+    def client(self) -> Transport:
         if self._client is None:
             # As many connections as sends may be in flight through this provider (options.max_concurrency).
-            self._client = HttpClient(limit=int(self.options.get("max_concurrency", self.max_concurrency)),
-                                      timeout=float(self.options.get("timeout", self.timeout_seconds)))
+            self._client = make_transport(limit=int(self.options.get("max_concurrency", self.max_concurrency)),
+                                          timeout=float(self.options.get("timeout", self.timeout_seconds)))
         return self._client
 
     async def aclose(self) -> None:

@@ -1,11 +1,13 @@
-"""Push to Apple devices through APNs with token-based authentication (ES256 JWT), over HTTP/2 (httpx). Its
-options and credentials are declared below; httpx and PyJWT are imported on first use."""
+"""Push to Apple devices through APNs with token-based authentication (ES256 JWT), over HTTP/2 (the "http2"
+transport, httpx). Its options and credentials are declared below; httpx and PyJWT are imported on first use."""
 
 from __future__ import annotations
 
+import asyncio
 import time
-from typing import TYPE_CHECKING, Any, Literal
+from typing import Any, Literal
 
+import orjson
 from pydantic import Field, HttpUrl
 
 from notifications.channels.base import (
@@ -18,10 +20,9 @@ from notifications.channels.base import (
 )
 from notifications.channels.declaration import CredentialField, ProviderOptions
 from notifications.channels.http import HttpAnswer, classify_http, parse_retry_after
+from notifications.channels.transport import Transport, make_transport
 from notifications.enums import Channel, PushPlatform
-
-if TYPE_CHECKING:
-    import httpx
+from notifications.errors import HttpConnectionError
 
 _GONE = {"BadDeviceToken", "Unregistered", "DeviceTokenNotForTopic"}
 
@@ -43,7 +44,7 @@ class ApnsSender(Sender):
 
     def __init__(self, options: dict[str, Any] | None = None, credentials: dict[str, Any] | None = None) -> None:
         super().__init__(options, credentials)
-        self._client: httpx.AsyncClient | None = None
+        self._client: Transport | None = None
         self._jwt: tuple[str, float] | None = None
 
     def _token(self) -> str:
@@ -62,11 +63,10 @@ class ApnsSender(Sender):
         return token
 
     @property
-    def client(self) -> httpx.AsyncClient:
+    def client(self) -> Transport:
         if self._client is None:
-            import httpx
-
-            self._client = httpx.AsyncClient(http2=True, timeout=float(self.options.get("timeout", 10)))
+            self._client = make_transport("http2", limit=int(self.options.get("max_concurrency", self.max_concurrency)),
+                                          timeout=float(self.options.get("timeout", 10)))
         return self._client
 
     async def send(self, message: Message) -> SendResult:
@@ -86,15 +86,19 @@ class ApnsSender(Sender):
         }
         body = {"aps": {"alert": {"title": message.fields.get("title", ""), "body": message.body}, "sound": "default"},
                 "record_id": message.record_id, "event_type": message.event_type}
-        import httpx
-
+        headers["content-type"] = "application/json"
         try:
-            response = await self.client.post(f"{base}/3/device/{device_token}", headers=headers, json=body)
-        except httpx.TimeoutException:
+            response = await self.client.request("POST", f"{base}/3/device/{device_token}", headers,
+                                                 orjson.dumps(body))
+        except ValueError as err:  # a base_url or token that cannot be written: the configuration's fault
+            return permanent("invalid_request", str(err))
+        except TimeoutError:
             return transient("timeout", "APNs did not answer in time")
-        except httpx.HTTPError as err:
-            return transient("connection_error", type(err).__name__)
-        answer = HttpAnswer(response.status_code, dict(response.headers), response.text)
+        except HttpConnectionError as err:  # its messages are ours: they never quote the request
+            return transient("connection_error", str(err))
+        except asyncio.CancelledError:
+            raise
+        answer = HttpAnswer(response.status, response.headers, response.text)
         return self.classify(answer)
 
     def classify(self, answer: HttpAnswer) -> SendResult:
@@ -115,3 +119,4 @@ class ApnsSender(Sender):
     async def aclose(self) -> None:
         if self._client is not None:
             await self._client.aclose()
+            self._client = None
