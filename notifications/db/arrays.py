@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterable
+from typing import Any
 
 
 def text_array_literal(values: Iterable[str]) -> str:
@@ -12,7 +13,7 @@ def text_array_literal(values: Iterable[str]) -> str:
     return "{" + ",".join(['"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"' for value in values]) + "}"
 
 
-def array_literal(values: Iterable[object]) -> object:
+def array_literal(values: Iterable[object]) -> str | list[Any]:
     """Integers or UUIDs as one PostgreSQL array literal ('{1,2,3}', bound as text and cast by the query):
     psycopg adapts a list element by element, a thousand ids cost more to quote than to look up. Anything
     else is returned as a list for psycopg to adapt."""

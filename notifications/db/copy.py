@@ -12,6 +12,8 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db import IntegrityError, connection, models, transaction
 from django.utils import timezone
 
+from notifications.db.columns import column
+
 _DJANGO_JSON = DjangoJSONEncoder()
 _ORJSON_OPTIONS = orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_PASSTHROUGH_DATACLASS | orjson.OPT_NON_STR_KEYS
 
@@ -30,7 +32,7 @@ def _copy_converter(field: models.Field) -> Callable[[object], object] | None:
     """How a value of `field` goes into COPY, or None for as it is (psycopg adapts it). JSON goes as text;
     timestamps and UUIDs too, memoised, because psycopg's own adaptation of them was three quarters of what a
     COPY row cost (a batch repeats the same few timestamps and event keys)."""
-    base = field.target_field if field.is_relation else field
+    base = field.target_field if isinstance(field, models.ForeignKey) else field
     if isinstance(base, models.JSONField):
         return json_text
     if isinstance(base, models.DateTimeField):
@@ -91,7 +93,7 @@ def _copy_plan(model: type[models.Model], columns: Sequence[str]) -> tuple[list[
 
 def _copy(table: str, fields: Sequence[models.Field], rows: Iterable[Sequence[object]]) -> None:
     quote = connection.ops.quote_name
-    names = ", ".join(quote(field.column) for field in fields)
+    names = ", ".join(quote(column(field)) for field in fields)
     # Django's error mapping (the COPY runs on psycopg's own cursor): a lost connection is Django's
     # OperationalError, which intake's callers retry, and a unique violation its IntegrityError.
     with (
@@ -131,7 +133,7 @@ def insert_rows(model: type[models.Model], columns: Sequence[str], rows: Sequenc
         return []
     if connection.vendor != "postgresql":
         objects = [model(**dict(zip(columns, row, strict=True))) for row in rows]
-        model.objects.bulk_create(objects, batch_size=batch_size)
+        model._default_manager.bulk_create(objects, batch_size=batch_size)
         return [obj.pk for obj in objects]
     meta = model._meta
     given, rest, constants = _copy_plan(model, columns)
@@ -156,7 +158,8 @@ def append_rows(model: type[models.Model], columns: Sequence[str], rows: Sequenc
     if not rows:
         return
     if connection.vendor != "postgresql":
-        model.objects.bulk_create([model(**dict(zip(columns, row, strict=True))) for row in rows], batch_size=1000)
+        objects = [model(**dict(zip(columns, row, strict=True))) for row in rows]
+        model._default_manager.bulk_create(objects, batch_size=1000)
         return
     given, rest, constants = _copy_plan(model, columns)
     tail = tuple(constants)
@@ -179,11 +182,11 @@ def insert_rows_ignoring_conflicts(model: type[models.Model], columns: Sequence[
         raise ValueError(f"the first column must be the primary key {meta.pk.attname!r}, not {columns[0]!r}")
     if connection.vendor != "postgresql":
         objects = [model(**dict(zip(columns, row, strict=True))) for row in rows]
-        model.objects.bulk_create(objects, batch_size=batch_size, ignore_conflicts=True)
+        model._default_manager.bulk_create(objects, batch_size=batch_size, ignore_conflicts=True)
         found: list[object] = []
         keys = [row[0] for row in rows]
         for start in range(0, len(keys), batch_size):
-            found += model.objects.filter(pk__in=keys[start : start + batch_size]).values_list("pk", flat=True)
+            found += model._default_manager.filter(pk__in=keys[start : start + batch_size]).values_list("pk", flat=True)
         return _as_given(rows, found)
     # The staging table empties at commit: the COPY and the INSERT must share a transaction.
     if not connection.in_atomic_block:
@@ -191,7 +194,7 @@ def insert_rows_ignoring_conflicts(model: type[models.Model], columns: Sequence[
     quote = connection.ops.quote_name
     given, rest, constants = _copy_plan(model, [meta.pk.attname, *columns[1:]])
     fields = [*given, *rest]
-    names = ", ".join(quote(field.column) for field in fields)
+    names = ", ".join(quote(column(field)) for field in fields)
     tail = tuple(constants)
     try:
         with transaction.atomic():  # a savepoint: a failed COPY leaves the batch's transaction usable
@@ -207,7 +210,7 @@ def insert_rows_ignoring_conflicts(model: type[models.Model], columns: Sequence[
     _copy(f"_stage_{meta.db_table}", fields, ((*row, *tail) for row in _converted(given, rows)))
     with connection.cursor() as cursor:
         cursor.execute(f"INSERT INTO {quote(meta.db_table)} ({names}) SELECT {names} FROM {stage} "  # noqa: S608 - quoted model names
-                       f"ON CONFLICT DO NOTHING RETURNING {quote(meta.pk.column)}")
+                       f"ON CONFLICT DO NOTHING RETURNING {quote(column(meta.pk))}")
         inserted = _as_given(rows, [key for (key,) in cursor.fetchall()])
         cursor.execute(f"TRUNCATE {stage}")
     return inserted

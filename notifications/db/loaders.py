@@ -13,6 +13,7 @@ from django.conf import settings
 from django.db import connection, models
 
 from notifications.db.arrays import array_literal
+from notifications.db.columns import column, concrete_field, key_type
 
 
 def rows_by_ids(model: type[models.Model], columns: Sequence[str], ids: Iterable[object],
@@ -25,18 +26,17 @@ def rows_by_ids(model: type[models.Model], columns: Sequence[str], ids: Iterable
         return []
     meta = model._meta
     if connection.vendor != "postgresql":
-        query = model.objects.filter(pk__in=ids)
+        query = model._default_manager.filter(pk__in=ids)
         if order_by_pk:
             query = query.order_by("pk")
         return list(query.values_list(*columns))
-    fields = [meta.get_field(name) for name in columns]
+    fields = [concrete_field(model, name) for name in columns]
     quote = connection.ops.quote_name
     pk = meta.pk
-    array_type = pk.db_type(connection).split("(")[0].replace("bigserial", "bigint").replace("serial", "integer")
-    sql = (f"SELECT {', '.join(quote(field.column) for field in fields)} FROM {quote(meta.db_table)} "  # noqa: S608 - quoted model names
-           f"WHERE {quote(pk.column)} = ANY(%s::{array_type}[])")
+    sql = (f"SELECT {', '.join(quote(column(field)) for field in fields)} FROM {quote(meta.db_table)} "  # noqa: S608 - quoted model names
+           f"WHERE {quote(column(pk))} = ANY(%s::{key_type(model, connection)}[])")
     if order_by_pk:
-        sql += f" ORDER BY {quote(pk.column)}"
+        sql += f" ORDER BY {quote(column(pk))}"
     with connection.cursor() as cursor:
         if settings.USE_TZ:  # without it Django reads naive values, and so must this
             cursor.cursor.adapters.register_loader("timestamptz", _iso_timestamptz_loader())

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 from django.db import connection, models
+
+from notifications.db.columns import column, concrete_field, key_type
 
 
 def fast_bulk_update(objects: Sequence[models.Model], fields: Sequence[str], chunk: int = 1000) -> None:
@@ -16,34 +19,34 @@ def fast_bulk_update(objects: Sequence[models.Model], fields: Sequence[str], chu
     model = type(objects[0])
     meta = model._meta
     pk = meta.pk
-    columns = [meta.get_field(name) for name in fields]
+    columns = [concrete_field(model, name) for name in fields]
     table = connection.ops.quote_name(meta.db_table)
     quote = connection.ops.quote_name
 
-    def values(obj: models.Model) -> list[object]:
+    def values(obj: models.Model) -> list[Any]:  # database values, as get_db_prep_save makes them
         return [field.get_db_prep_save(getattr(obj, field.attname), connection) for field in columns]
 
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
-            casts = [f"%s::{pk.db_type(connection).split('(')[0].replace('serial', 'integer')}"]
+            casts = [f"%s::{key_type(model, connection)}"]
             casts += [f"%s::{field.cast_db_type(connection)}" for field in columns]
             row = "(" + ", ".join(casts) + ")"
-            names = ", ".join([quote("pk_")] + [quote(field.column) for field in columns])
-            assignments = ", ".join(f"{quote(field.column)} = v.{quote(field.column)}" for field in columns)
+            names = ", ".join([quote("pk_")] + [quote(column(field)) for field in columns])
+            assignments = ", ".join(f"{quote(column(field))} = v.{quote(column(field))}" for field in columns)
             for start in range(0, len(objects), chunk):
                 part = objects[start : start + chunk]
-                params: list[object] = []
+                params: list[Any] = []
                 for obj in part:
                     params.append(pk.get_db_prep_value(obj.pk, connection))
                     params.extend(values(obj))
                 cursor.execute(
                     f"UPDATE {table} AS t SET {assignments} FROM (VALUES {', '.join([row] * len(part))}) "  # noqa: S608 - quoted model names
-                    f"AS v({names}) WHERE t.{quote(pk.column)} = v.{quote('pk_')}",
+                    f"AS v({names}) WHERE t.{quote(column(pk))} = v.{quote('pk_')}",
                     params,
                 )
         else:
-            assignments = ", ".join(f"{quote(field.column)} = %s" for field in columns)
+            assignments = ", ".join(f"{quote(column(field))} = %s" for field in columns)
             cursor.executemany(
-                f"UPDATE {table} SET {assignments} WHERE {quote(pk.column)} = %s",  # noqa: S608 - quoted names
+                f"UPDATE {table} SET {assignments} WHERE {quote(column(pk))} = %s",  # noqa: S608 - quoted names
                 [[*values(obj), pk.get_db_prep_value(obj.pk, connection)] for obj in objects],
             )
