@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, Self
 
 from django.core.exceptions import ValidationError
 from django.db import models
@@ -73,7 +73,7 @@ class Tenant(models.Model):
         return channel in (disabled.get(event_type) or ()) or channel in (disabled.get(WILDCARD) or ())
 
     @classmethod
-    def ensure(cls, tenant_ids: Iterable[str]) -> dict[str, Tenant]:
+    def ensure(cls, tenant_ids: Iterable[str]) -> dict[str, Self]:
         """The tenants with these ids, creating missing ones with defaults (two queries at most)."""
         wanted = set(tenant_ids)
         found = {tenant.id: tenant for tenant in cls.objects.filter(id__in=wanted)}

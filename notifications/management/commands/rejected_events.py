@@ -43,11 +43,11 @@ class Command(BaseCommand):
                     f"{row.event_type or '-'}\t{state}\t{row.detail}"
                 )
         elif action == "show":
-            row = RejectedEvent.objects.filter(pk=options["id"]).first()
-            if row is None:
+            shown = RejectedEvent.objects.filter(pk=options["id"]).first()
+            if shown is None:
                 raise CommandError(f"no rejected event {options['id']}")
-            self.stdout.write(f"reason: {row.reason}\ndetail: {row.detail}\nsource: {row.source}\n"
-                              f"origin: {row.origin}\noriginal (redacted): {row.original_redacted}")
+            self.stdout.write(f"reason: {shown.reason}\ndetail: {shown.detail}\nsource: {shown.source}\n"
+                              f"origin: {shown.origin}\noriginal (redacted): {shown.original_redacted}")
         else:
             query = RejectedEvent.objects.filter(reprocessed_at__isnull=True)
             if options["ids"]:

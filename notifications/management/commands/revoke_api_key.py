@@ -20,8 +20,8 @@ class Command(BaseCommand):
                 state = f"revoked {key.revoked_at:%Y-%m-%d}" if key.revoked_at else "active"
                 self.stdout.write(f"{key.prefix}\t{key.name}\t{key.created_at:%Y-%m-%d}\t{state}")
             return
-        key = ApiKey.objects.filter(prefix=options["prefix"]).first()
-        if key is None:
+        found = ApiKey.objects.filter(prefix=options["prefix"]).first()
+        if found is None:
             raise CommandError(f"no API key with prefix {options['prefix']!r}")
-        key.revoke()
-        self.stdout.write(f"revoked {key.prefix} of tenant {key.tenant_id}")
+        found.revoke()
+        self.stdout.write(f"revoked {found.prefix} of tenant {found.tenant_id}")
