@@ -3,7 +3,10 @@ PostgreSQL, in one run. Prints one table and appends it, with date and commit, t
 
     python bench/run.py [--events 300000] [--consumers 4] [--deliveries 20000] [--workers 2] [--rate 1000]
                         [--seconds 60] [--http-requests 10000] [--only intake|http-ingest|email|http|e2e]
-                        [--no-record]
+                        [--no-record] [--transport aiohttp --transport own [--transport-rounds 2]]
+
+`--transport` (repeatable) runs the HTTP delivery workload once per transport per round, alternating, and prints
+the ratio (bench/transports.py).
 """
 
 from __future__ import annotations
@@ -459,6 +462,9 @@ def main() -> None:
                         help="Single-event POSTs for the HTTP ingestion line (200 concurrent clients)")
     parser.add_argument("--only", choices=["intake", "http-ingest", "email", "http", "e2e"], action="append")
     parser.add_argument("--no-record", action="store_true", help="Do not append to bench/README.md")
+    parser.add_argument("--transport", choices=["own", "aiohttp"], action="append",
+                        help="HTTP delivery once per transport per round, alternating (bench/transports.py)")
+    parser.add_argument("--transport-rounds", type=int, default=2)
     args = parser.parse_args()
     started = time.monotonic()
     bootstrap = common.start_kafka()
@@ -477,7 +483,12 @@ def main() -> None:
             _clear()
         if "email" in only:
             bench_email(args.deliveries, args.workers)
-        if "http" in only:
+        if "http" in only and args.transport:
+            from bench.transports import compare_delivery
+
+            print(compare_delivery(lambda: bench_http(args.deliveries, args.workers), args.transport,
+                                   args.transport_rounds, RESULTS))
+        elif "http" in only:
             bench_http(args.deliveries, args.workers)
         if "e2e" in only:
             bench_end_to_end(bootstrap, database_url, args.rate, args.seconds, args.workers)

@@ -1,7 +1,8 @@
 """Loopback sinks for the benchmarks, written as bare asyncio protocols on uvloop so that they cost as little of
 the machine's two cores as possible and the numbers measure the service, not the sink.
 
-    python bench/sinks.py smtp PORT   # accepts and discards every message (EHLO, PIPELINING, 8BITMIME, SMTPUTF8)
+    python bench/sinks.py smtp PORT [DELAY_MS]  # accepts and discards every message (EHLO, PIPELINING, 8BITMIME,
+                                                # SMTPUTF8); each reply sent DELAY_MS late (a distant server)
     python bench/sinks.py http PORT   # answers every request 200 with a JSON id, like a provider that works
 """
 
@@ -12,6 +13,7 @@ import itertools
 import sys
 
 _ids = itertools.count(1)
+REPLY_DELAY = 0.0  # seconds added before each SMTP reply is written (replies keep their order)
 
 
 class SmtpSink(asyncio.Protocol):
@@ -19,7 +21,13 @@ class SmtpSink(asyncio.Protocol):
         self.transport = transport
         self.buffer = b""
         self.in_data = False
-        transport.write(b"220 127.0.0.1 sink ESMTP\r\n")
+        self.reply(b"220 127.0.0.1 sink ESMTP\r\n")
+
+    def reply(self, data: bytes) -> None:
+        if REPLY_DELAY:
+            asyncio.get_running_loop().call_later(REPLY_DELAY, self.transport.write, data)
+        else:
+            self.transport.write(data)
 
     def data_received(self, data: bytes) -> None:
         self.buffer += data
@@ -51,15 +59,15 @@ class SmtpSink(asyncio.Protocol):
                 replies.append(b"354 End data with <CR><LF>.<CR><LF>\r\n")
             elif verb == b"QUIT":
                 replies.append(b"221 Bye\r\n")
-                self.transport.write(b"".join(replies))
-                self.transport.close()
+                self.reply(b"".join(replies))
+                asyncio.get_running_loop().call_later(REPLY_DELAY, self.transport.close)
                 return
             elif verb in (b"HELO", b"MAIL", b"RCPT", b"RSET", b"NOOP"):
                 replies.append(b"250 OK\r\n")
             else:
                 replies.append(b"502 Command not implemented\r\n")
         if replies:
-            self.transport.write(b"".join(replies))
+            self.reply(b"".join(replies))
 
 
 class HttpSink(asyncio.Protocol):
@@ -98,6 +106,7 @@ async def serve(kind: str, port: int) -> None:
 
 
 if __name__ == "__main__":
+    REPLY_DELAY = float(sys.argv[3]) / 1000 if len(sys.argv) > 3 else 0.0
     try:
         import uvloop
 
