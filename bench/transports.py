@@ -23,7 +23,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from bench import common  # noqa: E402
+from bench import common
 
 MARGIN = 1.15  # the own client must beat the library by more than this ratio to stay
 BODY = b'{"to": "+14155550123", "content": {"body": "' + b"x" * 160 + b'"}}'
@@ -102,7 +102,7 @@ async def smtp_rate(kind: str, port: int, count: int, pool: int) -> float:
 
     shares = [count // pool + (1 if n < count % pool else 0) for n in range(pool)]
     started = time.perf_counter()
-    await asyncio.gather(*(worker(client, share) for client, share in zip(clients, shares)))
+    await asyncio.gather(*(worker(client, share) for client, share in zip(clients, shares, strict=True)))
     rate = count / (time.perf_counter() - started)
     await asyncio.gather(*(close(client) for client in clients))
     return rate

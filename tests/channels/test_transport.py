@@ -138,9 +138,9 @@ def test_make_transport_reads_the_setting_and_names_the_choices() -> None:
         assert isinstance(make_transport(), AiohttpTransport)
     with override_settings(NOTIFICATIONS={"HTTP_TRANSPORT": ""}):
         assert isinstance(make_transport(), HttpClient)  # the measured default (bench/README.md)
-    with override_settings(NOTIFICATIONS={"HTTP_TRANSPORT": "curl"}):
-        with pytest.raises(NotificationConfigurationError, match="aiohttp, http2, own"):
-            make_transport()
+    with (override_settings(NOTIFICATIONS={"HTTP_TRANSPORT": "curl"}),
+          pytest.raises(NotificationConfigurationError, match="aiohttp, http2, own")):
+        make_transport()
 
 
 # --- a provider's classification is the same over every adapter -----------------------------------------------
