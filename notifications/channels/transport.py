@@ -19,7 +19,8 @@ from __future__ import annotations
 import asyncio
 from typing import TYPE_CHECKING, Any, Protocol
 
-from notifications.channels.http_client import MAX_BODY, Headers, HttpClient, HttpResponse, _split
+from notifications.channels.http_client import HttpClient
+from notifications.channels.http_wire import MAX_BODY, Headers, HttpResponse, _split
 from notifications.conf import get_setting
 from notifications.errors import HttpConnectionError, NotificationConfigurationError
 
