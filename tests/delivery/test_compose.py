@@ -6,8 +6,11 @@ from __future__ import annotations
 import pytest
 from django.core import mail
 
+from notifications.enums import Status
+from notifications.events.registry import event_registry
 from notifications.intake.service import process_events
 from notifications.models import NotificationRecord, NotificationTemplate
+from notifications.testing import make_event
 from tests.intake.hostile import SECRET_IN_ERROR, good_event, hostile_event, hostile_handler
 
 pytestmark = pytest.mark.django_db
@@ -63,3 +66,23 @@ def test_a_database_error_while_rendering_is_not_the_records_fault(tenant, monke
         engine.deliver_due()
 
     assert not NotificationRecord.objects.filter(status="failed").exists()
+
+
+def test_unregistered_handler_at_delivery_fails_the_record_not_the_batch(tenant, deliver):
+    from notifications.events.base_handler import BaseEventHandler
+
+    class Temporary(BaseEventHandler):
+        event_types = ("temp.event",)
+
+        def _get_email_content(self, event_type, context):
+            return {"subject": "s", "body": "b"}
+
+    handler = event_registry.register(Temporary())
+    event_registry.process_event({**make_event("user.login.succeeded"), "event_type": "temp.event"})
+    event_registry.unregister_handler(handler)
+    event_registry.process_event(make_event("user.login.succeeded"))
+
+    deliver()
+
+    statuses = dict(NotificationRecord.objects.values_list("event_type", "status"))
+    assert statuses == {"temp.event": Status.FAILED, "user.login.succeeded": Status.SENT}

@@ -1,8 +1,9 @@
-"""Worker processes: a worker killed mid-batch loses nothing (its lease expires, another takes over), and two
-workers sharing a database never send one record twice."""
+"""The delivery worker command: --once, worker processes sharing a database (a worker killed mid-batch loses
+nothing: its lease expires and another takes over; two workers never send one record twice), --processes."""
 
 from __future__ import annotations
 
+import os
 import signal
 import subprocess
 import sys
@@ -11,10 +12,14 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
+from django.core.management import call_command
 
+from notifications.enums import Status
+from notifications.events.registry import event_registry
+from notifications.models import NotificationRecord
+from notifications.testing import make_event
 from notifications.testing.fake_providers import FakeProviderServer, Reply
-
-ROOT = Path(__file__).resolve().parents[2]
+from tests.shared import ROOT
 
 SETUP = """
 from notifications.channels.models import ProviderConfig
@@ -31,6 +36,7 @@ results = process_events(events)
 print(sum(1 for r in results for rec in r.records if rec.channel == "sms"))
 """
 
+
 WORKER_ENV = {"NOTIFICATIONS_DELIVERY_LEASE_SECONDS": "3", "NOTIFICATIONS_DELIVERY_POLL_SECONDS": "0.2",
               "NOTIFICATIONS_DELIVERY_BATCH_SIZE": "20"}
 
@@ -38,7 +44,7 @@ WORKER_ENV = {"NOTIFICATIONS_DELIVERY_LEASE_SECONDS": "3", "NOTIFICATIONS_DELIVE
 def start_worker(shared_db, log: Path, concurrency: int) -> subprocess.Popen:
     return subprocess.Popen(
         [sys.executable, str(ROOT / "manage.py"), "run_delivery_worker", "--concurrency", str(concurrency)],
-        env={**shared_db.env, **WORKER_ENV}, cwd=ROOT, stdout=open(log, "ab"), stderr=subprocess.STDOUT,  # noqa: SIM115
+        env={**shared_db.env, **WORKER_ENV}, cwd=ROOT, stdout=open(log, "ab"), stderr=subprocess.STDOUT,
     )
 
 
@@ -105,3 +111,39 @@ def test_two_workers_never_send_one_record_twice(shared_db, tmp_path):
     assert len(delivered) == 300 and max(delivered.values()) == 1
     logs = [(tmp_path / f"w{n}.log").read_text() for n in range(2)]
     assert all("delivery batch: claimed=" in log for log in logs), "both workers took part"
+
+
+@pytest.mark.django_db
+def test_run_delivery_worker_once_delivers_everything_due(tenant, capsys):
+    for n in range(3):
+        event_registry.process_event(make_event("user.login.failed", user_id=f"user-{n}"))
+
+    call_command("run_delivery_worker", "--once")
+
+    assert "sent=6" in capsys.readouterr().out  # e-mail and SMS; these users have no push device
+    assert NotificationRecord.objects.filter(channel="push", reason="no_address").count() == 3
+    assert set(NotificationRecord.objects.exclude(channel="push").values_list("status", flat=True)) == {Status.SENT}
+
+
+def test_worker_processes_stop_together_on_sigterm(tmp_path):
+    env = {**{k: v for k, v in os.environ.items() if k != "DATABASE_URL"}, "NOTIFICATIONS_VAR_DIR": str(tmp_path)}
+    manage = [sys.executable, str(ROOT / "manage.py")]
+    subprocess.run([*manage, "migrate", "-v0"], env=env, check=True, cwd=ROOT)
+    parent = subprocess.Popen([*manage, "run_delivery_worker", "--processes", "2", "--poll", "0.2"], env=env,
+                              cwd=ROOT)
+    try:
+        deadline = time.monotonic() + 30
+        children: list[str] = []
+        while time.monotonic() < deadline and len(children) < 2:
+            found = subprocess.run(["pgrep", "-P", str(parent.pid)], capture_output=True, text=True).stdout
+            children = found.split()
+            time.sleep(0.2)
+        assert len(children) == 2, "two worker processes under the supervisor"
+        time.sleep(2)  # both are up and polling
+        parent.send_signal(signal.SIGTERM)
+        assert parent.wait(timeout=20) == 0
+        for pid in children:
+            assert not Path(f"/proc/{pid}").exists() or "zombie" in Path(f"/proc/{pid}/status").read_text()
+    finally:
+        if parent.poll() is None:
+            parent.kill()
