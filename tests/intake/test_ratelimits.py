@@ -3,6 +3,7 @@ from __future__ import annotations
 import pytest
 
 from notifications.channels.models import Device
+from notifications.enums import SkipReason
 from notifications.events.registry import event_registry
 from notifications.testing import make_event
 
@@ -27,3 +28,32 @@ def test_security_alerts_are_never_rate_limited(tenant):
     results = [event_registry.process_event(make_event("user.login.failed", attempt_count=n)) for n in range(1, 4)]
 
     assert all(r.reason != "rate_limited" for result in results for r in result.records)
+
+
+def test_per_user_rate_limit_skips_the_excess_but_never_security_codes(tenant):
+    tenant.settings = {"rate_limits": {
+        "content.liked": {"push": {"limit": 2, "per_seconds": 3600}},
+        "auth.2fa.code.requested": {"*": {"limit": 1, "per_seconds": 3600}},
+    }}
+    tenant.save()
+
+    likes = [event_registry.process_event(make_event("content.liked", content_id=f"P-{n}")) for n in range(4)]
+    codes = [event_registry.process_event(make_event("auth.2fa.code.requested", code=f"00000{n}")) for n in range(3)]
+
+    push = [next(r for r in result.records if r.channel == "push") for result in likes]
+    assert [(r.status, r.reason) for r in push] == [
+        ("pending", ""), ("pending", ""), ("skipped", SkipReason.RATE_LIMITED), ("skipped", SkipReason.RATE_LIMITED)]
+    assert all(r.status == "sent" for result in likes for r in result.records if r.channel == "in_app")
+    assert [r.status for result in codes for r in result.records] == ["pending"] * 3
+
+
+def test_rate_limit_applies_within_one_batch(tenant):
+    from notifications.intake.service import process_events
+
+    tenant.settings = {"rate_limits": {"content.liked": {"*": {"limit": 1, "per_seconds": 60}}}}
+    tenant.save()
+
+    results = process_events([make_event("content.liked", content_id=f"P-{n}") for n in range(3)])
+
+    statuses = [r.status for result in results for r in result.records if r.channel == "in_app"]
+    assert statuses == ["sent", "skipped", "skipped"]

@@ -16,6 +16,7 @@ from hypothesis import strategies as st
 
 from notifications.security import RedactingFilter, redaction
 from notifications.security.recent_secrets import RecentSecrets
+from notifications.testing import make_event
 
 MASK = redaction.MASK
 
@@ -218,3 +219,24 @@ def test_logging_filter_masks_a_just_registered_secret(fresh: None, already: int
     finally:
         log.removeHandler(handler)
     assert stream.getvalue() == f"user got {MASK} as password\n"
+
+
+@pytest.mark.django_db
+def test_logging_filter_masks_secret_values_and_fields():
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    handler.addFilter(RedactingFilter())
+    log = logging.getLogger("tests.redaction")
+    log.addHandler(handler)
+    try:
+        process_events_payload = make_event("user.registration.completed", temp_password="Zq9-unique-pw")
+        from notifications.security import register_secrets
+
+        register_secrets(["Zq9-unique-pw"])
+        log.warning("payload was %s", process_events_payload["payload"])
+        log.warning("reset_token=abc123secret and {'code': '998877'}")
+    finally:
+        log.removeHandler(handler)
+    output = stream.getvalue()
+    assert "Zq9-unique-pw" not in output and "abc123secret" not in output and "998877" not in output
+    assert output.count("[REDACTED]") >= 3

@@ -5,13 +5,13 @@ from __future__ import annotations
 
 import re
 import shlex
-from pathlib import Path
 
 import dj_database_url
 import yaml
 from django.core.management import get_commands
 
-ROOT = Path(__file__).resolve().parent.parent
+from tests.shared import ROOT
+
 COMPOSE = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
 DOCKERFILE = (ROOT / "Dockerfile").read_text()
 SERVICES = COMPOSE["services"]
