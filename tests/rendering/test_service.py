@@ -13,9 +13,12 @@ from notifications.errors import RenderBudgetExceeded
 from notifications.events.registry import event_registry
 from notifications.models import NotificationTemplate
 from notifications.rendering import engine
+from notifications.rendering.context import build_context
 from notifications.rendering.service import Renderer
 from notifications.rendering.trial import sample_context
-from notifications.testing import make_event
+from notifications.tenants.models import Tenant
+from notifications.testing import EXAMPLE_PAYLOADS, make_event
+from tests.rendering.guide_template import GUIDE_TEMPLATE
 
 pytestmark = pytest.mark.django_db
 
@@ -75,3 +78,58 @@ def test_template_updated_behind_save_is_not_served_stale(tenant, deliver):
     deliver()
 
     assert [m.subject for m in mail.outbox] == ["First Acme", "Second"]
+
+
+def test_guide_override_changes_the_next_email(tenant, deliver):
+    NotificationTemplate.objects.create(tenant_id=tenant.id, **GUIDE_TEMPLATE)
+
+    event_registry.process_event(make_event("user.registration.completed"))
+    deliver()
+
+    [email] = mail.outbox
+    assert email.subject == "Welcome to Acme, John!"
+    assert email.body == "Dear John,\n\nWelcome to Acme! Your account is now active.\n\nBest regards,\nAcme Team"
+    assert email.extra_headers["X-Notification-Template"] == "template:user_registration_completed_email@v1"
+
+
+def test_inactive_template_falls_back_to_default(tenant, deliver):
+    NotificationTemplate.objects.create(tenant_id=tenant.id, **{**GUIDE_TEMPLATE, "is_active": False})
+
+    event_registry.process_event(make_event("user.registration.completed"))
+    deliver()
+
+    assert "Username: johndoe" in mail.outbox[0].body
+
+
+def test_other_tenants_template_is_not_used(tenant, deliver):
+    NotificationTemplate.objects.create(tenant_id="other", **GUIDE_TEMPLATE)
+
+    event_registry.process_event(make_event("user.registration.completed"))
+    deliver()
+
+    assert "Your account is now active" not in mail.outbox[0].body
+
+
+def test_warm_up_compiles_every_default_template_before_the_first_render():
+    from notifications.enums import Channel
+    from notifications.events.registry import event_registry
+    from notifications.rendering import engine
+    from notifications.rendering.service import warm_up
+
+    engine.cache.invalidate(lambda key: isinstance(key, tuple) and key[:1] == ("default",))
+    assert not any(isinstance(key, tuple) and key[:1] == ("default",) for key, _ in engine.cache._compiled)
+    sets = sum(len(handler.default_templates) for handler in event_registry.handlers())
+    assert warm_up() == sets > 0
+    compiled = len(engine.cache)
+    # Rendering every default now compiles nothing more: warm-up compiled what rendering uses.
+    rendered = 0
+    for event_type, payload in EXAMPLE_PAYLOADS.items():
+        handler = event_registry.get_handler(event_type)
+        typed = handler.load_payload(handler.parse_payload(event_type, dict(payload))[0])
+        for channel in handler.default_templates:
+            context = build_context(handler, event_type=event_type, payload=typed,
+                                    tenant=Tenant(id="acme", name="Acme"), contact={})
+            assert handler.get_content(Channel(channel), event_type, context)
+            rendered += 1
+    assert rendered >= sets
+    assert len(engine.cache) == compiled

@@ -15,3 +15,34 @@ def test_a_string_event_cannot_smuggle_another_tenant(api_a):
     assert api_a.post("/events", json.dumps(smuggled)).status_code == 422  # a JSON string literal
     assert api_a.post("/events", [smuggled]).status_code == 422
     assert not Event.objects.filter(tenant_id="globex").exists()
+
+
+def test_post_one_event_and_a_batch(api_a):
+    one = api_a.post("/events", make_event("task.assigned"))
+    batch = api_a.post("/events", [make_event("content.liked"), {"event_type": "nope"}, make_event("content.liked")])
+
+    assert one.status_code == 200
+    [result] = one.json()["results"]
+    assert result["outcome"] == "processed" and {r["channel"] for r in result["records"]} == {"email", "in_app", "push"}
+    outcomes = [(r["outcome"], r["reason"]) for r in batch.json()["results"]]
+    assert outcomes == [("processed", None), ("rejected", "missing_field"), ("duplicate", None)]
+
+
+def test_events_default_to_the_keys_tenant_and_cannot_name_another(api_a):
+    event = make_event("task.assigned")
+    del event["tenant_id"]
+    assert api_a.post("/events", event).json()["results"][0]["tenant_id"] == "acme"
+    assert api_a.post("/events", make_event("task.assigned", "globex")).status_code == 403
+
+
+@pytest.mark.parametrize(("text", "reason"), [
+    ('{"event_type": "task.assigned", "event_type": "content.liked"}', "repeated key 'event_type'"),
+    ('[{"payload": {"amount": 1, "amount": 100000}}]', "repeated key 'amount'"),
+    ('{"payload": {"amount": 1e999}}', "number too large"),
+])
+def test_events_with_repeated_keys_or_unreadable_numbers_are_refused(api_a, text, reason):
+    """The API reads its body as the consumer reads a message: nothing is taken with whichever value won."""
+    response = api_a.post("/events", text)
+    assert response.status_code == 422
+    assert reason in response.json()["detail"]
+    assert api_a.get("/records").json()["items"] == []

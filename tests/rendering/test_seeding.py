@@ -1,0 +1,45 @@
+"""seed_event_templates: idempotent, used by delivery, --overwrite restores edited templates."""
+
+from __future__ import annotations
+
+import pytest
+from django.core import mail
+from django.core.management import call_command
+
+from notifications.channels.models import InAppMessage
+from notifications.events.registry import event_registry
+from notifications.models import NotificationTemplate
+from notifications.testing import make_event
+
+pytestmark = pytest.mark.django_db
+
+
+def test_seed_event_templates_is_idempotent_and_used(tenant, deliver, capsys):
+    call_command("seed_event_templates", "--tenant-id", tenant.id)
+    first = NotificationTemplate.objects.filter(tenant_id=tenant.id).count()
+    call_command("seed_event_templates", "--tenant-id", tenant.id)
+
+    assert first == NotificationTemplate.objects.count() == 28
+    assert "created 0, updated 0, unchanged 28" in capsys.readouterr().out
+
+    event_registry.process_event(make_event("user.registration.completed"))
+    deliver()
+    assert mail.outbox[0].extra_headers["X-Notification-Template"].startswith(
+        "template:user_registration_completed_email@v"
+    )
+    assert "Username: johndoe" in mail.outbox[0].body
+    assert InAppMessage.objects.get().data["template"].startswith("template:user_registration_completed_in_app")
+
+
+def test_seed_overwrite_restores_edited_templates(tenant):
+    call_command("seed_event_templates", "--tenant-id", tenant.id)
+    edited = NotificationTemplate.objects.get(name="task_assigned_push")
+    edited.content = {"title": "changed", "body": "changed"}
+    edited.is_active = False
+    edited.save()
+
+    call_command("seed_event_templates", "--tenant-id", tenant.id)
+    assert NotificationTemplate.objects.get(name="task_assigned_push").content["title"] == "changed"
+    call_command("seed_event_templates", "--tenant-id", tenant.id, "--overwrite")
+    restored = NotificationTemplate.objects.get(name="task_assigned_push")
+    assert restored.content["title"] == "New task assigned" and restored.is_active
