@@ -1,17 +1,19 @@
 import os
+from typing import cast
 
 from django.core.asgi import get_asgi_application
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "notification_service.settings")
 django_application = get_asgi_application()
 
-from notifications.api.stream_asgi import InboxStreams  # noqa: E402  (needs the apps loaded)
+from notifications.api.stream_asgi import ASGIApp, InboxStreams  # noqa: E402  (needs the apps loaded)
 
 # The inbox's SSE stream is served on the event loop ahead of Django's handler (no thread per open stream).
-application = InboxStreams(django_application)
+# django-stubs type the handler's scope as a dict (ASGI's is a mapping); the servers pass dicts.
+application = InboxStreams(cast(ASGIApp, django_application))
 
 
-def serve_application():  # noqa: ANN201 - an ASGI application
+def serve_application():
     """What `manage.py serve` runs (uvicorn's factory, once per web process): the application, plus the admin's
     static files served from the apps (no collectstatic needed for the embedded setup)."""
     import threading

@@ -48,8 +48,8 @@ class NotificationTemplateAdmin(admin.ModelAdmin):
     def rendered_preview(self, obj: NotificationTemplate) -> str:
         from ninja.errors import HttpError
 
-        from notifications.events.registry import event_registry
         from notifications.api.preview import preview
+        from notifications.events.registry import event_registry
 
         if obj.pk is None:
             return "Save the template to see a preview."

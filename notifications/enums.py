@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from enum import StrEnum
+from typing import cast
 
 
 class Channel(StrEnum):
@@ -12,7 +13,7 @@ class Channel(StrEnum):
     IN_APP = "in_app"
 
     @classmethod
-    def parse(cls, value: str) -> "Channel":
+    def parse(cls, value: str) -> Channel:
         normalised = value.strip().lower().replace("-", "_")
         if normalised == "inapp":
             normalised = "in_app"
@@ -21,7 +22,7 @@ class Channel(StrEnum):
     @classmethod
     def known(cls) -> tuple[Channel, ...]:
         """The declared members, then the channels added at runtime (see `declare`)."""
-        return tuple(cls._value2member_map_.values())
+        return cast("tuple[Channel, ...]", tuple(cls._value2member_map_.values()))
 
     @classmethod
     def declare(cls, value: str) -> Channel:
@@ -54,7 +55,7 @@ class Status(StrEnum):
     SKIPPED = "skipped"
 
     @classmethod
-    def final(cls) -> frozenset["Status"]:
+    def final(cls) -> frozenset[Status]:
         return frozenset({cls.SENT, cls.FAILED, cls.SKIPPED})
 
 

@@ -9,6 +9,7 @@ notifications.api.app) and every other page (the middleware below) answer 503 wi
 from __future__ import annotations
 
 import logging
+
 from django.db import OperationalError
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils.deprecation import MiddlewareMixin
@@ -20,21 +21,26 @@ DETAIL = "the service is busy (no database connection free); retry shortly"
 _REFUSED = ("too many clients already", "remaining connection slots are reserved")
 
 
-def is_exhausted(err: BaseException) -> bool:
-    """Whether `err` (or what it wraps) says the database had no connection to give."""
+def _pool_timeout() -> tuple[type[BaseException], ...]:
     try:
         from psycopg_pool import PoolTimeout
     except ImportError:  # pragma: no cover - psycopg[pool] is a dependency
-        PoolTimeout = ()  # type: ignore[assignment]  # noqa: N806
+        return ()
+    return (PoolTimeout,)
+
+
+def is_exhausted(err: BaseException) -> bool:
+    """Whether `err` (or what it wraps) says the database had no connection to give."""
+    pool_timeout = _pool_timeout()
     seen: BaseException | None = err
     for _ in range(5):  # the error and what it was raised from
         if seen is None:
             return False
-        if isinstance(seen, PoolTimeout):
+        if isinstance(seen, pool_timeout):
             return True
-        if isinstance(seen, OperationalError) or type(seen).__name__ == "OperationalError":
-            if any(text in str(seen) for text in _REFUSED):
-                return True
+        if (isinstance(seen, OperationalError) or type(seen).__name__ == "OperationalError") and any(
+                text in str(seen) for text in _REFUSED):
+            return True
         seen = seen.__cause__ or seen.__context__
     return False
 

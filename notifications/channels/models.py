@@ -33,7 +33,8 @@ class InAppMessage(models.Model):
         indexes = [
             models.Index(fields=["tenant", "user_id", "read_at"], name="inbox_user_unread_idx"),
             # Only messages carrying a secret expire: the others (most) stay out of the index.
-            models.Index(fields=["expires_at"], name="inbox_expiring_idx", condition=models.Q(expires_at__isnull=False)),
+            models.Index(fields=["expires_at"], name="inbox_expiring_idx",
+                         condition=models.Q(expires_at__isnull=False)),
         ]
         ordering = ["-created_at", "-id"]
 

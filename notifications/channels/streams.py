@@ -24,6 +24,13 @@ from notifications.conf import get_setting
 
 HEARTBEAT_SECONDS = 15.0
 T = TypeVar("T")
+K = TypeVar("K")
+
+
+def _release_one(counter: Counter[K], key: K) -> None:
+    counter[key] -= 1
+    if counter[key] <= 0:
+        del counter[key]
 
 
 class StreamLimits:
@@ -49,10 +56,8 @@ class StreamLimits:
 
     def release(self, tenant_id: str, user_id: str) -> None:
         with self._lock:
-            for counter, key in ((self._users, (tenant_id, user_id)), (self._tenants, tenant_id)):
-                counter[key] -= 1
-                if counter[key] <= 0:
-                    del counter[key]
+            _release_one(self._users, (tenant_id, user_id))
+            _release_one(self._tenants, tenant_id)
 
     def open_streams(self, tenant_id: str, user_id: str | None = None) -> int:
         with self._lock:

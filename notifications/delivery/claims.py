@@ -87,7 +87,7 @@ def claim_statement(batch_size: int, now: datetime, token: uuid.UUID) -> tuple[s
     table = connection.ops.quote_name(NotificationRecord._meta.db_table)
     select, params = (due_records(now).select_for_update(skip_locked=True)
                       .values_list("id", flat=True)[:batch_size].query.sql_with_params())
-    return (f"UPDATE {table} SET status = %s, next_attempt_at = %s, updated_at = %s, claim_token = %s "
+    return (f"UPDATE {table} SET status = %s, next_attempt_at = %s, updated_at = %s, claim_token = %s "  # noqa: S608 - quoted model name, ORM-built subquery
             f"WHERE id = ANY(ARRAY({select})) RETURNING id",
             [str(Status.SENDING), now + lease_duration(), now, token, *params])
 

@@ -5,6 +5,7 @@ keeps the loop sending one group while the worker's thread renders the next and 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 from collections import deque
@@ -108,7 +109,7 @@ class Dispatcher:
                     result = await sender.send(message)
                 except asyncio.CancelledError:
                     raise
-                except Exception as err:  # noqa: BLE001 - a provider bug must not take the batch down
+                except Exception as err:
                     logger.exception("provider %s raised on record %s", sender.label, message.record_id)
                     result = transient("provider_error", type(err).__name__)
             elapsed = time.perf_counter() - clock
@@ -160,7 +161,5 @@ def pipelined(groups: deque[list[R]], take: Callable[[], list[T]],
         # A failure here (the database went away) must not leave sends running behind the caller's back.
         for _, future in inflight:
             if future is not None:
-                try:
+                with contextlib.suppress(BaseException):  # the first error is the one raised
                     future.result()
-                except BaseException:  # noqa: BLE001 - the first error is the one raised
-                    pass

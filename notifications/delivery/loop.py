@@ -62,7 +62,7 @@ class DeliveryLoop(threading.Thread):
                 report = self.engine.deliver_due(asked)
                 claims.update(report.claimed)
                 failures = 0
-            except Exception as err:  # noqa: BLE001 - the worker outlives any one batch's problem
+            except Exception as err:
                 failures += 1
                 wait = min(2 ** failures, 60)
                 if isinstance(err, DatabaseError):
@@ -80,7 +80,7 @@ class DeliveryLoop(threading.Thread):
         self._waiter.close()
         try:
             self.engine.runtime.run(self.engine.aclose())  # SMTP QUIT, HTTP sessions closed
-        except Exception:  # noqa: BLE001 - stopping anyway
+        except Exception:
             logger.warning("closing provider connections failed", exc_info=True)
         connection.close()
         logger.info("delivery worker stopped")

@@ -58,10 +58,10 @@ def _purge_in_database(ids: set[Any]) -> int:
         # Lock the events first, in a fixed order: two workers finishing the last two records of one event would
         # otherwise each see the other's record still open (neither commit visible) and neither would purge.
         # After the lock, the UPDATE's fresh snapshot sees the other worker's committed outcome.
-        cursor.execute(f"SELECT 1 FROM {events} WHERE id = ANY(%s::uuid[]) ORDER BY id FOR UPDATE",
+        cursor.execute(f"SELECT 1 FROM {events} WHERE id = ANY(%s::uuid[]) ORDER BY id FOR UPDATE",  # noqa: S608 - quoted model name
                        [array_literal(ids)])
         cursor.execute(
-            f"UPDATE {events} AS e SET payload = e.payload || (SELECT jsonb_object_agg(k, %(purged)s::jsonb) "
+            f"UPDATE {events} AS e SET payload = e.payload || (SELECT jsonb_object_agg(k, %(purged)s::jsonb) "  # noqa: S608 - quoted model names and a constant condition
             f"FROM unnest(%(names)s::text[]) AS k WHERE {sealed}) "
             f"WHERE e.id = ANY(%(ids)s::uuid[]) AND jsonb_typeof(e.payload) = 'object' "
             f"AND EXISTS (SELECT 1 FROM unnest(%(names)s::text[]) AS k WHERE {sealed}) "

@@ -52,7 +52,7 @@ def store_outcomes(records: list[Record], outcomes: dict[int, Outcome], report: 
         outcome = outcomes[record.pk]
         try:
             apply_outcome(record, outcome.result, outcome.sender, now)
-        except Exception:  # noqa: BLE001 - one odd outcome must not lose the chunk's others
+        except Exception:
             logger.exception("could not apply the outcome of record %s; it will be retried", record.pk)
             record.status, record.next_attempt_at = Status.RETRYING, now + UNAPPLIABLE_RETRY
         record.claim_token = None
@@ -114,7 +114,7 @@ def write_outcomes(records: list[Record], token: uuid.UUID, now: datetime) -> se
     column = "o.m -> t.id::text ->> "
     with connection.cursor() as cursor:
         cursor.execute(
-            f"UPDATE {table} AS t SET status = {column}'status', reason = {column}'reason', "
+            f"UPDATE {table} AS t SET status = {column}'status', reason = {column}'reason', "  # noqa: S608 - quoted model name, constant column
             f"error_detail = {column}'error_detail', provider = {column}'provider', "
             f"provider_message_id = {column}'provider_message_id', attempts = ({column}'attempts')::integer, "
             f"next_attempt_at = ({column}'next_attempt_at')::timestamptz, sent_at = ({column}'sent_at')::timestamptz, "

@@ -6,6 +6,7 @@ due and for a lost notification. In one process (SQLite, `manage.py serve`) a th
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import threading
 import time
@@ -59,15 +60,13 @@ class DueWaiter:
             self._broken_until = time.monotonic() + 30
             _in_process.wait(seconds)
 
-    def _connection(self):  # noqa: ANN202 - psycopg.Connection
+    def _connection(self):
         if self._conn is None or self._conn.closed:
             self._conn = listening_connection(PG_CHANNEL)
         return self._conn
 
     def close(self) -> None:
         if self._conn is not None:
-            try:
+            with contextlib.suppress(Exception):  # closing a broken connection
                 self._conn.close()
-            except Exception:  # noqa: BLE001 - closing a broken connection
-                pass
             self._conn = None

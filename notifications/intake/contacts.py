@@ -27,7 +27,8 @@ def resolve_contacts(accepted: list[Accepted], failures: Failures) -> dict[tuple
             tenant_id__any={t for t, _ in chunk}, user_id__any={u for _, u in chunk}
         ).values_list("tenant_id", "user_id", *CONTACT_FIELDS)
         for tenant_id, user_id, *values in rows:
-            contacts[(tenant_id, user_id)] = {f: value for f, value in zip(CONTACT_FIELDS, values) if value}
+            contacts[(tenant_id, user_id)] = {f: value for f, value in zip(CONTACT_FIELDS, values, strict=True)
+                                              if value}
     changed: dict[tuple[str, str], dict[str, str]] = {}
     for item in accepted:
         if not (item.event.handler.fills_contacts and item.event.user_id):

@@ -25,8 +25,8 @@ def count_results(results: list[IntakeResult]) -> None:
     by_label: Counter[tuple[str, str]] = Counter()
     for (event_type, outcome), count in tally.items():
         by_label[(event_type if event_registry.get_handler(event_type) else "unsupported", outcome.value)] += count
-    for (event_type, outcome), count in by_label.items():
-        metrics.EVENTS.labels(event_type, outcome).inc(count)
+    for (event_type, label), count in by_label.items():
+        metrics.EVENTS.labels(event_type, label).inc(count)
     for result in results:
         if result.reason is not None:
             metrics.REJECTIONS.labels(result.reason.value).inc()

@@ -21,5 +21,5 @@ def new_uuid_texts(count: int) -> list[str]:
     data[6::16] = bytes(byte & 0x0F | 0x70 for byte in data[6::16])  # version 7
     data[8::16] = bytes(byte & 0x3F | 0x80 for byte in data[8::16])  # RFC 9562 variant
     hexed = data.hex()
-    return [f"{hexed[i:i + 8]}-{hexed[i + 8:i + 12]}-{hexed[i + 12:i + 16]}-{hexed[i + 16:i + 20]}-{hexed[i + 20:i + 32]}"
-            for i in range(0, 32 * count, 32)]
+    return [f"{hexed[i:i + 8]}-{hexed[i + 8:i + 12]}-{hexed[i + 12:i + 16]}-"
+            f"{hexed[i + 16:i + 20]}-{hexed[i + 20:i + 32]}" for i in range(0, 32 * count, 32)]

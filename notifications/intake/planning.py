@@ -32,8 +32,9 @@ class Planned:
     """One notification record before it is written: a plain row, not a model instance (intake plans
     thousands per batch, and Django's Model.__init__ was most of intake's time)."""
 
-    __slots__ = ("item", "channel", "recipient", "device_id", "status", "reason", "error_detail", "provider",
-                 "attempts", "next_attempt_at", "sent_at", "pk")
+    __slots__ = ("attempts", "channel", "device_id", "error_detail", "item", "next_attempt_at", "pk", "provider",
+                 "reason", "recipient", "sent_at", "status")
+    sent_at: str | None  # ISO text, as COPY takes it
 
     COLUMNS = ("tenant_id", "event_id", "event_type", "user_id", "channel", "recipient", "device_id", "status",
                "reason", "error_detail", "provider", "attempts", "next_attempt_at", "sent_at")
@@ -139,9 +140,9 @@ class Planner:
         event = item.event
         handler = event.handler
         tenant_id, user_id, event_type = event.tenant_id, event.user_id, event.event_type
-        for channel in handler.get_channels(event_type, event.payload):
+        for member in handler.get_channels(event_type, event.payload):
             # One dict lookup (a member or its text; Channel() is slow): the channel's facts, its stored text.
-            spec = CHANNEL_SPECS.get(channel) or channel_spec(channel)
+            spec = CHANNEL_SPECS.get(member) or channel_spec(member)
             channel = spec.value
             skip = self._switched_off(tenant_id, event_type, channel)
             if not skip and not handler.mandatory and not self.preferences.allows(tenant_id, user_id, event_type,

@@ -14,7 +14,7 @@ class PreferenceBook:
         self._choices = choices
 
     @classmethod
-    def load(cls, users: Iterable[tuple[str, str]]) -> "PreferenceBook":
+    def load(cls, users: Iterable[tuple[str, str]]) -> PreferenceBook:
         users = set(users)
         choices: dict[tuple[str, str], dict[tuple[str, str], bool]] = {}
         if users:

@@ -40,7 +40,7 @@ class RateLimiter:
         self._now = timezone.now()
 
     @classmethod
-    def load(cls, tenants: Mapping[str, Tenant], keys: Iterable[tuple[str, str, str]]) -> "RateLimiter":
+    def load(cls, tenants: Mapping[str, Tenant], keys: Iterable[tuple[str, str, str]]) -> RateLimiter:
         rules: dict[tuple[str, str], dict[str, tuple[int, int]]] = {}
         wanted: set[tuple[str, str, str]] = set()
         longest = 0

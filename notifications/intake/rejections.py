@@ -92,8 +92,8 @@ def store_rejections(
 def _stored_ids(keys: list[str]) -> dict[str, int]:
     found: dict[str, int] = {}
     for start in range(0, len(keys), CHUNK):
-        found.update(RejectedEvent.objects.filter(origin_key__in=keys[start:start + CHUNK])
-                     .values_list("origin_key", "pk"))
+        rows = RejectedEvent.objects.filter(origin_key__in=keys[start:start + CHUNK]).values_list("origin_key", "pk")
+        found.update((key, pk) for key, pk in rows if key is not None)  # None is never asked for
     return found
 
 

@@ -39,7 +39,8 @@ class IntakeResult:
             reason = self.reason.value if self.reason else "rejected"
             return f"rejected ({reason}): {self.detail}"
         if self.outcome == Outcome.DUPLICATE:
-            return f"duplicate: {self.event_type} for tenant {self.tenant_id} was already processed (event {self.event_id})"
+            return (f"duplicate: {self.event_type} for tenant {self.tenant_id} was already processed "
+                    f"(event {self.event_id})")
         records = ", ".join(str(record) for record in self.records) or "no notifications"
         return f"processed {self.event_type} for tenant {self.tenant_id} (event {self.event_id}): {records}"
 

@@ -77,7 +77,8 @@ def _take_in(parsed: Sequence[Parsed], sources: Sequence[str], origins: Sequence
         if failed:
             store_rejections(failed, results, sources, origins)
     final = [result for result in results if result is not None]
-    assert len(final) == len(parsed)
+    if len(final) != len(parsed):  # every event is stored or rejected; anything else is a bug here
+        raise RuntimeError(f"intake produced {len(final)} results for {len(parsed)} events")
     return final
 
 

@@ -12,6 +12,7 @@ The limits are NOTIFICATIONS["TEMPLATE_BUDGET"], a dict of any of the DEFAULTS' 
 from __future__ import annotations
 
 import time
+from collections.abc import Collection
 from dataclasses import dataclass, fields
 from typing import Any
 
@@ -58,7 +59,8 @@ def _from_setting(raw: Any) -> Limits:
         if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0:
             raise NotificationConfigurationError(
                 f"NOTIFICATIONS['TEMPLATE_BUDGET'][{name!r}] must be a positive number")
-    return Limits(**{name: (float(value) if name == "seconds" else int(value)) for name, value in raw.items()})
+    values: dict[str, Any] = {name: (float(value) if name == "seconds" else int(value)) for name, value in raw.items()}
+    return Limits(**values)
 
 
 @receiver(setting_changed)
@@ -87,9 +89,10 @@ def check_chars(count: int) -> None:
         raise over("size")
 
 
-_DICT_VIEWS = (type({}.keys()), type({}.values()), type({}.items()))
-_SEQUENCES = (list, tuple, *_DICT_VIEWS)
-CONTAINERS = (*_SEQUENCES, dict, Namespace)  # values measured by deep_size
+# The concrete classes (an isinstance check against them is cheaper than against the views' ABCs).
+_DICT_VIEWS: tuple[type[Collection[Any]], ...] = (type({}.keys()), type({}.values()), type({}.items()))
+_SEQUENCES: tuple[type[Collection[Any]], ...] = (list, tuple, *_DICT_VIEWS)
+CONTAINERS: tuple[type, ...] = (*_SEQUENCES, dict, Namespace)  # values measured by deep_size
 
 
 def deep_size(value: Any, stop: int) -> int:

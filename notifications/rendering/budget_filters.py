@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from functools import update_wrapper
-from typing import Any
+from typing import Any, cast
 
 from jinja2 import Environment
 from jinja2.utils import _PassArg
@@ -195,8 +195,10 @@ def guard_filters(env: Environment) -> None:
     """Wrap every filter and test of `env` (the built-in ones and ours)."""
     for name, func in list(env.filters.items()):
         env.filters[name] = _guarded(func, _CHECKS.get(name))
-    for name, func in list(env.tests.items()):
-        env.tests[name] = _guarded_test(func)
+    # jinja2 types its tests as the builtin `function` (from its DEFAULT_TESTS literal), which mypy does not call.
+    tests = cast("dict[str, Callable[..., Any]]", env.tests)
+    for name, func in list(tests.items()):
+        tests[name] = _guarded_test(func)
 
 
 __all__ = ["check_percent", "check_spec_numbers", "guard_filters", "join_size", "replace_size"]

@@ -16,9 +16,9 @@ from typing import Any
 from jinja2 import TemplateError
 from jinja2.sandbox import SandboxedEnvironment
 
+from notifications import formatting
 from notifications.enums import Channel
 from notifications.errors import RenderBudgetExceeded, TemplateRenderError
-from notifications import formatting
 from notifications.rendering import budget
 from notifications.rendering.sandbox import make_env
 
@@ -81,7 +81,7 @@ class _TemplateCache:
                     self._compiled[full_key] = template
         return template
 
-    def plan(self, key: Any, sources: Mapping[str, Any]) -> "_Plan":
+    def plan(self, key: Any, sources: Mapping[str, Any]) -> _Plan:
         """What rendering `sources` takes, worked out once per key: the fields in order, the text fields and
         their combined template. Every render of a cached template used to redo this (a fifth of its cost)."""
         full_key = (key, ("plan",))
@@ -146,7 +146,7 @@ def _render(template: Any, scope: dict[str, Any], spent: list[Any] | None = None
 
 
 class _Plan:
-    __slots__ = ("fields", "text_fields", "combined", "in_order", "over_budget")
+    __slots__ = ("combined", "fields", "in_order", "over_budget", "text_fields")
 
     def __init__(self, fields: tuple[str, ...], text_fields: tuple[str, ...], combined: Any) -> None:
         self.fields, self.text_fields, self.combined = fields, text_fields, combined

@@ -79,7 +79,7 @@ class _BudgetNamespace(Namespace):
         super().__setitem__(name, check_value(value))
 
 
-def _lipsum(n: int = 5, html: bool = True, min: int = 20, max: int = 100) -> str:  # noqa: A002 - Jinja's names
+def _lipsum(n: int = 5, html: bool = True, min: int = 20, max: int = 100) -> str:
     check_chars(n * max * 12 if isinstance(n, int) and isinstance(max, int) else 0)
     return generate_lorem_ipsum(n, html, min, max)
 
@@ -198,12 +198,12 @@ class BoundedSandbox(SandboxedEnvironment):
         elif operator == "%":
             if isinstance(left, str):
                 check_percent(left, right)
-        elif operator == "**" and isinstance(left, int) and isinstance(right, int) and right > 0:
-            if left.bit_length() * right > limits().int_bits:
-                raise over("size")
+        elif (operator == "**" and isinstance(left, int) and isinstance(right, int) and right > 0
+              and left.bit_length() * right > limits().int_bits):
+            raise over("size")
         return check_value(self.binop_table[operator](left, right))
 
-    def call(__self, __context: Any, __obj: Any, *args: Any, **kwargs: Any) -> Any:  # noqa: N805 - Jinja's own
+    def call(__self, __context: Any, __obj: Any, *args: Any, **kwargs: Any) -> Any:
         __context.tick()
         owner = getattr(__obj, "__self__", None)
         if isinstance(owner, str):

@@ -8,10 +8,10 @@ from django.db import transaction
 from jinja2 import meta
 
 from notifications.enums import Channel
+from notifications.events.naming import template_name
 from notifications.events.registry import event_registry
 from notifications.rendering.engine import env_for
 from notifications.rendering.models import NotificationTemplate
-from notifications.events.naming import template_name
 from notifications.tenants.models import Tenant
 
 

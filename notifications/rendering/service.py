@@ -15,10 +15,10 @@ from jinja2 import TemplateError
 from notifications.channels.spec import CHANNEL_SPECS
 from notifications.enums import Channel
 from notifications.events.base_handler import BaseEventHandler
+from notifications.events.naming import template_name
 from notifications.rendering.context import tenant_values
 from notifications.rendering.engine import cache, compile_ahead, default_key, html_from_text, render_sources
 from notifications.rendering.models import NotificationTemplate
-from notifications.events.naming import template_name
 from notifications.tenants.models import Tenant
 
 
@@ -45,7 +45,8 @@ class Renderer:
         # The content hash is part of the cache key, so a change made around save() (QuerySet.update, another
         # process) is never served from a stale compiled template.
         self._digests = {
-            row.pk: hashlib.sha1(json.dumps(row.content, sort_keys=True).encode()).hexdigest() for row in rows
+            row.pk: hashlib.sha1(json.dumps(row.content, sort_keys=True).encode(), usedforsecurity=False).hexdigest()
+            for row in rows
         }
         self._tenant_values: dict[str, dict[str, Any]] = {}
 
@@ -91,8 +92,8 @@ def warm_up() -> int:
     from datetime import UTC, datetime
     from decimal import Decimal
 
-    from notifications.events.registry import event_registry
     from notifications import formatting
+    from notifications.events.registry import event_registry
 
     compiled = 0
     for handler in event_registry.handlers():

@@ -20,7 +20,7 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-def sample_context(handler: "BaseEventHandler", event_type: str, tenant: Tenant,
+def sample_context(handler: BaseEventHandler, event_type: str, tenant: Tenant,
                    payload: dict[str, Any] | None = None) -> dict[str, Any]:
     """The template context of `payload` (default: the handler's example payload), as intake builds it.
     Raises pydantic's ValidationError when the payload does not fit the event type."""
@@ -33,7 +33,7 @@ def sample_context(handler: "BaseEventHandler", event_type: str, tenant: Tenant,
                          occurred_at=timezone.now())
 
 
-def check_budget(template: "NotificationTemplate", event_type: str, handler: "BaseEventHandler") -> None:
+def check_budget(template: NotificationTemplate, event_type: str, handler: BaseEventHandler) -> None:
     """Render `template`'s content with the sample payload: over budget raises ValidationError on `content`.
     Other render errors pass (real events may carry what the sample lacks; their records say so)."""
     tenant = Tenant.objects.filter(pk=template.tenant_id).first() or Tenant(id=template.tenant_id)

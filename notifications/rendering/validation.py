@@ -15,7 +15,7 @@ if TYPE_CHECKING:
     from notifications.rendering.models import NotificationTemplate
 
 
-def validate_template(template: "NotificationTemplate") -> None:
+def validate_template(template: NotificationTemplate) -> None:
     from notifications.events.registry import event_registry
 
     try:
@@ -50,7 +50,8 @@ def validate_template(template: "NotificationTemplate") -> None:
         try:
             used |= meta.find_undeclared_variables(env_for(field).parse(source))
         except TemplateSyntaxError as err:
-            raise ValidationError({"content": f"field {field!r}: syntax error on line {err.lineno}: {err.message}"}) from err
+            message = f"field {field!r}: syntax error on line {err.lineno}: {err.message}"
+            raise ValidationError({"content": message}) from err
     allowed = handler.get_placeholders()
     unknown = sorted((used | set(template.placeholders)) - allowed)
     if unknown:

@@ -34,9 +34,10 @@ SENSITIVE_KEYS: frozenset[str] = frozenset(
     }
 )
 
+_KEY_NAMES = "|".join(sorted((re.escape(k) for k in SENSITIVE_KEYS), key=len, reverse=True))
 _KEY_VALUE = re.compile(
-    r"""(?P<key>(?<![A-Za-z0-9_])["']?(?:%s)["']?\s*[:=]\s*)(?P<value>"[^"]*"|'[^']*'|[^\s,;}&]+)"""
-    % "|".join(sorted((re.escape(k) for k in SENSITIVE_KEYS), key=len, reverse=True)),
+    r"""(?P<key>(?<![A-Za-z0-9_])["']?(?:""" + _KEY_NAMES + r""")["']?\s*[:=]\s*)"""
+    r"""(?P<value>"[^"]*"|'[^']*'|[^\s,;}&]+)""",
     re.IGNORECASE,
 )
 _MIN_SECRET_LENGTH = 4

@@ -1,4 +1,5 @@
-"""Valid example events for the 11 built-in types, built from their example payloads (notifications/events/examples.py)."""
+"""Valid example events for the 11 built-in types, built from their example payloads
+(notifications/events/examples.py)."""
 
 from __future__ import annotations
 

@@ -72,14 +72,14 @@ class FakeProviderServer:
         self._ids = itertools.count(1)
         self.twilio_credentials: tuple[str, str] = ("AC" + "0" * 32, "twilio-auth-token")
         self.fcm_public_key: str | None = None
-        self.fcm_access_token = "fake-fcm-access-token"
+        self.fcm_access_token = "fake-fcm-access-token"  # noqa: S105 - the fake's own token, not a credential
         self.apns_public_key: str | None = None
         self._loop = asyncio.new_event_loop()
         self._runner: web.AppRunner | None = None
         self._thread = threading.Thread(target=self._loop.run_forever, name="fake-providers", daemon=True)
 
     # --- control ----------------------------------------------------------------------------------------------
-    def start(self) -> "FakeProviderServer":
+    def start(self) -> FakeProviderServer:
         self._thread.start()
         asyncio.run_coroutine_threadsafe(self._start(), self._loop).result(10)
         return self
@@ -137,6 +137,8 @@ class FakeProviderServer:
     async def _oauth_token(self, request: web.Request) -> web.Response:
         received = await self._record("oauth", request)
         form = received.form()
+        if self.fcm_public_key is None:  # no service account set up: every assertion is refused
+            return web.json_response({"error": "invalid_grant"}, status=400)
         try:
             claims = jwt.decode(form.get("assertion", ""), self.fcm_public_key, algorithms=["RS256"],
                                 audience=f"{self.url}/oauth2/token")
@@ -182,6 +184,8 @@ class FakeProviderServer:
     async def _apns(self, request: web.Request) -> web.Response:
         await self._record("apns", request)
         auth = request.headers.get("authorization", "")
+        if self.apns_public_key is None:  # no signing key set up: every token is refused
+            return web.json_response({"reason": "InvalidProviderToken"}, status=403)
         try:
             jwt.decode(auth.removeprefix("bearer "), self.apns_public_key, algorithms=["ES256"])
         except jwt.PyJWTError:

@@ -115,7 +115,8 @@ def test_sse_stream_pushes_new_messages_and_counts(tmp_path, shared_db):
            "NOTIFICATIONS_DELIVERY_POLL_SECONDS": "0.2"}
     port = free_port()
     server = subprocess.Popen([sys.executable, str(ROOT / "manage.py"), "serve", "--port", str(port)], env=env,
-                              cwd=ROOT, stdout=open(tmp_path / "serve.log", "wb"), stderr=subprocess.STDOUT)
+                              cwd=ROOT, stdout=open(tmp_path / "serve.log", "wb"),  # noqa: SIM115 - the server's life
+                              stderr=subprocess.STDOUT)
     events: list = []
     stop = threading.Event()
     try:

@@ -47,7 +47,7 @@ class Server:
         env = {**shared_db.env, "NOTIFICATIONS_DELIVERY_POLL_SECONDS": "0.2", "NOTIFICATIONS_INBOX_DEMO": "true",
                "NOTIFICATIONS_DEMO_TENANT_ID": "demo"}
         self.process = subprocess.Popen([sys.executable, str(ROOT / "manage.py"), "serve", "--port", str(self.port)],
-                                        env=env, cwd=ROOT, stdout=open(tmp_path / "serve.log", "wb"),
+                                        env=env, cwd=ROOT, stdout=open(tmp_path / "serve.log", "wb"),  # noqa: SIM115 - the server's life
                                         stderr=subprocess.STDOUT)
         for _ in range(150):
             try:

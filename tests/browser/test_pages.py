@@ -55,7 +55,8 @@ User.objects.create_superuser("ops", "ops@example.com", "ops-password-1")
 # One transaction: the running worker (woken when intake commits) must not send these before they are failed.
 with transaction.atomic():
     process_events([make_event("user.login.failed", "demo", user_id=f"u{n}") for n in range(6)])
-    NotificationRecord.objects.filter(channel="sms", user_id__in=["u0", "u1", "u2"]).update(status="failed", reason="twilio_21211")
+    NotificationRecord.objects.filter(channel="sms", user_id__in=["u0", "u1", "u2"]).update(status="failed",
+                                                                                           reason="twilio_21211")
     NotificationRecord.objects.filter(channel="sms", user_id="u3").update(status="failed", reason="timeout")
 """)
     import time
@@ -86,7 +87,7 @@ with transaction.atomic():
     record_id = row.get_attribute("data-id")
     row.locator("button.retry").click()
     page.wait_for_selector(f"#failures tr.row[data-id='{record_id}'] >> text=queued")
-    status = shared_db.scalar(f"SELECT status FROM notifications_notificationrecord WHERE id = {record_id}")
+    status = shared_db.scalar(f"SELECT status FROM notifications_notificationrecord WHERE id = {int(record_id)}")  # noqa: S608 - an integer
     assert status in ("pending", "sending", "sent", "retrying")
 
 

@@ -134,7 +134,7 @@ def test_its_templates_are_checked_against_the_spec_fields(pager: Channel, tenan
     template({"body": "PAGE {{ service }}"}).clean()
     with pytest.raises(ValidationError, match="pager templates need field"):
         template({}).clean()
-    with pytest.raises(ValidationError, match="unknown content field.*title"):
+    with pytest.raises(ValidationError, match=r"unknown content field.*title"):
         template({"body": "x", "title": "y"}).clean()
 
 

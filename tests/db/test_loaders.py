@@ -16,15 +16,16 @@ def test_rows_by_ids_reads_the_rows_asked_for(tenant):
     events = [Event.objects.create(tenant_id=tenant.pk, event_type="user.login.succeeded", dedupe_key=f"k{n}",
                                    occurred_at=timezone.now(), payload={"n": n}) for n in range(3)]
     rows = rows_by_ids(Event, ["id", "payload"], [events[2].pk, events[0].pk])
-    assert sorted((row[1]["n"] for row in rows)) == [0, 2], connection.vendor
+    assert sorted(row[1]["n"] for row in rows) == [0, 2], connection.vendor
     assert rows_by_ids(Event, ["id"], []) == []
 
 
 @pytest.mark.django_db
 def test_rows_by_ids_reads_timestamps_as_the_orm_does(tenant):
-    from datetime import datetime, timedelta, timezone as tz
+    from datetime import UTC, datetime, timedelta
+    from datetime import timezone as tz
 
-    moments = [datetime(2026, 11, 24, 7, 20, 40, 123456, tzinfo=tz.utc), datetime(1999, 1, 2, 3, 4, 5, tzinfo=tz.utc),
+    moments = [datetime(2026, 11, 24, 7, 20, 40, 123456, tzinfo=UTC), datetime(1999, 1, 2, 3, 4, 5, tzinfo=UTC),
                datetime(2026, 3, 29, 1, 30, tzinfo=tz(timedelta(hours=2)))]
     events = [Event.objects.create(tenant_id=tenant.pk, event_type="user.login.succeeded", dedupe_key=f"t{n}",
                                    occurred_at=moment, payload={}) for n, moment in enumerate(moments)]

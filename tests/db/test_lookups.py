@@ -16,7 +16,7 @@ def test_any_lookup_finds_exactly_the_users_asked_for_whatever_their_ids_hold(te
     for n, user_id in enumerate(HOSTILE):
         Contact.objects.create(tenant_id=tenant.pk, user_id=user_id, email=f"u{n}@example.com")
     Contact.objects.create(tenant_id=tenant.pk, user_id="someone else", email="x@example.com")
-    wanted = HOSTILE[::2] + ["absent", "NULL "]
+    wanted = [*HOSTILE[::2], "absent", "NULL "]
     found = Contact.objects.filter(tenant_id__any=[tenant.pk], user_id__any=wanted).values_list("user_id", flat=True)
     assert sorted(found) == sorted(HOSTILE[::2]), connection.vendor
     assert list(Contact.objects.filter(user_id__any=[])) == []

@@ -33,4 +33,5 @@ def test_a_bound_renderer_gets_the_handlers_sources(monkeypatch: pytest.MonkeyPa
 
     monkeypatch.setattr(content, "render_default", renderer)
     assert TaskAssignedHandler().get_content(Channel.IN_APP, "task.assigned", {"a": 1}) == {"body": "rendered"}
-    assert calls == [(TaskAssignedHandler, Channel.IN_APP, TaskAssignedHandler.default_templates[Channel.IN_APP], {"a": 1})]
+    default = TaskAssignedHandler.default_templates[Channel.IN_APP]
+    assert calls == [(TaskAssignedHandler, Channel.IN_APP, default, {"a": 1})]

@@ -72,7 +72,7 @@ def test_can_handle_only_handlers_may_not_shadow_or_duplicate():
         def can_handle(self, event_type):
             return event_type.startswith("task.")
 
-    with pytest.raises(HandlerAlreadyRegistered, match="task.assigned"):
+    with pytest.raises(HandlerAlreadyRegistered, match=r"task\.assigned"):
         registry.register(Tasks())
 
     class Other(BaseEventHandler):

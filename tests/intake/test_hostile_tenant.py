@@ -18,8 +18,8 @@ from notifications.enums import Outcome, RejectionReason
 from notifications.intake.results import IntakeResult
 from notifications.intake.service import process_events
 from notifications.models import NotificationTemplate
-from notifications.testing import make_event
 from notifications.tenants.models import Tenant
+from notifications.testing import make_event
 from tests.intake.hostile import hostile_event, hostile_handler
 
 pytestmark = [pytest.mark.django_db, pytest.mark.slow]

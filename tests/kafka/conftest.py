@@ -3,6 +3,7 @@ can share (a SQLite file, or a fresh PostgreSQL database in the PostgreSQL pass)
 
 from __future__ import annotations
 
+import contextlib
 import os
 import socket
 import subprocess
@@ -63,10 +64,8 @@ def _delete_topics(servers: str, topics: set[str]) -> None:
 
     if topics:
         for future in AdminClient({"bootstrap.servers": servers}).delete_topics(sorted(topics)).values():
-            try:
+            with contextlib.suppress(Exception):  # gone already
                 future.result(60)
-            except Exception:  # noqa: BLE001 - gone already
-                pass
 
 
 def _unavailable(reason: str) -> None:

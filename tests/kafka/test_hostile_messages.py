@@ -80,7 +80,8 @@ def test_hostile_messages_never_stop_the_consumer(kafka_settings, kafka_bootstra
     for attempt in range(2):  # the second group reads everything again: nothing is stored twice
         consumer = BatchConsumer(topics=[mixed, calm], group_id=unique("g"), batch_size=25)
         started = time.monotonic()
-        stats = consumer.run(stop_when=lambda c: c.stats.messages >= total or time.monotonic() - started > 45)
+        stats = consumer.run(stop_when=lambda c, started=started: c.stats.messages >= total
+                             or time.monotonic() - started > 45)
 
         assert stats.messages == total, f"attempt {attempt}: {stats} of {total}"  # ended by reading all
         assert Event.objects.filter(tenant_id=tenant).count() == number + calm_count

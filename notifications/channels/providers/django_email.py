@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import smtplib
-import socket
 from email.utils import make_msgid
 from typing import Any
 
@@ -80,7 +79,7 @@ class DjangoEmailSender(Sender):
         email.extra_headers["Message-ID"] = message_id
         try:
             email.send()
-        except (smtplib.SMTPException, socket.timeout, OSError) as err:
+        except (TimeoutError, smtplib.SMTPException, OSError) as err:
             return classify_smtp_error(err)
         return Sent(provider_message_id=message_id)
 

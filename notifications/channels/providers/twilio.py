@@ -9,7 +9,7 @@ import base64
 
 from pydantic import Field, HttpUrl, model_validator
 
-from notifications.channels.base import Message, SendResult, Sent, permanent, transient
+from notifications.channels.base import Failed, Message, SendResult, Sent, permanent, transient
 from notifications.channels.declaration import CredentialField, ProviderOptions
 from notifications.channels.http import (
     HttpAnswer,
@@ -76,6 +76,6 @@ class TwilioSender(HttpSender):
         if answer.status == 429 or code == 20429:
             return transient("rate_limited", "HTTP 429", parse_retry_after(answer.headers.get("Retry-After")))
         result = classify_http(answer)
-        if isinstance(code, int) and not result.ok and result.code.startswith("http_"):
-            return type(result)(result.kind, f"twilio_{code}", result.detail, result.retry_after)
+        if isinstance(code, int) and isinstance(result, Failed) and result.code.startswith("http_"):
+            return Failed(result.kind, f"twilio_{code}", result.detail, result.retry_after)
         return result
