@@ -18,7 +18,7 @@ _IDEMPOTENT = frozenset({"GET", "HEAD", "PUT", "DELETE", "OPTIONS"})
 _LINE_BREAK = re.compile(r"[\r\n\0]")
 
 
-class Headers(dict):
+class Headers(dict[str, str]):
     """Answer headers by lower-cased name; get() and [] accept any case. Repeated headers are joined by ", "."""
 
     def __getitem__(self, name: str) -> str:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.db import models
 
 from notifications.channels.spec import provider_channels
@@ -89,7 +91,7 @@ class ProviderConfig(models.Model):
         return f"{self.tenant_id}/{self.channel}: {self.provider} (priority {self.priority})"
 
     @property
-    def credentials(self) -> dict:
+    def credentials(self) -> dict[str, Any]:
         import json
 
         from notifications.security import decrypt_text
@@ -97,7 +99,7 @@ class ProviderConfig(models.Model):
         return json.loads(decrypt_text(self.credentials_encrypted)) if self.credentials_encrypted else {}
 
     @credentials.setter
-    def credentials(self, value: dict) -> None:
+    def credentials(self, value: dict[str, Any]) -> None:
         import json
 
         from notifications.security import encrypt_text
@@ -105,5 +107,5 @@ class ProviderConfig(models.Model):
         self.credentials_encrypted = encrypt_text(json.dumps(value)) if value else ""
 
     @property
-    def credentials_masked(self) -> dict:
+    def credentials_masked(self) -> dict[str, str]:
         return {key: "********" for key in self.credentials}

@@ -22,7 +22,7 @@ class WriteOnlyTextarea(forms.Textarea):
         return None
 
 
-class ProviderConfigForm(forms.ModelForm):
+class ProviderConfigForm(forms.ModelForm):  # type: ignore[type-arg]  # generic in django-stubs only, not at runtime
     provider = forms.ChoiceField(choices=())
     credentials = forms.CharField(
         required=False, widget=WriteOnlyTextarea(attrs={"rows": 4, "autocomplete": "off"}),

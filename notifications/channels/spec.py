@@ -115,7 +115,7 @@ def register_channel(spec: ChannelSpec, replace: bool = False) -> Channel:
 
 def unregister_channel(value: str) -> None:
     """Undo register_channel for a channel added at runtime (tests)."""
-    if value in Channel._member_map_.values():
+    if any(value == member.value for member in Channel):  # iterating lists the declared members only
         raise ValueError(f"channel {value!r} is one of the enum's own")
     CHANNEL_SPECS.pop(value, None)
     Channel.forget(value)

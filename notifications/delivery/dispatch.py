@@ -37,7 +37,7 @@ R = TypeVar("R")
 class Outcome:
     result: SendResult
     sender: str = ""
-    attempts: list[tuple] = field(default_factory=list)  # ATTEMPT_FIELDS values, one tuple per provider call
+    attempts: list[tuple[Any, ...]] = field(default_factory=list)  # ATTEMPT_FIELDS values, one tuple per provider call
 
 
 class Guard:
@@ -53,7 +53,8 @@ class Guard:
         self.limit = Limiter(max(int(sender.options.get("max_concurrency", sender.max_concurrency)), 1))
 
 
-def attempt_row(message: Message, sender: Sender, started: datetime, elapsed: float, result: SendResult) -> tuple:
+def attempt_row(message: Message, sender: Sender, started: datetime, elapsed: float,
+                result: SendResult) -> tuple[Any, ...]:
     """One DeliveryAttempt row, as values in store.ATTEMPT_FIELDS order."""
     if isinstance(result, Sent):
         return (message.record_id, message.tenant_id, sender.label, started, int(elapsed * 1000), "sent", "", "",
@@ -140,7 +141,7 @@ def pipelined(groups: deque[list[R]], take: Callable[[], list[T]],
     """Work `groups` through a short pipeline: while groups are being sent on the event loop, this thread
     prepares the next (`take`, which pops it off `groups`) and stores the outcomes of the previous one
     (`store`, group by group, so a worker killed mid-batch re-sends at most the groups in flight)."""
-    inflight: deque[tuple[list[T], Future | None]] = deque()
+    inflight: deque[tuple[list[T], Future[Any] | None]] = deque()
 
     def submit() -> None:
         ready = take()

@@ -22,8 +22,8 @@ from notifications.delivery.housekeeping import InboxExpiry
 from notifications.delivery.policy import lease_duration
 from notifications.delivery.report import DeliveryReport
 from notifications.delivery.runtime import get_runtime
-from notifications.delivery.secrets import SecretPurged
 from notifications.delivery.store import store_outcomes
+from notifications.errors import SecretPurged
 from notifications.rendering.failures import RENDER_ERROR, render_error_detail
 from notifications.rendering.service import Renderer
 from notifications.utils.lazy import ProcessSingleton

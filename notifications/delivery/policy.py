@@ -43,7 +43,7 @@ def max_attempts(channel: str) -> int:
 def backoff_seconds(attempts: int, retry_after: float | None = None) -> float:
     """Exponential backoff with +-20% jitter, capped at 6 hours; a provider's Retry-After is a floor."""
     base = float(get_setting("RETRY_BASE_SECONDS", 30.0))
-    delay = min(base * (2 ** min(max(attempts - 1, 0), 30)), BACKOFF_CAP_SECONDS) * random.uniform(*JITTER)  # noqa: S311 - jitter, not a secret
+    delay = min(base * (2.0 ** min(max(attempts - 1, 0), 30)), BACKOFF_CAP_SECONDS) * random.uniform(*JITTER)  # noqa: S311 - jitter, not a secret
     floor = retry_after if retry_after is not None and 0 <= retry_after < 86400 * 7 else 0.0
     return max(delay, floor)
 

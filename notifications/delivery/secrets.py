@@ -72,7 +72,7 @@ def _purge_in_database(ids: set[Any]) -> int:
             {"marker": ENCRYPTED_MARKER, "purged": json.dumps({PURGED_MARKER: True}), "ids": array_literal(ids),
              "names": names, "final": sorted(str(status) for status in Status.final())},
         )
-        return cursor.rowcount
+        return int(cursor.rowcount)
 
 
 def purge_payload(payload: dict[str, Any]) -> dict[str, Any]:

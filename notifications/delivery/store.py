@@ -9,7 +9,7 @@ import logging
 import uuid
 from collections import Counter
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import orjson
 from django.db import connection, transaction
@@ -45,7 +45,7 @@ UNAPPLIABLE_RETRY = timedelta(minutes=5)  # an outcome that could not be applied
 def store_outcomes(records: list[Record], outcomes: dict[int, Outcome], report: DeliveryReport,
                    token: uuid.UUID) -> None:
     now = timezone.now()
-    attempts: list[tuple] = []
+    attempts: list[tuple[Any, ...]] = []
     gone_devices: dict[int, str] = {}
     counts: Counter[tuple[str, str, str]] = Counter()
     for record in records:
@@ -125,6 +125,6 @@ def write_outcomes(records: list[Record], token: uuid.UUID, now: datetime) -> se
         return {row[0] for row in cursor.fetchall()}
 
 
-def insert_attempts(rows: list[tuple]) -> None:
+def insert_attempts(rows: list[tuple[Any, ...]]) -> None:
     """The DeliveryAttempt rows (ATTEMPT_FIELDS order) in one COPY on PostgreSQL."""
     append_rows(DeliveryAttempt, ATTEMPT_FIELDS, rows)

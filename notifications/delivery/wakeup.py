@@ -10,10 +10,14 @@ import contextlib
 import logging
 import threading
 import time
+from typing import TYPE_CHECKING, Any
 
 from django.db import connection, transaction
 
 from notifications.db import listening_connection
+
+if TYPE_CHECKING:
+    import psycopg
 
 logger = logging.getLogger(__name__)
 PG_CHANNEL = "notifications_due"
@@ -42,7 +46,7 @@ class DueWaiter:
     """What a worker waits on between batches: a notification or the end of its poll interval."""
 
     def __init__(self) -> None:
-        self._conn = None
+        self._conn: psycopg.Connection[Any] | None = None
         self._broken_until = 0.0
 
     def wait(self, seconds: float) -> None:
@@ -60,7 +64,7 @@ class DueWaiter:
             self._broken_until = time.monotonic() + 30
             _in_process.wait(seconds)
 
-    def _connection(self):
+    def _connection(self) -> psycopg.Connection[Any]:
         if self._conn is None or self._conn.closed:
             self._conn = listening_connection(PG_CHANNEL)
         return self._conn
