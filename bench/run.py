@@ -14,7 +14,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import os
 import smtplib
 import subprocess
 import sys
@@ -26,96 +25,19 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from bench import common  # noqa: E402
+from bench import common
+from bench.e2e import bench_end_to_end
+from bench.harness import RESULTS, record, setup_django
+from bench.harness import manage as _manage
+from bench.harness import stop as _stop
+from bench.harness import wait_for as _wait_for
+from bench.harness import wait_for_tails as _wait_for_tails
 
-RESULTS: list[dict[str, Any]] = []
 TARGETS = {
     "intake": ("events/s", 10_000),
     "email": ("sends/s", 2_000),
     "http": ("sends/s", 3_000),
 }
-
-
-def record(name: str, value: float, unit: str, ceiling: float | None = None, note: str = "") -> None:
-    row = {"name": name, "value": value, "unit": unit, "ceiling": ceiling, "note": note}
-    RESULTS.append(row)
-    ratio = f"{value / ceiling:.0%}" if ceiling else "-"
-    print(f"  {name:<44} {value:>12,.1f} {unit:<10} ceiling {ceiling or 0:>12,.1f}  {ratio}", flush=True)
-
-
-def setup_django(database_url: str, bootstrap: str) -> None:
-    os.environ["DATABASE_URL"] = database_url
-    os.environ["KAFKA_BOOTSTRAP_SERVERS"] = bootstrap
-    os.environ.setdefault("LOG_LEVEL", "WARNING")
-    os.environ["DJANGO_SETTINGS_MODULE"] = "notification_service.settings"
-    import django
-
-    django.setup()
-    from django.core.management import call_command
-
-    call_command("migrate", verbosity=0)
-
-
-# --- (a) intake ---------------------------------------------------------------------------------------------
-def _manage(*arguments: str, **env: str) -> subprocess.Popen:
-    """A management command of the service, as a user would run it, on the benchmark's database and broker."""
-    return subprocess.Popen([common.PY, str(common.ROOT / "manage.py"), *arguments],
-                            env={**os.environ, "LOG_LEVEL": "WARNING", **env})
-
-
-def _stop(process: subprocess.Popen) -> None:
-    if process.poll() is None:
-        process.terminate()
-    process.wait(timeout=60)
-
-
-def _wait_for(query: str, expected: int, process: subprocess.Popen, timeout: float = 600) -> tuple[float, int]:
-    """Until `query` counts `expected` rows; fails if the process exits first or time runs out. Returns when
-    (perf_counter) the first rows were seen and how many they were."""
-    from django.db import connection
-
-    deadline = time.monotonic() + timeout
-    first: tuple[float, int] | None = None
-    with connection.cursor() as cursor:
-        while time.monotonic() < deadline:
-            cursor.execute(query)
-            seen = cursor.fetchone()[0]
-            if seen and first is None:
-                first = (time.perf_counter(), seen)
-            if seen >= expected:
-                assert first is not None
-                return first
-            if process.poll() is not None:
-                raise SystemExit(f"the service exited with {process.returncode} before finishing")
-            time.sleep(0.25)  # a count costs the database: often enough to time to 1%, no more
-    raise SystemExit(f"timed out waiting for {expected} rows: {query}")
-
-
-def _wait_for_tails(event_ids: list[str], process: subprocess.Popen, timeout: float = 600) -> tuple[float, int]:
-    """Until the events named (each partition's last one, common.partition_tails) are committed; returns when
-    (perf_counter) the first events were seen and how many they were. Polls a few keys in the dedupe index, and
-    counts the table only once, at the first sight (when it is small)."""
-    from django.db import connection
-
-    keys = [f"id:{event_id}" for event_id in event_ids]
-    deadline = time.monotonic() + timeout
-    first: tuple[float, int] | None = None
-    with connection.cursor() as cursor:
-        while time.monotonic() < deadline:
-            if first is None:
-                cursor.execute("SELECT EXISTS (SELECT 1 FROM notifications_event WHERE tenant_id = 'bench')")
-                if cursor.fetchone()[0]:
-                    seen_at = time.perf_counter()
-                    cursor.execute("SELECT count(*) FROM notifications_event WHERE tenant_id = 'bench'")
-                    first = (seen_at, cursor.fetchone()[0])
-            cursor.execute("SELECT count(*) FROM notifications_event WHERE tenant_id = 'bench' "
-                           "AND dedupe_key = ANY(%s)", [keys])
-            if first is not None and cursor.fetchone()[0] == len(keys):
-                return first
-            if process.poll() is not None:
-                raise SystemExit(f"the service exited with {process.returncode} before finishing")
-            time.sleep(0.05)
-    raise SystemExit(f"timed out waiting for the last events of every partition: {event_ids}")
 
 
 def bench_intake(bootstrap: str, count: int, processes: int) -> None:
@@ -219,8 +141,8 @@ def _deliver(tenant: str, count: int, processes: int, concurrency: int, sink_pid
     started = time.perf_counter()
     worker = _manage("run_delivery_worker", "--once", "--processes", str(processes), "--concurrency", str(concurrency))
     try:
-        first_at, first_count = _wait_for(f"SELECT count(*) FROM notifications_notificationrecord "
-                                          f"WHERE tenant_id = '{tenant}' AND status = 'sent'", count, worker)
+        sent = f"SELECT count(*) FROM notifications_notificationrecord WHERE tenant_id = '{tenant}' AND status = 'sent'"  # noqa: S608 - the bench's own tenant name
+        first_at, first_count = _wait_for(sent, count, worker)
         finished = time.perf_counter()
         elapsed = finished - started
     finally:
@@ -292,116 +214,6 @@ def bench_http(count: int, processes: int) -> None:
            f"{sent} sent, {processes} worker processes from cold start, concurrency 200; "
            f"ceiling: one aiohttp client process; {cpu}")
     _clear()
-
-
-# --- (b) end to end -----------------------------------------------------------------------------------------
-def bench_end_to_end(bootstrap: str, database_url: str, rate: int, seconds: int, worker_processes: int = 2) -> None:
-    from confluent_kafka import Producer
-    from django.db import connection
-
-    from notifications.channels.models import ProviderConfig
-    from notifications.tenants.models import Tenant
-
-    sink, port = common.start_smtp_sink()
-    http_sink, http_port = common.start_http_sink()
-    topic = f"bench-e2e-{uuid.uuid4().hex[:6]}"
-    common.create_topic(bootstrap, topic, 6)
-    Tenant.ensure(["bench-e2e"])
-    ProviderConfig.objects.create(tenant_id="bench-e2e", channel="email", provider="smtp",
-                                  options={"host": "127.0.0.1", "port": port, "start_tls": False, "pool_size": 8})
-    ProviderConfig.objects.create(tenant_id="bench-e2e", channel="sms", provider="webhook",
-                                  options={"url": f"http://127.0.0.1:{http_port}/sms"})
-    # The same realistic mix of the 11 types as the intake workload, stamped with the time they are published.
-    total = rate * seconds
-    events = common.event_mix(total, tenant="bench-e2e")
-    # The service with default settings: one consumer process and the worker with one process per core (the
-    # worker woken by intake's NOTIFY, batches of up to KAFKA_BATCH_SIZE waiting at most KAFKA_BATCH_WAIT_MS).
-    # One worker process is bound to one core by the GIL: at the ~770 sends/s of this mix it ran at three
-    # quarters of its capacity and records queued behind each claim (delivery leg p99 780-920 ms against
-    # 225 ms with two).
-    group = f"e2e-{uuid.uuid4().hex[:6]}"
-    consumer = _manage("start_kafka_consumer", "--topics", topic, "--group-id", group)
-    worker = _manage("run_delivery_worker", "--processes", str(worker_processes),
-                     LOG_LEVEL=os.environ.get("E2E_WORKER_LOG", "WARNING"))
-    try:
-        # Publishing starts once the service is up: the consumer group owns the topic's partitions (and at least
-        # the 5 s the worker takes to start). The load generator's own start (the producer fetching metadata)
-        # is also done before the clock starts.
-        ready = common.wait_for_group(bootstrap, group, topic, 6)
-        time.sleep(max(5.0 - ready, 0))
-        # librdkafka's default batching (linger.ms 5), as an application publishing events would have it.
-        producer = Producer({"bootstrap.servers": bootstrap, "enable.idempotence": True})
-        producer.list_topics(topic, timeout=10)
-        # An idempotent producer holds its first messages until the broker gave it a producer id (up to half a
-        # second after a broker start, "coordinator load in progress"): one confirmed message to a topic of its
-        # own, so that the events' clock measures the service and not the load generator's start.
-        common.create_topic(bootstrap, f"{topic}-warm-up", 1)
-        confirmed: list[Any] = []
-        producer.produce(f"{topic}-warm-up", b"{}", on_delivery=lambda err, _: confirmed.append(err))
-        if producer.flush(30) or confirmed != [None]:
-            raise SystemExit(f"the load generator's warm-up message was not confirmed: {confirmed}")
-        started = time.monotonic()
-        for n, event in enumerate(events):
-            due = started + n / rate
-            delay = due - time.monotonic()
-            if delay > 0:
-                time.sleep(delay)
-            event["timestamp"] = datetime.now(UTC).isoformat()
-            producer.produce(topic, json.dumps(event).encode(),
-                             key=f"bench-e2e:{event['payload']['user_id']}".encode())
-            producer.poll(0)
-        producer.flush(30)
-        publish_seconds = time.monotonic() - started
-        deadline = time.monotonic() + 120
-        with connection.cursor() as cursor:
-            while time.monotonic() < deadline:
-                cursor.execute("SELECT count(*) FROM notifications_notificationrecord WHERE tenant_id = 'bench-e2e' "
-                               "AND status IN ('pending', 'sending', 'retrying')")
-                open_records = cursor.fetchone()[0]
-                cursor.execute("SELECT count(*) FROM notifications_event WHERE tenant_id = 'bench-e2e'")
-                if cursor.fetchone()[0] >= total and open_records == 0:
-                    break
-                time.sleep(0.5)
-            for channel in ("in_app", "email", "sms"):
-                cursor.execute(
-                    "SELECT percentile_cont(ARRAY[0.5, 0.95, 0.99]) WITHIN GROUP (ORDER BY extract(epoch FROM "
-                    "r.sent_at - e.occurred_at)), count(*) FROM notifications_notificationrecord r "
-                    "JOIN notifications_event e ON e.id = r.event_id WHERE r.tenant_id = 'bench-e2e' "
-                    "AND r.channel = %s AND r.status = 'sent'", [channel])
-                (p50, p95, p99), sent = cursor.fetchone()
-                if not sent:
-                    continue
-                note = (f"{sent} sent; {total} events published at {total / publish_seconds:,.0f}/s; 1 consumer, "
-                        f"worker --processes {worker_processes}")
-                if channel != "in_app":  # in-app is sent within intake's transaction
-                    # Where the time goes: event -> record written (intake), record written -> sent (delivery).
-                    cursor.execute(
-                        "SELECT percentile_cont(0.99) WITHIN GROUP (ORDER BY extract(epoch FROM r.created_at - "
-                        "e.occurred_at)), percentile_cont(0.99) WITHIN GROUP (ORDER BY extract(epoch FROM "
-                        "r.sent_at - r.created_at)) FROM notifications_notificationrecord r JOIN notifications_event e "
-                        "ON e.id = r.event_id WHERE r.tenant_id = 'bench-e2e' AND r.channel = %s AND r.status = 'sent'",
-                        [channel])
-                    intake_p99, delivery_p99 = cursor.fetchone()
-                    note += (f"; p99 of each leg: event to record written {intake_p99 * 1000:,.0f} ms, written to "
-                             f"sent {delivery_p99 * 1000:,.0f} ms")
-                    # The tail, second by second (by when the event was published): a cold start shows in the
-                    # first seconds, a database's vacuum or a plan gone bad in the seconds it lasts.
-                    cursor.execute(
-                        "SELECT second, max(latency) FROM (SELECT floor(extract(epoch FROM e.occurred_at - "
-                        "min(e.occurred_at) OVER ()))::int AS second, extract(epoch FROM r.sent_at - e.occurred_at) "
-                        "AS latency FROM notifications_notificationrecord r JOIN notifications_event e ON e.id = "
-                        "r.event_id WHERE r.tenant_id = 'bench-e2e' AND r.channel = %s AND r.status = 'sent') AS t "
-                        "GROUP BY second ORDER BY 2 DESC LIMIT 3", [channel])
-                    note += "; slowest seconds of the run: " + ", ".join(
-                        f"{second} s ({latency * 1000:,.0f} ms)" for second, latency in cursor.fetchall())
-                record(f"end to end p50 ({channel})", p50 * 1000, "ms", None, note)
-                record(f"end to end p95 ({channel})", p95 * 1000, "ms", None, note)
-                record(f"end to end p99 ({channel})", p99 * 1000, "ms", None, note)
-    finally:
-        for process in (consumer, worker):
-            _stop(process)
-        sink.terminate()
-        http_sink.terminate()
 
 
 # --- report -------------------------------------------------------------------------------------------------
