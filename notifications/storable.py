@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from typing import Annotated, Any
 
+from annotated_types import GroupedMetadata
 from pydantic import AfterValidator, Field, StringConstraints
 
 UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
@@ -46,11 +48,24 @@ def check_text(value: str) -> str:
     return value
 
 
+@dataclass(frozen=True)
+class Storable(GroupedMetadata):
+    """Pydantic's checks for storable text, as one annotation: `Annotated[str, Storable(200)]` is a `str` to a
+    type checker and, to pydantic, a string of at most 200 characters that the database can store (lengths are
+    checked first, so a huge value is refused without being scanned)."""
+
+    max_length: int
+    min_length: int = 0
+
+    def __iter__(self) -> Iterator[object]:
+        yield from StringConstraints(min_length=self.min_length, max_length=self.max_length)
+        yield AfterValidator(check_text)
+
+
 def text(max_length: int, min_length: int = 0) -> Any:
-    """A storable string type of at most `max_length` characters (lengths are checked first, so a huge value
-    is refused without being scanned)."""
-    return Annotated[str, StringConstraints(min_length=min_length, max_length=max_length),
-                     AfterValidator(check_text)]
+    """A storable string type built at runtime (a type checker reads it as Any: in an annotation, write
+    `Annotated[str, Storable(max_length, min_length)]`)."""
+    return Annotated[str, Storable(max_length, min_length)]
 
 
 def json_problem(value: Any, *, max_depth: int = JSON_MAX_DEPTH, max_items: int = JSON_MAX_ITEMS,
@@ -99,16 +114,17 @@ def json_checker(**bounds: int) -> Callable[[Any], Any]:
 
 
 def json_object(**bounds: int) -> Any:
-    """A JSON object type whose whole content is storable and bounded (see json_problem)."""
+    """A JSON object type whose whole content is storable and bounded (see json_problem), built at runtime (in an
+    annotation, write `Annotated[dict[str, Any], AfterValidator(json_checker(...))]`, a dict to a type checker)."""
     return Annotated[dict[str, Any], AfterValidator(json_checker(**bounds))]
 
 
 # The common shapes, named once.
-UserId = text(ID_LENGTH, min_length=1)
-EventType = text(ID_LENGTH, min_length=1)
-ChannelName = text(CHANNEL_LENGTH, min_length=1)
-Locale = text(LOCALE_LENGTH)
-StoredJSON = json_object()
+UserId = Annotated[str, Storable(ID_LENGTH, min_length=1)]
+EventType = Annotated[str, Storable(ID_LENGTH, min_length=1)]
+ChannelName = Annotated[str, Storable(CHANNEL_LENGTH, min_length=1)]
+Locale = Annotated[str, Storable(LOCALE_LENGTH)]
+StoredJSON = Annotated[dict[str, Any], AfterValidator(json_checker())]
 RowId = Annotated[int, Field(ge=1, le=MAX_INT64)]
 
 

@@ -2,11 +2,11 @@
 the column it goes to, every list and JSON object bounded: bad input answers 422 naming the field."""
 
 from datetime import datetime
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import Annotated, Any
 from uuid import UUID
 
 from ninja import Field, Schema
-from pydantic import ConfigDict
+from pydantic import AfterValidator, ConfigDict
 
 from notifications.storable import (
     NAME_LENGTH,
@@ -14,9 +14,9 @@ from notifications.storable import (
     ChannelName,
     EventType,
     Locale,
+    Storable,
     StoredJSON,
-    json_object,
-    text,
+    json_checker,
 )
 from notifications.tenants.limits import (
     DEVICE_TOKEN_LENGTH,
@@ -38,37 +38,21 @@ MAX_PLACEHOLDERS = 200
 MAX_CHANNELS = 8  # channel names in one setting entry (four channels and '*')
 # The shapes, named once: an annotation is a name, never a call. A type checker reads them as what they are
 # (str, a JSON object); pydantic reads their bounds.
-if TYPE_CHECKING:
-    TemplatePartName = str
-    TemplatePart = str
-    PlaceholderName = str
-    Name = str
-    RequiredName = str
-    Recipient = str
-    EmailAddress = str
-    PhoneNumber = str
-    PersonName = str
-    DeviceToken = str
-    AppUrl = str
-    BrandingKey = str
-    BrandingValue = str
-    DeviceSubscription = dict[str, Any]
-else:
-    TemplatePartName = text(32, 1)
-    TemplatePart = text(TEMPLATE_PART_LENGTH)
-    PlaceholderName = text(128, 1)
-    Name = text(NAME_LENGTH)
-    RequiredName = text(NAME_LENGTH, min_length=1)
-    Recipient = text(320, min_length=1)
-    EmailAddress = text(254)
-    PhoneNumber = text(32)
-    PersonName = text(150)
-    DeviceToken = text(DEVICE_TOKEN_LENGTH, min_length=1)
-    DeviceSubscription = json_object(max_items=MAX_DEVICE_SUBSCRIPTION_KEYS, max_text=MAX_DEVICE_SUBSCRIPTION_TEXT,
-                                     max_depth=3)
-    AppUrl = text(URL_LENGTH)
-    BrandingKey = text(64, 1)
-    BrandingValue = text(MAX_BRANDING_VALUE_LENGTH)
+TemplatePartName = Annotated[str, Storable(32, 1)]
+TemplatePart = Annotated[str, Storable(TEMPLATE_PART_LENGTH)]
+PlaceholderName = Annotated[str, Storable(128, 1)]
+Name = Annotated[str, Storable(NAME_LENGTH)]
+RequiredName = Annotated[str, Storable(NAME_LENGTH, min_length=1)]
+Recipient = Annotated[str, Storable(320, min_length=1)]
+EmailAddress = Annotated[str, Storable(254)]
+PhoneNumber = Annotated[str, Storable(32)]
+PersonName = Annotated[str, Storable(150)]
+DeviceToken = Annotated[str, Storable(DEVICE_TOKEN_LENGTH, min_length=1)]
+DeviceSubscription = Annotated[dict[str, Any], AfterValidator(json_checker(
+    max_items=MAX_DEVICE_SUBSCRIPTION_KEYS, max_text=MAX_DEVICE_SUBSCRIPTION_TEXT, max_depth=3))]
+AppUrl = Annotated[str, Storable(URL_LENGTH)]
+BrandingKey = Annotated[str, Storable(64, 1)]
+BrandingValue = Annotated[str, Storable(MAX_BRANDING_VALUE_LENGTH)]
 TemplateContent = Annotated[dict[TemplatePartName, TemplatePart], Field(max_length=MAX_TEMPLATE_PARTS)]
 Placeholders = Annotated[list[PlaceholderName], Field(max_length=MAX_PLACEHOLDERS)]
 

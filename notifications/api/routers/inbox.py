@@ -4,7 +4,7 @@
 import base64
 from collections.abc import AsyncIterator
 from functools import partial
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import Annotated, Any
 
 from asgiref.sync import sync_to_async
 from django.core.handlers.asgi import ASGIRequest
@@ -20,7 +20,7 @@ from notifications.api.schemas import CountOut, InboxMessageOut, InboxPageOut
 from notifications.channels.models import InAppMessage
 from notifications.channels.realtime import announce
 from notifications.channels.streams import inbox_events, limits
-from notifications.storable import RowId, text
+from notifications.storable import RowId, Storable
 
 router = Router(tags=["inbox (end users)"], auth=InboxAuth())
 
@@ -46,10 +46,7 @@ def _count_changed(request: InboxRequest) -> None:
 
 
 CURSOR_LENGTH = 32  # base64 of a message id
-if TYPE_CHECKING:
-    Cursor = str
-else:
-    Cursor = text(CURSOR_LENGTH)
+Cursor = Annotated[str, Storable(CURSOR_LENGTH)]
 
 
 def _decode_cursor(cursor: str | None) -> int | None:

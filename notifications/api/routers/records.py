@@ -1,6 +1,6 @@
 
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Annotated
+from typing import Annotated
 
 from django.db.models import Count
 from django.shortcuts import get_object_or_404
@@ -14,16 +14,13 @@ from notifications.api.schemas import RecordDetailOut, StatsOut
 from notifications.delivery.models import NotificationRecord
 from notifications.delivery.requeue import requeue
 from notifications.enums import Status
-from notifications.storable import MAX_INT32, ChannelName, EventType, RowId, UserId, text
+from notifications.storable import MAX_INT32, ChannelName, EventType, RowId, Storable, UserId
 
 router = Router(tags=["records and stats"])
 
 
 MAX_STATS_HOURS = 24 * 90
-if TYPE_CHECKING:
-    StatusText = str
-else:
-    StatusText = text(16)  # any text: a status that does not exist filters to nothing
+StatusText = Annotated[str, Storable(16)]  # any text: a status that does not exist filters to nothing
 
 
 class BoundedPagination(LimitOffsetPagination):
