@@ -22,8 +22,9 @@ from notifications.channels.base import (
     permanent,
     transient,
 )
-from notifications.channels.http_client import Headers, HttpConnectionError
+from notifications.channels.http_wire import Headers
 from notifications.channels.transport import Transport, make_transport
+from notifications.errors import HttpConnectionError
 
 
 @dataclass

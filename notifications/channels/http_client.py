@@ -80,7 +80,8 @@ class _Protocol(asyncio.Protocol):
 
     # --- requests
     def start(self, request: bytes, head_only: bool) -> asyncio.Future[HttpResponse]:
-        assert self.transport is not None
+        if self.transport is None:
+            raise HttpConnectionError("the connection is not open")
         self._waiter = asyncio.get_running_loop().create_future()
         self._head_only = head_only
         self._headers = None
@@ -123,7 +124,8 @@ class _Protocol(asyncio.Protocol):
         self._waiter.set_exception(HttpConnectionError(f"connection closed before the answer was complete{reason}"))
 
     def _finish(self) -> None:
-        assert self._waiter is not None and self._headers is not None
+        if self._waiter is None or self._headers is None:  # only called once an answer's head is read
+            raise RuntimeError("an HTTP answer finished before it started")
         if not self._keep_alive or self._mode == "close" or self._buffer:  # bytes beyond the answer: out of turn
             self._close()
         else:

@@ -4,7 +4,6 @@ one-message-at-a-time backends fall short."""
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import ssl
 from email.utils import make_msgid, parseaddr
@@ -18,13 +17,9 @@ from notifications.channels.base import Message, Sender, SendResult, Sent, trans
 from notifications.channels.declaration import CredentialField, ProviderOptions
 from notifications.channels.mime import address, compose
 from notifications.channels.providers.django_email import classify_smtp_error
-from notifications.channels.providers.smtp_client import (
-    SmtpAuthError,
-    SmtpConnection,
-    SmtpReplyError,
-    connect,
-)
+from notifications.channels.providers.smtp_client import SmtpConnection, connect
 from notifications.enums import Channel
+from notifications.errors import SmtpAuthError, SmtpReplyError
 
 logger = logging.getLogger(__name__)
 
@@ -86,7 +81,7 @@ class SmtpSender(Sender):
         except SmtpReplyError as err:
             self._release(client)  # kept only if it is still in step (is_connected)
             return classify_smtp_error(_Coded(err.code))
-        except (OSError, asyncio.TimeoutError, ssl.SSLError) as err:
+        except (OSError, TimeoutError, ssl.SSLError) as err:
             self._discard(client)
             return transient("connection_error", type(err).__name__)
         except BaseException:  # cancelled mid-exchange: the connection's state is unknown
@@ -108,7 +103,7 @@ class SmtpSender(Sender):
             client = self._idle.pop()
             try:
                 await client.quit()
-            except (SmtpReplyError, OSError, asyncio.TimeoutError):
+            except (SmtpReplyError, OSError, TimeoutError):
                 client.close()
 
 

@@ -29,7 +29,7 @@ class _Protocol(asyncio.Protocol):
         self._buffer = bytearray()
         self._lines: list[bytes] = []
         self._replies: deque[tuple[int, str]] = deque()
-        self._waiter: asyncio.Future | None = None
+        self._waiter: asyncio.Future[None] | None = None
         self._lost: BaseException | None = None
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
@@ -111,7 +111,7 @@ class SmtpConnection:
         """RSET after a refused transaction; a connection that cannot be reset is not used again."""
         try:
             await self._command(b"RSET", (250,))
-        except (SmtpReplyError, OSError, asyncio.TimeoutError):
+        except (SmtpReplyError, OSError, TimeoutError):
             self.broken = True
 
     async def _command(self, line: bytes, expect: tuple[int, ...]) -> tuple[int, str]:
@@ -174,7 +174,8 @@ class SmtpConnection:
             return
         protocol.write(mail + b"\r\n" + rcpt + b"\r\nDATA\r\n")
         replies = [await protocol.reply(self.timeout) for _ in range(3)]
-        refused = next(((code, text) for (code, text), accepted in zip(replies, ((250,), (250, 251), (354,)))
+        expected = ((250,), (250, 251), (354,))
+        refused = next(((code, text) for (code, text), accepted in zip(replies, expected, strict=True)
                         if code not in accepted), None)
         if refused is not None:
             if replies[2][0] == 354:  # DATA was taken despite the refusal: end an empty message
@@ -219,7 +220,7 @@ async def connect(host: str, port: int, *, use_tls: bool = False, start_tls: boo
         if code != 220:
             raise SmtpReplyError(code, text)
         await connection._ehlo()
-        if not use_tls and start_tls is not False:
+        if not use_tls and start_tls is not False and context is not None:  # (the context is made for it)
             if "STARTTLS" in connection.extensions:
                 await connection._command(b"STARTTLS", (220,))
                 if protocol._buffer or protocol._lines or protocol._replies:
