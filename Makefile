@@ -33,8 +33,9 @@ run: migrate
 	$(PY) manage.py serve --host $(HOST) --port $(PORT)
 
 # The whole suite on SQLite, then again on PostgreSQL (started from Debian's package by scripts/postgres.sh;
-# required when CI=true, skipped with the reason elsewhere when it cannot be had).
-test: test-sqlite test-postgres
+# required when CI=true, skipped with the reason elsewhere when it cannot be had). The lint step goes first: it
+# takes seconds.
+test: lint test-sqlite test-postgres
 
 test-sqlite: $(DEV_STAMP)
 	env -u DATABASE_URL $(PY) -m pytest $(PYTEST_ARGS)

@@ -113,7 +113,7 @@ def _listen_forever() -> None:
                             hub.publish(data["tenant_id"], data["user_id"], data["event"])
                     except (ValueError, KeyError, TypeError):
                         logger.warning("ignored a malformed inbox notification")
-        except Exception:  # noqa: BLE001 - reconnect after a database restart
+        except Exception:
             logger.exception("inbox LISTEN connection lost; reconnecting in 2s")
             time.sleep(2)
 

@@ -13,7 +13,7 @@ import json
 import threading
 import time
 from collections import Counter
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncGenerator, Callable
 from typing import Any, TypeVar
 
 from asgiref.sync import sync_to_async
@@ -85,7 +85,7 @@ def sse(event: str, data: Any) -> str:
 
 
 async def inbox_events(tenant_id: str, user_id: str, expires_at: float, unread: Callable[[str, str], int],
-                       load: Callable[[list[int]], list[dict[str, Any]]]) -> AsyncIterator[str]:
+                       load: Callable[[list[int]], list[dict[str, Any]]]) -> AsyncGenerator[str, None]:
     """`event: count` ({unread}) on connect and whenever it changes; `event: message` for each new message; a
     comment line every 15 s keeps proxies from closing the connection; `event: expired` when the token does."""
     queue = hub.subscribe(tenant_id, user_id)

@@ -65,6 +65,15 @@ def _origin(message: Message) -> dict[str, Any]:
             "timestamp": timestamp}
 
 
+def _where(message: Message) -> tuple[str, int, int]:
+    """A consumed message's topic, partition and offset (the client's types allow None only for messages it made
+    itself, such as errors, which never reach here)."""
+    topic, partition, offset = message.topic(), message.partition(), message.offset()
+    if topic is None or partition is None or offset is None:
+        raise KafkaException(f"a consumed message without its position: {topic}[{partition}]@{offset}")
+    return topic, partition, offset
+
+
 class _Origins(Sequence[dict[str, Any]]):
     """Each message's origin (topic, partition, offset, timestamp), made when asked for: intake keeps it only
     with a rejected event."""
@@ -149,7 +158,7 @@ class BatchConsumer:
                 logger.warning("offset commit failed: %s", err.args[0].str())
 
     # --- main loop ------------------------------------------------------------------------------------------
-    def run(self, *, stop_when: Callable[["BatchConsumer"], bool] | None = None,
+    def run(self, *, stop_when: Callable[[BatchConsumer], bool] | None = None,
             install_signal_handlers: bool = False) -> ConsumerStats:
         if install_signal_handlers:
             for signum in (signal.SIGTERM, signal.SIGINT):
@@ -212,10 +221,10 @@ class BatchConsumer:
     # --- one batch ------------------------------------------------------------------------------------------
     def _handle_batch(self, messages: list[Message]) -> None:
         started = time.perf_counter()
-        results = self._process_with_retry(messages)
-        if results is None:  # stopping during a database outage: offsets stay where they were
+        taken = self._process_with_retry(messages)
+        if taken is None:  # stopping during a database outage: offsets stay where they were
             return
-        messages, results = results
+        messages, results = taken
         if not self._send_dead_letters(messages, results):
             return
         self._store_offsets(messages)
@@ -236,14 +245,14 @@ class BatchConsumer:
                 close_old_connections()
                 results = process_events(
                     [m.value() for m in messages],
-                    source=[m.topic() for m in messages],
+                    source=[_where(m)[0] for m in messages],
                     origins=_Origins(messages),
                 )
                 if attempt:
                     self._consumer.resume(self._consumer.assignment())
                     logger.info("batch of %d taken in after %d retries", len(messages), attempt)
                 return messages, results
-            except Exception as err:  # noqa: BLE001 - never crash, never skip: back off and retry
+            except Exception as err:
                 attempt += 1
                 self.stats.db_retries += 1
                 wait = min(2 ** (attempt - 1), MAX_BACKOFF_SECONDS)
@@ -265,7 +274,7 @@ class BatchConsumer:
             message = self._consumer.poll(min(0.5, max(deadline - time.monotonic(), 0.01)))
             if message is not None and message.error() is None:
                 # Cannot happen while paused; if it does, it must not be lost: it is re-read after a rewind.
-                self._consumer.seek(TopicPartition(message.topic(), message.partition(), message.offset()))
+                self._consumer.seek(TopicPartition(*_where(message)))
         return self._running
 
     def _send_dead_letters(self, messages: list[Message], results: list[IntakeResult]) -> bool:
@@ -288,8 +297,8 @@ class BatchConsumer:
     def _store_offsets(self, messages: list[Message]) -> None:
         last: dict[tuple[str, int], int] = {}
         for message in messages:
-            key = (message.topic(), message.partition())
-            last[key] = max(last.get(key, -1), message.offset())
+            topic, partition, offset = _where(message)
+            last[(topic, partition)] = max(last.get((topic, partition), -1), offset)
         if last:
             self._consumer.store_offsets(
                 offsets=[TopicPartition(topic, partition, offset + 1) for (topic, partition), offset in last.items()]
@@ -299,7 +308,8 @@ class BatchConsumer:
         self.stats.batches += 1
         self.stats.messages += len(messages)
         for message, result in zip(messages, results, strict=True):
-            key = (message.topic(), message.partition())
+            topic, partition, _ = _where(message)
+            key = (topic, partition)
             self.stats.by_partition[key] = self.stats.by_partition.get(key, 0) + 1
             if result.outcome == Outcome.PROCESSED:
                 self.stats.processed += 1
@@ -309,10 +319,15 @@ class BatchConsumer:
                 self.stats.rejected += 1
         BATCH_SIZE.observe(len(messages))
         BATCH_SECONDS.observe(elapsed)
-        for topic, partition in {(m.topic(), m.partition()) for m in messages}:
+        positions: dict[tuple[str, int], int] = {}
+        for message in messages:
+            topic, partition, offset = _where(message)
+            positions[(topic, partition)] = max(positions.get((topic, partition), -1), offset)
+        for (topic, partition), position in positions.items():
             try:
                 _, high = self._consumer.get_watermark_offsets(TopicPartition(topic, partition), cached=True)
             except KafkaException:
                 continue
-            position = max(m.offset() for m in messages if m.topic() == topic and m.partition() == partition)
+            if high is None:
+                continue
             LAG.labels(topic, str(partition)).set(max(high - position - 1, 0))

@@ -8,7 +8,7 @@ import json
 import logging
 import threading
 import time
-from typing import Any
+from typing import Any, cast
 
 from confluent_kafka import KafkaError, KafkaException, Message, Producer
 
@@ -24,8 +24,8 @@ DELIVERY_TIMEOUT_SECONDS = 30.0
 def message_key(event: dict[str, Any]) -> bytes | None:
     """'tenant_id:user_id', so one user's events land in one partition and stay in order."""
     tenant = event.get("tenant_id")
-    payload = event.get("payload") if isinstance(event.get("payload"), dict) else {}
-    user = event.get("user_id") or payload.get("user_id") or ""
+    payload = event.get("payload")
+    user = event.get("user_id") or (payload.get("user_id") if isinstance(payload, dict) else None) or ""
     if tenant is None:
         return None
     return f"{tenant}:{user}".encode()
@@ -55,7 +55,8 @@ class EventProducer:
                  on_delivery: Any) -> None:
         while True:
             try:
-                self._producer.produce(topic, value=value, key=key, headers=headers, on_delivery=on_delivery)
+                self._producer.produce(topic, value=value, key=key, on_delivery=on_delivery,
+                                       headers=cast(Any, headers))  # the stubs take str | bytes | None values
                 return
             except BufferError:
                 # The local queue is full: let the poller drain delivery reports, then try again.
