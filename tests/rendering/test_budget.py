@@ -236,3 +236,27 @@ def test_recursion_and_memory_errors_become_render_errors(error):
 
     with pytest.raises(TemplateRenderError, match=f"field 'body': {error.__name__}"):
         engine.render_sources(None, {"body": "{{ boom(x) }}"}, {"x": 1, "boom": boom}, label="t")
+
+
+def test_one_slow_moment_does_not_fail_a_template_for_good(monkeypatch):
+    """The clock also counts a garbage collection or a busy host: a template over the time limit once renders
+    again when time runs normally; only TIME_STRIKES renders in a row over it are remembered."""
+    key = ("tenant-template", 1, "slow-once")
+    sources = {"body": "{% for i in range(3) %}{{ i }}{% endfor %}"}
+    real = budget._perf_counter
+    slow = {"on": True}
+    ticks = iter(range(10_000))
+    monkeypatch.setattr(budget, "_perf_counter", lambda: float(next(ticks)) if slow["on"] else real())
+
+    with pytest.raises(RenderBudgetExceeded, match="time"):
+        engine.render_sources(key, sources, {}, label="t")
+    slow["on"] = False
+    assert engine.render_sources(key, sources, {}, label="t") == {"body": "012"}
+
+    slow["on"] = True
+    for _ in range(engine.TIME_STRIKES):
+        with pytest.raises(RenderBudgetExceeded, match="time"):
+            engine.render_sources(key, sources, {}, label="t")
+    slow["on"] = False
+    with pytest.raises(RenderBudgetExceeded, match="time"):  # remembered now: fails at once
+        engine.render_sources(key, sources, {}, label="t")
