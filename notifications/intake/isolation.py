@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from django.db.utils import DatabaseError, InterfaceError, OperationalError
 
-from notifications.enums import RejectionReason
+from notifications.enums import Outcome, RejectionReason
 from notifications.events.envelope import EventRejection, ValidatedEvent
 from notifications.intake.results import IntakeResult
 
@@ -83,6 +83,22 @@ class Failures:
         if failed:
             Event.objects.filter(pk__in=failed).delete()
         return [item for item in accepted if item.index not in self.by_index]
+
+    def reject_repeats(self, accepted: list[Accepted], valid: list[tuple[int, ValidatedEvent]],
+                       results: list[IntakeResult | None]) -> None:
+        """Events named duplicates of a batch-mate whose own step then failed (its archived row is gone again)
+        become rejections too, so a redelivery or a reprocess takes them in; they are not lost as duplicates of
+        nothing. Call before `keep`."""
+        failed = {item.pk_text: self.by_index[item.index] for item in accepted if item.index in self.by_index}
+        if not failed:
+            return
+        for index, event in valid:
+            result = results[index]
+            if result is not None and result.outcome == Outcome.DUPLICATE and result.event_id in failed:
+                results[index] = None
+                self.by_index[index] = EventRejection(
+                    RejectionReason.PROCESSING_ERROR, failed[result.event_id].detail, event.raw,
+                    tenant_id=event.tenant_id, event_type=event.event_type)
 
     def rejections(self) -> list[tuple[int, EventRejection]]:
         return sorted(self.by_index.items())

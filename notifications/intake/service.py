@@ -108,6 +108,7 @@ def _accept(
     limiter = load_limiter(tenants, accepted, failures)  # a tenant whose rules cannot be read fails alone
     planner = Planner(tenants, preferences, limiter, devices, now.isoformat())
     planner.plan_all(accepted, contacts, failures)
+    failures.reject_repeats(accepted, valid, results)  # a batch-mate named duplicate of a failed event
     accepted = failures.keep(accepted)
     records = planner.records
     inbox = render_inbox(records, tenants, now, planner.now_text)  # in-app is delivered here

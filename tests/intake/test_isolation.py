@@ -64,6 +64,22 @@ def test_the_same_event_redelivered_after_its_rejection_is_rejected_again_not_a_
     assert [r.reason for r in first + second] == [RejectionReason.PROCESSING_ERROR] * 2
 
 
+def test_a_batch_mate_with_the_key_of_a_failed_event_is_rejected_too_not_a_duplicate_of_nothing(tenant):
+    """Two events share an event_id: the first is named the original, the second its duplicate; when the
+    first's planning then fails, the second must not stay a duplicate of an event that is not kept."""
+    failing = {**hostile_event("plan-runtime"), "event_id": "same-1"}
+    fine = {**hostile_event("fine"), "event_id": "same-1"}
+
+    with hostile_handler():
+        first, second = process_events([failing, fine])
+        assert first.outcome == second.outcome == Outcome.REJECTED
+        assert second.reason == RejectionReason.PROCESSING_ERROR and second.rejected_id
+        assert not Event.objects.filter(event_id="same-1").exists()
+        # Nothing is lost: the stored rejection of the second can be taken in again.
+        [again] = process_events([fine])
+    assert again.outcome == Outcome.PROCESSED
+
+
 def test_a_database_outage_is_not_one_events_failure(tenant, monkeypatch):
     """The consumer retries the batch when the database is away: that error must reach it."""
     from tests.intake.hostile import HostileHandler
