@@ -13,6 +13,7 @@ from notifications.errors import (
     RegistryNotBound,
 )
 from notifications.events.base_handler import BaseEventHandler
+from notifications.security.redaction import SENSITIVE_KEYS
 
 if TYPE_CHECKING:
     from notifications.intake.results import IntakeResult
@@ -124,6 +125,11 @@ class EventRegistry:
         for handler in self.handlers():
             names |= handler.sensitive_fields
         return names
+
+    def redacted_keys(self) -> frozenset[str]:
+        """The keys masked wherever an event is shown or copied (stored rejections, dead letters): the common
+        sensitive names and every field a registered handler seals, lower-cased."""
+        return SENSITIVE_KEYS | frozenset(name.lower() for name in self.sensitive_field_names())
 
     def handler_for_template_name(self, name: str) -> tuple[str, BaseEventHandler] | None:
         """('user.registration.completed', handler) for 'user_registration_completed_email'."""

@@ -11,11 +11,11 @@ from typing import Any
 from notifications.enums import Outcome
 from notifications.events.envelope import EventRejection, ValidatedEvent, failed_validation, validate_event
 from notifications.events.models import RejectedEvent
-from notifications.events.registry import EventRegistry
+from notifications.events.registry import EventRegistry, event_registry
 from notifications.intake.batches import CHUNK
 from notifications.intake.results import IntakeResult
 from notifications.security import encrypt_text, redact
-from notifications.security.redaction import redact_text
+from notifications.security.redaction import redact_serialized
 
 logger = logging.getLogger(__name__)
 
@@ -101,9 +101,9 @@ def _row(rejection: EventRejection, source: str, origin: dict[str, Any]) -> Reje
     try:
         original = storable(as_text(rejection.raw))
         if isinstance(rejection.raw, dict):
-            shown = json.dumps(redact(rejection.raw), default=str)
+            shown = json.dumps(redact(rejection.raw, event_registry.redacted_keys()), default=str)
         else:
-            shown = redact_text(original)
+            shown = redact_serialized(original, event_registry.redacted_keys())
     except RecursionError:
         original = shown = "[nested too deeply to keep]"
     return RejectedEvent(

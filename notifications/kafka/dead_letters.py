@@ -28,7 +28,7 @@ from notifications.events.registry import event_registry
 from notifications.intake.results import IntakeResult
 from notifications.kafka.producer import EventProducer
 from notifications.security import redact
-from notifications.security.redaction import SENSITIVE_KEYS, redact_text
+from notifications.security.redaction import read_json_leniently, redact_text
 
 logger = logging.getLogger(__name__)
 
@@ -78,13 +78,13 @@ def redacted_body(value: bytes, sensitive: frozenset[str]) -> bytes:
     try:
         parsed = orjson.loads(value)
     except orjson.JSONDecodeError:
-        parsed = None
+        parsed = read_json_leniently(text)  # NaN, long numbers, repeated keys: still masked by key
     if isinstance(parsed, (dict, list)):
         try:
             masked = redact(parsed, sensitive)
             if masked_text == text and masked == parsed:
                 return value
-            return orjson.dumps(masked)
+            return orjson.dumps(masked, default=str)
         except (TypeError, RecursionError, orjson.JSONEncodeError):
             pass  # e.g. nesting orjson writes no deeper than it reads: masked as text instead
     return value if masked_text == text else masked_text.encode()
@@ -94,7 +94,7 @@ class DeadLetterWriter:
     def __init__(self, topic: str, group_id: str, producer: EventProducer | None = None) -> None:
         self.topic, self.group_id = topic, group_id
         self.producer = producer or EventProducer()
-        self.sensitive = SENSITIVE_KEYS | frozenset(name.lower() for name in event_registry.sensitive_field_names())
+        self.sensitive = event_registry.redacted_keys()
 
     def letters(self, messages: list[Message], results: list[IntakeResult]) -> list[DeadLetter]:
         """The copies a batch calls for: one per rejected message."""

@@ -5,6 +5,7 @@ secrets seen by intake are remembered for a while so the logging filter masks th
 
 from __future__ import annotations
 
+import json
 import logging
 import re
 from collections.abc import Iterable
@@ -37,7 +38,7 @@ SENSITIVE_KEYS: frozenset[str] = frozenset(
 _KEY_NAMES = "|".join(sorted((re.escape(k) for k in SENSITIVE_KEYS), key=len, reverse=True))
 _KEY_VALUE = re.compile(
     r"""(?P<key>(?<![A-Za-z0-9_])["']?(?:""" + _KEY_NAMES + r""")["']?\s*[:=]\s*)"""
-    r"""(?P<value>"[^"]*"|'[^']*'|[^\s,;}&]+)""",
+    r"""(?P<value>"(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*'|[^\s,;}&]+)""",
     re.IGNORECASE,
 )
 _MIN_SECRET_LENGTH = 4
@@ -96,3 +97,26 @@ class RedactingFilter(logging.Filter):
         if record.exc_text:
             record.exc_text = redact_text(record.exc_text)
         return True
+
+
+def read_json_leniently(text: str) -> Any:
+    """The JSON value of a text that strict readers refuse (NaN, Infinity, numbers beyond a double, repeated
+    keys: Python's json reads them, the last repeated key winning), so a refused event's secrets can still be
+    masked by their key; None when it is not JSON at all. For redacting only, never for taking an event in."""
+    try:
+        return json.loads(text)
+    except (ValueError, RecursionError):
+        return None
+
+
+def redact_serialized(text: str, sensitive: frozenset[str] = SENSITIVE_KEYS) -> str:
+    """A stored or copied event's text with its secrets masked: by key when it reads as JSON (even leniently; a
+    key spelled with escapes is read as the key it is), else by `key=value` patterns; remembered secrets in
+    either case."""
+    parsed = read_json_leniently(text)
+    if isinstance(parsed, (dict, list)):
+        try:
+            return json.dumps(redact(parsed, sensitive), default=str)
+        except (ValueError, RecursionError, TypeError):
+            pass
+    return redact_text(text)
