@@ -108,6 +108,10 @@ def register_channel(spec: ChannelSpec, replace: bool = False) -> Channel:
     when it is not one of the enum's). Raises on a channel already declared unless `replace`."""
     if spec.value in CHANNEL_SPECS and not replace:
         raise ValueError(f"channel {spec.value!r} is already declared")
+    if spec.delivered_at_intake and spec.value != Channel.IN_APP.value:
+        # Intake delivers only the inbox (channels/in_app.py); another such channel's records would stay pending,
+        # never claimed, with no error.
+        raise ValueError(f"channel {spec.value!r}: only in_app is delivered at intake; use providers")
     channel = Channel.declare(spec.value)
     CHANNEL_SPECS[spec.value] = spec
     return channel

@@ -149,6 +149,10 @@ def test_a_spec_states_one_consistent_set_of_facts() -> None:
         register_channel(CHANNEL_SPECS["email"])
     with pytest.raises(ValueError, match="enum's own"):
         unregister_channel("email")
+    with pytest.raises(ValueError, match="only in_app is delivered at intake"):
+        register_channel(ChannelSpec("banner", Target.USER, None, None, ("body",), frozenset({"body"}),
+                                     delivered_at_intake=True, uses_providers=False))
+    assert "banner" not in CHANNEL_SPECS
     with pytest.raises(UnknownChannel, match="unknown channel 'fax'; known: email, sms, push, in_app"):
         channel_spec("fax")
 
