@@ -23,7 +23,8 @@ def remember_secrets(parsed: Iterable[ValidatedEvent | EventRejection]) -> None:
         if isinstance(item, ValidatedEvent):
             values += [item.payload.get(name) for name in item.handler.sensitive_fields]
         elif isinstance(item.raw, dict) and isinstance(item.raw.get("payload"), dict):
-            values += [v for k, v in item.raw["payload"].items() if str(k).lower() in SENSITIVE_KEYS and isinstance(v, str)]
+            values += [v for k, v in item.raw["payload"].items()
+                       if str(k).lower() in SENSITIVE_KEYS and isinstance(v, str)]
     register_secrets(values)
 
 
