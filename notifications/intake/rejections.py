@@ -41,16 +41,14 @@ def _validate_one(raw: Any, registry: EventRegistry) -> ValidatedEvent | EventRe
 
 
 def origin_key(origin: dict[str, Any] | None) -> str | None:
-    """'topic/partition/offset/timestamp' for a message from Kafka (a topic name has no '/'), else None. The
-    message's timestamp tells a redelivery (the same message) from a new message at the same offset of a topic
-    that was deleted and made again (its offsets start at 0 again)."""
+    """'topic/partition/offset' for a message from Kafka (a topic name has no '/'), else None. (A topic deleted
+    and made again starts its offsets at 0 again: its new rejections would be taken for redeliveries; known.)"""
     if not origin:
         return None
     topic, partition, offset = origin.get("topic"), origin.get("partition"), origin.get("offset")
     if not isinstance(topic, str) or not isinstance(partition, int) or not isinstance(offset, int) or offset < 0:
         return None
-    timestamp = origin.get("timestamp")
-    return f"{topic}/{partition}/{offset}/{timestamp if isinstance(timestamp, int) else ''}"
+    return f"{topic}/{partition}/{offset}"
 
 
 def store_rejections(

@@ -36,16 +36,8 @@ def test_a_redelivered_rejection_is_stored_once_and_its_result_names_the_first()
     assert RejectedEvent.objects.count() == 2
     assert {first[0].rejected_id, first[2].rejected_id} == set(RejectedEvent.objects.values_list("pk", flat=True))
     assert again[0].rejected_id == first[0].rejected_id and again[2].rejected_id == first[2].rejected_id
-    assert RejectedEvent.objects.get(pk=first[2].rejected_id).origin_key == "orders/3/12/1700000000000"
+    assert RejectedEvent.objects.get(pk=first[2].rejected_id).origin_key == "orders/3/12"
 
-
-def test_a_new_message_at_an_offset_of_a_topic_made_again_is_another_rejection():
-    """A deleted and recreated topic starts its offsets at 0 again: its messages have later timestamps."""
-    process_events([b"{a"], source="orders", origins=[_origin(5)])
-    recreated = {**_origin(5), "timestamp": 1_800_000_000_000}
-    [result] = process_events([b"{b"], source="orders", origins=[recreated])
-
-    assert RejectedEvent.objects.count() == 2 and result.rejected_id is not None
 
 
 def test_the_same_offset_of_another_partition_or_topic_is_another_rejection():
