@@ -6,7 +6,7 @@ unbounded macro recursion), and payloads that make a handler raise in planning, 
 
 from __future__ import annotations
 
-import statistics
+import gc
 import time
 from collections.abc import Iterator
 from itertools import count
@@ -25,10 +25,11 @@ from tests.intake.hostile import hostile_event, hostile_handler
 pytestmark = [pytest.mark.django_db, pytest.mark.slow]
 
 GOOD, EVIL = "good-co", "evil-co"
-EVENTS, BATCH, RUNS = 3000, 500, 5  # five runs each: the median of a shared machine's noisy timings
+EVENTS, BATCH, RUNS = 3000, 500, 7
 ABSURD = {"limit": 1, "per_seconds": 10**12}  # a window no datetime can hold
-# Timer noise on a shared machine, for runs of about a second: the tolerance is 20% of the median alone plus this.
-SLACK_SECONDS = 0.15
+# Timer resolution and scheduling on a shared machine, for runs of about 0.4 s: the tolerance is 20% of the
+# time alone plus this.
+SLACK_SECONDS = 0.05
 _serial = count()
 NESTED_LOOPS = "{% for a in range(100000) %}{% for b in range(100000) %}{{ a * b }}{% endfor %}{% endfor %}"
 
@@ -88,6 +89,9 @@ def _interleaved(good: list[dict[str, Any]]) -> Iterator[dict[str, Any]]:
 
 
 def _take_in(stream: list[dict[str, Any]]) -> tuple[float, list[IntakeResult]]:
+    # Each run starts from a collected heap: a full collection of the test process's heap (~80 ms, far larger
+    # than a consumer's) otherwise lands in whichever run happens to cross the threshold.
+    gc.collect()
     started = time.perf_counter()
     results: list[IntakeResult] = []
     for start in range(0, len(stream), BATCH):
@@ -129,7 +133,9 @@ def test_a_tenants_3000_events_take_as_long_beside_a_hostile_tenant_as_alone(set
             _check_hostile(hostile)
             beside.append(seconds)
 
-    median_alone, median_beside = statistics.median(alone), statistics.median(beside)
-    print(f"\n3,000 events alone {median_alone:.3f} s, beside a hostile tenant {median_beside:.3f} s "
-          f"(x{median_beside / median_alone:.2f}); runs alone {alone}, beside {beside}")
-    assert median_beside <= 1.2 * median_alone + SLACK_SECONDS
+    # The fastest run of each: the one the machine disturbed least (another process, a timer tick), so what is
+    # left of the difference is the work the hostile tenant's events cost.
+    best_alone, best_beside = min(alone), min(beside)
+    print(f"\n3,000 events alone {best_alone:.3f} s, beside a hostile tenant {best_beside:.3f} s "
+          f"(x{best_beside / best_alone:.2f}); runs alone {alone}, beside {beside}")
+    assert best_beside <= 1.2 * best_alone + SLACK_SECONDS
