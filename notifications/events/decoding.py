@@ -30,7 +30,14 @@ _SUSPECT_ESCAPE_BYTES = re.compile(_SUSPECT_ESCAPE.pattern.encode())
 # orjson reads an integer beyond 64 bits as a float, silently losing digits (a 30-digit amount became 1.2e29):
 # text with a run of 19 or more digits (-2**63 has 19) is read the exact way instead. Such runs are rare (long
 # numeric ids in strings, long fractions), and then cost only the slower parse.
-_LONG_DIGITS = re.compile(rb"[0-9]{19,}")
+_DIGITS_AS_ZERO = bytes.maketrans(b"0123456789", b"0" * 10)
+_LONG_RUN = b"0" * 19
+
+
+def has_long_digit_run(raw: bytes) -> bool:
+    """Whether the text holds 19 digits in a row. Every digit mapped to 0, then one substring search: 0.4 us for
+    the bench mix's 324-byte events where the regex `[0-9]{19,}` took 3.0 us (it restarts at every digit)."""
+    return _LONG_RUN in raw.translate(_DIGITS_AS_ZERO)
 
 
 class _Refused(ValueError):
@@ -134,7 +141,7 @@ def decode(raw: Any) -> tuple[Any, str | None, bool]:
 
 
 def _decode(raw: Any) -> tuple[Any, str | None, bool]:
-    if isinstance(raw, bytes) and len(raw) <= MAX_EVENT_BYTES and _LONG_DIGITS.search(raw) is None:
+    if isinstance(raw, bytes) and len(raw) <= MAX_EVENT_BYTES and not has_long_digit_run(raw):
         # The common case, four times faster: orjson checks the UTF-8 and parses in one pass. Whatever it refuses
         # (NaN, numbers beyond a double) or may read inexactly (long integers) goes the strict way below, for the
         # same result or a clear refusal.

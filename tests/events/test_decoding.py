@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from notifications.enums import RejectionReason
-from notifications.events.decoding import count_keys, decode
+from notifications.events.decoding import count_keys, decode, has_long_digit_run
 from notifications.events.envelope import EventRejection, ValidatedEvent, validate_event
 from notifications.events.registry import event_registry
 from notifications.testing import make_event
@@ -89,3 +90,9 @@ def test_integers_beyond_64_bits_keep_every_digit(number):
     value, error, _ = decode(f'{{"amount": {number}, "note": "x"}}'.encode())
     assert error is None
     assert value["amount"] == number and type(value["amount"]) is int
+
+
+@given(st.binary(max_size=80), st.integers(min_value=0, max_value=40))
+def test_long_digit_runs_are_found_as_the_regex_finds_them(text, run):
+    raw = text + b"7" * run + text
+    assert has_long_digit_run(raw) == (re.search(rb"[0-9]{19,}", raw) is not None)
