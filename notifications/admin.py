@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from django import forms
 from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
@@ -31,8 +32,23 @@ def _pretty(value: Any) -> str:
     return format_html("<pre style='white-space:pre-wrap'>{}</pre>", json.dumps(value, indent=2, default=str))
 
 
+class TenantForm(forms.ModelForm):
+    class Meta:
+        model = Tenant
+        fields = "__all__"
+
+    def clean(self) -> dict[str, Any]:
+        from notifications.scheduling.settings import critical_delay_problems
+
+        cleaned = super().clean() or {}
+        for key, problem in critical_delay_problems(cleaned.get("settings")).items():
+            self.add_error("settings", f"{key}: {problem}")
+        return cleaned
+
+
 @admin.register(Tenant)
 class TenantAdmin(admin.ModelAdmin):
+    form = TenantForm
     list_display = ("id", "name", "app_url", "created_at")
     search_fields = ("id", "name")
 

@@ -48,15 +48,26 @@ class Channel(StrEnum):
 
 class Status(StrEnum):
     PENDING = "pending"
+    #: Waiting for its time (a `deliver_at`, a `delay`, a tenant's default delay): claimed once due, like
+    #: pending. The reason says why it waits (WaitReason).
+    SCHEDULED = "scheduled"
     SENDING = "sending"
     RETRYING = "retrying"
     SENT = "sent"
     FAILED = "failed"
     SKIPPED = "skipped"
+    #: Never sent: cancelled by its cancel key, or superseded by a newer notification (the reason says which).
+    CANCELLED = "cancelled"
 
     @classmethod
     def final(cls) -> frozenset[Status]:
-        return frozenset({cls.SENT, cls.FAILED, cls.SKIPPED})
+        return frozenset({cls.SENT, cls.FAILED, cls.SKIPPED, cls.CANCELLED})
+
+
+class WaitReason(StrEnum):
+    """Why a `scheduled` record waits (its `reason`)."""
+
+    SCHEDULED = "scheduled"  # the event's deliver_at or delay, or the tenant's default delay
 
 
 class RejectionReason(StrEnum):

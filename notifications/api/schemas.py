@@ -178,6 +178,10 @@ class TenantSettingsIn(Schema):
     rate_limits: Annotated[dict[EventType, Annotated[dict[ChannelName, RateLimitRule], Field(max_length=MAX_CHANNELS)]],
                            Field(max_length=MAX_SETTING_ENTRIES)] = {}
     default_locale: Locale = ""
+    default_delays: Annotated[dict[EventType, Annotated[dict[ChannelName, Annotated[int, Field(ge=1)]],
+                                                        Field(min_length=1, max_length=MAX_CHANNELS)]],
+                              Field(max_length=MAX_SETTING_ENTRIES)] = {}
+    allow_delaying_security: bool = False
 
 
 class TenantPatch(Schema):

@@ -15,7 +15,6 @@ from typing import TYPE_CHECKING, Any
 from django.db import connection, transaction
 from django.utils import timezone
 
-from notifications.channels.spec import intake_channels
 from notifications.delivery.models import CLAIMABLE, NotificationRecord
 from notifications.delivery.policy import lease_duration
 from notifications.enums import Status
@@ -27,10 +26,17 @@ logger = logging.getLogger(__name__)
 
 
 def due_records(now: datetime) -> Any:
-    """The records due for sending, oldest due first (served by the partial index record_due_idx). Every
-    channel is claimed but those delivered at intake (their records are never written due)."""
-    return (NotificationRecord.objects.filter(status__in=CLAIMABLE, next_attempt_at__lte=now)
-            .exclude(channel__in=intake_channels()).order_by("next_attempt_at"))
+    """The records due for sending, oldest due first (served by the partial index record_due_idx), of every
+    channel: a channel delivered at intake (in-app) has claimable records only when they were scheduled, and
+    the worker writes their inbox rows when due (delivery/inbox.py)."""
+    return NotificationRecord.objects.filter(status__in=CLAIMABLE, next_attempt_at__lte=now).order_by(
+        "next_attempt_at")
+
+
+def next_due() -> datetime | None:
+    """When the earliest claimable record falls due, if any (the first entry of the due index)."""
+    return (NotificationRecord.objects.filter(status__in=CLAIMABLE).order_by("next_attempt_at")
+            .values_list("next_attempt_at", flat=True).first())
 
 
 def claim_due(batch_size: int, now: datetime, token: uuid.UUID | None = None) -> list[int]:

@@ -19,6 +19,7 @@ from notifications.delivery.claims import Lease, claim_due
 from notifications.delivery.compose import message_for
 from notifications.delivery.dispatch import Dispatcher, Outcome, pipelined
 from notifications.delivery.housekeeping import InboxExpiry
+from notifications.delivery.inbox import deliver_inbox, delivered_in_worker
 from notifications.delivery.policy import lease_duration
 from notifications.delivery.report import DeliveryReport
 from notifications.delivery.runtime import get_runtime
@@ -99,6 +100,10 @@ class DeliveryEngine:
                 )
         if outcomes:
             store_outcomes([record for record in part if record.pk in outcomes], outcomes, report, token)
+        if any(delivered_in_worker(record) for record, _ in ready):  # scheduled in-app records: the inbox row
+            deliver_inbox([pair for pair in ready if delivered_in_worker(pair[0])], batch, report, token,
+                          timezone.now())
+            ready = [pair for pair in ready if not delivered_in_worker(pair[0])]
         return ready
 
     def expire_inbox_secrets(self) -> int:

@@ -8,8 +8,10 @@ import threading
 
 from django.db import close_old_connections, connection
 from django.db.utils import DatabaseError
+from django.utils import timezone
 
 from notifications.conf import get_setting
+from notifications.delivery.claims import next_due
 from notifications.delivery.engine import DeliveryEngine, default_engine
 from notifications.delivery.wakeup import DueWaiter, wake_in_process
 
@@ -72,7 +74,7 @@ class DeliveryLoop(threading.Thread):
                 self.stopping.wait(wait)
                 continue
             if report.claimed == 0 and not self.stopping.is_set():
-                self._waiter.wait(self.poll_seconds)
+                self._waiter.wait(self._idle_seconds())
             elif report.claimed < asked // 2 and self.linger_seconds:
                 # Little was due: let more fall due before claiming again. A claim has a fixed cost (a dozen
                 # queries, ~10 ms); claiming at once after every small claim spent the worker on that cost alone.
@@ -84,6 +86,18 @@ class DeliveryLoop(threading.Thread):
             logger.warning("closing provider connections failed", exc_info=True)
         connection.close()
         logger.info("delivery worker stopped")
+
+    def _idle_seconds(self) -> float:
+        """How long to wait when nothing was due: until the earliest scheduled record falls due, at most the
+        poll interval (intake's NOTIFY wakes the loop sooner for records due at once)."""
+        try:
+            due = next_due()
+        except DatabaseError:
+            return self.poll_seconds
+        if due is None:
+            return self.poll_seconds
+        # At least 10 ms: a record due but locked by another worker's claim in flight must not make this spin.
+        return min(max((due - timezone.now()).total_seconds(), 0.01), self.poll_seconds)
 
     def stop(self) -> None:
         self.stopping.set()

@@ -10,7 +10,8 @@ from notifications.tenants.models import Tenant
 
 # Records a worker may claim (a 'sending' one whose lease ended is due again): claim_due() and the partial index
 # it uses share this list.
-CLAIMABLE = (Status.PENDING.value, Status.RETRYING.value, Status.SENDING.value)
+# A 'scheduled' record is claimable the same way: its next_attempt_at is its due time.
+CLAIMABLE = (Status.PENDING.value, Status.RETRYING.value, Status.SENDING.value, Status.SCHEDULED.value)
 
 
 class NotificationRecord(models.Model):

@@ -12,10 +12,12 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
+from django.utils import timezone
 from pydantic import ValidationError
 
 from notifications.enums import RejectionReason
 from notifications.events.decoding import MAX_DEPTH, decode
+from notifications.scheduling.parse import requested_time
 from notifications.tenants.models import TENANT_ID_PATTERN
 
 if TYPE_CHECKING:
@@ -48,6 +50,7 @@ class ValidatedEvent:
     metadata: dict[str, Any] = field(default_factory=dict)
     raw: Any = None
     typed: dict[str, Any] | None = None  # the payload as Python values (datetimes, decimals), for rendering
+    deliver_at: datetime | None = None  # the time the event asks for (deliver_at or delay); None: at once
 
 
 _UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
@@ -204,6 +207,12 @@ def _validate(raw: Any, registry: EventRegistry) -> ValidatedEvent | EventReject
     if envelope_user is None:
         return _invalid(data, f"user_id must be a string or integer of at most {MAX_ID_LENGTH} characters")
 
+    deliver_at = None
+    if data.get("deliver_at") is not None or data.get("delay") is not None:
+        deliver_at, problem = requested_time(data.get("deliver_at"), data.get("delay"), timezone.now())
+        if problem is not None:
+            return _invalid(data, problem)
+
     handler = registry.get_handler(event_type)
     if handler is None:
         return EventRejection(
@@ -231,6 +240,7 @@ def _validate(raw: Any, registry: EventRegistry) -> ValidatedEvent | EventReject
         "timestamp": timestamp.isoformat(),
         "user_id": user_id,
         "payload": payload_value,
+        **({"deliver_at": deliver_at.isoformat()} if deliver_at is not None else {}),
     }
     return ValidatedEvent(
         event_type=event_type,
@@ -244,4 +254,5 @@ def _validate(raw: Any, registry: EventRegistry) -> ValidatedEvent | EventReject
         metadata=metadata,
         raw=data,
         typed=typed,
+        deliver_at=deliver_at,
     )

@@ -10,11 +10,12 @@ from typing import Any
 
 from notifications.channels.models import Device
 from notifications.channels.spec import CHANNEL_SPECS, Target, channel_spec
-from notifications.enums import Channel, SkipReason, Status
+from notifications.enums import Channel, SkipReason, Status, WaitReason
 from notifications.events.envelope import ValidatedEvent
 from notifications.intake.isolation import NOT_PER_EVENT, Failures
 from notifications.intake.preferences import PreferenceBook
 from notifications.intake.ratelimits import RateLimiter
+from notifications.scheduling.timing import Timing
 from notifications.tenants.models import Tenant
 
 logger = logging.getLogger(__name__)
@@ -86,7 +87,8 @@ def load_limiter(tenants: dict[str, Tenant], accepted: list[Accepted], failures:
     return RateLimiter.load(tenants, [key for key in keys if key[0] not in broken])
 
 
-_PENDING, _SKIPPED = Status.PENDING.value, Status.SKIPPED.value
+_PENDING, _SKIPPED, _SCHEDULED = Status.PENDING.value, Status.SKIPPED.value, Status.SCHEDULED.value
+_WAITS_FOR_ITS_TIME = WaitReason.SCHEDULED.value
 _DEVICE = Target.DEVICE
 _NO_ADDRESS, _INVALID_ADDRESS = SkipReason.NO_ADDRESS.value, SkipReason.INVALID_ADDRESS.value
 
@@ -95,9 +97,9 @@ class Planner:
     """Plans a batch's records. The tenant's switches are looked up once per (tenant, event type, channel)."""
 
     def __init__(self, tenants: dict[str, Tenant], preferences: PreferenceBook, limiter: RateLimiter,
-                 devices: dict[tuple[str, str], list[Device]], now_text: str) -> None:
+                 devices: dict[tuple[str, str], list[Device]], timing: Timing, now_text: str) -> None:
         self.tenants, self.preferences, self.limiter, self.devices = tenants, preferences, limiter, devices
-        self.now_text = now_text
+        self.timing, self.now_text = timing, now_text
         self.records: list[Planned] = []
         self._switches: dict[tuple[str, str, str], str] = {}
 
@@ -173,7 +175,11 @@ class Planner:
                 logger.info("rate limit reached: tenant_id=%s user_id=%s event_type=%s channel=%s: skipped",
                             tenant_id, user_id, event_type, channel)
                 reasons = [reason or SkipReason.RATE_LIMITED.value for reason in reasons]
+            # When the records that go, go (scheduling.timing): at once, or `scheduled` until their time.
+            due = self.timing.due(event, channel)
+            status, wait, at = (_PENDING, "", self.now_text) if due is None else (
+                _SCHEDULED, _WAITS_FOR_ITS_TIME, due.isoformat())
             for (address, device_id), reason in zip(targets, reasons, strict=True):
                 self.records.append(Planned(item, channel, address[:320], device_id,
-                                            _SKIPPED if reason else _PENDING, reason,
-                                            None if reason else self.now_text))
+                                            _SKIPPED if reason else status, reason or wait,
+                                            None if reason else at))

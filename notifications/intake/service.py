@@ -28,6 +28,7 @@ from notifications.intake.rejections import store_rejections, validate_all
 from notifications.intake.results import IntakeResult
 from notifications.intake.secrets import purge_if_final, remember_secrets
 from notifications.observability import metrics
+from notifications.scheduling.timing import Timing, refuse_delayed_critical
 from notifications.tenants.models import Tenant
 
 __all__ = ["IntakeResult", "new_uuid_texts", "process_events"]
@@ -97,16 +98,17 @@ def _accept(
 ) -> list[tuple[int, EventRejection]]:
     """Takes in the valid events; returns those whose own steps failed, as rejections to store instead."""
     tenants = Tenant.ensure({event.tenant_id for _, event in valid})
+    valid, refused = refuse_delayed_critical(valid, tenants)  # a 2FA code asking to wait (scheduling.timing)
     accepted = insert_new_events(valid, results, sources)  # duplicates get their results here
     if not accepted:
-        return []
+        return refused
     now = timezone.now()
     failures = Failures()  # events whose own step raised: set aside, the others go on
     contacts = resolve_contacts(accepted, failures)
     users = batch_users(accepted)
     preferences, devices = PreferenceBook.load(users), devices_for(users)
     limiter = load_limiter(tenants, accepted, failures)  # a tenant whose rules cannot be read fails alone
-    planner = Planner(tenants, preferences, limiter, devices, now.isoformat())
+    planner = Planner(tenants, preferences, limiter, devices, Timing(tenants, now), now.isoformat())
     planner.plan_all(accepted, contacts, failures)
     failures.reject_repeats(accepted, valid, results)  # a batch-mate named duplicate of a failed event
     accepted = failures.keep(accepted)
@@ -117,4 +119,4 @@ def _accept(
     write_inbox(inbox)
     processed_results(accepted, records, results)
     count_records(records)
-    return failures.rejections()
+    return refused + failures.rejections()

@@ -24,6 +24,10 @@ RATE_WINDOW_MIN_SECONDS, RATE_WINDOW_MAX_SECONDS = 1, 31 * 24 * 3600
 RATE_WINDOW_DEFAULT_SECONDS = 3600
 MAX_SETTING_ENTRIES = 200  # event types in disabled_events, disabled_channels, rate_limits (each)
 
+# Tenant.settings["default_delays"][event_type][channel or "*"] = seconds (scheduling.timing); at most the
+# scheduling horizon (NOTIFICATIONS["SCHEDULE_HORIZON_DAYS"], 90 days by default).
+DEFAULT_DELAY_MIN_SECONDS = 1
+
 # Tenant.branding
 MAX_BRANDING_KEYS = 20
 BRANDING_KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,63}")  # a template variable name
@@ -124,10 +128,36 @@ def settings_problems(settings: Any) -> dict[str, str]:
                     problem = rate_rule_problem(rule)
                     if problem:
                         problems[f"{where}[{channel!r}]"] = problem
+    problems.update(_delay_problems(settings, channels | {WILDCARD}))
     if "default_locale" in settings:
         problem = _text_problem(settings["default_locale"], LOCALE_LENGTH)
         if problem:
             problems["default_locale"] = problem
+    return problems
+
+
+def _delay_problems(settings: dict[str, Any], allowed: set[str]) -> dict[str, str]:
+    from notifications.scheduling.parse import horizon
+
+    problems: dict[str, str] = {}
+    if "allow_delaying_security" in settings and type(settings["allow_delaying_security"]) is not bool:
+        problems["allow_delaying_security"] = "must be true or false"
+    value = settings.get("default_delays", {})
+    if not isinstance(value, dict) or len(value) > MAX_SETTING_ENTRIES:
+        return {**problems, "default_delays": f"must be an object of at most {MAX_SETTING_ENTRIES} event types"}
+    longest = int(horizon().total_seconds())
+    for event_type, entry in value.items():
+        where = f"default_delays[{event_type[:ID_LENGTH]!r}]"
+        if _text_problem(event_type, ID_LENGTH):
+            problems["default_delays"] = f"event type {_text_problem(event_type, ID_LENGTH)}"
+        elif not isinstance(entry, dict) or not entry or set(entry) - allowed:
+            problems[where] = f"must map channels ({', '.join(sorted(allowed))}) to seconds"
+        else:
+            for channel, seconds in entry.items():
+                if type(seconds) is not int or not DEFAULT_DELAY_MIN_SECONDS <= seconds <= longest:
+                    problems[f"{where}[{channel!r}]"] = (
+                        f"must be whole seconds from {DEFAULT_DELAY_MIN_SECONDS} to {longest:,} (the scheduling "
+                        "horizon)")
     return problems
 
 

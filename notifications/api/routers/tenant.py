@@ -1,8 +1,10 @@
 
+from django.core.exceptions import ValidationError
 from ninja import Router
 
 from notifications.api.auth import TenantRequest
 from notifications.api.schemas import TenantOut, TenantPatch, TenantSettingsIn
+from notifications.scheduling.settings import critical_delay_problems
 from notifications.tenants.models import Tenant
 
 router = Router(tags=["tenant"])
@@ -35,10 +37,14 @@ def patch_tenant(request: TenantRequest, body: TenantPatch):
 
 @router.put("/settings", response=TenantOut)
 def put_settings(request: TenantRequest, body: TenantSettingsIn):
-    """Disable event types, or channels per event type (`*` for every type), and set per-user rate limits
-    (limit and window within the ranges in README's "Tenant settings and limits")."""
+    """Disable event types, or channels per event type (`*` for every type), set per-user rate limits
+    (limit and window within the ranges in README's "Tenant settings and limits") and default delays per event
+    type and channel (seconds; security notifications only with `allow_delaying_security`)."""
     tenant = _tenant(request)
     tenant.settings = {**tenant.settings, **body.dict()}
     tenant.full_clean()  # unknown channels, rules out of range: 422 naming them (Tenant.clean)
+    problems = critical_delay_problems(tenant.settings)
+    if problems:
+        raise ValidationError({"settings": [f"{key}: {problem}" for key, problem in problems.items()]})
     tenant.save()
     return _shown(tenant)

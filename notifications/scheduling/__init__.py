@@ -1,0 +1,1 @@
+"""When a notification goes: scheduling and delay (see README.md)."""
