@@ -46,7 +46,9 @@ def parse_delay(value: Any) -> tuple[timedelta | None, str | None]:
     if not isinstance(value, str) or not value or len(value) > MAX_TEXT:
         return None, "delay must be seconds or an ISO 8601 duration such as PT10M"
     try:
-        parsed = parse_duration(value) if value.lstrip("-").startswith("P") else None
+        # Django reads "P" and "PT" as zero: an ISO 8601 duration names at least one number.
+        iso = value.lstrip("-").startswith("P") and any(char.isdigit() for char in value)
+        parsed = parse_duration(value) if iso else None
     except (ValueError, OverflowError):
         parsed = None
     if parsed is None:
