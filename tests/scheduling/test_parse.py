@@ -41,7 +41,8 @@ def test_delay_as_seconds_or_an_iso_duration(value, expected):
     assert parse_delay(value) == (expected, None)
 
 
-@pytest.mark.parametrize("value", [-1, "-PT5M", "10 minutes", "PT", True, float("nan"), float("inf"), [], "P" + "9" * 30 + "D"])
+@pytest.mark.parametrize("value", [-1, "-PT5M", "10 minutes", "PT", True, float("nan"), float("inf"), [],
+                                   "P" + "9" * 30 + "D"])
 def test_an_unreadable_or_negative_delay_is_refused(value):
     wait, problem = parse_delay(value)
     assert wait is None and problem
