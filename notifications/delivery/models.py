@@ -37,6 +37,8 @@ class NotificationRecord(models.Model):
     attempts = models.PositiveIntegerField(default=0)
     next_attempt_at = models.DateTimeField(null=True, blank=True)
     claim_token = models.UUIDField(null=True, blank=True, help_text="Which worker's lease this record is under")
+    cancel_key = models.CharField(max_length=200, blank=True, default="", db_default="",
+                                  help_text="The event's cancel_key: cancelling it cancels the records not yet sent")
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     sent_at = models.DateTimeField(null=True, blank=True)
@@ -52,6 +54,9 @@ class NotificationRecord(models.Model):
                          condition=models.Q(status__in=CLAIMABLE)),
             models.Index(fields=["device"], name="record_device_idx", condition=models.Q(device__isnull=False)),
             models.Index(fields=["tenant", "created_at"], name="record_tenant_created_idx"),
+            # Cancelling by key reads only open records that carry one: the index stays as small as the waiting.
+            models.Index(fields=["tenant", "cancel_key"], name="record_cancel_key_idx",
+                         condition=models.Q(status__in=CLAIMABLE) & ~models.Q(cancel_key="")),
         ]
         ordering = ["-created_at"]
 

@@ -26,6 +26,7 @@ if TYPE_CHECKING:
 
 REQUIRED_FIELDS = ("event_type", "tenant_id", "timestamp", "payload")
 MAX_ID_LENGTH = 128
+MAX_CANCEL_KEY = 200  # NotificationRecord.cancel_key's column
 
 
 @dataclass(frozen=True)
@@ -51,6 +52,7 @@ class ValidatedEvent:
     raw: Any = None
     typed: dict[str, Any] | None = None  # the payload as Python values (datetimes, decimals), for rendering
     deliver_at: datetime | None = None  # the time the event asks for (deliver_at or delay); None: at once
+    cancel_key: str = ""  # the records of this event not yet sent are cancelled by cancelling this key
 
 
 _UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
@@ -207,6 +209,10 @@ def _validate(raw: Any, registry: EventRegistry) -> ValidatedEvent | EventReject
     if envelope_user is None:
         return _invalid(data, f"user_id must be a string or integer of at most {MAX_ID_LENGTH} characters")
 
+    cancel_key = data.get("cancel_key")
+    if cancel_key is not None and (type(cancel_key) is not str or not 0 < len(cancel_key) <= MAX_CANCEL_KEY
+                                   or not cancel_key.strip()):
+        return _invalid(data, f"cancel_key must be a non-empty string of at most {MAX_CANCEL_KEY} characters")
     deliver_at = None
     if data.get("deliver_at") is not None or data.get("delay") is not None:
         deliver_at, problem = requested_time(data.get("deliver_at"), data.get("delay"), timezone.now())
@@ -255,4 +261,5 @@ def _validate(raw: Any, registry: EventRegistry) -> ValidatedEvent | EventReject
         raw=data,
         typed=typed,
         deliver_at=deliver_at,
+        cancel_key=cancel_key or "",
     )

@@ -10,7 +10,7 @@ from typing import Any
 
 from notifications.channels.models import Device
 from notifications.channels.spec import CHANNEL_SPECS, Target, channel_spec
-from notifications.enums import Channel, SkipReason, Status, WaitReason
+from notifications.enums import Channel, SkipReason, Status
 from notifications.events.envelope import ValidatedEvent
 from notifications.intake.isolation import NOT_PER_EVENT, Failures
 from notifications.intake.preferences import PreferenceBook
@@ -38,7 +38,7 @@ class Planned:
     sent_at: str | None  # ISO text, as COPY takes it
 
     COLUMNS = ("tenant_id", "event_id", "event_type", "user_id", "channel", "recipient", "device_id", "status",
-               "reason", "error_detail", "provider", "attempts", "next_attempt_at", "sent_at")
+               "reason", "error_detail", "provider", "attempts", "next_attempt_at", "sent_at", "cancel_key")
 
     def __init__(self, item: Accepted, channel: str, recipient: str, device_id: int | None, status: str,
                  reason: str, next_attempt_at: Any) -> None:
@@ -52,7 +52,7 @@ class Planned:
         event = self.item.event
         return (event.tenant_id, self.item.pk_text, event.event_type, event.user_id, self.channel, self.recipient,
                 self.device_id, self.status, self.reason, self.error_detail, self.provider, self.attempts,
-                self.next_attempt_at, self.sent_at)
+                self.next_attempt_at, self.sent_at, event.cancel_key)
 
 
 def address_for(channel: Channel | str, contact: dict[str, str], user_id: str) -> str:
@@ -88,7 +88,6 @@ def load_limiter(tenants: dict[str, Tenant], accepted: list[Accepted], failures:
 
 
 _PENDING, _SKIPPED, _SCHEDULED = Status.PENDING.value, Status.SKIPPED.value, Status.SCHEDULED.value
-_WAITS_FOR_ITS_TIME = WaitReason.SCHEDULED.value
 _DEVICE = Target.DEVICE
 _NO_ADDRESS, _INVALID_ADDRESS = SkipReason.NO_ADDRESS.value, SkipReason.INVALID_ADDRESS.value
 
@@ -175,10 +174,11 @@ class Planner:
                 logger.info("rate limit reached: tenant_id=%s user_id=%s event_type=%s channel=%s: skipped",
                             tenant_id, user_id, event_type, channel)
                 reasons = [reason or SkipReason.RATE_LIMITED.value for reason in reasons]
-            # When the records that go, go (scheduling.timing): at once, or `scheduled` until their time.
-            due = self.timing.due(event, channel)
+            # When the records that go, go (scheduling.timing): at once, or `scheduled` until their time, with
+            # the reason they wait.
+            due = self.timing.due(event, channel, item.contact)
             status, wait, at = (_PENDING, "", self.now_text) if due is None else (
-                _SCHEDULED, _WAITS_FOR_ITS_TIME, due.isoformat())
+                _SCHEDULED, due[1], due[0].isoformat())
             for (address, device_id), reason in zip(targets, reasons, strict=True):
                 self.records.append(Planned(item, channel, address[:320], device_id,
                                             _SKIPPED if reason else status, reason or wait,

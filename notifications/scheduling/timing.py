@@ -20,7 +20,7 @@ from collections.abc import Mapping
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from notifications.enums import RejectionReason
+from notifications.enums import RejectionReason, WaitReason
 from notifications.events.envelope import EventRejection, ValidatedEvent
 from notifications.scheduling.parse import horizon
 from notifications.tenants.limits import WILDCARD
@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     from notifications.tenants.models import Tenant
 
 DEFAULT_DELAYS = "default_delays"
+_SCHEDULED = WaitReason.SCHEDULED.value
 ALLOW_DELAYING_SECURITY = "allow_delaying_security"
 
 
@@ -68,16 +69,17 @@ class Timing:
         self.tenants, self.now = tenants, now
         self._defaults: dict[tuple[str, str, str], timedelta | None] = {}
 
-    def due(self, event: ValidatedEvent, channel: str) -> datetime | None:
-        """When the record of `event` on `channel` goes; None: at once."""
+    def due(self, event: ValidatedEvent, channel: str, contact: Mapping[str, Any]) -> tuple[datetime, str] | None:
+        """When the record of `event` on `channel` to the user of `contact` goes, and why it waits then
+        (a WaitReason); None: at once."""
         if event.deliver_at is not None:
-            return event.deliver_at  # refused at intake already when the tenant does not allow it
+            return event.deliver_at, _SCHEDULED  # refused at intake already when the tenant does not allow it
         key = (event.tenant_id, event.event_type, channel)
         try:
             delay = self._defaults[key]
         except KeyError:
             delay = self._defaults[key] = self._default_delay(event, channel)
-        return self.now + delay if delay else None
+        return (self.now + delay, _SCHEDULED) if delay else None
 
     def _default_delay(self, event: ValidatedEvent, channel: str) -> timedelta | None:
         tenant = self.tenants[event.tenant_id]

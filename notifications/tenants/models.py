@@ -94,6 +94,11 @@ class Contact(models.Model):
     first_name = models.CharField(max_length=150, blank=True)
     last_name = models.CharField(max_length=150, blank=True)
     locale = models.CharField(max_length=35, blank=True)
+    #: IANA time zone ("Europe/Berlin"); blank: the tenant's default (settings["default_timezone"]), else UTC.
+    timezone = models.CharField(max_length=64, blank=True, default="", db_default="")
+    #: The user's own quiet hours (scheduling/quiet_hours.py), e.g. {"start": "22:00", "end": "07:00",
+    #: "channels": ["push", "sms"]}; empty: the tenant's.
+    quiet_hours = models.JSONField(default=dict, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
