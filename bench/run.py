@@ -2,7 +2,8 @@
 PostgreSQL, in one run. Prints one table and appends it, with date and commit, to bench/README.md.
 
     python bench/run.py [--events 300000] [--consumers 4] [--deliveries 20000] [--workers 2] [--rate 1000]
-                        [--seconds 60] [--http-requests 10000] [--only intake|http-ingest|email|http|e2e]
+                        [--seconds 60] [--http-requests 10000]
+                        [--only intake|http-ingest|email|http|e2e|scheduled] [--scheduled-burst 100000]
                         [--no-record] [--transport aiohttp --transport own [--transport-rounds 2]]
 
 `--transport` (repeatable) runs the HTTP delivery workload once per transport per round, alternating, and prints
@@ -235,6 +236,10 @@ def verdicts() -> list[str]:
     judge("email >= 2,000 sends/s", by_name.get("delivery: e-mail to SMTP sink (pooled smtp)"), 2_000, "higher")
     judge("HTTP providers >= 3,000 sends/s", by_name.get("delivery: SMS via HTTP provider to loopback"), 3_000,
           "higher")
+    judge("scheduled: 100,000 due at once all sent within 30 s",
+          by_name.get("scheduled: burst due at once, last sent after"), 30, "lower")
+    judge("scheduled: steady 1,000/s p99 lateness <= 1,000 ms",
+          by_name.get("scheduled: steady 1,000/s, lateness p99"), 1_000, "lower")
     return lines
 
 
@@ -272,7 +277,10 @@ def main() -> None:
     parser.add_argument("--seconds", type=int, default=60)
     parser.add_argument("--http-requests", type=int, default=10_000,
                         help="Single-event POSTs for the HTTP ingestion line (200 concurrent clients)")
-    parser.add_argument("--only", choices=["intake", "http-ingest", "email", "http", "e2e"], action="append")
+    parser.add_argument("--only", choices=["intake", "http-ingest", "email", "http", "e2e", "scheduled"],
+                        action="append")
+    parser.add_argument("--scheduled-burst", type=int, default=100_000,
+                        help="Notifications due in the same second (bench/scheduled.py)")
     parser.add_argument("--no-record", action="store_true", help="Do not append to bench/README.md")
     parser.add_argument("--transport", choices=["own", "aiohttp"], action="append",
                         help="HTTP delivery once per transport per round, alternating (bench/transports.py)")
@@ -284,7 +292,7 @@ def main() -> None:
     database_url = common.fresh_database()
     try:
         setup_django(database_url, bootstrap)
-        only = set(args.only or ["intake", "http-ingest", "email", "http", "e2e"])
+        only = set(args.only or ["intake", "http-ingest", "email", "http", "e2e", "scheduled"])
         print(f"{'measurement':<46} {'result':>12} {'unit':<10} {'ceiling':>20}  ratio")
         if "intake" in only:
             bench_intake(bootstrap, args.events, args.consumers)
@@ -304,6 +312,11 @@ def main() -> None:
             bench_http(args.deliveries, args.workers)
         if "e2e" in only:
             bench_end_to_end(bootstrap, database_url, args.rate, args.seconds, args.workers)
+            _clear()
+        if "scheduled" in only:
+            from bench.scheduled import bench_scheduled
+
+            bench_scheduled(args.scheduled_burst, args.rate, min(args.seconds, 30), args.workers)
     finally:
         from django.db import connections
 
