@@ -71,8 +71,14 @@ def dashboard_data(request: HttpRequest) -> JsonResponse:
          "reason": r.reason, "attempts": r.attempts, "updated_at": r.updated_at.isoformat()}
         for r in NotificationRecord.objects.filter(status=Status.FAILED).order_by("-updated_at")[:20]
     ]
+    # Why notifications wait (every scheduled record: held for its time, for quiet hours, for a digest) and why
+    # those of the window ended unsent (cancelled, superseded).
+    waiting = list(NotificationRecord.objects.filter(status=Status.SCHEDULED).values("reason")
+                   .annotate(count=Count("id")).order_by("-count"))
+    withheld = list(recent.filter(status=Status.CANCELLED).values("reason").annotate(count=Count("id"))
+                    .order_by("-count"))
     return JsonResponse({"hours": hours, "series": series, "reasons": reasons, "failures": failures,
-                         "lag": _lag()})
+                         "waiting": waiting, "withheld": withheld, "lag": _lag()})
 
 
 def _lag() -> dict[str, Any]:

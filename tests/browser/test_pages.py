@@ -58,6 +58,7 @@ with transaction.atomic():
     NotificationRecord.objects.filter(channel="sms", user_id__in=["u0", "u1", "u2"]).update(status="failed",
                                                                                            reason="twilio_21211")
     NotificationRecord.objects.filter(channel="sms", user_id="u3").update(status="failed", reason="timeout")
+    process_events([{**make_event("task.assigned", "demo", user_id="later"), "delay": 3600}])  # waits an hour
 """)
     import time
 
@@ -82,6 +83,8 @@ with transaction.atomic():
     reasons = page.locator("#reasons tr.row").all_text_contents()
     assert reasons[0].startswith("twilio_21211") and reasons[0].endswith("3")
     assert "Kafka is not configured" in page.text_content("#lag")
+    waiting = page.locator("#waiting tr.row").all_text_contents()
+    assert waiting and waiting[0].startswith("scheduled") and int(waiting[0][len("scheduled"):]) >= 2
 
     row = page.locator("#failures tr.row").first
     record_id = row.get_attribute("data-id")
