@@ -127,3 +127,43 @@ def test_an_idle_worker_wakes_when_the_next_record_falls_due(tenant, clock, sett
     assert loop._idle_seconds() == pytest.approx(0.25)
     clock.shift(timedelta(seconds=5))  # overdue (another worker's claim in flight): a short wait, no spin
     assert loop._idle_seconds() == 0.01
+
+
+def test_the_api_shows_why_a_record_waits_and_until_when(tenant, api_a, api_b, clock):
+    response = api_a.post("/events", {**make_event("comment.mentioned"), "deliver_at": "2026-12-06T12:00:00Z"})
+    assert response.status_code in (200, 201, 202), response.content
+
+    listed = api_a.get("/records?status=scheduled").json()
+    items = listed["items"] if isinstance(listed, dict) else listed
+    assert items and {(r["status"], r["reason"]) for r in items} == {("scheduled", "scheduled")}
+    assert {r["next_attempt_at"][:19] for r in items} == {"2026-12-06T12:00:00"}
+    stats = api_a.get("/stats").json()
+    assert any(row["status"] == "scheduled" for row in stats["counts"])
+    # Another tenant sees none of it.
+    other = api_b.get("/records?status=scheduled").json()
+    assert (other["items"] if isinstance(other, dict) else other) == []
+
+
+def test_tenant_settings_refuse_a_default_delay_for_security_notifications(tenant, api_a):
+    refused = api_a.put("/tenant/settings", {"default_delays": {"auth.2fa.code.requested": {"*": 60}}})
+    assert refused.status_code == 422
+    assert "auth.2fa.code.requested is a security notification" in refused.content.decode()
+
+    allowed = api_a.put("/tenant/settings", {"default_delays": {"auth.2fa.code.requested": {"*": 60}},
+                                             "allow_delaying_security": True})
+    assert allowed.status_code == 200, allowed.content
+    ok = api_a.put("/tenant/settings", {"default_delays": {"content.liked": {"push": 300, "*": 60}}})
+    assert ok.status_code == 200 and ok.json()["settings"]["default_delays"] == {
+        "content.liked": {"push": 300, "*": 60}}
+
+
+@pytest.mark.parametrize("delays", [
+    {"content.liked": {"push": 0}},
+    {"content.liked": {"fax": 60}},
+    {"content.liked": {"push": 91 * 24 * 3600}},
+    {"content.liked": {}},
+    {"content.liked": {"push": "soon"}},
+])
+def test_tenant_settings_refuse_default_delays_out_of_range(tenant, api_a, delays):
+    response = api_a.put("/tenant/settings", {"default_delays": delays})
+    assert response.status_code == 422, response.content
