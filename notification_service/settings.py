@@ -171,6 +171,8 @@ NOTIFICATIONS = {
     "RETRY_BASE_SECONDS": float(os.environ.get("NOTIFICATIONS_RETRY_BASE_SECONDS", "30")),
     "DELIVERY_BATCH_SIZE": int(os.environ.get("NOTIFICATIONS_DELIVERY_BATCH_SIZE", "1000")),
     "DELIVERY_POLL_SECONDS": float(os.environ.get("NOTIFICATIONS_DELIVERY_POLL_SECONDS", "1.0")),
+    # How far ahead an event may be scheduled (deliver_at / delay; notifications/scheduling/).
+    "SCHEDULE_HORIZON_DAYS": float(os.environ.get("NOTIFICATIONS_SCHEDULE_HORIZON_DAYS", "90")),
     "DELIVERY_CONCURRENCY": int(os.environ.get("NOTIFICATIONS_DELIVERY_CONCURRENCY", "100")),
     "DELIVERY_LINGER_MS": float(os.environ.get("NOTIFICATIONS_DELIVERY_LINGER_MS", "50")),
     "DELIVERY_LEASE_SECONDS": float(os.environ.get("NOTIFICATIONS_DELIVERY_LEASE_SECONDS", "300")),
