@@ -68,6 +68,8 @@ class WaitReason(StrEnum):
     """Why a `scheduled` record waits (its `reason`)."""
 
     SCHEDULED = "scheduled"  # the event's deliver_at or delay, or the tenant's default delay
+    #: It would have gone inside the recipient's quiet hours (scheduling/quiet_hours.py): held until they end.
+    HELD_QUIET_HOURS = "held_quiet_hours"
 
 
 class RejectionReason(StrEnum):
