@@ -10,16 +10,18 @@ from notifications.enums import Outcome, Status
 from notifications.intake.planning import Accepted, Planned
 from notifications.intake.results import IntakeResult, RecordSummary
 
-_PENDING = Status.PENDING.value
+_PENDING, _SCHEDULED = Status.PENDING.value, Status.SCHEDULED.value
 
 
 def write_records(records: list[Planned]) -> None:
     """COPY of the records as planned, plain rows with ISO text timestamps (`plain=True`: no per-value conversion,
-    6620b3e); each record learns its key. Workers are woken after commit when any record is due."""
+    6620b3e); each record learns its key. Workers are woken after commit when any record is due, or scheduled
+    (an idle worker then sleeps until the earliest due time, which may be sooner than its poll)."""
     for record, key in zip(records, insert_rows(NotificationRecord, Planned.COLUMNS,
                                                 [record.row() for record in records], plain=True), strict=True):
         record.pk = key
-    if any(record.status == _PENDING and not CHANNEL_SPECS[record.channel].delivered_at_intake
+    if any(record.status == _SCHEDULED or (record.status == _PENDING
+                                            and not CHANNEL_SPECS[record.channel].delivered_at_intake)
            for record in records):
         signal_due_after_commit()
 
