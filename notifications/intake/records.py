@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from notifications.channels.spec import CHANNEL_SPECS
 from notifications.db import insert_rows
 from notifications.delivery.models import NotificationRecord
@@ -27,17 +29,35 @@ def write_records(records: list[Planned]) -> None:
 
 
 def processed_results(accepted: list[Accepted], records: list[Planned], results: list[IntakeResult | None]) -> None:
-    """Each accepted event's result, naming its records, in its place in `results`."""
+    """Each accepted event's result, naming its records, in its place in `results`. Fast path "results made
+    whole" (below): the instances get their whole __dict__ at once."""
+    made, assign = _made, _assign
     by_event: dict[int, list[RecordSummary]] = {}
     for record in records:
-        by_event.setdefault(record.item.index, []).append(
-            RecordSummary(channel=record.channel, status=record.status, reason=record.reason, record_id=record.pk)
-        )
+        summary = made(RecordSummary)
+        assign(summary, "__dict__", {"channel": record.channel, "status": record.status, "reason": record.reason,
+                                     "record_id": record.pk})
+        index = record.item.index
+        if index in by_event:
+            by_event[index].append(summary)
+        else:
+            by_event[index] = [summary]
     for item in accepted:
-        results[item.index] = IntakeResult(
-            outcome=Outcome.PROCESSED,
-            event_type=item.event.event_type,
-            tenant_id=item.event.tenant_id,
-            event_id=item.pk_text,
-            records=tuple(by_event.get(item.index, [])),
-        )
+        result = made(IntakeResult)
+        event = item.event
+        assign(result, "__dict__", {**_PROCESSED, "event_type": event.event_type, "tenant_id": event.tenant_id,
+                                    "event_id": item.pk_text, "records": tuple(by_event.get(item.index, ()))})
+        results[item.index] = result
+
+
+# Fast path, "results made whole": a frozen dataclass's __init__ sets each field through object.__setattr__
+# (0.75 us a RecordSummary, 1.2 us an IntakeResult, timeit); here each instance gets its whole __dict__ at once
+# (0.33 and 0.44 us). processed_results on 2,000 events of 1.75 records each: 2.97 -> 1.56 us an event (best of
+# 40 interleaved runs). The objects are the same: equal, same hash and repr (tests/intake/test_records.py).
+# An IntakeResult's fields not set here come from one made the ordinary way (a field added with a default is
+# carried, one without fails at import); a RecordSummary's are all set here, which the check below keeps true.
+_made: Any = object.__new__
+_assign = object.__setattr__
+_PROCESSED = dict(vars(IntakeResult(outcome=Outcome.PROCESSED)))
+if set(vars(RecordSummary(channel="", status=""))) != {"channel", "status", "reason", "record_id"}:
+    raise ImportError("RecordSummary's fields changed: update processed_results, which sets each of them")
