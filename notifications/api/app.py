@@ -8,7 +8,15 @@ from django.http import HttpRequest, HttpResponse
 from ninja import NinjaAPI
 
 from notifications.api.auth import ApiKeyAuth
-from notifications.api.routers import contacts, events, inbox, records, templates, tenant  # they import nothing of this
+from notifications.api.routers import (  # they import nothing of this
+    cancel,
+    contacts,
+    events,
+    inbox,
+    records,
+    templates,
+    tenant,
+)
 from notifications.api.throttle import TooManyRequests
 from notifications.overload import DETAIL, RETRY_AFTER_SECONDS, is_exhausted
 
@@ -59,6 +67,7 @@ def _too_many(request: HttpRequest, err: TooManyRequests) -> HttpResponse:
 
 
 api.add_router("/events", events.router)
+api.add_router("/events", cancel.router)
 api.add_router("/templates", templates.router)
 api.add_router("/", contacts.router)
 api.add_router("/tenant", tenant.router)

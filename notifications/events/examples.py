@@ -1,4 +1,4 @@
-"""Example payloads of the 11 built-in event types (the guide's payloads where it gives them): what preview and the
+"""Example payloads of the built-in event types (the guide's payloads where it gives them): what preview and the
 template save check render with, what `notifications.testing.make_event` builds events from. A handler of another
 event type declares its own by overriding `BaseEventHandler.example_payload`."""
 
@@ -32,6 +32,11 @@ EXAMPLE_PAYLOADS: dict[str, dict[str, Any]] = {
         "amount": 1234.5, "currency": "USD", "failure_reason": "insufficient_funds",
         "next_retry_date": (EXAMPLE_TIME + timedelta(days=3)).isoformat(), "payment_method": "credit_card",
     },
+    "invoice.payment.succeeded": {
+        "user_id": "u-1", "email": "john@example.com", "invoice_id": "INV-1001", "amount": 1234.5, "currency": "USD",
+        "paid_at": (EXAMPLE_TIME + timedelta(days=1)).isoformat(), "payment_method": "credit_card",
+        "receipt_link": "https://app.example.com/receipts/INV-1001",
+    },
     "task.assigned": {
         "user_id": "u-1", "email": "john@example.com", "task_id": "T-42", "task_title": "Review Q4 budget",
         "task_description": "Check the numbers before Friday.", "assigned_by": "Jane Smith",
@@ -58,6 +63,7 @@ EXAMPLE_PAYLOADS: dict[str, dict[str, Any]] = {
         "user_id": "u-1", "email": "john@example.com", "phone": "+14155550123", "old_method": "sms",
         "new_method": "authenticator_app", "ip_address": "203.0.113.7",
     },
+    "notification.cancel": {"cancel_key": "reminder:appointment-42"},
 }
 
 #: What an event type without an example is previewed with.

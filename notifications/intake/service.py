@@ -1,6 +1,7 @@
 """Batch intake, as a flow. One call = one database transaction, a fixed number of queries whatever the batch
 size: parse -> store rejections -> dedupe/insert events -> resolve contacts -> plan records -> deliver in-app ->
-write records -> purge secrets -> results and metrics. Each step lives in the module named on its import."""
+write records -> cancels and supersedes -> purge secrets -> results and metrics. Each step lives in the module
+named on its import."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from django.utils import timezone
 from notifications.channels.in_app import render_inbox, write_inbox
 from notifications.events.envelope import EventRejection, ValidatedEvent
 from notifications.events.registry import event_registry
+from notifications.intake.cancels import BatchCancels
 from notifications.intake.contacts import batch_users, devices_for, resolve_contacts
 from notifications.intake.counting import count_records, count_results
 from notifications.intake.dedupe import insert_new_events
@@ -103,6 +105,7 @@ def _accept(
     if not accepted:
         return refused
     now = timezone.now()
+    cancels = BatchCancels(accepted, tenants)  # supersede keys set; the batch's cancels noted (intake.cancels)
     failures = Failures()  # events whose own step raised: set aside, the others go on
     contacts = resolve_contacts(accepted, failures)
     users = batch_users(accepted)
@@ -115,8 +118,10 @@ def _accept(
     records = planner.records
     inbox = render_inbox(records, tenants, now, planner.now_text)  # in-app is delivered here
     write_records(records)
+    cancels.apply(accepted, records)  # after the records: a cancel takes those of the events before it
     purge_if_final(accepted, records)
     write_inbox(inbox)
     processed_results(accepted, records, results)
+    cancels.report(results)
     count_records(records)
     return refused + failures.rejections()

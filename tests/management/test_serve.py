@@ -37,7 +37,7 @@ def test_make_run_commands_serve_healthz_and_deliver(tmp_path):
                 break
             except OSError:
                 time.sleep(0.1)
-        assert health == {"status": "ok", "database": "ok", "event_types": 11}
+        assert health == {"status": "ok", "database": "ok", "event_types": 13}
 
         event = make_event("user.login.succeeded", "demo")
         published = subprocess.run([*manage, "publish_event", "auth-events", json.dumps(event)], env=env,

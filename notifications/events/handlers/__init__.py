@@ -1,9 +1,11 @@
-"""The built-in handlers for the guide's 11 event types."""
+"""The built-in handlers: the guide's 11 event types, invoice.payment.succeeded, and the control event
+notification.cancel (no notifications of its own)."""
 
 from notifications.events.handlers.app import (
     CommentMentionedHandler,
     ContentLikedHandler,
     InvoicePaymentFailedHandler,
+    InvoicePaymentSucceededHandler,
     TaskAssignedHandler,
 )
 from notifications.events.handlers.auth import (
@@ -12,6 +14,7 @@ from notifications.events.handlers.auth import (
     PasswordResetRequestedHandler,
     UserRegistrationCompletedHandler,
 )
+from notifications.events.handlers.control import NotificationCancelHandler
 from notifications.events.handlers.security import (
     TwoFactorAttemptFailedHandler,
     TwoFactorCodeRequestedHandler,
@@ -30,6 +33,8 @@ BUILTIN_HANDLERS = (
     TwoFactorCodeRequestedHandler,
     TwoFactorAttemptFailedHandler,
     TwoFactorMethodChangedHandler,
+    InvoicePaymentSucceededHandler,
+    NotificationCancelHandler,
 )
 
 __all__ = ["BUILTIN_HANDLERS", *(cls.__name__ for cls in BUILTIN_HANDLERS)]

@@ -1,4 +1,4 @@
-"""Application events: billing, tasks, mentions, likes."""
+"""Application events: billing (a payment failed, a payment succeeded), tasks, mentions, likes."""
 
 from __future__ import annotations
 
@@ -26,6 +26,12 @@ from notifications.formatting import (
 )
 
 
+def currency_code(value: str) -> str:
+    if not value.isalpha():
+        raise ValueError("currency must be a three-letter ISO 4217 code")
+    return value.upper()
+
+
 class InvoicePaymentFailedPayload(UserPayload):
     """`amount` is below MAX_AMOUNT with at most AMOUNT_DECIMAL_PLACES decimals (a currency's minor units)."""
     invoice_id: RequiredText
@@ -39,9 +45,7 @@ class InvoicePaymentFailedPayload(UserPayload):
     @field_validator("currency")
     @classmethod
     def _upper(cls, value: str) -> str:
-        if not value.isalpha():
-            raise ValueError("currency must be a three-letter ISO 4217 code")
-        return value.upper()
+        return currency_code(value)
 
 
 class InvoicePaymentFailedHandler(BaseEventHandler):
@@ -84,6 +88,57 @@ The {{ company_name }} team
         context["payment_method_text"] = humanize_code(context.get("payment_method"))
         retry = context.get("next_retry_date")
         context["next_retry_text"] = format_date(retry, locale) if retry else ""
+        return context
+
+
+class InvoicePaymentSucceededPayload(UserPayload):
+    """A collected payment. It supersedes a pending "payment failed" notification of the same invoice_id
+    (scheduling/supersede.py)."""
+    invoice_id: RequiredText
+    amount: Decimal = Field(ge=0, lt=MAX_AMOUNT, decimal_places=AMOUNT_DECIMAL_PLACES)
+    currency: str = Field(min_length=3, max_length=3)
+    paid_at: OptionalDateTime = None
+    payment_method: OptionalText = None
+    receipt_link: OptionalText = None
+
+    @field_validator("currency")
+    @classmethod
+    def _upper(cls, value: str) -> str:
+        return currency_code(value)
+
+
+class InvoicePaymentSucceededHandler(BaseEventHandler):
+    event_types = ("invoice.payment.succeeded",)
+    channels = (Channel.EMAIL, Channel.IN_APP)
+    payload_model = InvoicePaymentSucceededPayload
+    placeholders = ("amount_formatted", "payment_method_text", "paid_at_text")
+    default_templates: ClassVar[dict[Channel, dict[str, str]]] = {
+        Channel.EMAIL: {
+            "subject": "Payment of {{ amount_formatted }} received for invoice {{ invoice_id }}",
+            "body": """
+Hi {{ first_name or "there" }},
+
+We received your payment of {{ amount_formatted }} for invoice {{ invoice_id }}{% if payment_method_text %} by {{ payment_method_text }}{% endif %}{% if paid_at_text %} on {{ paid_at_text }}{% endif %}. Thank you.
+{% if receipt_link %}
+Your receipt: {{ receipt_link }}
+{% endif %}
+
+The {{ company_name }} team
+""",  # noqa: E501 - each line of the text is a paragraph of the message
+        },
+        Channel.IN_APP: {
+            "title": "Payment received",
+            "body": "Your payment of {{ amount_formatted }} for invoice {{ invoice_id }} was received.",
+            "action_url": "{{ receipt_link or app_url }}",
+        },
+    }
+
+    def finalize_context(self, context: dict[str, Any]) -> dict[str, Any]:
+        locale = context["locale"]
+        context["amount_formatted"] = format_money(context["amount"], context["currency"], locale)
+        context["payment_method_text"] = humanize_code(context.get("payment_method"))
+        paid = context.get("paid_at")
+        context["paid_at_text"] = format_date(paid, locale) if paid else ""
         return context
 
 

@@ -1,0 +1,34 @@
+"""`POST /api/v1/events/cancel`: cancel the key's notifications not yet sent (scheduling/cancel.py)."""
+
+from typing import Any
+
+from ninja import Body, Router, Schema
+from ninja.errors import HttpError
+
+from notifications.api.auth import TenantRequest
+from notifications.events.decoding import strict_loads
+from notifications.events.handlers.control import cancel_key_problem
+from notifications.scheduling.cancel import cancel
+
+router = Router(tags=["events"])
+
+
+class CancelOut(Schema):
+    cancelled: int
+
+
+@router.post("/cancel", response=CancelOut, summary="Cancel the notifications of a cancel_key not yet sent")
+def cancel_key(request: TenantRequest, body: Any = Body(..., description='{"cancel_key": "..."}')):
+    """Cancels, for the API key's tenant, every notification whose event carried this `cancel_key` and that is
+    not yet sent (pending, scheduled or retrying); answers how many. A notification a worker is sending right
+    now is not cancelled: it goes. The same as a `notification.cancel` event, answered at once."""
+    try:
+        body = strict_loads(request.body)
+    except (ValueError, RecursionError):
+        raise HttpError(422, 'the body must be a JSON object: {"cancel_key": "..."}') from None
+    if not isinstance(body, dict) or set(body) != {"cancel_key"}:
+        raise HttpError(422, 'the body must be a JSON object with only cancel_key: {"cancel_key": "..."}')
+    problem = cancel_key_problem(body["cancel_key"])
+    if problem:
+        raise HttpError(422, problem)
+    return {"cancelled": cancel(request.auth.tenant_id, body["cancel_key"])}

@@ -1,0 +1,107 @@
+"""Cancelling notifications not yet sent: by the cancel key their events carried (`POST /api/v1/events/cancel`,
+a `notification.cancel` event) or because a newer one supersedes them (scheduling/supersede.py).
+
+What a cancel takes: the tenant's records of the key that are `pending`, `scheduled` or `retrying`. They end
+`cancelled` (reason `cancelled` or `superseded`), with no due time and no claim, in one UPDATE scoped by tenant
+through the partial index record_cancel_key_idx.
+
+What it leaves: a `sending` record. A worker claimed it, and the claim won: it is sent (or retried, and then a
+later cancel takes it). That holds for a `sending` record whose lease expired too. An expired lease means the
+worker stopped renewing it (it died, or it is still inside a provider call that outlasted the lease), so the
+message may already be with the provider, and nothing can take it back. Marking that record cancelled could
+say "cancelled" about a message that was delivered. So such a record stays with the claim: the next claim
+takes it over and sends it (at least once, as after any crash).
+
+The race with a worker, on PostgreSQL: the claim is `UPDATE ... WHERE id = ANY(ARRAY(SELECT ... FOR UPDATE
+SKIP LOCKED))`. Whichever of the two locks a record first decides it. If the cancel holds it, the claim skips
+it, and once the cancel commits the record is no longer claimable. If the claim holds it, the cancel's UPDATE
+waits and then checks its condition again on the claimed version (`sending`: not taken). A worker writes an
+outcome only to records still under its claim_token, and a cancelled record has none. So a record is either
+sent (the claim won) or cancelled (the cancel won), never both (tests/scheduling/test_cancel.py races the two
+on PostgreSQL). On SQLite writers take turns.
+
+Events whose records are all final after a cancel lose their secrets at once, as when the last one is sent."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Collection
+from enum import StrEnum
+from typing import Any, NamedTuple
+
+from django.db import connection, transaction
+from django.utils import timezone
+
+from notifications.db import array_literal, text_array_literal
+from notifications.delivery.models import NotificationRecord
+from notifications.delivery.secrets import purge_final_secrets
+from notifications.enums import Status
+from notifications.events.handlers.control import cancel_key_problem
+
+#: What a cancel takes ('sending' is the claim's: see above).
+CANCELLABLE = (Status.PENDING.value, Status.SCHEDULED.value, Status.RETRYING.value)
+
+
+class CancelReason(StrEnum):
+    """A cancelled record's `reason`."""
+
+    CANCELLED = "cancelled"  # its cancel key was cancelled (API, notification.cancel event)
+    SUPERSEDED = "superseded"  # a newer notification replaced it (scheduling/supersede.py)
+
+
+class Cancelled(NamedTuple):
+    id: int
+    event_id: Any
+    cancel_key: str
+
+
+def cancel(tenant_id: str, key: str, reason: str = CancelReason.CANCELLED) -> int:
+    """Cancel every record of `key` of this tenant not yet sent; returns how many were cancelled. Raises
+    ValueError naming the problem for a key that cannot be one (empty, too long, not text)."""
+    problem = cancel_key_problem(key)
+    if problem:
+        raise ValueError(problem)
+    with transaction.atomic():
+        cancelled = cancel_records(tenant_id, str(reason), keys=[key])
+        purge_final_secrets({row.event_id for row in cancelled})
+    return len(cancelled)
+
+
+def cancel_records(tenant_id: str, reason: str, *, keys: Collection[str] = (), ids: Collection[int] = (),
+                   keep: Collection[int] = ()) -> list[Cancelled]:
+    """One UPDATE of the tenant's cancellable records carrying one of `keys` (or those of `ids`), except the
+    records of `keep`; returns the records it cancelled. Secrets are the caller's to purge."""
+    if not keys and not ids:
+        return []
+    table = connection.ops.quote_name(NotificationRecord._meta.db_table)
+    statuses = ", ".join(f"'{status}'" for status in CANCELLABLE)  # constants: the planner proves the partial index
+    params: list[Any] = [Status.CANCELLED.value, reason, timezone.now(), tenant_id]
+    if keys:
+        # `cancel_key <> ''` and the statuses as literals: what the index's condition needs to be seen to hold.
+        where, values = "cancel_key <> '' AND cancel_key " + _member("text"), _values(keys, "text")
+    else:
+        where, values = "id " + _member("bigint"), _values(ids, "bigint")
+    params.append(values)
+    if keep:
+        where += " AND NOT id " + _member("bigint")
+        params.append(_values(keep, "bigint"))
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {table} SET status = %s, reason = %s, next_attempt_at = NULL, claim_token = NULL, "  # noqa: S608 - quoted model name, constant statuses
+            f"updated_at = %s WHERE tenant_id = %s AND status IN ({statuses}) AND {where} "
+            "RETURNING id, event_id, cancel_key", params)
+        # SQLite returns the UUID as its hex text: the purge compares it with UUIDs.
+        return [Cancelled(id_, event_id if isinstance(event_id, uuid.UUID) else uuid.UUID(str(event_id)), key)
+                for id_, event_id, key in cursor.fetchall()]
+
+
+def _member(kind: str) -> str:
+    """`IN` a list bound as one parameter: a PostgreSQL array, or a JSON array on SQLite."""
+    return f"= ANY(%s::{kind}[])" if connection.vendor == "postgresql" else "IN (SELECT value FROM json_each(%s))"
+
+
+def _values(values: Collection[Any], kind: str) -> Any:
+    if connection.vendor != "postgresql":
+        return json.dumps(list(values))
+    return text_array_literal(values) if kind == "text" else array_literal(values)
