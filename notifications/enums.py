@@ -68,6 +68,8 @@ class WaitReason(StrEnum):
     """Why a `scheduled` record waits (its `reason`)."""
 
     SCHEDULED = "scheduled"  # the event's deliver_at or delay, or the tenant's default delay
+    #: Held in a digest window (notifications/digests): the window's close sends one digest for all of them.
+    DIGESTING = "digesting"
     #: It would have gone inside the recipient's quiet hours (scheduling/quiet_hours.py): held until they end.
     HELD_QUIET_HOURS = "held_quiet_hours"
 
@@ -90,6 +92,8 @@ class SkipReason(StrEnum):
     TENANT_DISABLED_CHANNEL = "tenant_disabled_channel"
     INVALID_ADDRESS = "invalid_address"
     RATE_LIMITED = "rate_limited"
+    #: Ended in a digest: the reason reads "digested_into:<the digest's record id>" (notifications/digests).
+    DIGESTED_INTO = "digested_into"
 
 
 class PushPlatform(StrEnum):

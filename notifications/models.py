@@ -3,6 +3,7 @@
 from notifications.api.models import ApiKey
 from notifications.channels.models import Device, InAppMessage, ProviderConfig
 from notifications.delivery.models import DeliveryAttempt, NotificationRecord
+from notifications.digests.models import DigestWindow
 from notifications.events.models import Event, RejectedEvent
 from notifications.rendering.models import NotificationTemplate
 from notifications.tenants.models import Contact, Preference, Tenant
@@ -12,6 +13,7 @@ __all__ = [
     "Contact",
     "DeliveryAttempt",
     "Device",
+    "DigestWindow",
     "Event",
     "InAppMessage",
     "NotificationRecord",

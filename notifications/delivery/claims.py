@@ -35,7 +35,9 @@ def due_records(now: datetime) -> Any:
 
 def next_due() -> datetime | None:
     """When the earliest claimable record falls due, if any (the first entry of the due index)."""
-    return (NotificationRecord.objects.filter(status__in=CLAIMABLE).order_by("next_attempt_at")
+    # Records waiting in a digest window have no due time of their own (SQLite sorts NULL first).
+    return (NotificationRecord.objects.filter(status__in=CLAIMABLE, next_attempt_at__isnull=False)
+            .order_by("next_attempt_at")
             .values_list("next_attempt_at", flat=True).first())
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from notifications.channels.base import Message
+from notifications.digests.render import render_digest
 from notifications.enums import Channel
 from notifications.events.registry import event_registry
 from notifications.rendering.context import build_context
@@ -14,9 +15,11 @@ from notifications.security import open_fields
 
 if TYPE_CHECKING:
     from notifications.delivery.batch import Batch, Record
+    from notifications.digests.closing import Digest
 
 
-def message_for(record: Record, batch: Batch, renderer: Renderer) -> Message:
+def message_for(record: Record, batch: Batch, renderer: Renderer, digest: Digest | None = None) -> Message:
+    """`digest`: the record is a digest (notifications/digests): its digest template, with the window's events."""
     handler = event_registry.handler_for(record.event_type)
     event_id, occurred_at, stored = batch.events[record.event_id]
     tenant = batch.tenants[record.tenant_id]
@@ -26,7 +29,11 @@ def message_for(record: Record, batch: Batch, renderer: Renderer) -> Message:
         handler, event_type=record.event_type, payload=payload, tenant=tenant, contact=contact,
         event_id=event_id, user_id=record.user_id, occurred_at=occurred_at, common=renderer.tenant_values(tenant),
     )
-    content = renderer.render(handler, record.event_type, Channel(record.channel), context, record.tenant_id)
+    if digest is not None:
+        content = render_digest(handler, record.event_type, Channel(record.channel), context, record.tenant_id,
+                                digest)
+    else:
+        content = renderer.render(handler, record.event_type, Channel(record.channel), context, record.tenant_id)
     target = {}
     device = batch.devices.get(record.device_id) if record.device_id else None
     if device is not None:

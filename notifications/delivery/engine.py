@@ -24,6 +24,7 @@ from notifications.delivery.policy import lease_duration
 from notifications.delivery.report import DeliveryReport
 from notifications.delivery.runtime import get_runtime
 from notifications.delivery.store import store_outcomes
+from notifications.digests.closing import close_digests
 from notifications.errors import SecretPurged
 from notifications.rendering.failures import RENDER_ERROR, render_error_detail
 from notifications.rendering.service import Renderer
@@ -85,9 +86,11 @@ class DeliveryEngine:
         """Render a group; a record that cannot be rendered fails at once (its outcome is written here)."""
         ready: list[tuple[Record, Message]] = []
         outcomes: dict[int, Outcome] = {}
+        # Digest records close their windows first (notifications/digests/closing.py).
+        digests = close_digests(part) if any(record.digest_window for record in part) else {}
         for record in part:
             try:
-                ready.append((record, message_for(record, batch, renderer)))
+                ready.append((record, message_for(record, batch, renderer, digests.get(record.pk))))
             except SecretPurged:
                 outcomes[record.pk] = Outcome(permanent("secret_purged", "the event's secrets were purged"))
             except DatabaseError:

@@ -39,6 +39,8 @@ class NotificationRecord(models.Model):
     claim_token = models.UUIDField(null=True, blank=True, help_text="Which worker's lease this record is under")
     cancel_key = models.CharField(max_length=200, blank=True, default="", db_default="",
                                   help_text="The event's cancel_key: cancelling it cancels the records not yet sent")
+    #: The digest window (notifications/digests) this record waits in or went out as; no constraint.
+    digest_window = models.BigIntegerField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     sent_at = models.DateTimeField(null=True, blank=True)
@@ -57,6 +59,9 @@ class NotificationRecord(models.Model):
             # Cancelling by key reads only open records that carry one: the index stays as small as the waiting.
             models.Index(fields=["tenant", "cancel_key"], name="record_cancel_key_idx",
                          condition=models.Q(status__in=CLAIMABLE) & ~models.Q(cancel_key="")),
+            # A window's close reads its waiting records: only those are indexed (digests/closing.py).
+            models.Index(fields=["digest_window"], name="record_digest_waiting_idx",
+                         condition=models.Q(status=Status.SCHEDULED.value, digest_window__isnull=False)),
         ]
         ordering = ["-created_at"]
 

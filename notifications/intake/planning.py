@@ -10,7 +10,9 @@ from typing import Any
 
 from notifications.channels.models import Device
 from notifications.channels.spec import CHANNEL_SPECS, Target, channel_spec
-from notifications.enums import Channel, SkipReason, Status
+from notifications.digests.rules import DigestRule, digest_rule, rate_limit_rule
+from notifications.digests.windows import open_windows
+from notifications.enums import Channel, SkipReason, Status, WaitReason
 from notifications.events.envelope import ValidatedEvent
 from notifications.intake.isolation import NOT_PER_EVENT, Failures
 from notifications.intake.preferences import PreferenceBook
@@ -33,12 +35,13 @@ class Planned:
     """One notification record before it is written: a plain row, not a model instance (intake plans
     thousands per batch, and Django's Model.__init__ was most of intake's time)."""
 
-    __slots__ = ("attempts", "channel", "device_id", "error_detail", "item", "next_attempt_at", "pk", "provider",
-                 "reason", "recipient", "sent_at", "status")
+    __slots__ = ("attempts", "channel", "device_id", "digest", "digest_window", "error_detail", "item",
+                 "next_attempt_at", "pk", "provider", "reason", "recipient", "sent_at", "status")
     sent_at: str | None  # ISO text, as COPY takes it
 
     COLUMNS = ("tenant_id", "event_id", "event_type", "user_id", "channel", "recipient", "device_id", "status",
-               "reason", "error_detail", "provider", "attempts", "next_attempt_at", "sent_at", "cancel_key")
+               "reason", "error_detail", "provider", "attempts", "next_attempt_at", "sent_at", "cancel_key",
+               "digest_window")
 
     def __init__(self, item: Accepted, channel: str, recipient: str, device_id: int | None, status: str,
                  reason: str, next_attempt_at: Any) -> None:
@@ -46,13 +49,15 @@ class Planned:
         self.status, self.reason, self.next_attempt_at = status, reason, next_attempt_at
         self.error_detail, self.provider, self.attempts, self.sent_at = "", "", 0, None
         self.pk: int | None = None
+        self.digest: DigestRule | None = None  # digested: the rule of its window (notifications/digests)
+        self.digest_window: int | None = None
 
     def row(self) -> tuple[Any, ...]:
         """The row as COPY takes it (see insert_rows(plain=True)): the timestamps are ISO text already."""
         event = self.item.event
         return (event.tenant_id, self.item.pk_text, event.event_type, event.user_id, self.channel, self.recipient,
                 self.device_id, self.status, self.reason, self.error_detail, self.provider, self.attempts,
-                self.next_attempt_at, self.sent_at, event.cancel_key)
+                self.next_attempt_at, self.sent_at, event.cancel_key, self.digest_window)
 
 
 def address_for(channel: Channel | str, contact: dict[str, str], user_id: str) -> str:
@@ -90,6 +95,7 @@ def load_limiter(tenants: dict[str, Tenant], accepted: list[Accepted], failures:
 _PENDING, _SKIPPED, _SCHEDULED = Status.PENDING.value, Status.SKIPPED.value, Status.SCHEDULED.value
 _DEVICE = Target.DEVICE
 _NO_ADDRESS, _INVALID_ADDRESS = SkipReason.NO_ADDRESS.value, SkipReason.INVALID_ADDRESS.value
+_DIGESTING = WaitReason.DIGESTING.value
 
 
 class Planner:
@@ -101,6 +107,8 @@ class Planner:
         self.timing, self.now_text = timing, now_text
         self.records: list[Planned] = []
         self._switches: dict[tuple[str, str, str], str] = {}
+        self._digests: dict[tuple[str, str, str], DigestRule | None] = {}
+        self.digesting = False  # any record of the batch digested: its windows are joined after planning
 
     def plan_all(self, accepted: list[Accepted], contacts: dict[tuple[str, str], dict[str, str]],
                  failures: Failures) -> None:
@@ -121,6 +129,8 @@ class Planner:
             except Exception as err:  # noqa: BLE001 - this event's own problem: the others go on
                 del records[planned:]
                 failures.add(item.index, event, err)
+        if self.digesting:
+            open_windows(records, self.tenants, self.timing.now, self.now_text)
 
     def _switched_off(self, tenant_id: str, event_type: str, channel: str) -> str:
         key = (tenant_id, event_type, channel)
@@ -136,6 +146,14 @@ class Planner:
                 reason = ""
             self._switches[key] = reason
             return reason
+
+    def _digest_rule(self, tenant_id: str, event_type: str, channel: str) -> DigestRule | None:
+        key = (tenant_id, event_type, channel)
+        try:
+            return self._digests[key]
+        except KeyError:
+            rule = self._digests[key] = digest_rule(self.tenants[tenant_id].settings, event_type, channel)
+            return rule
 
     def plan(self, item: Accepted) -> None:
         event = item.event
@@ -168,18 +186,29 @@ class Planner:
                 else:
                     reasons.append("")
             # One notification counts once against a rate limit, however many devices it goes to. Security
-            # alerts are never rate-limited away.
-            if (not skip and "" in reasons and not (handler.mandatory or handler.security_alert)
+            # alerts are never rate-limited away, nor digested. A digested record (notifications/digests) is
+            # not rate-limited: its window sends one message.
+            critical = handler.mandatory or handler.security_alert
+            digest = self._digest_rule(tenant_id, event_type, channel) if not critical else None
+            if (not skip and digest is None and "" in reasons and not critical
                     and not self.limiter.allow(tenant_id, user_id, event_type, channel)):
-                logger.info("rate limit reached: tenant_id=%s user_id=%s event_type=%s channel=%s: skipped",
-                            tenant_id, user_id, event_type, channel)
-                reasons = [reason or SkipReason.RATE_LIMITED.value for reason in reasons]
+                excess = self.limiter.digest_excess(tenant_id, event_type, channel)
+                if excess:
+                    digest = rate_limit_rule(excess)
+                else:
+                    logger.info("rate limit reached: tenant_id=%s user_id=%s event_type=%s channel=%s: skipped",
+                                tenant_id, user_id, event_type, channel)
+                    reasons = [reason or SkipReason.RATE_LIMITED.value for reason in reasons]
             # When the records that go, go (scheduling.timing): at once, or `scheduled` until their time, with
-            # the reason they wait.
-            due = self.timing.due(event, channel, item.contact)
+            # the reason they wait. A digested record waits for its window's close (digests.windows).
+            due = self.timing.due(event, channel, item.contact) if digest is None else None
             status, wait, at = (_PENDING, "", self.now_text) if due is None else (
                 _SCHEDULED, due[1], due[0].isoformat())
+            if digest is not None:  # its due time, if any, is its window's close (digests.windows)
+                status, wait, at = _SCHEDULED, _DIGESTING, ""
             for (address, device_id), reason in zip(targets, reasons, strict=True):
-                self.records.append(Planned(item, channel, address[:320], device_id,
-                                            _SKIPPED if reason else status, reason or wait,
-                                            None if reason else at))
+                planned = Planned(item, channel, address[:320], device_id, _SKIPPED if reason else status,
+                                  reason or wait, None if reason else at)
+                if digest is not None and not reason:
+                    planned.digest, self.digesting = digest, True
+                self.records.append(planned)

@@ -3,8 +3,9 @@
     Tenant.settings["rate_limits"] = {"content.liked": {"push": {"limit": 10, "per_seconds": 3600}}}
 
 ('*' as channel covers all channels of that event type.) Records beyond the limit are skipped with reason
-`rate_limited`. Handlers marked mandatory (password reset, 2FA codes) are never limited. One query per batch:
-the user's recent non-skipped records of the limited types."""
+`rate_limited`, or, with "excess": "digest" in the rule, digested: held in a window of per_seconds and sent as
+one digest (notifications/digests). Handlers marked mandatory (password reset, 2FA codes) are never limited. One
+query per batch: the user's recent non-skipped records of the limited types."""
 
 from __future__ import annotations
 
@@ -18,30 +19,42 @@ from django.utils import timezone
 import notifications.db  # noqa: F401 - registers the `any` lookup
 from notifications.delivery.models import NotificationRecord
 from notifications.enums import Status
-from notifications.tenants.limits import clamped_rule
+from notifications.tenants.limits import EXCESS_DIGEST, clamped_rule
 from notifications.tenants.models import WILDCARD, Tenant
+
+
+def _config_of(tenant: Tenant, event_type: str) -> dict[str, Any]:
+    limits = tenant.settings.get("rate_limits") if isinstance(tenant.settings, dict) else None
+    config = limits.get(event_type) if isinstance(limits, dict) else None
+    return config if isinstance(config, dict) else {}
 
 
 def _rules_of(tenant: Tenant, event_type: str) -> dict[str, tuple[int, int]]:
     """The tenant's rules for this event type as {channel: (limit, per_seconds)}, each pulled into the documented
     range (notifications.tenants.limits): whatever the stored settings hold, reading them never raises."""
-    limits = tenant.settings.get("rate_limits") if isinstance(tenant.settings, dict) else None
-    config = limits.get(event_type) if isinstance(limits, dict) else None
-    if not isinstance(config, dict):
-        return {}
+    config = _config_of(tenant, event_type)
     return {channel: rule for channel, rule in ((c, clamped_rule(r)) for c, r in config.items()) if rule}
+
+
+def _digested_of(tenant: Tenant, event_type: str) -> set[str]:
+    """The channels (or "*") whose rule digests the excess instead of skipping it."""
+    return {channel for channel, rule in _config_of(tenant, event_type).items()
+            if isinstance(rule, dict) and rule.get("excess") == EXCESS_DIGEST}
 
 
 class RateLimiter:
     def __init__(self, rules: dict[tuple[str, str], dict[str, tuple[int, int]]],
-                 history: dict[tuple[str, str, str, str], list[Any]]) -> None:
+                 history: dict[tuple[str, str, str, str], list[Any]],
+                 digested: dict[tuple[str, str], set[str]] | None = None) -> None:
         self._rules = rules
         self._history = history
+        self._digested = digested or {}
         self._now = timezone.now()
 
     @classmethod
     def load(cls, tenants: Mapping[str, Tenant], keys: Iterable[tuple[str, str, str]]) -> RateLimiter:
         rules: dict[tuple[str, str], dict[str, tuple[int, int]]] = {}
+        digested: dict[tuple[str, str], set[str]] = {}
         wanted: set[tuple[str, str, str]] = set()
         longest = 0
         for tenant_id, user_id, event_type in keys:
@@ -49,6 +62,7 @@ class RateLimiter:
             if not config or not user_id:
                 continue
             rules[(tenant_id, event_type)] = config
+            digested[(tenant_id, event_type)] = _digested_of(tenants[tenant_id], event_type)
             wanted.add((tenant_id, user_id, event_type))
             longest = max([longest, *(seconds for _, seconds in config.values())])
         history: dict[tuple[str, str, str, str], list[Any]] = defaultdict(list)
@@ -68,7 +82,7 @@ class RateLimiter:
                 if (tenant_id, user_id, event_type) in wanted and (key, event_id) not in seen:
                     seen.add((key, event_id))
                     history[key].append(created)
-        return cls(rules, history)
+        return cls(rules, history, digested)
 
     def allow(self, tenant_id: str, user_id: str, event_type: str, channel: str) -> bool:
         config = self._rules.get((tenant_id, event_type))
@@ -85,3 +99,12 @@ class RateLimiter:
             return False
         self._history[key].append(self._now)
         return True
+
+    def digest_excess(self, tenant_id: str, event_type: str, channel: str) -> int:
+        """For a record `allow` refused: the rule's per_seconds when its excess is digested, else 0 (skipped)."""
+        config = self._rules.get((tenant_id, event_type))
+        digested = self._digested.get((tenant_id, event_type))
+        if not config or not digested:
+            return 0
+        name = channel if channel in config else WILDCARD
+        return config[name][1] if name in digested and name in config else 0

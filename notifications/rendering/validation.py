@@ -9,6 +9,7 @@ from django.core.exceptions import ValidationError
 from jinja2 import TemplateSyntaxError, meta
 
 from notifications.channels.spec import UnknownChannel, parse_channel
+from notifications.digests.rules import DIGEST_PLACEHOLDERS, DIGEST_SUFFIX
 from notifications.rendering.engine import env_for
 
 if TYPE_CHECKING:
@@ -23,14 +24,16 @@ def validate_template(template: NotificationTemplate) -> None:
     except UnknownChannel as err:
         raise ValidationError({"channel": f"unknown channel {template.channel!r}"}) from err
     template.channel = spec.value
-    found = event_registry.handler_for_template_name(template.name)
+    # A digest template (notifications/digests) is named after its event type's: `<name>_digest`.
+    name = template.name.removesuffix(DIGEST_SUFFIX)
+    found = event_registry.handler_for_template_name(name)
     if found is None:
         raise ValidationError(
             {"name": f"no registered event type has a template named {template.name!r} "
              "(expected '<event_type with dots as underscores>_<channel>')"}
         )
     event_type, handler = found
-    if not template.name.endswith(f"_{spec.value}"):
+    if not name.endswith(f"_{spec.value}"):
         raise ValidationError({"channel": f"template {template.name!r} is not for channel {spec.value!r}"})
     if not isinstance(template.content, dict):
         raise ValidationError({"content": "content must be an object of text fields"})
@@ -52,7 +55,7 @@ def validate_template(template: NotificationTemplate) -> None:
         except TemplateSyntaxError as err:
             message = f"field {field!r}: syntax error on line {err.lineno}: {err.message}"
             raise ValidationError({"content": message}) from err
-    allowed = handler.get_placeholders()
+    allowed = handler.get_placeholders() | (DIGEST_PLACEHOLDERS if name != template.name else set())
     unknown = sorted((used | set(template.placeholders)) - allowed)
     if unknown:
         raise ValidationError(

@@ -22,6 +22,8 @@ WILDCARD = "*"
 RATE_LIMIT_MIN, RATE_LIMIT_MAX = 1, 1_000_000
 RATE_WINDOW_MIN_SECONDS, RATE_WINDOW_MAX_SECONDS = 1, 31 * 24 * 3600
 RATE_WINDOW_DEFAULT_SECONDS = 3600
+#: A rule's "excess": "skip" (the default: records over the limit are skipped) or "digest" (notifications/digests)
+EXCESS_SKIP, EXCESS_DIGEST = "skip", "digest"
 MAX_SETTING_ENTRIES = 200  # event types in disabled_events, disabled_channels, rate_limits (each)
 
 # Tenant.settings["default_delays"][event_type][channel or "*"] = seconds (scheduling.timing); at most the
@@ -57,8 +59,10 @@ def _text_problem(value: Any, max_length: int) -> str | None:
 
 def rate_rule_problem(rule: Any) -> str | None:
     """Why one rate-limit rule is out of range, or None."""
-    if not isinstance(rule, dict) or "limit" not in rule or set(rule) - {"limit", "per_seconds"}:
-        return "needs limit (and per_seconds)"
+    if not isinstance(rule, dict) or "limit" not in rule or set(rule) - {"limit", "per_seconds", "excess"}:
+        return "needs limit (and per_seconds, excess)"
+    if rule.get("excess", EXCESS_SKIP) not in (EXCESS_SKIP, EXCESS_DIGEST):
+        return f'excess must be "{EXCESS_SKIP}" or "{EXCESS_DIGEST}"'
     limit, seconds = rule["limit"], rule.get("per_seconds", RATE_WINDOW_DEFAULT_SECONDS)
     if type(limit) is not int or not RATE_LIMIT_MIN <= limit <= RATE_LIMIT_MAX:
         return f"limit must be an integer from {RATE_LIMIT_MIN} to {RATE_LIMIT_MAX:,}"
@@ -129,6 +133,9 @@ def settings_problems(settings: Any) -> dict[str, str]:
                     if problem:
                         problems[f"{where}[{channel!r}]"] = problem
     problems.update(_delay_problems(settings, channels | {WILDCARD}))
+    from notifications.digests.settings import digest_problems
+
+    problems.update(digest_problems(settings, channels | {WILDCARD}))
     if "default_locale" in settings:
         problem = _text_problem(settings["default_locale"], LOCALE_LENGTH)
         if problem:

@@ -1,0 +1,135 @@
+"""Intake's side of digests: the batch's digested records join their windows, in two statements per batch
+whatever its size (only batches with digested records run them):
+
+1. windows of the batch's keys that are open but past their close are closed (an event after the close opens
+   the next window; a window whose only event went at once has no digest record to close it);
+2. one INSERT ... ON CONFLICT (tenant, channel, key) WHERE state = 'open' DO UPDATE SET events = events + n
+   RETURNING the window: a new key opens a window, a known one is joined, atomically. The row stays locked until
+   the batch commits, so a worker closing that window waits for the batch and sees its records.
+
+From the window's event count before the batch (returned count - the batch's n) each record learns its place:
+with first_at_once the window's first event goes at once (pending); the first digested event's record becomes
+the window's digest record, `scheduled` until the close; the others wait without a due time (the digest
+record's close takes them). Rows are sent in key order, so two batches lock shared windows in the same order."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+from django.db import connection
+from django.utils.dateparse import parse_datetime
+
+from notifications.digests.models import DigestWindow, WindowState
+from notifications.digests.rules import DigestRule, recipient_zone
+from notifications.enums import Status
+from notifications.tenants.models import Contact, Tenant
+
+if TYPE_CHECKING:
+    from notifications.intake.planning import Planned
+
+_OPEN = WindowState.OPEN.value
+_CLOSED = WindowState.CLOSED.value
+_PENDING = Status.PENDING.value
+
+
+def open_windows(records: Sequence[Planned], tenants: Mapping[str, Tenant], now: datetime, now_text: str) -> None:
+    """Joins the batch's digested records (those with `digest` set) to their windows; see the module's text."""
+    groups: dict[tuple[str, str, str], list[Planned]] = {}
+    rules: dict[tuple[str, str, str], DigestRule] = {}
+    for record in records:
+        rule = record.digest
+        if rule is None:
+            continue
+        record.next_attempt_at = None  # waits for the close of its window; its digest record gets a time below
+        event = record.item.event
+        key = (event.tenant_id, record.channel,
+               rule.key(event.tenant_id, record.channel, event.event_type, event.user_id, record.recipient,
+                        event.payload))
+        groups.setdefault(key, []).append(record)
+        rules.setdefault(key, rule)
+    if not groups:
+        return
+    zones = _zones(groups, rules, tenants)
+    keys = sorted(groups)
+    _close_past(keys, now)
+    rows = []
+    for key in keys:
+        first = groups[key][0]
+        event = first.item.event
+        rule = rules[key]
+        closes = rule.closes_at(now, zones.get(key, UTC))
+        rows.append((key, event.event_type, event.user_id, rule.kind, closes, rule.first_at_once, len(groups[key])))
+    for key, window_id, total, first_at_once, closes in _upsert(rows, now):
+        members = groups[key]
+        before = total - len(members)
+        for place, record in enumerate(members, start=before):
+            if first_at_once and place == 0:  # the window's first event: sent at once, like any other
+                record.status, record.reason, record.next_attempt_at, record.digest = _PENDING, "", now_text, None
+                continue
+            record.digest_window = window_id
+            if place == (1 if first_at_once else 0):  # the window's digest record: due at its close
+                record.next_attempt_at = closes.isoformat()
+
+
+def _zones(groups: dict[tuple[str, str, str], list[Planned]], rules: dict[tuple[str, str, str], DigestRule],
+           tenants: Mapping[str, Tenant]) -> dict[tuple[str, str, str], Any]:
+    """The recipient's zone of each scheduled window (fixed windows need none): the contact's as intake read it,
+    else the directory's (one query), else the tenant's default, else UTC."""
+    wanted = {key: groups[key][0].item for key in groups if rules[key].needs_zone}
+    if not wanted:
+        return {}
+    missing = {(item.event.tenant_id, item.event.user_id) for item in wanted.values()
+               if "timezone" not in item.contact and item.event.user_id}
+    stored: dict[tuple[str, str], str] = {}
+    if missing:
+        rows = Contact.objects.filter(tenant_id__in={t for t, _ in missing}, user_id__in={u for _, u in missing}
+                                      ).values_list("tenant_id", "user_id", "timezone")
+        stored = {(t, u): zone for t, u, zone in rows}
+    zones = {}
+    for key, item in wanted.items():
+        event = item.event
+        name = item.contact.get("timezone") or stored.get((event.tenant_id, event.user_id))
+        zones[key] = recipient_zone(name, tenants[event.tenant_id].settings)
+    return zones
+
+
+def _close_past(keys: list[tuple[str, str, str]], now: datetime) -> None:
+    """Open windows of these keys past their close are closed (one statement; the partial unique index)."""
+    DigestWindow.objects.filter(
+        tenant_id__in={t for t, _, _ in keys}, key__in={k for _, _, k in keys}, state=_OPEN, closes_at__lte=now,
+    ).update(state=_CLOSED, closed_at=now)
+
+
+_COLUMNS = ("tenant_id", "channel", "key", "event_type", "user_id", "kind", "state", "opened_at", "closes_at",
+            "first_at_once", "events", "count", "event_ids")
+
+
+def _upsert(rows: list[tuple[Any, ...]], now: datetime) -> list[tuple[tuple[str, str, str], int, int, bool,
+                                                                        datetime]]:
+    """[(key, window id, events after this batch, first_at_once, closes_at)] of one INSERT ... ON CONFLICT."""
+    table = connection.ops.quote_name(DigestWindow._meta.db_table)
+    adapt = connection.ops.adapt_datetimefield_value
+    placeholders, params = [], []
+    for (tenant_id, channel, key), event_type, user_id, kind, closes, first_at_once, count in rows:
+        placeholders.append("(" + ", ".join(["%s"] * len(_COLUMNS)) + ")")
+        params += [tenant_id, channel, key, event_type, user_id, kind, _OPEN, adapt(now), adapt(closes),
+                   first_at_once, count, 0, "[]"]
+    sql = (f"INSERT INTO {table} ({', '.join(_COLUMNS)}) VALUES {', '.join(placeholders)} "  # noqa: S608 - quoted model table, constant columns
+           f"ON CONFLICT (tenant_id, channel, key) WHERE state = '{_OPEN}' "
+           f"DO UPDATE SET events = {table}.events + excluded.events "
+           "RETURNING tenant_id, channel, key, id, events, first_at_once, closes_at")
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        returned = cursor.fetchall()
+    return [((tenant_id, channel, key), window_id, events, bool(first), _aware(closes))
+            for tenant_id, channel, key, window_id, events, first, closes in returned]
+
+
+def _aware(value: Any) -> datetime:
+    """A timestamp as the cursor returns it (PostgreSQL: aware; SQLite: ISO text in UTC) as an aware datetime."""
+    moment = value if isinstance(value, datetime) else parse_datetime(str(value))
+    if moment is None:
+        raise ValueError("a digest window's closes_at could not be read")
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
