@@ -96,3 +96,53 @@ def test_integers_beyond_64_bits_keep_every_digit(number):
 def test_long_digit_runs_are_found_as_the_regex_finds_them(text, run):
     raw = text + b"7" * run + text
     assert has_long_digit_run(raw) == (re.search(rb"[0-9]{19,}", raw) is not None)
+
+
+_SPACE = st.sampled_from(["", " ", "\n", "\t ", "\r\n  "])
+
+
+def _json_text(value, draw):
+    """JSON text of `value` where a dict is a list of (key, value) pairs (so keys may repeat), with whitespace
+    drawn around every token."""
+    if isinstance(value, list) and value and isinstance(value[0], tuple):
+        members = [f"{draw(_SPACE)}{json.dumps(key)}{draw(_SPACE)}:{draw(_SPACE)}{_json_text(item, draw)}{draw(_SPACE)}"
+                   for key, item in value]
+        return "{" + ",".join(members) + "}"
+    if isinstance(value, list):
+        return "[" + ",".join(draw(_SPACE) + _json_text(item, draw) + draw(_SPACE) for item in value) + "]"
+    return json.dumps(value)
+
+
+_TRICKY = st.sampled_from(['a', 'b', '":', '" :', 'a\\":', ':"', '"', ' ', '\\', 'x":y'])
+_OBJECTS = st.recursive(
+    st.integers(-5, 5) | st.lists(_TRICKY, max_size=3).map("".join),
+    lambda inner: st.lists(inner, max_size=3)
+    | st.lists(st.tuples(st.lists(_TRICKY, max_size=2).map("".join), inner), min_size=1, max_size=4),
+    max_leaves=12,
+)
+
+
+@settings(max_examples=400, deadline=None)
+@given(_OBJECTS.filter(lambda value: isinstance(value, list) and value and isinstance(value[0], tuple)), st.data())
+def test_a_repeated_key_is_found_whatever_the_whitespace_and_the_strings_hold(value, data):
+    """decode's key count on the text without whitespace against the exact parse: the same verdict, always."""
+    raw = _json_text(value, data.draw).encode()
+    try:
+        json.loads(raw, object_pairs_hook=_refuse_repeats)
+        repeated = None
+    except _Repeated as err:
+        repeated = str(err)
+
+    _, error, _ = decode(raw)
+    assert (error is not None and error.startswith("repeated key")) == (repeated is not None)
+
+
+class _Repeated(ValueError):
+    pass
+
+
+def _refuse_repeats(pairs):
+    keys = [key for key, _ in pairs]
+    if len(set(keys)) != len(keys):
+        raise _Repeated(keys)
+    return dict(pairs)
