@@ -141,9 +141,18 @@ class RejectedEventAdmin(admin.ModelAdmin):
 
 @admin.register(Contact)
 class ContactAdmin(admin.ModelAdmin):
-    list_display = ("user_id", "tenant", "email", "phone", "first_name", "last_name", "locale")
+    list_display = ("user_id", "tenant", "email", "phone", "first_name", "last_name", "locale", "timezone")
     list_filter = ("tenant",)
     search_fields = ("user_id", "email", "phone")
+
+    def get_form(self, request: Any, obj: Any = None, change: bool = False, **kwargs: Any) -> Any:
+        """Contact.clean() checks both fields (scheduling/zones.py, scheduling/quiet_hours.py)."""
+        kwargs["help_texts"] = {
+            "timezone": "IANA time zone, e.g. Europe/Berlin; blank: the tenant's default_timezone, else UTC",
+            "quiet_hours": 'e.g. {"start": "22:00", "end": "07:00", "channels": ["push", "sms"]}; '
+                           '{"off": true}: none; {}: the tenant\'s',
+        }
+        return super().get_form(request, obj, change, **kwargs)
 
 
 @admin.register(Preference)

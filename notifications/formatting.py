@@ -1,8 +1,14 @@
-"""Locale-aware formatting of amounts and dates for templates (Babel)."""
+"""Locale-aware formatting of amounts and dates for templates (Babel). Times are shown in the recipient's zone
+with its abbreviation ("December 7, 2026, 10:30 AM CET"): the zone given, else the one set for the recipient
+being rendered for (`recipient_zone`, which rendering.context.build_context sets around the handler's hooks; the
+templates' `datetime` and `date` filters read the template context's `timezone`), else UTC."""
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
+from contextvars import ContextVar
+from datetime import UTC, date, datetime, timedelta, tzinfo
 from decimal import Decimal, InvalidOperation
 from functools import lru_cache
 from typing import Any
@@ -12,8 +18,23 @@ from babel.dates import format_date as _format_date
 from babel.dates import format_datetime as _format_datetime
 from babel.dates import format_timedelta
 from babel.numbers import UnknownCurrencyError, format_currency
+from jinja2 import pass_context
+from jinja2.runtime import Context
+
+from notifications.scheduling.zones import UTC_ZONE, abbreviation, as_zone
 
 DEFAULT_LOCALE = "en_US"
+_ZONE: ContextVar[tzinfo] = ContextVar("recipient_zone", default=UTC_ZONE)
+
+
+@contextmanager
+def recipient_zone(zone: tzinfo | str | None) -> Iterator[None]:
+    """Times formatted inside are shown in `zone` (a zone or an IANA name; blank or unknown: UTC)."""
+    token = _ZONE.set(as_zone(zone) or UTC_ZONE)
+    try:
+        yield
+    finally:
+        _ZONE.reset(token)
 
 
 @lru_cache(maxsize=1024)
@@ -64,31 +85,55 @@ def as_datetime(value: Any) -> datetime | None:
     return None
 
 
-def format_datetime(value: Any, locale: str = DEFAULT_LOCALE) -> str:
-    """A datetime as people read it: 'November 24, 2026 at 3:30 PM UTC'."""
+def _zone(zone: tzinfo | str | None) -> tzinfo:
+    return _ZONE.get() if zone is None else as_zone(zone) or UTC_ZONE
+
+
+def format_datetime(value: Any, locale: str = DEFAULT_LOCALE, zone: tzinfo | str | None = None) -> str:
+    """A datetime as people read it, in the recipient's zone: 'November 24, 2026, 3:30 PM CET'. Naive values
+    are UTC. `zone`: a zone or an IANA name; None: the recipient's being rendered for (recipient_zone)."""
     moment = as_datetime(value)
     if moment is None:
         return "" if value is None else str(value)
     try:
         moment = moment.astimezone(UTC)
-    except OverflowError:
+        # The text shows the minute at most, so one formatting serves every moment of that minute (Babel is
+        # slow). The key is the UTC minute and the zone: aware datetimes of one instant are equal in any zone.
+        return _format_minute(moment.replace(second=0, microsecond=0), _zone(zone), locale)
+    except OverflowError:  # near datetime's limits, a zone's offset leaves its range
         return str(value)
-    # The text shows the minute at most, so one formatting serves every moment of that minute (Babel is slow).
-    return _format_minute(moment.replace(second=0, microsecond=0), locale)
 
 
 @lru_cache(maxsize=4096)
-def _format_minute(moment: datetime, locale: str) -> str:
+def _format_minute(moment: datetime, zone: tzinfo, locale: str) -> str:
+    local = moment.astimezone(zone)
     babel_locale = _locale(locale)
-    return (f"{_format_date(moment, format='long', locale=babel_locale)}, "
-            f"{_format_datetime(moment, 'h:mm a', locale=babel_locale)} UTC")
+    return (f"{_format_date(local, format='long', locale=babel_locale)}, "
+            f"{_format_datetime(local, 'h:mm a', locale=babel_locale)} {abbreviation(local)}")
 
 
-def format_date(value: Any, locale: str = DEFAULT_LOCALE) -> str:
+def format_date(value: Any, locale: str = DEFAULT_LOCALE, zone: tzinfo | str | None = None) -> str:
+    """The day of a datetime in the recipient's zone (as format_datetime); a date without a time ("2026-12-24",
+    a date) is shown as it is."""
     moment = as_datetime(value)
     if moment is None:
         return "" if value is None else str(value)
+    if isinstance(value, datetime) or (isinstance(value, str) and len(value) > 10):
+        with suppress(OverflowError):
+            moment = moment.astimezone(_zone(zone))
     return _format_date(moment, format="long", locale=_locale(locale))
+
+
+@pass_context
+def datetime_filter(context: Context, value: Any, locale: str | None = None) -> str:
+    """The templates' `datetime` filter, in the zone of the context's recipient (its `timezone`)."""
+    return format_datetime(value, locale or DEFAULT_LOCALE, context.get("timezone") or UTC_ZONE)
+
+
+@pass_context
+def date_filter(context: Context, value: Any, locale: str | None = None) -> str:
+    """The templates' `date` filter (as datetime_filter)."""
+    return format_date(value, locale or DEFAULT_LOCALE, context.get("timezone") or UTC_ZONE)
 
 
 @lru_cache(maxsize=4096)

@@ -8,6 +8,9 @@ from uuid import UUID
 from ninja import Field, Schema
 from pydantic import AfterValidator, ConfigDict
 
+from notifications.scheduling.quiet_hours import EXAMPLE as QUIET_HOURS_EXAMPLE
+from notifications.scheduling.quiet_hours import window_problems
+from notifications.scheduling.zones import ZONE_LENGTH, checked_zone
 from notifications.storable import (
     NAME_LENGTH,
     URL_LENGTH,
@@ -53,6 +56,21 @@ DeviceSubscription = Annotated[dict[str, Any], AfterValidator(json_checker(
 AppUrl = Annotated[str, Storable(URL_LENGTH)]
 BrandingKey = Annotated[str, Storable(64, 1)]
 BrandingValue = Annotated[str, Storable(MAX_BRANDING_VALUE_LENGTH)]
+
+
+def _window(value: dict[str, Any]) -> dict[str, Any]:
+    problems = window_problems(value)
+    if problems:
+        raise ValueError("; ".join(f"{key}: {problem}" for key, problem in problems.items()))
+    return value
+
+
+TimeZoneName = Annotated[str, Storable(ZONE_LENGTH), AfterValidator(checked_zone), Field(
+    description="An IANA time zone (Europe/Berlin); blank: the tenant's default_timezone, else UTC")]
+QuietHoursWindow = Annotated[dict[str, Any], AfterValidator(json_checker(max_items=64, max_depth=2)),
+                             AfterValidator(_window), Field(
+    description=f"Quiet hours in local time: {QUIET_HOURS_EXAMPLE} (channels optional: every channel but "
+                "in_app); {} for none", examples=[{"start": "22:00", "end": "07:00"}])]
 TemplateContent = Annotated[dict[TemplatePartName, TemplatePart], Field(max_length=MAX_TEMPLATE_PARTS)]
 Placeholders = Annotated[list[PlaceholderName], Field(max_length=MAX_PLACEHOLDERS)]
 
@@ -137,11 +155,18 @@ class ContactIn(Schema):
     first_name: PersonName = ""
     last_name: PersonName = ""
     locale: Locale = ""
+    timezone: TimeZoneName = ""
+    quiet_hours: Annotated[QuietHoursWindow, Field(description=(
+        f"The user's own quiet hours, replacing the tenant's: {QUIET_HOURS_EXAMPLE}; {{\"off\": true}}: none "
+        "at all; {}: the tenant's"))] = {}
 
 
 class ContactOut(ContactIn):
     user_id: str
     updated_at: datetime
+    # As stored: the answer never fails on a value written around the checks (the admin's, a raw writer's).
+    timezone: str = ""
+    quiet_hours: dict[str, Any] = {}
 
 
 class DeviceIn(Schema):
@@ -178,6 +203,8 @@ class TenantSettingsIn(Schema):
     rate_limits: Annotated[dict[EventType, Annotated[dict[ChannelName, RateLimitRule], Field(max_length=MAX_CHANNELS)]],
                            Field(max_length=MAX_SETTING_ENTRIES)] = {}
     default_locale: Locale = ""
+    default_timezone: TimeZoneName = ""
+    quiet_hours: QuietHoursWindow = {}
     default_delays: Annotated[dict[EventType, Annotated[dict[ChannelName, Annotated[int, Field(ge=1)]],
                                                         Field(min_length=1, max_length=MAX_CHANNELS)]],
                               Field(max_length=MAX_SETTING_ENTRIES)] = {}

@@ -8,7 +8,8 @@ from typing import Any
 
 from notifications.conf import get_setting
 from notifications.events.base_handler import BaseEventHandler
-from notifications.formatting import normalise_locale
+from notifications.formatting import normalise_locale, recipient_zone
+from notifications.scheduling.zones import recipient_zone as zone_of
 from notifications.tenants.models import Tenant
 
 
@@ -42,10 +43,15 @@ def build_context(
     occurred_at: datetime | None = None,
     common: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """`common`: tenant_values(tenant), when the caller has it already."""
+    """`common`: tenant_values(tenant), when the caller has it already.
+
+    Times are shown in the recipient's zone (the contact's `timezone`, else the tenant's default_timezone,
+    else UTC): the context's `timezone` names it for the templates' filters, and the handler's hooks format
+    inside it (formatting.recipient_zone)."""
     locale = normalise_locale(
         payload.get("locale") or contact.get("locale") or tenant.settings.get("default_locale")
     )
+    zone = zone_of(contact.get("timezone"), tenant.settings.get("default_timezone"))
     first_name = contact.get("first_name", "")
     last_name = contact.get("last_name", "")
     context: dict[str, Any] = {
@@ -63,6 +69,7 @@ def build_context(
     for key in ("email", "phone", "first_name", "last_name"):
         if not merged.get(key) and contact.get(key):
             merged[key] = contact[key]
-    context.update(handler.get_template_data(merged))
-    context["locale"] = locale
-    return handler.finalize_context(context)
+    with recipient_zone(zone):
+        context.update(handler.get_template_data(merged))
+        context["locale"], context["timezone"] = locale, zone.key
+        return handler.finalize_context(context)

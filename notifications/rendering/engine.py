@@ -31,8 +31,8 @@ def _make_env(autoescape: bool) -> SandboxedEnvironment:
         money=lambda amount, currency=None, locale=formatting.DEFAULT_LOCALE: formatting.format_money(
             amount, currency, locale
         ),
-        datetime=lambda value, locale=formatting.DEFAULT_LOCALE: formatting.format_datetime(value, locale),
-        date=lambda value, locale=formatting.DEFAULT_LOCALE: formatting.format_date(value, locale),
+        datetime=formatting.datetime_filter,  # in the recipient's zone: the context's `timezone`
+        date=formatting.date_filter,
         humanize=formatting.humanize_code,
     ))
 

@@ -140,6 +140,19 @@ def settings_problems(settings: Any) -> dict[str, str]:
         problem = _text_problem(settings["default_locale"], LOCALE_LENGTH)
         if problem:
             problems["default_locale"] = problem
+    problems.update(_time_problems(settings))
+    return problems
+
+
+def _time_problems(settings: dict[str, Any]) -> dict[str, str]:
+    """default_timezone (an IANA name, scheduling.zones) and quiet_hours (a window, scheduling.quiet_hours)."""
+    from notifications.scheduling.quiet_hours import window_problems
+    from notifications.scheduling.zones import zone_problem
+
+    problems = window_problems(settings["quiet_hours"]) if "quiet_hours" in settings else {}
+    problem = zone_problem(settings.get("default_timezone"))
+    if problem:
+        problems["default_timezone"] = problem
     return problems
 
 

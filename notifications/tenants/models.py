@@ -111,13 +111,33 @@ class Contact(models.Model):
     def name(self) -> str:
         return " ".join(part for part in (self.first_name, self.last_name) if part)
 
+    def clean(self) -> None:
+        """The time zone is an IANA name (stored in its own spelling) and the quiet hours a window: the admin
+        saves through this, the API checks the same rules in its schema."""
+        from notifications.scheduling.quiet_hours import window_problems
+        from notifications.scheduling.zones import canonical_zone, zone_problem
+
+        errors: dict[str, list[str]] = {}
+        problem = zone_problem(self.timezone)
+        if problem:
+            errors["timezone"] = [problem]
+        elif self.timezone:
+            self.timezone = canonical_zone(self.timezone) or self.timezone
+        quiet = window_problems(self.quiet_hours)
+        if quiet:
+            errors["quiet_hours"] = [f"{key}: {text}" for key, text in quiet.items()]
+        if errors:
+            raise ValidationError(errors)
+
     def as_dict(self) -> dict[str, Any]:
+        """The contact's text fields, as the worker's templates read them (quiet hours are intake's)."""
         return {
             "email": self.email,
             "phone": self.phone,
             "first_name": self.first_name,
             "last_name": self.last_name,
             "locale": self.locale,
+            "timezone": self.timezone,
         }
 
 

@@ -17,6 +17,7 @@ from notifications.enums import Outcome, RejectionReason, Status, WaitReason
 from notifications.events.models import RejectedEvent
 from notifications.intake.service import process_events
 from notifications.testing import make_event
+from tests.fixtures import add_device
 
 pytestmark = pytest.mark.django_db
 
@@ -167,3 +168,128 @@ def test_tenant_settings_refuse_a_default_delay_for_security_notifications(tenan
 def test_tenant_settings_refuse_default_delays_out_of_range(tenant, api_a, delays):
     response = api_a.put("/tenant/settings", {"default_delays": delays})
     assert response.status_code == 422, response.content
+
+
+# Quiet hours (scheduling/quiet_hours.py) in the recipient's zone (scheduling/zones.py).
+
+LATE = datetime(2026, 12, 6, 22, 30, tzinfo=UTC)  # 23:30 in Berlin, 17:30 in New York
+MORNING = datetime(2026, 12, 7, 6, 0, tzinfo=UTC)  # 07:00 in Berlin
+
+
+@pytest.fixture
+def quiet_tenant(tenant):
+    tenant.settings = {**tenant.settings, "default_timezone": "Europe/Berlin",
+                       "quiet_hours": {"start": "22:00", "end": "07:00"}}
+    tenant.save()
+    return tenant
+
+
+def _contact(tenant, user_id="u-1", **fields):
+    from notifications.tenants.models import Contact
+
+    return Contact.objects.create(tenant=tenant, user_id=user_id, email=f"{user_id}@example.com", **fields)
+
+
+def test_quiet_hours_hold_a_record_until_they_end_then_it_goes(quiet_tenant, deliver, clock):
+    clock.move_to(LATE)
+    [result] = process_events([make_event("task.assigned", email="jane@example.com")])
+    records = _records(result)
+
+    for channel in ("email", "push"):
+        assert (records[channel].status, records[channel].reason) == (Status.SCHEDULED, WaitReason.HELD_QUIET_HOURS)
+        assert records[channel].next_attempt_at == MORNING
+    assert records["in_app"].status == Status.SENT  # in-app disturbs no one: not held by default
+    assert deliver().claimed == 0
+
+    clock.move_to(MORNING - timedelta(seconds=1))
+    assert deliver().claimed == 0 and mail.outbox == []
+    clock.move_to(MORNING)
+    deliver()
+    assert {r.status for r in _records(result).values()} == {Status.SENT}
+    assert [m.to for m in mail.outbox] == [["jane@example.com"]]
+
+
+def test_outside_quiet_hours_records_go_at_once(quiet_tenant, clock):
+    [result] = process_events([make_event("task.assigned")])  # 10:00 in Berlin
+    assert {r.status for r in _records(result).values()} == {Status.PENDING, Status.SENT}
+
+
+@pytest.mark.parametrize("event_type", ["user.password.reset.requested", "auth.2fa.code.requested",
+                                        "user.login.failed"])
+def test_critical_notifications_are_never_held(quiet_tenant, clock, event_type):
+    clock.move_to(LATE)
+    [result] = process_events([make_event(event_type)])
+    assert result.outcome == Outcome.PROCESSED
+    assert WaitReason.HELD_QUIET_HOURS not in {r.reason for r in _records(result).values()}
+    assert Status.SCHEDULED not in {r.status for r in _records(result).values()}
+
+
+def test_the_window_is_read_in_the_contacts_own_zone(quiet_tenant, clock):
+    _contact(quiet_tenant, "u-ny", timezone="America/New_York")
+    _contact(quiet_tenant, "u-tokyo", timezone="Asia/Tokyo")  # 07:30 on Dec 7: outside
+    _contact(quiet_tenant, "u-plain")  # the tenant's default: Berlin
+    clock.move_to(LATE)
+    ny, tokyo, plain = process_events([make_event("comment.mentioned", user_id=user, email=None)
+                                       for user in ("u-ny", "u-tokyo", "u-plain")])
+
+    assert _records(ny)["email"].status == Status.PENDING
+    assert _records(tokyo)["email"].status == Status.PENDING
+    assert (_records(plain)["email"].reason, _records(plain)["email"].next_attempt_at) == (
+        WaitReason.HELD_QUIET_HOURS, MORNING)
+
+
+def test_a_users_own_window_replaces_the_tenants_and_off_opts_out(quiet_tenant, clock):
+    _contact(quiet_tenant, "u-off", quiet_hours={"off": True})
+    _contact(quiet_tenant, "u-own", quiet_hours={"start": "23:00", "end": "08:30", "channels": ["email", "sms"]})
+    add_device("acme", "u-own", "fcm", "fcm-token-own")
+    clock.move_to(LATE)
+    off, own = process_events([make_event("comment.mentioned", user_id=user, email=None)
+                               for user in ("u-off", "u-own")])
+
+    assert {c: r.status for c, r in _records(off).items()} == {
+        "email": Status.PENDING, "in_app": Status.SENT, "push": Status.SKIPPED}  # no device: skipped
+    records = _records(own)
+    assert (records["email"].reason, records["email"].next_attempt_at) == (
+        WaitReason.HELD_QUIET_HOURS, datetime(2026, 12, 7, 7, 30, tzinfo=UTC))
+    assert records["push"].status == Status.PENDING  # their window leaves push alone, the tenant's would not
+
+
+def test_a_scheduled_time_inside_the_window_is_held_to_its_end(quiet_tenant, clock):
+    [inside, outside] = process_events([
+        {**make_event("task.assigned"), "deliver_at": "2026-12-07T02:00:00+01:00"},
+        {**make_event("task.assigned", task_id="T-2"), "deliver_at": "2026-12-07T08:00:00+01:00"},
+    ])
+    assert {(r.reason, r.next_attempt_at) for c, r in _records(inside).items() if c != "in_app"} == {
+        (WaitReason.HELD_QUIET_HOURS, MORNING)}
+    assert {(r.reason, r.next_attempt_at) for r in _records(outside).values()} == {
+        (WaitReason.SCHEDULED, datetime(2026, 12, 7, 7, 0, tzinfo=UTC))}
+
+
+def test_a_tenant_default_delay_landing_in_the_window_is_held(quiet_tenant, clock):
+    quiet_tenant.settings = {**quiet_tenant.settings, "default_delays": {"task.assigned": {"push": 3600}}}
+    quiet_tenant.save()
+    clock.move_to(datetime(2026, 12, 6, 20, 30, tzinfo=UTC))  # 21:30 in Berlin: the push would go at 22:30
+    [result] = process_events([make_event("task.assigned")])
+    records = _records(result)
+    assert (records["push"].reason, records["push"].next_attempt_at) == (WaitReason.HELD_QUIET_HOURS, MORNING)
+    assert records["email"].status == Status.PENDING
+
+
+def test_registration_stores_the_users_time_zone_and_quiet_hours_use_it(quiet_tenant, clock):
+    from notifications.tenants.models import Contact
+
+    clock.move_to(LATE)
+    [registered] = process_events([make_event("user.registration.completed", user_id="u-5",
+                                              timezone="america/new_york")])
+    assert registered.outcome == Outcome.PROCESSED
+    assert Contact.objects.get(tenant=quiet_tenant, user_id="u-5").timezone == "America/New_York"
+    assert _records(registered)["email"].status == Status.PENDING  # 17:30 in New York
+
+    [later] = process_events([make_event("comment.mentioned", user_id="u-5", email=None)])
+    assert _records(later)["email"].status == Status.PENDING
+
+
+def test_registration_with_an_unknown_time_zone_is_rejected_naming_it(quiet_tenant, clock):
+    [result] = process_events([make_event("user.registration.completed", timezone="Mars/Olympus")])
+    assert result.outcome == Outcome.REJECTED and result.reason == RejectionReason.INVALID_PAYLOAD_FIELD
+    assert "timezone" in result.detail and "Mars/Olympus" in result.detail

@@ -51,13 +51,16 @@ def get_contact(request: TenantRequest, user_id: UserId):
 
 @router.put("/contacts/{user_id}", response=ContactOut)
 def put_contact(request: TenantRequest, user_id: UserId, body: ContactIn):
+    """Replace the user's contact. `timezone` (an IANA name) is where their times are shown and their quiet
+    hours read; `quiet_hours` replaces the tenant's window for them ({"off": true}: none, {}: the tenant's)."""
+    text_fields = ("email", "phone", "first_name", "last_name", "locale")
     try:  # the same address rules as event payloads
-        checked = UserPayload.model_validate({"user_id": user_id, **body.dict()})
+        checked = UserPayload.model_validate({"user_id": user_id, **body.dict(include=set(text_fields))})
     except PayloadError as err:
         raise HttpError(422, "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}"
                                        for e in err.errors(include_input=False))) from err
-    values = {field: getattr(checked, field) or "" for field in ("email", "phone", "first_name", "last_name",
-                                                                  "locale")}
+    values = {field: getattr(checked, field) or "" for field in text_fields}
+    values.update(timezone=body.timezone, quiet_hours=body.quiet_hours)  # checked by their schema types
     contact, _ = Contact.objects.update_or_create(tenant_id=request.auth.tenant_id, user_id=user_id,
                                                   defaults=values)
     return contact

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import Annotated, Any, ClassVar
 from urllib.parse import quote
 
-from pydantic import Field, model_validator
+from pydantic import BeforeValidator, Field, model_validator
 
 from notifications.enums import Channel
 from notifications.events.base_handler import BaseEventHandler
@@ -21,6 +21,10 @@ from notifications.formatting import (
     format_datetime,
     format_duration,
 )
+from notifications.scheduling.zones import checked_zone
+
+#: An IANA time zone name in its own spelling ("europe/berlin" -> "Europe/Berlin"); an unknown one is refused.
+TimeZone = Annotated[str, BeforeValidator(checked_zone)]
 
 
 class RegistrationPayload(UserPayload):
@@ -28,6 +32,8 @@ class RegistrationPayload(UserPayload):
     send_credentials: bool = False
     temp_password: OptionalText = None
     login_link: OptionalText = None
+    #: The user's time zone, stored on their contact (times shown in it, quiet hours read in it).
+    timezone: TimeZone = ""
 
     @model_validator(mode="after")
     def _credentials_complete(self) -> RegistrationPayload:
@@ -72,6 +78,13 @@ The {{ company_name }} team
             "action_url": "{{ app_url }}",
         },
     }
+
+    def get_contact_fields(self, payload: dict[str, Any]) -> dict[str, str]:
+        """The base fields and the user's time zone: intake stores them on the contact (fills_contacts)."""
+        fields = super().get_contact_fields(payload)
+        if payload.get("timezone"):
+            fields["timezone"] = str(payload["timezone"])
+        return fields
 
     def get_template_data(self, payload: dict[str, Any]) -> dict[str, Any]:
         data = dict(payload)
