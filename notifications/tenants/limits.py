@@ -133,6 +133,10 @@ def settings_problems(settings: Any) -> dict[str, str]:
                     if problem:
                         problems[f"{where}[{channel!r}]"] = problem
     problems.update(_delay_problems(settings, channels | {WILDCARD}))
+    if "cancels" in settings:  # supersede rules (scheduling.supersede: the rule and its checks)
+        from notifications.scheduling.supersede import cancels_problems
+
+        problems.update(cancels_problems(settings["cancels"]))
     from notifications.digests.settings import digest_problems
 
     problems.update(digest_problems(settings, channels | {WILDCARD}))
