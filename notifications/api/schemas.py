@@ -209,6 +209,8 @@ class TenantSettingsIn(Schema):
                                                         Field(min_length=1, max_length=MAX_CHANNELS)]],
                               Field(max_length=MAX_SETTING_ENTRIES)] = {}
     allow_delaying_security: bool = False
+    #: Supersede rules per event type, checked by Tenant.clean() (scheduling/supersede.py).
+    cancels: Annotated[dict[EventType, list[dict[str, Any]]], Field(max_length=MAX_SETTING_ENTRIES)] = {}
 
 
 class TenantPatch(Schema):
