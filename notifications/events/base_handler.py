@@ -78,6 +78,7 @@ COMMON_PLACEHOLDERS: frozenset[str] = frozenset(
         "event_timestamp",
         "user_id",
         "locale",
+        "timezone",  # the recipient's IANA zone (rendering.context): the datetime and date filters show times in it
         "recipient_name",
         "recipient_first_name",
     }
