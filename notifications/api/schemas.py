@@ -2,7 +2,7 @@
 the column it goes to, every list and JSON object bounded: bad input answers 422 naming the field."""
 
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 from uuid import UUID
 
 from ninja import Field, Schema
@@ -194,6 +194,8 @@ class RateLimitRule(Schema):
 
     limit: int = Field(..., ge=RATE_LIMIT_MIN, le=RATE_LIMIT_MAX)
     per_seconds: int = Field(RATE_WINDOW_DEFAULT_SECONDS, ge=RATE_WINDOW_MIN_SECONDS, le=RATE_WINDOW_MAX_SECONDS)
+    #: Over the limit: "skip" the records, or "digest" them (notifications/digests).
+    excess: Literal["skip", "digest"] = "skip"
 
 
 class TenantSettingsIn(Schema):
@@ -209,6 +211,8 @@ class TenantSettingsIn(Schema):
                                                         Field(min_length=1, max_length=MAX_CHANNELS)]],
                               Field(max_length=MAX_SETTING_ENTRIES)] = {}
     allow_delaying_security: bool = False
+    #: Digest rules per event type and channel, checked by Tenant.clean() (digests/settings.py names the bad part).
+    digests: Annotated[dict[EventType, dict[ChannelName, dict[str, Any]]], Field(max_length=MAX_SETTING_ENTRIES)] = {}
     #: Supersede rules per event type, checked by Tenant.clean() (scheduling/supersede.py).
     cancels: Annotated[dict[EventType, list[dict[str, Any]]], Field(max_length=MAX_SETTING_ENTRIES)] = {}
 
