@@ -12,6 +12,7 @@ from notifications.tenants.limits import (
     RATE_WINDOW_MAX_SECONDS,
     clamped_rule,
     rate_rule_problem,
+    settings_problems,
 )
 from notifications.tenants.models import TENANT_ID_PATTERN, Tenant, validate_tenant_id
 from notifications.testing import make_event
@@ -130,3 +131,29 @@ def test_an_event_for_tenant_with_a_trailing_newline_is_rejected(tenant):
     result = event_registry.process_event(make_event("content.liked", "acme\n"))
     assert result.outcome.value == "rejected" and result.reason.value == "invalid_field"
     assert list(Tenant.objects.values_list("id", flat=True)) == ["acme"]
+
+
+@pytest.mark.parametrize(("value", "key", "words"), [
+    ({"default_timezone": "Mars/Olympus"}, "default_timezone", "unknown time zone 'Mars/Olympus'"),
+    ({"default_timezone": 1}, "default_timezone", "IANA time zone"),
+    ({"quiet_hours": {"start": "22:00", "end": "7:00"}}, "quiet_hours.end", "must be HH:MM"),
+    ({"quiet_hours": []}, "quiet_hours", "must be an object"),
+])
+def test_time_settings_out_of_shape_are_named(value, key, words):
+    problems = settings_problems(value)
+    assert words in problems[key]
+
+
+def test_time_settings_in_shape_are_kept(tenant):
+    tenant.settings = {"default_timezone": "Europe/Berlin", "quiet_hours": {"start": "22:00", "end": "07:00",
+                                                                             "channels": ["push"]}}
+    tenant.full_clean()
+    assert settings_problems({"default_timezone": "", "quiet_hours": {}}) == {}
+
+
+def test_admin_form_refuses_a_bad_quiet_hours_window(admin_client, tenant):
+    url = f"/admin/notifications/tenant/{tenant.pk}/change/"
+    form = {"id": tenant.id, "name": "Acme", "app_url": "", "branding": "{}"}
+    answer = admin_client.post(url, {**form, "settings": '{"quiet_hours": {"start": "22h", "end": "07:00"}}'})
+    assert answer.status_code == 200 and b"quiet_hours.start: must be HH:MM" in answer.content
+    assert Tenant.objects.get(id="acme").settings == {}
