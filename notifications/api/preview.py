@@ -23,25 +23,27 @@ from notifications.rendering.trial import sample_context
 from notifications.tenants.models import Tenant
 
 
-def _context(tenant: Tenant, event_type: str, payload: dict[str, Any] | None) -> tuple[Any, dict[str, Any]]:
+def _context(tenant: Tenant, event_type: str, payload: dict[str, Any] | None,
+             zone: str = "") -> tuple[Any, dict[str, Any]]:
     handler = event_registry.get_handler(event_type)
     if handler is None:
         raise HttpError(422, f"unsupported event type {event_type!r}")
     try:
-        return handler, sample_context(handler, event_type, tenant, payload)
+        return handler, sample_context(handler, event_type, tenant, payload, zone=zone)
     except PayloadError as err:
         raise HttpError(422, f"invalid sample payload: {format_validation_error(err)[1]}") from err
 
 
 def preview(tenant_id: str, event_type: str, channel: str, content: dict[str, str] | None,
-            payload: dict[str, Any] | None) -> dict[str, Any]:
+            payload: dict[str, Any] | None, zone: str = "") -> dict[str, Any]:
+    """`zone`: the recipient's time zone to show times in (blank: the tenant's default_timezone, else UTC)."""
     tenant = Tenant.ensure([tenant_id])[tenant_id]
     try:
         spec = parse_channel(channel)
     except UnknownChannel as err:
         raise HttpError(422, f"unknown channel {channel!r}") from err
     channel_value = Channel(spec.value)
-    handler, context = _context(tenant, event_type, payload)
+    handler, context = _context(tenant, event_type, payload, zone)
     if content is not None:
         draft = NotificationTemplate(tenant_id=tenant_id, name=template_name(event_type, channel_value),
                                      channel=channel_value.value, content=content)

@@ -130,6 +130,7 @@ class PreviewIn(Schema):
     channel: ChannelName
     content: TemplateContent | None = Field(None, description="Unsaved template content; default: the active one")
     payload: StoredJSON | None = Field(None, description="Sample payload; default: the built-in example")
+    timezone: TimeZoneName = ""  # times shown in this zone; blank: the tenant's default_timezone, else UTC
 
 
 class PreviewOut(Schema):

@@ -57,7 +57,8 @@ def test_a_tenants_template_filters_use_the_recipients_zone(tenant, deliver):
     NotificationTemplate.objects.create(
         tenant=tenant, name="task_assigned_email", channel="email",
         content={"subject": "Task due {{ due_date | date }}",
-                 "body": "Due {{ due_date | datetime }}; sent {{ event_timestamp | datetime('de_DE') }} ({{ timezone }})"})
+                 "body": "Due {{ due_date | datetime }}; "
+                         "sent {{ event_timestamp | datetime('de_DE') }} ({{ timezone }})"})
     process_events([make_event("task.assigned", due_date="2026-12-07T23:30:00Z")])  # 00:30 on Dec 8 in Berlin
     deliver()
 

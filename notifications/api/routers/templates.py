@@ -67,7 +67,8 @@ def deactivate_template(request: TenantRequest, template_id: RowId):
 @router.post("/preview", response=PreviewOut)
 def preview_template(request: TenantRequest, body: PreviewIn):
     """Render a template (saved, or the content given) with sample data, without sending anything."""
-    return preview(request.auth.tenant_id, body.event_type, body.channel, body.content, body.payload)
+    return preview(request.auth.tenant_id, body.event_type, body.channel, body.content, body.payload,
+                   zone=body.timezone)
 
 
 @router.post("/{int:template_id}/test", response={200: TestSendOut, 429: Problem})
