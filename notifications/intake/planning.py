@@ -10,7 +10,7 @@ from typing import Any
 
 from notifications.channels.models import Device
 from notifications.channels.spec import CHANNEL_SPECS, Target, channel_spec
-from notifications.digests.rules import DigestRule, digest_rule, rate_limit_rule
+from notifications.digests.rules import DIGESTS, DigestRule, digest_rule, rate_limit_rule
 from notifications.digests.windows import open_windows
 from notifications.enums import Channel, SkipReason, Status, WaitReason
 from notifications.events.envelope import ValidatedEvent
@@ -108,6 +108,7 @@ class Planner:
         self.records: list[Planned] = []
         self._switches: dict[tuple[str, str, str], str] = {}
         self._digests: dict[tuple[str, str, str], DigestRule | None] = {}
+        self._undigested: set[str] = set()  # tenants without digest rules
         self.digesting = False  # any record of the batch digested: its windows are joined after planning
 
     def plan_all(self, accepted: list[Accepted], contacts: dict[tuple[str, str], dict[str, str]],
@@ -148,11 +149,18 @@ class Planner:
             return reason
 
     def _digest_rule(self, tenant_id: str, event_type: str, channel: str) -> DigestRule | None:
+        """The tenant's digest rule (digests.rules); a tenant without digests costs one set look-up."""
+        if tenant_id in self._undigested:
+            return None
         key = (tenant_id, event_type, channel)
         try:
             return self._digests[key]
         except KeyError:
-            rule = self._digests[key] = digest_rule(self.tenants[tenant_id].settings, event_type, channel)
+            settings = self.tenants[tenant_id].settings
+            if not isinstance(settings, dict) or not settings.get(DIGESTS):
+                self._undigested.add(tenant_id)
+                return None
+            rule = self._digests[key] = digest_rule(settings, event_type, channel)
             return rule
 
     def plan(self, item: Accepted) -> None:
