@@ -30,6 +30,7 @@ CHANNELS_PER_TYPE = {
     "user.registration.completed": 2, "user.password.reset.requested": 2, "user.login.succeeded": 1,
     "user.login.failed": 3, "invoice.payment.failed": 3, "task.assigned": 3, "comment.mentioned": 3,
     "content.liked": 2, "auth.2fa.code.requested": 1, "auth.2fa.attempt.failed": 3, "auth.2fa.method.changed": 3,
+    "invoice.payment.succeeded": 2, "notification.cancel": 0,
 }
 TYPES = sorted(CHANNELS_PER_TYPE)
 
