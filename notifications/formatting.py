@@ -1,13 +1,13 @@
 """Locale-aware formatting of amounts and dates for templates (Babel). Times are shown in the recipient's zone
 with its abbreviation ("December 7, 2026, 10:30 AM CET"): the zone given, else the one set for the recipient
-being rendered for (`recipient_zone`, which rendering.context.build_context sets around the handler's hooks; the
-templates' `datetime` and `date` filters read the template context's `timezone`), else UTC."""
+being rendered for (`recipient_zone`, or `use_zone` on the hot path: rendering.context.build_context sets it
+around the handler's hooks; the templates' `datetime` and `date` filters read the template context's
+`timezone`), else UTC."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager, suppress
-from contextvars import ContextVar
+from contextlib import suppress
+from contextvars import ContextVar, Token
 from datetime import UTC, date, datetime, timedelta, tzinfo
 from decimal import Decimal, InvalidOperation
 from functools import lru_cache
@@ -27,13 +27,30 @@ DEFAULT_LOCALE = "en_US"
 _ZONE: ContextVar[tzinfo] = ContextVar("recipient_zone", default=UTC_ZONE)
 
 
-@contextmanager
-def recipient_zone(zone: tzinfo | str | None) -> Iterator[None]:
-    """Times formatted inside are shown in `zone` (a zone or an IANA name; blank or unknown: UTC)."""
-    token = _ZONE.set(as_zone(zone) or UTC_ZONE)
-    try:
-        yield
-    finally:
+class recipient_zone:
+    """`with recipient_zone(zone):` times formatted inside are shown in `zone` (a zone or an IANA name; blank or
+    unknown: UTC)."""
+
+    __slots__ = ("_token", "_zone")
+
+    def __init__(self, zone: tzinfo | str | None) -> None:
+        self._zone = as_zone(zone) or UTC_ZONE
+
+    def __enter__(self) -> None:
+        self._token = _ZONE.set(self._zone)
+
+    def __exit__(self, *exc: object) -> None:
+        _ZONE.reset(self._token)
+
+
+def use_zone(zone: tzinfo) -> Token[tzinfo] | None:
+    """recipient_zone's steps for a hot path (build_context, once per message): sets the zone, returning what
+    reset_zone takes; None (nothing to undo) when it is the zone in use already, as UTC mostly is."""
+    return None if _ZONE.get() is zone else _ZONE.set(zone)
+
+
+def reset_zone(token: Token[tzinfo] | None) -> None:
+    if token is not None:
         _ZONE.reset(token)
 
 
@@ -99,7 +116,8 @@ def format_datetime(value: Any, locale: str = DEFAULT_LOCALE, zone: tzinfo | str
         moment = moment.astimezone(UTC)
         # The text shows the minute at most, so one formatting serves every moment of that minute (Babel is
         # slow). The key is the UTC minute and the zone: aware datetimes of one instant are equal in any zone.
-        return _format_minute(moment.replace(second=0, microsecond=0), _zone(zone), locale)
+        return _format_minute(moment.replace(second=0, microsecond=0),
+                              _ZONE.get() if zone is None else as_zone(zone) or UTC_ZONE, locale)
     except OverflowError:  # near datetime's limits, a zone's offset leaves its range
         return str(value)
 

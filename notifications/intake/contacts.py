@@ -3,7 +3,11 @@ their active devices. Each is one query per few hundred users, whatever the batc
 
 from __future__ import annotations
 
+import json
 from typing import Any
+
+from django.db.models import TextField
+from django.db.models.functions import Cast
 
 from notifications.channels.models import Device
 from notifications.intake.batches import CHUNK, chunks
@@ -15,6 +19,8 @@ CONTACT_FIELDS = ("email", "phone", "first_name", "last_name", "locale", "timezo
 #: Read with the contact for scheduling.timing (a JSON object, set by the API and the admin only: never written
 #: back from payloads).
 QUIET_HOURS = "quiet_hours"
+# Read as text, decoded only when set: most users have none ({}), and decoding every row's JSON was ~1 us each.
+_QUIET_TEXT, _NONE = Cast(QUIET_HOURS, output_field=TextField()), "{}"
 
 Users = set[tuple[str, str]]
 
@@ -32,12 +38,12 @@ def resolve_contacts(accepted: list[Accepted], failures: Failures) -> dict[tuple
     for chunk in chunks(sorted(set(wanted))):
         rows = Contact.objects.filter(
             tenant_id__any={t for t, _ in chunk}, user_id__any={u for _, u in chunk}
-        ).values_list("tenant_id", "user_id", QUIET_HOURS, *CONTACT_FIELDS)
+        ).values_list("tenant_id", "user_id", _QUIET_TEXT, *CONTACT_FIELDS)
         for tenant_id, user_id, quiet, *values in rows:
             contact = contacts[(tenant_id, user_id)] = {
                 f: value for f, value in zip(CONTACT_FIELDS, values, strict=True) if value}
-            if quiet:
-                contact[QUIET_HOURS] = quiet
+            if quiet and quiet != _NONE:
+                contact[QUIET_HOURS] = json.loads(quiet)
     changed: dict[tuple[str, str], dict[str, Any]] = {}
     for item in accepted:
         if not (item.event.handler.fills_contacts and item.event.user_id):

@@ -8,7 +8,7 @@ from typing import Any
 
 from notifications.conf import get_setting
 from notifications.events.base_handler import BaseEventHandler
-from notifications.formatting import normalise_locale, recipient_zone
+from notifications.formatting import normalise_locale, reset_zone, use_zone
 from notifications.scheduling.zones import recipient_zone as zone_of
 from notifications.tenants.models import Tenant
 
@@ -47,7 +47,7 @@ def build_context(
 
     Times are shown in the recipient's zone (the contact's `timezone`, else the tenant's default_timezone,
     else UTC): the context's `timezone` names it for the templates' filters, and the handler's hooks format
-    inside it (formatting.recipient_zone)."""
+    inside it (formatting.use_zone, recipient_zone's steps)."""
     locale = normalise_locale(
         payload.get("locale") or contact.get("locale") or tenant.settings.get("default_locale")
     )
@@ -69,7 +69,10 @@ def build_context(
     for key in ("email", "phone", "first_name", "last_name"):
         if not merged.get(key) and contact.get(key):
             merged[key] = contact[key]
-    with recipient_zone(zone):
+    token = use_zone(zone)
+    try:
         context.update(handler.get_template_data(merged))
         context["locale"], context["timezone"] = locale, zone.key
         return handler.finalize_context(context)
+    finally:
+        reset_zone(token)

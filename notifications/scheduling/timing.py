@@ -81,14 +81,16 @@ class _Quiet:
 
 class Timing:
     """Due times of a batch's records. The tenant's default delays are read once per (tenant, event type,
-    channel); quiet hours once per tenant, and once per recipient (their zone and window) when there are any.
-    A tenant without quiet hours whose users set none costs two dict look-ups per record."""
+    channel); quiet hours once per tenant, once per recipient (their zone and window) when there are any, and a
+    window's end once per (window, zone). A tenant without quiet hours whose users set none costs two dict
+    look-ups per record."""
 
     def __init__(self, tenants: Mapping[str, Tenant], now: datetime) -> None:
         self.tenants, self.now = tenants, now
         self._defaults: dict[tuple[str, str, str], timedelta | None] = {}
         self._tenant_quiet: dict[str, QuietHours | None] = {}
         self._recipients: dict[tuple[str, str, Any], _Quiet | None] = {}
+        self._shared: dict[tuple[QuietHours, ZoneInfo], _Quiet] = {}
 
     def due(self, event: ValidatedEvent, channel: str, contact: Mapping[str, Any]) -> tuple[datetime, str] | None:
         """When the record of `event` on `channel` to the user of `contact` goes, and why it waits then
@@ -131,7 +133,10 @@ class Timing:
         if window is not None:
             settings = self.tenants[event.tenant_id].settings
             zone = recipient_zone(contact.get("timezone"), settings.get(DEFAULT_TIMEZONE))
-            quiet = _Quiet(window, zone, self.now)
+            # Recipients share windows (the tenant's) and zones: the window's end is worked out once for each.
+            quiet = self._shared.get((window, zone))
+            if quiet is None:
+                quiet = self._shared[(window, zone)] = _Quiet(window, zone, self.now)
         self._recipients[key] = quiet
         return quiet
 
