@@ -293,3 +293,20 @@ def test_registration_with_an_unknown_time_zone_is_rejected_naming_it(quiet_tena
     [result] = process_events([make_event("user.registration.completed", timezone="Mars/Olympus")])
     assert result.outcome == Outcome.REJECTED and result.reason == RejectionReason.INVALID_PAYLOAD_FIELD
     assert "timezone" in result.detail and "Mars/Olympus" in result.detail
+
+
+@pytest.mark.parametrize(("zone", "now", "release"), [
+    # Berlin, spring forward (March 29, 2026): 23:00 CET -> 07:00 CEST, 8 hours later.
+    ("Europe/Berlin", datetime(2026, 3, 28, 22, 0, tzinfo=UTC), datetime(2026, 3, 29, 5, 0, tzinfo=UTC)),
+    # New York, fall back (November 1, 2026): 23:00 EDT -> 07:00 EST, 9 hours later.
+    ("America/New_York", datetime(2026, 11, 1, 3, 0, tzinfo=UTC), datetime(2026, 11, 1, 12, 0, tzinfo=UTC)),
+])
+def test_quiet_hours_across_a_daylight_saving_night(quiet_tenant, deliver, clock, zone, now, release):
+    _contact(quiet_tenant, "u-1", timezone=zone)
+    clock.move_to(now)
+    [result] = process_events([make_event("task.assigned")])
+    assert {r.next_attempt_at for c, r in _records(result).items() if c != "in_app"} == {release}
+    clock.move_to(release - timedelta(seconds=1))
+    assert deliver().claimed == 0
+    clock.move_to(release)
+    assert deliver().claimed == 2
