@@ -1,6 +1,8 @@
-"""Intake's side of digests: the batch's digested records join their windows, in two statements per batch
+"""Intake's side of digests: the batch's digested records join their windows, in three statements per batch
 whatever its size (only batches with digested records run them):
 
+0. (PostgreSQL) the batch's keys are locked in one global order (transaction-scoped advisory locks), so two
+   batches sharing keys cannot deadlock on window rows;
 1. windows of the batch's keys that are open but past their close are closed (an event after the close opens
    the next window; a window whose only event went at once has no digest record to close it);
 2. one INSERT ... ON CONFLICT (tenant, channel, key) WHERE state = 'open' DO UPDATE SET events = events + n
@@ -53,6 +55,7 @@ def open_windows(records: Sequence[Planned], tenants: Mapping[str, Tenant], now:
         return
     zones = _zones(groups, rules, tenants)
     keys = sorted(groups)
+    _lock_keys(keys)
     _close_past(keys, now)
     rows = []
     for key in keys:
@@ -93,6 +96,17 @@ def _zones(groups: dict[tuple[str, str, str], list[Planned]], rules: dict[tuple[
         name = item.contact.get("timezone") or stored.get((event.tenant_id, event.user_id))
         zones[key] = recipient_zone(name, tenants[event.tenant_id].settings)
     return zones
+
+
+def _lock_keys(keys: list[tuple[str, str, str]]) -> None:
+    """PostgreSQL: the batch's keys locked for the transaction (advisory locks), in one global order, before any
+    window row: two batches sharing keys then never lock window rows in opposite orders (the close of past
+    windows and the upsert are two statements). Elsewhere the database's write lock serializes batches."""
+    if connection.vendor != "postgresql":
+        return
+    locks = sorted({int(key[:15], 16) for _, _, key in keys})  # 60 bits of the key's hash: a bigint
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count(pg_advisory_xact_lock(k)) FROM unnest(%s::bigint[]) AS k", [locks])
 
 
 def _close_past(keys: list[tuple[str, str, str]], now: datetime) -> None:

@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 import time_machine
 from django.db import connection, transaction
+from django.utils import timezone
 
 from notifications.channels.models import InAppMessage
 from notifications.delivery.engine import DeliveryEngine, deliver_until_idle
@@ -74,9 +75,15 @@ def assert_exactly_one_digest_per_window(events_sent: int) -> None:
     assert sorted(sent) == sorted(w.digest_record_id for w in windows.values())  # one message per window
 
 
-def test_two_consumers_and_two_workers_racing_window_closes_make_one_digest_per_window(digesting):
+def test_two_consumers_and_two_workers_racing_window_closes_make_one_digest_per_window(digesting, monkeypatch):
+    """Consumer c2's clock runs 20 s behind c1's (two hosts): c1 closes windows past their close that c2 still
+    joins, while batches of up to 80 events share keys. Without a global lock order (digests/windows.py
+    _lock_keys) the two consumers deadlock on window rows."""
+    skew = threading.local()
+    frozen = timezone.now
+    monkeypatch.setattr(timezone, "now", lambda: frozen() + getattr(skew, "offset", timedelta(0)))
     rng = random.Random(3)  # noqa: S311 - test data
-    users = ["u-1", "u-2", "u-3"]
+    users = [f"u-{n}" for n in range(40)]  # batches share keys: they lock windows in one order or deadlock
     sent = Counter[str]()
     batches = Counter[str]()
     stop = threading.Event()
@@ -85,8 +92,9 @@ def test_two_consumers_and_two_workers_racing_window_closes_make_one_digest_per_
 
     def consumer(name: str) -> None:
         local = random.Random(name)  # noqa: S311 - test data
+        skew.offset = timedelta(seconds=-20 if name == "c2" else 0)
         while not stop.is_set():
-            batch = [liked(local.choice(users), f"{name}-{n}") for n in range(local.randint(1, 6))]
+            batch = [liked(local.choice(users), f"{name}-{n}") for n in range(local.randint(1, 80))]
             process_events(batch)
             with lock:
                 sent[name] += len(batch)
