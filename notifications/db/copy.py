@@ -20,7 +20,10 @@ _ORJSON_OPTIONS = orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_PASSTHROUGH_DATAC
 
 def json_text(value: object) -> str:
     """JSON as Django's encoder writes it (dates, decimals, UUIDs alike), ten times faster: orjson, with
-    Django's encoder for the values orjson is told to pass through."""
+    Django's encoder for the values orjson is told to pass through. An empty object (an event's usual metadata)
+    is written without a call (0.16 -> 0.07 us, timeit)."""
+    if type(value) is dict and not value:
+        return "{}"
     try:
         return orjson.dumps(value, default=_DJANGO_JSON.default, option=_ORJSON_OPTIONS).decode()
     except orjson.JSONEncodeError:
@@ -105,19 +108,23 @@ def _copy(table: str, fields: Sequence[models.Field], rows: Iterable[Sequence[ob
             copy.write_row(row)
 
 
-def _converted(fields: Sequence[models.Field], rows: Sequence[Sequence[object]]) -> Iterable[Sequence[object]]:
-    """Rows with their values as COPY takes them (see _copy_converter), converted lazily as COPY writes them."""
-    convert = [(i, conv) for i, field in enumerate(fields) if (conv := _copy_converter(field)) is not None]
-    if not convert:
-        return rows
+def _copy_rows(fields: Sequence[models.Field], rows: Sequence[Sequence[object]], tail: Sequence[object],
+               keys: Sequence[object] | None = None) -> Iterable[Sequence[object]]:
+    """The rows as COPY takes them: the key first when `keys` are given, then the row's values converted as
+    _copy_converter says for `fields`, then `tail`, the values every row shares.
 
-    def one(row: Sequence[object]) -> list[object]:
-        out = list(row)
-        for i, conv in convert:
-            out[i] = conv(out[i])
-        return out
-
-    return (one(row) for row in rows)
+    Fast path, "rows made by zip": the rows are turned into columns and back by zip(), in C, and a column is
+    converted by map(), where a Python generator built every row ((key, *row, *tail), and a list a row to
+    convert it in). 2,000 event rows: 1.12 -> 0.87 us a row (best of 30 interleaved runs). Rows that need no
+    conversion (insert_rows(plain=True)) keep the generator: for them the zip was slower (0.13 -> 0.16 us)."""
+    count = len(rows)
+    columns: list[Iterable[object]] = list(zip(*rows, strict=True))
+    for i, field in enumerate(fields):
+        conv = _copy_converter(field)
+        if conv is not None:
+            columns[i] = map(conv, columns[i])
+    first = [keys] if keys is not None else []
+    return zip(*first, *columns, *([value] * count for value in tail), strict=True)
 
 
 def insert_rows(model: type[models.Model], columns: Sequence[str], rows: Sequence[Sequence[object]],
@@ -148,7 +155,8 @@ def insert_rows(model: type[models.Model], columns: Sequence[str], rows: Sequenc
         keys = [key for (key,) in cursor.fetchall()]
     tail = tuple(constants)
     _copy(meta.db_table, [meta.pk, *given, *rest],
-          ((key, *row, *tail) for key, row in zip(keys, rows if plain else _converted(given, rows), strict=True)))
+          ((key, *row, *tail) for key, row in zip(keys, rows, strict=True)) if plain
+          else _copy_rows(given, rows, tail, keys))
     return keys
 
 
@@ -162,8 +170,7 @@ def append_rows(model: type[models.Model], columns: Sequence[str], rows: Sequenc
         model._default_manager.bulk_create(objects, batch_size=1000)
         return
     given, rest, constants = _copy_plan(model, columns)
-    tail = tuple(constants)
-    _copy(model._meta.db_table, [*given, *rest], ((*row, *tail) for row in _converted(given, rows)))
+    _copy(model._meta.db_table, [*given, *rest], _copy_rows(given, rows, constants))
 
 
 def insert_rows_ignoring_conflicts(model: type[models.Model], columns: Sequence[str],
@@ -195,10 +202,9 @@ def insert_rows_ignoring_conflicts(model: type[models.Model], columns: Sequence[
     given, rest, constants = _copy_plan(model, [meta.pk.attname, *columns[1:]])
     fields = [*given, *rest]
     names = ", ".join(quote(column(field)) for field in fields)
-    tail = tuple(constants)
     try:
         with transaction.atomic():  # a savepoint: a failed COPY leaves the batch's transaction usable
-            _copy(meta.db_table, fields, ((*row, *tail) for row in _converted(given, rows)))
+            _copy(meta.db_table, fields, _copy_rows(given, rows, constants))
         return {row[0] for row in rows}
     except IntegrityError:  # _copy maps psycopg's UniqueViolation to it
         pass  # some row is there already: take the slower path that skips it
@@ -207,7 +213,7 @@ def insert_rows_ignoring_conflicts(model: type[models.Model], columns: Sequence[
         cursor.execute(f"CREATE TEMP TABLE IF NOT EXISTS {stage} "
                        f"(LIKE {quote(meta.db_table)} INCLUDING DEFAULTS) ON COMMIT DELETE ROWS")
         cursor.execute(f"TRUNCATE {stage}")
-    _copy(f"_stage_{meta.db_table}", fields, ((*row, *tail) for row in _converted(given, rows)))
+    _copy(f"_stage_{meta.db_table}", fields, _copy_rows(given, rows, constants))
     with connection.cursor() as cursor:
         cursor.execute(f"INSERT INTO {quote(meta.db_table)} ({names}) SELECT {names} FROM {stage} "  # noqa: S608 - quoted model names
                        f"ON CONFLICT DO NOTHING RETURNING {quote(column(meta.pk))}")
