@@ -25,6 +25,7 @@ from notifications.delivery.report import DeliveryReport
 from notifications.delivery.runtime import get_runtime
 from notifications.delivery.store import store_outcomes
 from notifications.digests.closing import close_digests
+from notifications.digests.sweep import OrphanSweep
 from notifications.errors import SecretPurged
 from notifications.rendering.failures import RENDER_ERROR, render_error_detail
 from notifications.rendering.service import Renderer
@@ -43,6 +44,7 @@ class DeliveryEngine:
         self.chains = self.dispatch.chains
         self.runtime = get_runtime()
         self.inbox_expiry = InboxExpiry()
+        self.digest_sweep = OrphanSweep()  # windows whose digest record was cancelled (digests/sweep.py)
 
     def deliver_due(self, batch_size: int | None = None) -> DeliveryReport:
         now = timezone.now()
@@ -51,6 +53,7 @@ class DeliveryEngine:
         report = DeliveryReport(claimed=len(ids))
         if not ids:
             self.inbox_expiry.sweep()
+            self.digest_sweep.sweep()
             return report
         lease = Lease(token, lease_duration().total_seconds())
         batch = load_batch(ids)

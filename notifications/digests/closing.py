@@ -78,7 +78,10 @@ def close_digests(records: Sequence[Record]) -> dict[int, Digest]:
     if missing:  # a window deleted with its tenant, or never written: the record goes as itself
         logger.warning("digest windows not found: %s", sorted(missing)[:10])
     digests = {carriers[pk].pk: Digest(pk, window.count, event_type=window.event_type, channel=window.channel)
-               for pk, window in windows.items() if window.count > 1}
+               for pk, window in windows.items() if window.count > 1 and window.digest_record_id == carriers[pk].pk}
+    if len(digests) < sum(1 for window in windows.values() if window.count > 1):  # never: two digest records
+        logger.error("digest windows digested into another record: %s", sorted(
+            pk for pk, window in windows.items() if window.digest_record_id != carriers[pk].pk)[:10])
     _load_events(digests, windows)
     _load_templates(digests, windows)
     return digests

@@ -40,6 +40,11 @@ class DigestWindow(models.Model):
             models.UniqueConstraint(fields=["tenant", "channel", "key"], condition=models.Q(state="open"),
                                     name="digest_window_one_open"),
         ]
+        indexes = [
+            # The sweep for windows whose digest record is gone (sweep.py) reads only windows not digested yet.
+            models.Index(fields=["closes_at"], name="digest_window_undigested_idx",
+                         condition=~models.Q(state="digested")),
+        ]
 
     def __str__(self) -> str:
         return f"{self.tenant_id}/{self.event_type}/{self.channel} {self.state} ({self.events})"

@@ -49,4 +49,8 @@ class Migration(migrations.Migration):
             model_name='digestwindow',
             constraint=models.UniqueConstraint(condition=models.Q(('state', 'open')), fields=('tenant', 'channel', 'key'), name='digest_window_one_open'),
         ),
+        migrations.AddIndex(
+            model_name='digestwindow',
+            index=models.Index(condition=models.Q(('state', 'digested'), _negated=True), fields=['closes_at'], name='digest_window_undigested_idx'),
+        ),
     ]
