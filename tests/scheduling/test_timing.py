@@ -310,3 +310,18 @@ def test_quiet_hours_across_a_daylight_saving_night(quiet_tenant, deliver, clock
     assert deliver().claimed == 0
     clock.move_to(release)
     assert deliver().claimed == 2
+
+
+def test_a_window_listing_in_app_holds_the_inbox_message_too(quiet_tenant, deliver, clock):
+    quiet_tenant.settings = {**quiet_tenant.settings, "quiet_hours": {"start": "22:00", "end": "07:00",
+                                                                      "channels": ["in_app"]}}
+    quiet_tenant.save()
+    clock.move_to(LATE)
+    [result] = process_events([make_event("task.assigned")])
+    records = _records(result)
+    assert (records["in_app"].status, records["in_app"].reason) == (Status.SCHEDULED, WaitReason.HELD_QUIET_HOURS)
+    assert records["email"].status == Status.PENDING
+    assert not InAppMessage.objects.exists()
+    clock.move_to(MORNING)
+    deliver()
+    assert InAppMessage.objects.get(user_id="u-1").title
