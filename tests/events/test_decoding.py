@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from notifications.enums import RejectionReason
-from notifications.events.decoding import count_keys, decode, has_long_digit_run
+from notifications.events.decoding import count_keys, decode, has_long_digit_run, plainly_storable
 from notifications.events.envelope import EventRejection, ValidatedEvent, validate_event
 from notifications.events.registry import event_registry
 from notifications.testing import make_event
@@ -133,8 +133,18 @@ def test_a_repeated_key_is_found_whatever_the_whitespace_and_the_strings_hold(va
     except _Repeated as err:
         repeated = str(err)
 
-    _, error, _ = decode(raw)
+    _, error, plain = decode(raw)
     assert (error is not None and error.startswith("repeated key")) == (repeated is not None)
+    if error is None:  # the bracket count read from the text's shape is plainly_storable's
+        assert plain == plainly_storable(raw)
+
+
+@pytest.mark.parametrize("raw", [b'{"a": [' + b"[" * 31 + b"]" * 31 + b"]}", b'{"a": "' + b"[" * 32 + b'"}',
+                                 b'{"a": "' + b"{" * 31 + b'"}', b'{"a": "\\\\u0000"}', b'{"a": "\\u0000"}'])
+def test_the_plain_verdict_is_plainly_storables(raw):
+    value, error, plain = decode(raw)
+    assert error is None and value is not None
+    assert plain == plainly_storable(raw)
 
 
 class _Repeated(ValueError):
