@@ -25,7 +25,7 @@ from django.db.models import CharField, OuterRef, Subquery, Value
 from django.db.models.functions import Cast, Concat
 from django.utils import timezone
 
-from notifications.db import fast_bulk_update, rows_by_ids
+from notifications.db import fast_bulk_update, rows_by_ids  # also registers the `any` lookup
 from notifications.delivery.models import NotificationRecord
 from notifications.digests.models import DigestWindow, WindowState
 from notifications.digests.rules import MAX_EVENTS_SHOWN, digest_template_name
@@ -67,7 +67,7 @@ def close_digests(records: Sequence[Record]) -> dict[int, Digest]:
     windows: dict[int, DigestWindow] = {}
     with transaction.atomic():
         locked = list(DigestWindow.objects.select_for_update(skip_locked=True).filter(
-            pk__in=list(carriers), tenant_id__in={r.tenant_id for r in carriers.values()}).order_by("pk"))
+            pk__any=list(carriers), tenant_id__any={r.tenant_id for r in carriers.values()}).order_by("pk"))
         windows.update((window.pk, window) for window in _close(locked, carriers, now))
     for window_id in sorted(set(carriers) - set(windows)):  # held by an intake batch right now: wait for it
         with transaction.atomic():
@@ -95,8 +95,8 @@ def _close(windows: list[DigestWindow], carriers: dict[int, Record], now: dateti
     ids = [window.pk for window in todo]
     waiting: dict[int, list[str]] = {pk: [] for pk in ids}
     for window_id, event_id in NotificationRecord.objects.filter(
-            tenant_id__in={window.tenant_id for window in todo}, digest_window__in=ids, status=_SCHEDULED,
-            reason=_DIGESTING).exclude(pk__in=[carriers[pk].pk for pk in ids]).order_by("pk").values_list(
+            tenant_id__any={window.tenant_id for window in todo}, digest_window__any=ids, status=_SCHEDULED,
+            reason=_DIGESTING).exclude(pk__any=[carriers[pk].pk for pk in ids]).order_by("pk").values_list(
             "digest_window", "event_id"):
         waiting.setdefault(window_id or 0, []).append(str(event_id))
     for window in todo:
@@ -109,9 +109,9 @@ def _close(windows: list[DigestWindow], carriers: dict[int, Record], now: dateti
     fast_bulk_update(todo, ["state", "digest_record_id", "closed_at", "count", "event_ids"])
     digest_id = Subquery(DigestWindow.objects.filter(pk=OuterRef("digest_window")).values("digest_record_id")[:1])
     NotificationRecord.objects.filter(
-        tenant_id__in={window.tenant_id for window in todo}, digest_window__in=ids, status=_SCHEDULED,
+        tenant_id__any={window.tenant_id for window in todo}, digest_window__any=ids, status=_SCHEDULED,
         reason=_DIGESTING,
-    ).exclude(pk__in=[carriers[pk].pk for pk in ids]).update(
+    ).exclude(pk__any=[carriers[pk].pk for pk in ids]).update(
         status=_SKIPPED, reason=Concat(Value(DIGESTED_INTO), Cast(digest_id, CharField())), next_attempt_at=None,
         updated_at=now)
     return windows
@@ -135,7 +135,7 @@ def _load_templates(digests: dict[int, Digest], windows: dict[int, DigestWindow]
     names = {(windows[d.window_id].tenant_id, digest_template_name(d.event_type, d.channel)): d
              for d in digests.values()}
     found = {(row.tenant_id, row.name): row for row in NotificationTemplate.objects.filter(
-        tenant_id__in={t for t, _ in names}, name__in={n for _, n in names}, is_active=True,
+        tenant_id__any={t for t, _ in names}, name__any={n for _, n in names}, is_active=True,
     ).only("id", "tenant_id", "name", "content", "version")}
     for digest in digests.values():
         digest.template = found.get((windows[digest.window_id].tenant_id,
