@@ -12,8 +12,8 @@ def test_check_setup_passes_on_a_sound_setup(tenant, capsys):
     call_command("seed_event_templates", "--tenant-id", tenant.id)
     call_command("check_setup")
     out = capsys.readouterr().out
-    assert "OK      database reachable" in out and "28 active template(s) checked" in out
-    assert "11 event types have a handler" in out and "all checks passed" in out
+    assert "OK      database reachable" in out and "30 active template(s) checked" in out
+    assert "13 event types have a handler" in out and "all checks passed" in out
 
 
 def test_check_setup_names_each_problem(tenant, capsys, settings):

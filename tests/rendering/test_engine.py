@@ -112,7 +112,7 @@ def test_rendering_together_gives_what_rendering_alone_gives(event_type):
         together = engine.render_sources(("test", event_type, channel), sources, context, label="t")
         assert together == alone
         compared += len(sources) > 1
-    assert compared  # each event type has a channel with several fields
+    assert compared or not handler.default_templates  # each type with content has a channel of several fields
 
 
 def test_a_block_tag_indented_on_the_first_line_renders_as_it_does_alone():

@@ -19,8 +19,8 @@ def test_seed_event_templates_is_idempotent_and_used(tenant, deliver, capsys):
     first = NotificationTemplate.objects.filter(tenant_id=tenant.id).count()
     call_command("seed_event_templates", "--tenant-id", tenant.id)
 
-    assert first == NotificationTemplate.objects.count() == 28
-    assert "created 0, updated 0, unchanged 28" in capsys.readouterr().out
+    assert first == NotificationTemplate.objects.count() == 30  # every built-in type's defaults
+    assert "created 0, updated 0, unchanged 30" in capsys.readouterr().out
 
     event_registry.process_event(make_event("user.registration.completed"))
     deliver()
