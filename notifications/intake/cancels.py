@@ -22,12 +22,14 @@ from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 from notifications.delivery.secrets import purge_final_secrets
-from notifications.enums import Outcome, Status
+from notifications.enums import Outcome, RejectionReason, Status
+from notifications.events.envelope import EventRejection
 from notifications.events.handlers.control import CANCEL_EVENT, cancel_key_problem
 from notifications.scheduling.cancel import CANCELLABLE, CancelReason, cancel_records
 from notifications.scheduling.supersede import Rules, rules_for, supersede_key, targets
 
 if TYPE_CHECKING:
+    from notifications.events.envelope import ValidatedEvent
     from notifications.intake.planning import Accepted, Planned
     from notifications.intake.results import IntakeResult
     from notifications.tenants.models import Tenant
@@ -36,6 +38,23 @@ logger = logging.getLogger(__name__)
 
 _CANCELLED, _SUPERSEDED = CancelReason.CANCELLED.value, CancelReason.SUPERSEDED.value
 _STATUS = Status.CANCELLED.value
+
+
+def refuse_timed_cancels(valid: list[tuple[int, ValidatedEvent]],
+                         ) -> tuple[list[tuple[int, ValidatedEvent]], list[tuple[int, EventRejection]]]:
+    """(events to take in, rejections): a cancel acts when it is taken in, so one asking for a time of its own
+    (deliver_at, delay) is refused with the reason rather than applied at once."""
+    kept, refused = [], []
+    for index, event in valid:
+        raw = event.raw if isinstance(event.raw, dict) else {}
+        if event.event_type == CANCEL_EVENT and (raw.get("deliver_at") is not None or raw.get("delay") is not None):
+            refused.append((index, EventRejection(
+                RejectionReason.INVALID_FIELD, f"{CANCEL_EVENT} acts when it is taken in: deliver_at and delay are "
+                "refused (send it when the notifications are to be cancelled)", event.raw,
+                tenant_id=event.tenant_id, event_type=event.event_type)))
+        else:
+            kept.append((index, event))
+    return kept, refused
 
 
 @dataclass(slots=True)

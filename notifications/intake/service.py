@@ -17,7 +17,7 @@ from django.utils import timezone
 from notifications.channels.in_app import render_inbox, write_inbox
 from notifications.events.envelope import EventRejection, ValidatedEvent
 from notifications.events.registry import event_registry
-from notifications.intake.cancels import BatchCancels
+from notifications.intake.cancels import BatchCancels, refuse_timed_cancels
 from notifications.intake.contacts import batch_users, devices_for, resolve_contacts
 from notifications.intake.counting import count_records, count_results
 from notifications.intake.dedupe import insert_new_events
@@ -101,6 +101,8 @@ def _accept(
     """Takes in the valid events; returns those whose own steps failed, as rejections to store instead."""
     tenants = Tenant.ensure({event.tenant_id for _, event in valid})
     valid, refused = refuse_delayed_critical(valid, tenants)  # a 2FA code asking to wait (scheduling.timing)
+    valid, timed = refuse_timed_cancels(valid)  # a notification.cancel asking to wait (intake.cancels)
+    refused += timed
     accepted = insert_new_events(valid, results, sources)  # duplicates get their results here
     if not accepted:
         return refused

@@ -112,3 +112,14 @@ def test_cancelled_in_its_own_batch_an_events_secrets_are_purged(tenant):
 
     assert statuses(sent_code) == {(Status.CANCELLED, "cancelled")}
     assert Event.objects.get(pk=sent_code.event_id).payload["code"] == {PURGED_MARKER: True}
+
+
+@pytest.mark.parametrize("timing", [{"delay": 60}, {"deliver_at": LATER}, {"deliver_at": "2020-01-01T00:00:00Z"}])
+def test_a_cancel_asking_for_a_time_of_its_own_is_refused_not_applied_at_once(tenant, timing):
+    [first] = process_events([reminder(1)])
+    [result] = process_events([{**cancel_event(), **timing}])
+
+    assert (result.outcome, result.reason) == (Outcome.REJECTED, RejectionReason.INVALID_FIELD)
+    assert "deliver_at and delay are refused" in result.detail
+    assert {status for status, _ in statuses(first)} == {Status.SCHEDULED}
+    assert not Event.objects.filter(event_type="notification.cancel").exists()
