@@ -26,7 +26,9 @@ from django.db.models.functions import Cast, Concat
 from django.utils import timezone
 
 from notifications.db import fast_bulk_update, rows_by_ids  # also registers the `any` lookup
+from notifications.delivery.housekeeping import has_secrets
 from notifications.delivery.models import NotificationRecord
+from notifications.delivery.secrets import purge_final_secrets
 from notifications.digests.models import DigestWindow, WindowState
 from notifications.digests.rules import MAX_EVENTS_SHOWN, digest_template_name
 from notifications.enums import SkipReason, Status, WaitReason
@@ -94,6 +96,7 @@ def _close(windows: list[DigestWindow], carriers: dict[int, Record], now: dateti
         return windows
     ids = [window.pk for window in todo]
     waiting: dict[int, list[str]] = {pk: [] for pk in ids}
+    secret_types = {window.event_type for window in todo if has_secrets(window.event_type)}
     for window_id, event_id in NotificationRecord.objects.filter(
             tenant_id__any={window.tenant_id for window in todo}, digest_window__any=ids, status=_SCHEDULED,
             reason=_DIGESTING).exclude(pk__any=[carriers[pk].pk for pk in ids]).order_by("pk").values_list(
@@ -114,6 +117,9 @@ def _close(windows: list[DigestWindow], carriers: dict[int, Record], now: dateti
     ).exclude(pk__any=[carriers[pk].pk for pk in ids]).update(
         status=_SKIPPED, reason=Concat(Value(DIGESTED_INTO), Cast(digest_id, CharField())), next_attempt_at=None,
         updated_at=now)
+    if secret_types:  # the digested events' secrets go now (a digest never shows them: render.py)
+        purge_final_secrets({event for window in todo if window.event_type in secret_types
+                             for event in waiting[window.pk]})
     return windows
 
 

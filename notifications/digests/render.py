@@ -13,11 +13,12 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from notifications.channels.spec import CHANNEL_SPECS
+from notifications.delivery.secrets import PURGED_MARKER
 from notifications.digests.rules import digest_template_name
 from notifications.enums import Channel
 from notifications.rendering.engine import html_from_text, render_sources
 from notifications.rendering.service import RenderedContent
-from notifications.security import open_fields
+from notifications.security.crypto import ENCRYPTED_MARKER
 
 if TYPE_CHECKING:
     from notifications.digests.closing import Digest
@@ -66,9 +67,15 @@ def default_sources(event_type: str, channel: str) -> Mapping[str, str]:
 
 
 def digest_context(handler: BaseEventHandler, context: dict[str, Any], digest: Digest) -> dict[str, Any]:
+    """The digest record's context plus the window's events. An event's secret fields (sealed, or purged once
+    it was digested) are left out: a digest never shows them."""
     events = []
     for event_id, occurred_at, stored in digest.events:
-        payload = handler.load_payload(open_fields(stored))
+        plain = {key: value for key, value in stored.items() if not _secret(value)}
+        try:
+            payload = handler.load_payload(plain)
+        except Exception:  # noqa: BLE001 - a payload that needs its secrets: its plain fields as stored
+            payload = plain
         events.append({**(payload if isinstance(payload, dict) else {}), "event_id": event_id,
                        "occurred_at": occurred_at})
     return {**context, "events": events, "count": digest.count, "others": max(digest.count - 1, 0)}
@@ -93,3 +100,8 @@ def render_digest(handler: BaseEventHandler, event_type: str, channel: Channel, 
     if CHANNEL_SPECS[channel].html_from_body and not fields.get("html") and fields.get("body"):
         fields["html"] = html_from_text(fields["body"], scope)
     return RenderedContent(fields=fields, source=source)
+
+
+def _secret(value: Any) -> bool:
+    """A sealed secret ({"$enc": ...}) or a purged one ({"$purged": true})."""
+    return isinstance(value, dict) and len(value) == 1 and (ENCRYPTED_MARKER in value or PURGED_MARKER in value)

@@ -195,3 +195,25 @@ def test_a_digest_claimed_again_renders_the_same_events(tenant, deliver, clock):
     again = close_digests([record])[digest.pk]
     assert (again.count, [e[0] for e in again.events]) == (first.count, [e[0] for e in first.events])
     assert first.count == 3 and DigestWindow.objects.filter(state="open").count() == 1
+
+
+def test_a_digest_never_shows_secrets_and_the_digested_events_secrets_are_purged(tenant, deliver, clock):
+    from django.core import mail
+
+    from notifications.events.models import Event
+
+    tenant.settings = {**tenant.settings, "digests": {"user.registration.completed": {"email": {
+        "window_seconds": 60}}}}
+    tenant.save()
+    NotificationTemplate.objects.create(
+        tenant=tenant, name="user_registration_completed_email_digest", channel="email",
+        content={"subject": "{{ count }} sign-ups",
+                 "body": "{% for e in events %}{{ e.username }}:{{ e.temp_password }};{% endfor %}"})
+    process_events([{**make_event("user.registration.completed", username=name, temp_password=f"pw-{name}"),
+                     "event_id": str(uuid.uuid4())} for name in ("ann", "ben")])
+    clock.move_to(NOW + timedelta(minutes=1))
+    deliver()
+    [message] = [m for m in mail.outbox if m.subject == "2 sign-ups"]
+    assert message.body.strip() == "ann:;ben:;"  # the events' secrets are not in a digest
+    purged = [payload["temp_password"] for payload in Event.objects.values_list("payload", flat=True)]
+    assert purged == [{"$purged": True}] * 2  # the digest's own event once sent, the other once digested
