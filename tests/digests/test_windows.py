@@ -217,3 +217,13 @@ def test_a_digest_never_shows_secrets_and_the_digested_events_secrets_are_purged
     assert message.body.strip() == "ann:;ben:;"  # the events' secrets are not in a digest
     purged = [payload["temp_password"] for payload in Event.objects.values_list("payload", flat=True)]
     assert purged == [{"$purged": True}] * 2  # the digest's own event once sent, the other once digested
+
+
+def test_a_batch_of_many_keys_joins_them_all(tenant, clock):
+    configure(tenant, window_seconds=600)
+    users = [f"user-{n}" for n in range(1200)]  # more rows than one SQLite statement takes (windows.SQLITE_ROWS)
+    process_events([liked("Jane", user_id=user) for user in users] + [liked("Bob", user_id=users[7])])
+    windows = {w.user_id: w.events for w in DigestWindow.objects.all()}
+    assert len(windows) == 1200 and windows[users[7]] == 2 and sum(windows.values()) == 1201
+    due = [r for r in in_app() if r.next_attempt_at is not None]
+    assert len(due) == 1200  # one digest record per window
