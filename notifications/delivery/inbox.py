@@ -16,7 +16,9 @@ from notifications.channels.models import InAppMessage
 from notifications.channels.spec import CHANNEL_SPECS
 from notifications.db import insert_rows
 from notifications.delivery.dispatch import Outcome
+from notifications.delivery.models import NotificationRecord
 from notifications.delivery.store import store_outcomes
+from notifications.enums import Status
 from notifications.events.registry import event_registry
 from notifications.security import open_fields
 
@@ -39,9 +41,15 @@ def deliver_inbox(ready: list[tuple[Record, Message]], batch: Batch, report: Del
     """Write the rendered messages to the inbox and mark their records sent, in one transaction."""
     if not ready:
         return
-    rows = [_row(record, message, batch, now) for record, message in ready]
-    records = [record for record, _ in ready]
     with transaction.atomic():
+        # Only records still under this claim (locked until commit): one whose lease ran out and that another
+        # worker took is that worker's to deliver, and must not get a second inbox row from this one.
+        owned = set(NotificationRecord.objects.select_for_update().filter(
+            pk__in=[record.pk for record, _ in ready], claim_token=token, status=Status.SENDING,
+        ).values_list("pk", flat=True))
+        ready = [(record, message) for record, message in ready if record.pk in owned]
+        rows = [_row(record, message, batch, now) for record, message in ready]
+        records = [record for record, _ in ready]
         keys = insert_rows(InAppMessage, _COLUMNS, rows)
         store_outcomes(records, {record.pk: Outcome(Sent(), INBOX) for record in records}, report, token)
         announce_after_commit([(row[0], row[1], key) for row, key in zip(rows, keys, strict=True)])

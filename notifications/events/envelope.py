@@ -247,6 +247,7 @@ def _validate(raw: Any, registry: EventRegistry) -> ValidatedEvent | EventReject
         "user_id": user_id,
         "payload": payload_value,
         **({"deliver_at": deliver_at.isoformat()} if deliver_at is not None else {}),
+        **({"cancel_key": cancel_key} if cancel_key else {}),
     }
     return ValidatedEvent(
         event_type=event_type,
