@@ -113,7 +113,8 @@ def _lock_keys(keys: list[tuple[str, str, str]]) -> None:
 def _close_past(keys: list[tuple[str, str, str]], now: datetime) -> None:
     """Open windows of these keys past their close are closed (one statement; the partial unique index)."""
     DigestWindow.objects.filter(
-        tenant_id__any={t for t, _, _ in keys}, key__any={k for _, _, k in keys}, state=_OPEN, closes_at__lte=now,
+        tenant_id__any={t for t, _, _ in keys}, channel__any={c for _, c, _ in keys}, key__any={k for _, _, k in keys},
+        state=_OPEN, closes_at__lte=now,
     ).update(state=_CLOSED, closed_at=now)
 
 
