@@ -31,9 +31,10 @@ import hashlib
 import json
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta, tzinfo
-from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo
+
+from notifications.scheduling import zones
 
 DIGESTS = "digests"
 WILDCARD = "*"
@@ -145,21 +146,8 @@ def rate_limit_rule(per_seconds: int) -> DigestRule:
     return DigestRule("rate_limit", seconds=per_seconds)
 
 
-def recipient_zone(contact_zone: Any, settings: Any) -> tzinfo:
-    """The contact's zone, else the tenant's default_timezone, else UTC; a name that is no zone is passed over."""
+def recipient_zone(contact_zone: Any, settings: Any) -> ZoneInfo:
+    """The contact's zone, else the tenant's default_timezone, else UTC; a name that is no zone is passed over
+    (scheduling.zones: the same zone quiet hours are read in)."""
     default = settings.get("default_timezone") if isinstance(settings, dict) else None
-    return _zone(contact_zone) or _zone(default) or UTC_ZONE
-
-
-@lru_cache(maxsize=1024)
-def _zone_cached(name: str) -> tzinfo | None:
-    try:
-        return ZoneInfo(name)
-    except (ValueError, OSError, KeyError):  # not a zone name (ZoneInfoNotFoundError is a KeyError)
-        return None
-
-
-def _zone(name: Any) -> tzinfo | None:
-    if not isinstance(name, str) or not name or len(name) > 64 or ".." in name or name.startswith("/"):
-        return None
-    return _zone_cached(name)
+    return zones.recipient_zone(contact_zone, default)

@@ -27,7 +27,8 @@ from notifications.db import text_array_literal
 from notifications.digests.models import DigestWindow, WindowState
 from notifications.digests.rules import DigestRule, recipient_zone
 from notifications.enums import Status
-from notifications.tenants.models import Contact, Tenant
+from notifications.scheduling import quiet_hours
+from notifications.tenants.models import Tenant
 
 if TYPE_CHECKING:
     from notifications.intake.planning import Planned
@@ -74,29 +75,27 @@ def open_windows(records: Sequence[Planned], tenants: Mapping[str, Tenant], now:
                 continue
             record.digest_window = window_id
             if place == (1 if first_at_once else 0):  # the window's digest record: due at its close
-                record.next_attempt_at = closes.isoformat()
+                held = _quiet_release(record, closes, tenants[key[0]])
+                record.next_attempt_at = (held or closes).isoformat()
+
+
+def _quiet_release(record: Planned, closes: datetime, tenant: Tenant) -> datetime | None:
+    """A close inside the recipient's quiet hours (scheduling.quiet_hours) holds the digest until they end."""
+    settings = tenant.settings if isinstance(tenant.settings, dict) else {}
+    contact = record.item.contact
+    window = quiet_hours.for_recipient(contact.get(quiet_hours.SETTING),
+                                       quiet_hours.read_window(settings.get(quiet_hours.SETTING)))
+    if window is None or not window.covers(record.channel):
+        return None
+    return window.release(closes, recipient_zone(contact.get("timezone"), settings))
 
 
 def _zones(groups: dict[tuple[str, str, str], list[Planned]], rules: dict[tuple[str, str, str], DigestRule],
            tenants: Mapping[str, Tenant]) -> dict[tuple[str, str, str], Any]:
-    """The recipient's zone of each scheduled window (fixed windows need none): the contact's as intake read it,
-    else the directory's (one query), else the tenant's default, else UTC."""
-    wanted = {key: groups[key][0].item for key in groups if rules[key].needs_zone}
-    if not wanted:
-        return {}
-    missing = {(item.event.tenant_id, item.event.user_id) for item in wanted.values()
-               if "timezone" not in item.contact and item.event.user_id}
-    stored: dict[tuple[str, str], str] = {}
-    if missing:
-        rows = Contact.objects.filter(tenant_id__in={t for t, _ in missing}, user_id__in={u for _, u in missing}
-                                      ).values_list("tenant_id", "user_id", "timezone")
-        stored = {(t, u): zone for t, u, zone in rows}
-    zones = {}
-    for key, item in wanted.items():
-        event = item.event
-        name = item.contact.get("timezone") or stored.get((event.tenant_id, event.user_id))
-        zones[key] = recipient_zone(name, tenants[event.tenant_id].settings)
-    return zones
+    """The recipient's zone of each scheduled window (fixed windows need none): the contact's as intake read it
+    (intake.contacts), else the tenant's default, else UTC."""
+    return {key: recipient_zone(groups[key][0].item.contact.get("timezone"), tenants[key[0]].settings)
+            for key in groups if rules[key].needs_zone}
 
 
 def _lock_keys(keys: list[tuple[str, str, str]]) -> None:

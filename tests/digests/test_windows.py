@@ -227,3 +227,13 @@ def test_a_batch_of_many_keys_joins_them_all(tenant, clock):
     assert len(windows) == 1200 and windows[users[7]] == 2 and sum(windows.values()) == 1201
     due = [r for r in in_app() if r.next_attempt_at is not None]
     assert len(due) == 1200  # one digest record per window
+
+
+def test_a_digest_closing_in_quiet_hours_waits_for_their_end(tenant, clock):
+    tenant.settings = {**tenant.settings, "quiet_hours": {"start": "22:00", "end": "07:00"},
+                       "digests": {"content.liked": {"*": {"schedule": {"daily": "23:00"}}}}}
+    tenant.save()
+    process_events([liked("Jane"), liked("Bob")])
+    due = {r.channel: r.next_attempt_at for r in NotificationRecord.objects.exclude(next_attempt_at=None)}
+    # Push is quiet from 22:00 to 07:00 (UTC here): held until 07:00; in-app is not covered by quiet hours.
+    assert due == {"push": datetime(2026, 12, 7, 7, 0, tzinfo=UTC), "in_app": datetime(2026, 12, 6, 23, 0, tzinfo=UTC)}
