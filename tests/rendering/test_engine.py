@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import pytest
 from django.core import mail
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
 
 from notifications.events.registry import event_registry
 from notifications.models import NotificationTemplate
@@ -153,3 +155,29 @@ def test_default_key_is_never_shared_by_two_source_sets():
     assert engine.default_key(Probe, Channel.PUSH, second)[0] != key
     assert engine.render_default(Probe, Channel.PUSH, second, {"x": 1}) == {"subject": "S", "title": "T 1",
                                                                              "body": "U"}
+
+
+def _tidy_by_dedent(field: str, text: str) -> str:
+    """_tidy as it was before its fast paths: textwrap.dedent always, the blank-line regex always."""
+    import re
+    import textwrap
+
+    if "\n" not in text:
+        return " ".join(text.split()) if field in engine.SINGLE_LINE_FIELDS else text.strip()
+    if field in engine.SINGLE_LINE_FIELDS:
+        return " ".join(text.split())
+    if field in engine.HTML_FIELDS:
+        return text.strip()
+    lines = textwrap.dedent(text).strip("\n").splitlines()
+    cleaned = "\n".join(line.rstrip() for line in lines)
+    return re.sub(r"\n{3,}", "\n\n", cleaned).strip()
+
+
+@settings(max_examples=400)
+@example("body", ["\n", "\ty", "\n", "\ty"])
+@example("body", ["\n", "  x", "\n", "\n", "\n", "  x"])
+@given(st.sampled_from(["body", "subject", "html", "title"]),
+       st.lists(st.sampled_from(["\n", " ", "\t", "  x", "\ty", "z ", "\r", "\x0b", "é", "a\n\n\n"]), max_size=12))
+def test_tidy_is_what_dedenting_always_made(field, parts):
+    text = "".join(parts)
+    assert engine._tidy(field, text) == _tidy_by_dedent(field, text)
