@@ -6,7 +6,7 @@ exactly one digest, and prints the times.
 
     bash scripts/postgres.sh run .venv/bin/python bench/digest.py [EVENTS] [USERS] [WINDOW_SECONDS]
 
-Not part of `make bench` (bench/run.py)."""
+`make bench` runs it too (bench/run.py, `--only digest`), on the tenant `bench-digest`."""
 
 from __future__ import annotations
 
@@ -27,25 +27,25 @@ from bench import common
 BATCH = 1000
 
 
-def events_for(count: int, users: int, seed: int) -> list[dict[str, Any]]:
+def events_for(count: int, users: int, seed: int, tenant: str = "bench") -> list[dict[str, Any]]:
     from notifications.testing.factories import make_event
 
     rng = random.Random(seed)
-    return [{**make_event("content.liked", "bench", user_id=f"user-{rng.randrange(users)}",
+    return [{**make_event("content.liked", tenant, user_id=f"user-{rng.randrange(users)}",
                           liked_by=f"liker-{n}", content_id=f"post-{rng.randrange(3)}", like_count=None),
              "event_id": str(uuid.uuid4())} for n in range(count)]
 
 
-def run(count: int, users: int, window: int) -> int:
+def run(count: int, users: int, window: int, tenant: str = "bench", record: Any = None) -> int:
     from django.db import connection
 
     from notifications.delivery.engine import DeliveryEngine, deliver_until_idle
     from notifications.intake.service import process_events
     from notifications.tenants.models import Tenant
 
-    Tenant.objects.create(id="bench", name="Bench", settings={
+    Tenant.objects.create(id=tenant, name="Bench", settings={
         "digests": {"content.liked": {"*": {"window_seconds": window}}}})
-    halves = [events_for(count // 2, users, 1), events_for(count - count // 2, users, 2)]
+    halves = [events_for(count // 2, users, 1, tenant), events_for(count - count // 2, users, 2, tenant)]
     done = threading.Event()
     claimed = Counter[str]()
     errors: list[BaseException] = []
@@ -89,14 +89,20 @@ def run(count: int, users: int, window: int) -> int:
     total = time.perf_counter() - started
     if errors:
         raise SystemExit(f"a thread failed: {errors[0]!r}")
-    problems = check(count)
+    problems = check(count, tenant)
+    if record is not None:
+        record("digest: content.liked taken in, windows closing", count / intake, "events/s", None,
+               f"{count:,} events over {users:,} users, windows of {window} s, two consumer and two worker "
+               f"threads; all digests sent after {total:.1f} s; "
+               + ("exactly one digest per window and key" if not problems else f"{problems} PROBLEMS"))
+        record("digest: problems (windows without exactly one digest, events missing)", problems, "", None)
     print(f"{count:,} events over {users:,} users, windows of {window} s: intake {count / intake:,.0f} events/s "
           f"({intake:.1f} s, two consumers), all digests sent after {total:.1f} s (two workers claimed "
           f"{sum(claimed.values()):,} digest records while intake ran)")
     return problems
 
 
-def check(count: int) -> int:
+def check(count: int, tenant: str = "bench") -> int:
     """Exactly one digest per window and key; every event in one digest; nothing left waiting."""
     from django.db.models import Count
 
@@ -104,18 +110,18 @@ def check(count: int) -> int:
     from notifications.delivery.models import NotificationRecord
     from notifications.digests.models import DigestWindow
 
-    windows = DigestWindow.objects.filter(tenant_id="bench")
+    windows = DigestWindow.objects.filter(tenant_id=tenant)
     states = Counter(windows.values_list("state", flat=True))
     digested = list(windows.values_list("pk", "digest_record_id", "count", "events", "channel"))
-    sent = dict(NotificationRecord.objects.filter(tenant_id="bench", status="sent", digest_window__isnull=False)
+    sent = dict(NotificationRecord.objects.filter(tenant_id=tenant, status="sent", digest_window__isnull=False)
                 .values_list("digest_window").annotate(n=Count("pk")).values_list("digest_window", "n"))
-    waiting = NotificationRecord.objects.filter(tenant_id="bench", status="scheduled").count()
+    waiting = NotificationRecord.objects.filter(tenant_id=tenant, status="scheduled").count()
     in_app = [row for row in digested if row[4] == "in_app"]
-    messages = InAppMessage.objects.filter(tenant_id="bench").count()
+    messages = InAppMessage.objects.filter(tenant_id=tenant).count()
     per_window_wrong = sum(1 for pk, _, _, _, _ in in_app if sent.get(pk) != 1)
     counts_wrong = sum(1 for _, _, counted, joined, _ in in_app if counted != joined)
     events = sum(row[2] for row in in_app)
-    open_per_key = (DigestWindow.objects.filter(tenant_id="bench", state="open").values("channel", "key")
+    open_per_key = (DigestWindow.objects.filter(tenant_id=tenant, state="open").values("channel", "key")
                     .annotate(n=Count("pk")).filter(n__gt=1).count())
     print(f"windows: {len(in_app):,} in-app ({dict(states)} over all channels); in-app messages {messages:,}; "
           f"events in in-app digests {events:,} of {count:,}; records still waiting {waiting}")

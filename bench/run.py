@@ -3,7 +3,7 @@ PostgreSQL, in one run. Prints one table and appends it, with date and commit, t
 
     python bench/run.py [--events 300000] [--consumers 4] [--deliveries 20000] [--workers 2] [--rate 1000]
                         [--seconds 60] [--http-requests 10000]
-                        [--only intake|http-ingest|email|http|e2e|scheduled] [--scheduled-burst 100000]
+                        [--only intake|http-ingest|email|http|e2e|scheduled|digest] [--scheduled-burst 100000]
                         [--no-record] [--transport aiohttp --transport own [--transport-rounds 2]]
 
 `--transport` (repeatable) runs the HTTP delivery workload once per transport per round, alternating, and prints
@@ -115,7 +115,8 @@ def _clear() -> None:
 
     with connection.cursor() as cursor:
         cursor.execute("TRUNCATE notifications_deliveryattempt, notifications_inappmessage, "
-                       "notifications_notificationrecord, notifications_event, notifications_contact CASCADE")
+                       "notifications_notificationrecord, notifications_event, notifications_contact, "
+                       "notifications_digestwindow CASCADE")
 
 
 # --- (c) delivery -------------------------------------------------------------------------------------------
@@ -238,6 +239,8 @@ def verdicts() -> list[str]:
           "higher")
     judge("scheduled: 100,000 due at once all sent within 30 s",
           by_name.get("scheduled: burst due at once, last sent after"), 30, "lower")
+    judge("digest: exactly one digest per window and key (problems = 0)",
+          by_name.get("digest: problems (windows without exactly one digest, events missing)"), 0, "lower")
     judge("scheduled: steady 1,000/s p99 lateness <= 1,000 ms",
           by_name.get("scheduled: steady 1,000/s, lateness p99"), 1_000, "lower")
     return lines
@@ -277,7 +280,7 @@ def main() -> None:
     parser.add_argument("--seconds", type=int, default=60)
     parser.add_argument("--http-requests", type=int, default=10_000,
                         help="Single-event POSTs for the HTTP ingestion line (200 concurrent clients)")
-    parser.add_argument("--only", choices=["intake", "http-ingest", "email", "http", "e2e", "scheduled"],
+    parser.add_argument("--only", choices=["intake", "http-ingest", "email", "http", "e2e", "scheduled", "digest"],
                         action="append")
     parser.add_argument("--scheduled-burst", type=int, default=100_000,
                         help="Notifications due in the same second (bench/scheduled.py)")
@@ -292,7 +295,7 @@ def main() -> None:
     database_url = common.fresh_database()
     try:
         setup_django(database_url, bootstrap)
-        only = set(args.only or ["intake", "http-ingest", "email", "http", "e2e", "scheduled"])
+        only = set(args.only or ["intake", "http-ingest", "email", "http", "e2e", "scheduled", "digest"])
         print(f"{'measurement':<46} {'result':>12} {'unit':<10} {'ceiling':>20}  ratio")
         if "intake" in only:
             bench_intake(bootstrap, args.events, args.consumers)
@@ -317,6 +320,11 @@ def main() -> None:
             from bench.scheduled import bench_scheduled
 
             bench_scheduled(args.scheduled_burst, args.rate, min(args.seconds, 30), args.workers)
+            _clear()
+        if "digest" in only:
+            from bench.digest import run as bench_digest
+
+            bench_digest(50_000, 5_000, 2, tenant="bench-digest", record=record)
     finally:
         from django.db import connections
 
