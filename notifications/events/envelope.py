@@ -246,7 +246,10 @@ def _validate(raw: Any, registry: EventRegistry) -> ValidatedEvent | EventReject
         "timestamp": timestamp.isoformat(),
         "user_id": user_id,
         "payload": payload_value,
-        **({"deliver_at": deliver_at.isoformat()} if deliver_at is not None else {}),
+        # The schedule as sent, not the instant it was read as: a `delay` counts from intake, so a redelivery would
+        # make another instant (and a deliver_at that has passed meanwhile reads as "now"), and the same message
+        # must keep the same key.
+        **{name: data[name] for name in ("deliver_at", "delay") if data.get(name) is not None},
         **({"cancel_key": cancel_key} if cancel_key else {}),
     }
     return ValidatedEvent(

@@ -325,3 +325,23 @@ def test_a_window_listing_in_app_holds_the_inbox_message_too(quiet_tenant, deliv
     clock.move_to(MORNING)
     deliver()
     assert InAppMessage.objects.get(user_id="u-1").title
+
+
+@pytest.mark.parametrize("timing", [{"delay": 600}, {"delay": "PT10M"}, {"deliver_at": "2026-12-06T12:00:00Z"}])
+def test_a_redelivered_scheduled_event_without_an_id_is_a_duplicate(tenant, clock, timing):
+    """The dedupe key of an event without event_id holds the schedule as sent, not the instant it was read as:
+    a delay counts from intake, so a redelivery a second later would otherwise be a new event, sent twice."""
+    event = {**make_event("content.liked"), **timing}
+    [first] = process_events([event])
+    clock.shift(timedelta(seconds=1))
+    [again] = process_events([event])  # the same message again (Kafka's at-least-once, an HTTP retry)
+    assert (first.outcome, again.outcome) == (Outcome.PROCESSED, Outcome.DUPLICATE)
+
+
+def test_a_redelivery_after_its_deliver_at_passed_is_a_duplicate(tenant, clock):
+    event = {**make_event("content.liked"), "deliver_at": "2026-12-06T09:01:00Z"}
+    [first] = process_events([event])
+    clock.move_to(datetime(2026, 12, 6, 9, 2, tzinfo=UTC))
+    [again] = process_events([event])
+    assert (first.outcome, again.outcome) == (Outcome.PROCESSED, Outcome.DUPLICATE)
+    assert NotificationRecord.objects.filter(event_id=first.event_id).count() == NotificationRecord.objects.count()
