@@ -2,8 +2,11 @@
 
 from django.db import migrations, models
 
+from notifications.db.migration_ops import AddIndexConcurrentlyOnPostgres
+
 
 class Migration(migrations.Migration):
+    atomic = False  # CREATE INDEX CONCURRENTLY cannot run inside a transaction
 
     dependencies = [
         ('notifications', '0009_scheduled_and_cancelled_records'),
@@ -25,7 +28,7 @@ class Migration(migrations.Migration):
             name='cancel_key',
             field=models.CharField(blank=True, db_default='', default='', help_text="The event's cancel_key: cancelling it cancels the records not yet sent", max_length=200),
         ),
-        migrations.AddIndex(
+        AddIndexConcurrentlyOnPostgres(
             model_name='notificationrecord',
             index=models.Index(condition=models.Q(('status__in', ('pending', 'retrying', 'sending', 'scheduled')), models.Q(('cancel_key', ''), _negated=True)), fields=['tenant', 'cancel_key'], name='record_cancel_key_idx'),
         ),

@@ -3,8 +3,11 @@
 import django.db.models.deletion
 from django.db import migrations, models
 
+from notifications.db.migration_ops import AddIndexConcurrentlyOnPostgres
+
 
 class Migration(migrations.Migration):
+    atomic = False  # CREATE INDEX CONCURRENTLY (on the records table) cannot run inside a transaction
 
     dependencies = [
         ('notifications', '0010_cancel_keys_and_recipient_time'),
@@ -36,7 +39,7 @@ class Migration(migrations.Migration):
             name='digest_window',
             field=models.BigIntegerField(blank=True, null=True),
         ),
-        migrations.AddIndex(
+        AddIndexConcurrentlyOnPostgres(
             model_name='notificationrecord',
             index=models.Index(condition=models.Q(('digest_window__isnull', False), ('status', 'scheduled')), fields=['digest_window'], name='record_digest_waiting_idx'),
         ),

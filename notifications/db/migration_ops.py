@@ -1,0 +1,102 @@
+"""Index operations for migrations on tables that grow with traffic: on PostgreSQL they are built and dropped
+CONCURRENTLY (the table keeps taking intake's COPY and the workers' updates while an index builds; a plain
+CREATE INDEX blocks writes for a whole scan, a plain DROP INDEX takes the table's ACCESS EXCLUSIVE lock until
+commit). Elsewhere (SQLite) they are the plain operations. A migration using them sets `atomic = False`:
+CONCURRENTLY cannot run inside a transaction."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db import migrations, models
+
+
+class AddIndexConcurrentlyOnPostgres(migrations.AddIndex):
+    """CREATE INDEX CONCURRENTLY on PostgreSQL; elsewhere a plain AddIndex."""
+
+    def database_forwards(self, app_label: str, schema_editor: Any, from_state: Any, to_state: Any) -> None:
+        if schema_editor.connection.vendor != "postgresql":
+            return super().database_forwards(app_label, schema_editor, from_state, to_state)
+        model = to_state.apps.get_model(app_label, self.model_name)
+        if self.allow_migrate_model(schema_editor.connection.alias, model):
+            schema_editor.add_index(model, self.index, concurrently=True)
+        return None
+
+    def database_backwards(self, app_label: str, schema_editor: Any, from_state: Any, to_state: Any) -> None:
+        if schema_editor.connection.vendor != "postgresql":
+            return super().database_backwards(app_label, schema_editor, from_state, to_state)
+        model = from_state.apps.get_model(app_label, self.model_name)
+        if self.allow_migrate_model(schema_editor.connection.alias, model):
+            schema_editor.remove_index(model, self.index, concurrently=True)
+        return None
+
+
+class RemoveIndexConcurrentlyOnPostgres(migrations.RemoveIndex):
+    """DROP INDEX CONCURRENTLY on PostgreSQL; elsewhere a plain RemoveIndex."""
+
+    def database_forwards(self, app_label: str, schema_editor: Any, from_state: Any, to_state: Any) -> None:
+        if schema_editor.connection.vendor != "postgresql":
+            return super().database_forwards(app_label, schema_editor, from_state, to_state)
+        model = from_state.apps.get_model(app_label, self.model_name)
+        if self.allow_migrate_model(schema_editor.connection.alias, model):
+            index = from_state.models[app_label, self.model_name_lower].get_index_by_name(self.name)
+            schema_editor.remove_index(model, index, concurrently=True)
+        return None
+
+    def database_backwards(self, app_label: str, schema_editor: Any, from_state: Any, to_state: Any) -> None:
+        if schema_editor.connection.vendor != "postgresql":
+            return super().database_backwards(app_label, schema_editor, from_state, to_state)
+        model = to_state.apps.get_model(app_label, self.model_name)
+        if self.allow_migrate_model(schema_editor.connection.alias, model):
+            index = to_state.models[app_label, self.model_name_lower].get_index_by_name(self.name)
+            schema_editor.add_index(model, index, concurrently=True)
+        return None
+
+
+class ReplaceIndexConcurrentlyOnPostgres(migrations.operations.base.Operation):
+    """An index redefined under the same name (e.g. a partial index's condition). On PostgreSQL the new one is
+    built CONCURRENTLY under a temporary name, the old one dropped CONCURRENTLY, the new one renamed: the table
+    always has one of the two and never stops taking writes. Elsewhere the old index is dropped and the new one
+    made."""
+
+    reversible = True
+
+    def __init__(self, model_name: str, index: models.Index) -> None:
+        self.model_name, self.index = model_name, index
+
+    @property
+    def model_name_lower(self) -> str:
+        return self.model_name.lower()
+
+    def deconstruct(self) -> tuple[str, list[Any], dict[str, Any]]:
+        return self.__class__.__qualname__, [], {"model_name": self.model_name, "index": self.index}
+
+    def state_forwards(self, app_label: str, state: Any) -> None:
+        state.remove_index(app_label, self.model_name_lower, self.index.name)
+        state.add_index(app_label, self.model_name_lower, self.index)
+
+    def database_forwards(self, app_label: str, schema_editor: Any, from_state: Any, to_state: Any) -> None:
+        self._swap(app_label, schema_editor, from_state, to_state)
+
+    def database_backwards(self, app_label: str, schema_editor: Any, from_state: Any, to_state: Any) -> None:
+        self._swap(app_label, schema_editor, from_state, to_state)
+
+    def _swap(self, app_label: str, schema_editor: Any, old_state: Any, new_state: Any) -> None:
+        model = new_state.apps.get_model(app_label, self.model_name)
+        if not self.allow_migrate_model(schema_editor.connection.alias, model):
+            return
+        old = old_state.models[app_label, self.model_name_lower].get_index_by_name(self.index.name)
+        new = new_state.models[app_label, self.model_name_lower].get_index_by_name(self.index.name)
+        if schema_editor.connection.vendor != "postgresql":
+            schema_editor.remove_index(model, old)
+            schema_editor.add_index(model, new)
+            return
+        building = new.clone()
+        building.name = f"{new.name[:20]}_swap"
+        quote = schema_editor.quote_name
+        schema_editor.add_index(model, building, concurrently=True)
+        schema_editor.remove_index(model, old, concurrently=True)
+        schema_editor.execute(f"ALTER INDEX {quote(building.name)} RENAME TO {quote(new.name)}")
+
+    def describe(self) -> str:
+        return f"Replace index {self.index.name} on {self.model_name} (concurrently on PostgreSQL)"
