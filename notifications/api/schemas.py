@@ -6,7 +6,7 @@ from typing import Annotated, Any, Literal
 from uuid import UUID
 
 from ninja import Field, Schema
-from pydantic import AfterValidator, ConfigDict
+from pydantic import AfterValidator, ConfigDict, field_validator
 
 from notifications.scheduling.quiet_hours import EXAMPLE as QUIET_HOURS_EXAMPLE
 from notifications.scheduling.quiet_hours import window_problems
@@ -168,6 +168,13 @@ class ContactOut(ContactIn):
     # As stored: the answer never fails on a value written around the checks (the admin's, a raw writer's).
     timezone: str = ""
     quiet_hours: dict[str, Any] = {}
+
+    @field_validator("quiet_hours", mode="before")
+    @classmethod
+    def _stored_shape(cls, value: Any) -> Any:
+        """A value stored around the checks that is not an object is answered as none ({}), never a 500; intake
+        reads it as none too (scheduling/quiet_hours.py)."""
+        return value if isinstance(value, dict) else {}
 
 
 class DeviceIn(Schema):

@@ -72,3 +72,13 @@ def test_a_value_stored_around_the_checks_is_still_answered(api_a):
     answer = api_a.get("/contacts/u-7")
     assert answer.status_code == 200
     assert (answer.json()["timezone"], answer.json()["quiet_hours"]) == ("Not/AZone", {"start": "x"})
+
+
+@pytest.mark.parametrize("stored", [[], "22:00", [1, 2], 7])
+def test_a_contact_with_quiet_hours_stored_as_anything_but_an_object_is_answered(api_a, stored):
+    from notifications.tenants.models import Contact
+
+    Contact.objects.create(tenant_id="acme", user_id="u-77", quiet_hours=stored)
+    answer = api_a.get("/contacts/u-77")
+    assert answer.status_code == 200, answer.content
+    assert answer.json()["quiet_hours"] == {}
