@@ -22,19 +22,24 @@ close) are in windows.py and closing.py; the tenant's setting is checked in sett
    committed; otherwise it opens the next window. Never both, never neither.
 5. Each window sends exactly one message: the digest, rendered from the digest template with `events` (the
    first 50) and `count` (all of them); a window that held one event sends that event's own message. With
-   first_at_once the first event's record goes at once like any other and the digest holds the rest.
+   first_at_once the first event's record goes like any other (scheduling.timing: at once, or at its
+   deliver_at/delay, held by quiet hours) and the digest holds the rest.
+6. Quiet hours hold a digest: a digest record due inside the recipient's quiet hours for the channel (their
+   window, in their zone: scheduling.quiet_hours) waits until they end (`quiet_release`).
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime, time, timedelta, tzinfo
+from datetime import datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from notifications.scheduling import zones
+from notifications.scheduling import quiet_hours, zones
+from notifications.scheduling.quiet_hours import first_instant_at
 
 DIGESTS = "digests"
 WILDCARD = "*"
@@ -57,16 +62,18 @@ class DigestRule:
     def needs_zone(self) -> bool:
         return self.kind == "schedule"
 
-    def closes_at(self, opened: datetime, zone: tzinfo) -> datetime:
-        """When a window opened at `opened` closes (aware, UTC)."""
+    def closes_at(self, opened: datetime, zone: ZoneInfo) -> datetime:
+        """When a window opened at `opened` closes (aware, UTC). Instants are compared in UTC; a time the clock
+        skips that night (02:30 when it jumps from 02:00 to 03:00) is the instant of the jump, a time it shows
+        twice is the first showing later than the opening (scheduling.quiet_hours.first_instant_at)."""
         if self.at is None:
             return opened + timedelta(seconds=self.seconds)
-        local = opened.astimezone(zone)
-        day = local.date()
+        day = opened.astimezone(zone).date()
+        minutes = self.at.hour * 60 + self.at.minute
         for _ in range(9):
             if self.weekday is None or day.weekday() == self.weekday:
-                candidate = datetime.combine(day, self.at, tzinfo=zone)
-                if candidate > local:
+                candidate = first_instant_at(day, minutes, zone, after=opened)
+                if candidate > opened:
                     return candidate.astimezone(UTC_ZONE)
             day += timedelta(days=1)
         raise AssertionError("a daily or weekly time falls within nine days")  # pragma: no cover
@@ -151,3 +158,15 @@ def recipient_zone(contact_zone: Any, settings: Any) -> ZoneInfo:
     (scheduling.zones: the same zone quiet hours are read in)."""
     default = settings.get("default_timezone") if isinstance(settings, dict) else None
     return zones.recipient_zone(contact_zone, default)
+
+
+def quiet_release(settings: Any, contact: Mapping[str, Any], channel: str, at: datetime) -> datetime | None:
+    """When a digest record due at `at` may go if that is inside the recipient's quiet hours for `channel` (the
+    contact's own window, else the tenant's; in their zone), else None. `contact` has the Contact's
+    `quiet_hours` and `timezone` (intake's contact, or the row the sweep reads)."""
+    settings = settings if isinstance(settings, dict) else {}
+    window = quiet_hours.for_recipient(contact.get(quiet_hours.SETTING),
+                                       quiet_hours.read_window(settings.get(quiet_hours.SETTING)))
+    if window is None or not window.covers(channel):
+        return None
+    return window.release(at, recipient_zone(contact.get("timezone"), settings))

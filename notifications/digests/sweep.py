@@ -1,23 +1,36 @@
 """A window whose digest record is gone: its digest record (the first digested event's record) was cancelled by
 its event's cancel key (scheduling/cancel.py) before the close, so nothing would ever close the window and its
 other records would wait forever. An idle worker looks, at most once a minute, for windows past their close by
-GRACE and not digested: when none of their waiting records has a due time (no digest record alive, only late),
-the oldest waiting record becomes the digest record, due now; a window with nothing left waiting is marked
-digested with a count of 0. Each window is handled under its row lock (SKIP LOCKED: a window being closed or
-joined right now is left for the next sweep), so two sweeping workers never promote two records."""
+GRACE, not digested, and without a live digest record, oldest close first (BATCH at a time):
+
+- a live digest record is a member waiting with a due time (`scheduled`, only late), or one a worker has
+  claimed (`sending`, lease running or run out, or `retrying`): its claim closes the window, so the window is
+  left alone (a second digest record would send a second message);
+- otherwise the oldest waiting record becomes the digest record, due now, or when the recipient's quiet hours
+  for the channel end (rules.quiet_release, as at intake);
+- a window with nothing left waiting is marked digested with a count of 0.
+
+The first filter (no member waiting with a due time) is part of the query, so windows whose digest record is
+alive but late (a worker behind its backlog, a digest held by quiet hours) never fill the batch. Each window is
+then handled under its row lock (SKIP LOCKED: a window being closed or joined right now is left for the next
+sweep), where the claimed members are checked too, so two sweeping workers never promote two records."""
 
 from __future__ import annotations
 
 import logging
 import time
 from datetime import datetime, timedelta
+from typing import Any
 
 from django.db import transaction
+from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
 from notifications.delivery.models import NotificationRecord
 from notifications.digests.models import DigestWindow, WindowState
+from notifications.digests.rules import quiet_release
 from notifications.enums import Status, WaitReason
+from notifications.tenants.models import Contact, Tenant
 
 logger = logging.getLogger(__name__)
 
@@ -25,6 +38,8 @@ GRACE = timedelta(minutes=5)  # a digest record this late past its window's clos
 SWEEP_SECONDS = 60.0
 BATCH = 200
 _SCHEDULED, _DIGESTING = Status.SCHEDULED.value, WaitReason.DIGESTING.value
+#: A member in one of these is a digest record a worker holds (or held, and its lease brings it back).
+CLAIMED = (Status.SENDING.value, Status.RETRYING.value)
 
 
 class OrphanSweep:
@@ -42,10 +57,16 @@ class OrphanSweep:
 
 def promote_orphans(now: datetime) -> int:
     """Windows past their close by GRACE whose digest record is gone get a new one; returns how many."""
-    # The condition of digest_window_undigested_idx, as it is written there: the sweep reads only that index.
+    # The condition of digest_window_undigested_idx, as it is written there (the sweep reads only that index,
+    # in closes_at order); the members waiting with a due time through record_digest_waiting_idx.
+    due_member = NotificationRecord.objects.filter(
+        tenant_id=OuterRef("tenant_id"), digest_window=OuterRef("pk"), status=_SCHEDULED, reason=_DIGESTING,
+        next_attempt_at__isnull=False)
     stale = list(DigestWindow.objects.exclude(state=WindowState.DIGESTED).filter(
-        closes_at__lte=now - GRACE).values_list("pk", "tenant_id")[:BATCH])
+        closes_at__lte=now - GRACE).exclude(Exists(due_member)).order_by("closes_at", "pk").values_list(
+        "pk", "tenant_id")[:BATCH])
     promoted = 0
+    settings: dict[str, Any] = {}
     for window_id, tenant_id in stale:
         with transaction.atomic():
             window = DigestWindow.objects.select_for_update(skip_locked=True).filter(
@@ -57,11 +78,25 @@ def promote_orphans(now: datetime) -> int:
             ).order_by("pk").values_list("pk", "next_attempt_at"))
             if any(due is not None for _, due in waiting):
                 continue  # its digest record is alive, only late: the worker's claim closes it
+            if NotificationRecord.objects.filter(tenant_id=tenant_id, digest_window=window_id,
+                                                 status__in=CLAIMED).exists():
+                continue  # claimed by a worker (slow, or dead: its lease brings the record back)
             if not waiting:
                 DigestWindow.objects.filter(pk=window_id).update(state=WindowState.DIGESTED, count=0, closed_at=now)
                 continue
-            NotificationRecord.objects.filter(pk=waiting[0][0]).update(next_attempt_at=now, updated_at=now)
+            if tenant_id not in settings:
+                settings[tenant_id] = Tenant.objects.filter(pk=tenant_id).values_list("settings", flat=True).first()
+            due = _due(window, settings[tenant_id], now)
+            NotificationRecord.objects.filter(pk=waiting[0][0]).update(next_attempt_at=due, updated_at=now)
             promoted += 1
             logger.warning("digest window %s of tenant %s had no digest record left: record %s takes its place",
                            window_id, tenant_id, waiting[0][0])
     return promoted
+
+
+def _due(window: DigestWindow, settings: Any, now: datetime) -> datetime:
+    """Now, or the end of the recipient's quiet hours for the window's channel (their Contact's window and zone,
+    else the tenant's)."""
+    contact = Contact.objects.filter(tenant_id=window.tenant_id, user_id=window.user_id).values(
+        "quiet_hours", "timezone").first()
+    return quiet_release(settings, dict(contact or {}), window.channel, now) or now

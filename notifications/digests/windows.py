@@ -10,7 +10,8 @@ whatever its size (only batches with digested records run them):
    the batch commits, so a worker closing that window waits for the batch and sees its records.
 
 From the window's event count before the batch (returned count - the batch's n) each record learns its place:
-with first_at_once the window's first event goes at once (pending); the first digested event's record becomes
+with first_at_once the window's first event goes as any record would (scheduling.timing: pending, or scheduled
+for its deliver_at/delay or quiet hours); the first digested event's record becomes
 the window's digest record, `scheduled` until the close; the others wait without a due time (the digest
 record's close takes them). Rows are sent in key order, so two batches lock shared windows in the same order."""
 
@@ -25,9 +26,9 @@ from django.utils.dateparse import parse_datetime
 
 from notifications.db import text_array_literal
 from notifications.digests.models import DigestWindow, WindowState
-from notifications.digests.rules import DigestRule, recipient_zone
+from notifications.digests.rules import UTC_ZONE, DigestRule, quiet_release, recipient_zone
 from notifications.enums import Status
-from notifications.scheduling import quiet_hours
+from notifications.scheduling.timing import Timing
 from notifications.tenants.models import Tenant
 
 if TYPE_CHECKING:
@@ -35,7 +36,7 @@ if TYPE_CHECKING:
 
 _OPEN = WindowState.OPEN.value
 _CLOSED = WindowState.CLOSED.value
-_PENDING = Status.PENDING.value
+_PENDING, _SCHEDULED = Status.PENDING.value, Status.SCHEDULED.value
 
 
 def open_windows(records: Sequence[Planned], tenants: Mapping[str, Tenant], now: datetime, now_text: str) -> None:
@@ -64,30 +65,32 @@ def open_windows(records: Sequence[Planned], tenants: Mapping[str, Tenant], now:
         first = groups[key][0]
         event = first.item.event
         rule = rules[key]
-        closes = rule.closes_at(now, zones.get(key, UTC))
+        closes = rule.closes_at(now, zones.get(key, UTC_ZONE))
         rows.append((key, event.event_type, event.user_id, rule.kind, closes, rule.first_at_once, len(groups[key])))
+    timing: Timing | None = None
     for key, window_id, total, first_at_once, closes in _upsert(rows, now):
         members = groups[key]
         before = total - len(members)
         for place, record in enumerate(members, start=before):
-            if first_at_once and place == 0:  # the window's first event: sent at once, like any other
-                record.status, record.reason, record.next_attempt_at, record.digest = _PENDING, "", now_text, None
+            if first_at_once and place == 0:  # the window's first event: it goes as any record would
+                timing = timing or Timing(tenants, now)
+                _as_usual(record, timing, now_text)
                 continue
             record.digest_window = window_id
             if place == (1 if first_at_once else 0):  # the window's digest record: due at its close
-                held = _quiet_release(record, closes, tenants[key[0]])
+                held = quiet_release(tenants[key[0]].settings, record.item.contact, record.channel, closes)
                 record.next_attempt_at = (held or closes).isoformat()
 
 
-def _quiet_release(record: Planned, closes: datetime, tenant: Tenant) -> datetime | None:
-    """A close inside the recipient's quiet hours (scheduling.quiet_hours) holds the digest until they end."""
-    settings = tenant.settings if isinstance(tenant.settings, dict) else {}
-    contact = record.item.contact
-    window = quiet_hours.for_recipient(contact.get(quiet_hours.SETTING),
-                                       quiet_hours.read_window(settings.get(quiet_hours.SETTING)))
-    if window is None or not window.covers(record.channel):
-        return None
-    return window.release(closes, recipient_zone(contact.get("timezone"), settings))
+def _as_usual(record: Planned, timing: Timing, now_text: str) -> None:
+    """A window's first event with first_at_once leaves the window: it goes when scheduling.timing says (at
+    once: pending; its deliver_at/delay or the tenant's default delay, or held by quiet hours: scheduled)."""
+    due = timing.due(record.item.event, record.channel, record.item.contact)
+    record.digest = None
+    if due is None:
+        record.status, record.reason, record.next_attempt_at = _PENDING, "", now_text
+    else:
+        record.status, record.reason, record.next_attempt_at = _SCHEDULED, due[1], due[0].isoformat()
 
 
 def _zones(groups: dict[tuple[str, str, str], list[Planned]], rules: dict[tuple[str, str, str], DigestRule],

@@ -237,3 +237,22 @@ def test_a_digest_closing_in_quiet_hours_waits_for_their_end(tenant, clock):
     due = {r.channel: r.next_attempt_at for r in NotificationRecord.objects.exclude(next_attempt_at=None)}
     # Push is quiet from 22:00 to 07:00 (UTC here): held until 07:00; in-app is not covered by quiet hours.
     assert due == {"push": datetime(2026, 12, 7, 7, 0, tzinfo=UTC), "in_app": datetime(2026, 12, 6, 23, 0, tzinfo=UTC)}
+
+
+def test_first_at_once_the_first_event_goes_when_timing_says(tenant, deliver, clock):
+    # 09:00 UTC is 04:00 in New York: inside the tenant's quiet hours there (22:00-07:00, push only).
+    tenant.settings = {**tenant.settings, "default_timezone": "America/New_York",
+                       "quiet_hours": {"start": "22:00", "end": "07:00", "channels": ["push"]},
+                       "digests": {"content.liked": {"*": {"window_seconds": 600, "first_at_once": True}}}}
+    tenant.save()
+    process_events([liked("Jane")])
+    first = {r.channel: r for r in NotificationRecord.objects.all()}
+    # Push is held until 07:00 New York (12:00 UTC) with its reason, as it would be without a digest rule.
+    assert (first["push"].status, first["push"].reason, first["push"].next_attempt_at, first["push"].digest_window
+            ) == (Status.SCHEDULED, WaitReason.HELD_QUIET_HOURS, datetime(2026, 12, 6, 12, 0, tzinfo=UTC), None)
+    assert first["in_app"].status == Status.SENT  # not covered: at once
+    # An event's own delay is kept too: scheduled for then, not part of the window.
+    process_events([{**liked("Bob", user_id="u-2"), "delay": 120}])
+    delayed = NotificationRecord.objects.get(channel="in_app", user_id="u-2")
+    assert (delayed.status, delayed.reason, delayed.next_attempt_at, delayed.digest_window) == (
+        Status.SCHEDULED, WaitReason.SCHEDULED, NOW + timedelta(minutes=2), None)
