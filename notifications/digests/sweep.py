@@ -22,8 +22,7 @@ import time
 from datetime import datetime, timedelta
 from typing import Any
 
-from django.db import transaction
-from django.db.models import Exists, OuterRef
+from django.db import connection, transaction
 from django.utils import timezone
 
 from notifications.delivery.models import NotificationRecord
@@ -38,6 +37,7 @@ GRACE = timedelta(minutes=5)  # a digest record this late past its window's clos
 SWEEP_SECONDS = 60.0
 BATCH = 200
 _SCHEDULED, _DIGESTING = Status.SCHEDULED.value, WaitReason.DIGESTING.value
+_DIGESTED = WindowState.DIGESTED.value
 #: A member in one of these is a digest record a worker holds (or held, and its lease brings it back).
 CLAIMED = (Status.SENDING.value, Status.RETRYING.value)
 
@@ -57,14 +57,7 @@ class OrphanSweep:
 
 def promote_orphans(now: datetime) -> int:
     """Windows past their close by GRACE whose digest record is gone get a new one; returns how many."""
-    # The condition of digest_window_undigested_idx, as it is written there (the sweep reads only that index,
-    # in closes_at order); the members waiting with a due time through record_digest_waiting_idx.
-    due_member = NotificationRecord.objects.filter(
-        tenant_id=OuterRef("tenant_id"), digest_window=OuterRef("pk"), status=_SCHEDULED, reason=_DIGESTING,
-        next_attempt_at__isnull=False)
-    stale = list(DigestWindow.objects.exclude(state=WindowState.DIGESTED).filter(
-        closes_at__lte=now - GRACE).exclude(Exists(due_member)).order_by("closes_at", "pk").values_list(
-        "pk", "tenant_id")[:BATCH])
+    stale = _stale(now - GRACE)
     promoted = 0
     settings: dict[str, Any] = {}
     for window_id, tenant_id in stale:
@@ -92,6 +85,26 @@ def promote_orphans(now: datetime) -> int:
             logger.warning("digest window %s of tenant %s had no digest record left: record %s takes its place",
                            window_id, tenant_id, waiting[0][0])
     return promoted
+
+
+def _stale(closed_before: datetime) -> list[tuple[int, str]]:
+    """[(window id, tenant id)] of up to BATCH windows not digested, closed before `closed_before`, with no member
+    waiting with a due time, oldest close first. The windows are read through digest_window_undigested_idx (its
+    condition written as there) in closes_at order; each one's members through record_digest_waiting_idx, one
+    look-up a window: on PostgreSQL `OFFSET 0` keeps the NOT EXISTS a per-window look-up (without it the planner
+    made it an anti-join over every due digest record: 600,000 row comparisons to find 200 windows with 3,000
+    records due, 44 ms against 0.6 ms; EXPLAIN ANALYZE, PostgreSQL 15, 100,000 windows, 300,000 records)."""
+    windows = connection.ops.quote_name(DigestWindow._meta.db_table)
+    records = connection.ops.quote_name(NotificationRecord._meta.db_table)
+    per_window = " OFFSET 0" if connection.vendor == "postgresql" else ""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT w.id, w.tenant_id FROM {windows} w WHERE NOT (w.state = '{_DIGESTED}') "  # noqa: S608 - quoted model tables, constant values
+            f"AND w.closes_at <= %s AND NOT EXISTS (SELECT 1 FROM {records} r WHERE r.digest_window = w.id "
+            f"AND r.tenant_id = w.tenant_id AND r.status = '{_SCHEDULED}' AND r.reason = '{_DIGESTING}' "
+            f"AND r.next_attempt_at IS NOT NULL{per_window}) ORDER BY w.closes_at, w.id LIMIT %s",
+            [connection.ops.adapt_datetimefield_value(closed_before), BATCH])
+        return [(int(pk), str(tenant_id)) for pk, tenant_id in cursor.fetchall()]
 
 
 def _due(window: DigestWindow, settings: Any, now: datetime) -> datetime:
