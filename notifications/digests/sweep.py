@@ -8,7 +8,9 @@ GRACE, not digested, and without a live digest record, oldest close first (BATCH
   left alone (a second digest record would send a second message);
 - otherwise the oldest waiting record becomes the digest record, due now, or when the recipient's quiet hours
   for the channel end (rules.quiet_release, as at intake);
-- a window with nothing left waiting is marked digested with a count of 0.
+- a window with nothing left waiting is marked digested with a count of 0 (a digest record claimed right then
+  finds it digested and sends its own event's message, as a window of one event does); the claimed check (no
+  index of its own) is made only for windows with records waiting.
 
 The first filter (no member waiting with a due time) is part of the query, so windows whose digest record is
 alive but late (a worker behind its backlog, a digest held by quiet hours) never fill the batch. Each window is
@@ -71,12 +73,12 @@ def promote_orphans(now: datetime) -> int:
             ).order_by("pk").values_list("pk", "next_attempt_at"))
             if any(due is not None for _, due in waiting):
                 continue  # its digest record is alive, only late: the worker's claim closes it
+            if not waiting:  # (a digest record claimed right then finds it digested and goes as itself: right)
+                DigestWindow.objects.filter(pk=window_id).update(state=WindowState.DIGESTED, count=0, closed_at=now)
+                continue
             if NotificationRecord.objects.filter(tenant_id=tenant_id, digest_window=window_id,
                                                  status__in=CLAIMED).exists():
                 continue  # claimed by a worker (slow, or dead: its lease brings the record back)
-            if not waiting:
-                DigestWindow.objects.filter(pk=window_id).update(state=WindowState.DIGESTED, count=0, closed_at=now)
-                continue
             if tenant_id not in settings:
                 settings[tenant_id] = Tenant.objects.filter(pk=tenant_id).values_list("settings", flat=True).first()
             due = _due(window, settings[tenant_id], now)
