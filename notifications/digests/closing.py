@@ -97,7 +97,9 @@ def _close(windows: list[DigestWindow], carriers: dict[int, Record], now: dateti
     ids = [window.pk for window in todo]
     waiting: dict[int, list[str]] = {pk: [] for pk in ids}
     secret_types = {window.event_type for window in todo if has_secrets(window.event_type)}
-    for window_id, event_id in NotificationRecord.objects.filter(
+    # Locked here, in id order (as a cancel locks the records of its key: scheduling/cancel.py), before the
+    # UPDATE below marks them: two statements taking overlapping rows in different orders could deadlock.
+    for window_id, event_id in NotificationRecord.objects.select_for_update().filter(
             tenant_id__any={window.tenant_id for window in todo}, digest_window__any=ids, status=_SCHEDULED,
             reason=_DIGESTING).exclude(pk__any=[carriers[pk].pk for pk in ids]).order_by("pk").values_list(
             "digest_window", "event_id"):

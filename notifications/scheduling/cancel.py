@@ -86,11 +86,17 @@ def cancel_records(tenant_id: str, reason: str, *, keys: Collection[str] = (), i
     if keep:
         where += " AND NOT id " + _member("bigint")
         params.append(_values(keep, "bigint"))
+    condition = f"tenant_id = %s AND status IN ({statuses}) AND {where}"
+    if connection.vendor == "postgresql":
+        # The rows are locked in id order first, as a digest's close locks its waiting records
+        # (digests/closing.py): two statements taking overlapping rows in different orders could deadlock. A row
+        # a claim holds is waited for and checked again ('sending' then: not taken).
+        condition = (f"id = ANY(ARRAY(SELECT id FROM {table} WHERE {condition} ORDER BY id FOR UPDATE)) "  # noqa: S608 - as below
+                     f"AND status IN ({statuses})")
     with connection.cursor() as cursor:
         cursor.execute(
             f"UPDATE {table} SET status = %s, reason = %s, next_attempt_at = NULL, claim_token = NULL, "  # noqa: S608 - quoted model name, constant statuses
-            f"updated_at = %s WHERE tenant_id = %s AND status IN ({statuses}) AND {where} "
-            "RETURNING id, event_id, cancel_key", params)
+            f"updated_at = %s WHERE {condition} RETURNING id, event_id, cancel_key", params)
         # SQLite returns the UUID as its hex text: the purge compares it with UUIDs.
         return [Cancelled(id_, event_id if isinstance(event_id, uuid.UUID) else uuid.UUID(str(event_id)), key)
                 for id_, event_id, key in cursor.fetchall()]
