@@ -99,5 +99,5 @@ def _lag() -> dict[str, Any]:
 def dashboard_retry(request: HttpRequest, record_id: int) -> JsonResponse:
     record = get_object_or_404(NotificationRecord, pk=record_id)
     if not requeue(NotificationRecord.objects.filter(pk=record.pk)):
-        return JsonResponse({"id": record.pk, "error": "only failed e-mail, SMS and push records"}, status=409)
+        return JsonResponse({"id": record.pk, "error": "only failed or retrying records"}, status=409)
     return JsonResponse({"id": record.pk, "status": "pending"})

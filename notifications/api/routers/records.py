@@ -68,8 +68,7 @@ def list_records(request: TenantRequest, channel: ChannelName | None = None, sta
 def retry_record(request: TenantRequest, record_id: RowId):
     record = get_object_or_404(NotificationRecord, pk=record_id, tenant_id=request.auth.tenant_id)
     if not requeue(NotificationRecord.objects.filter(pk=record.pk)):
-        raise HttpError(409, f"only failed or retrying e-mail, SMS and push records can be retried "
-                             f"(this one is {record.channel}, {record.status})")
+        raise HttpError(409, f"only failed or retrying records can be retried (this one is {record.status})")
     record.refresh_from_db()
     return {f: getattr(record, f) for f in RecordDetailOut.model_fields}
 

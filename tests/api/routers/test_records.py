@@ -9,15 +9,28 @@ from notifications.testing import make_event
 pytestmark = pytest.mark.django_db
 
 
-def test_in_app_records_are_not_requeued_into_limbo(api_a):
-    from notifications.events.base_handler import BaseEventHandler  # noqa: F401
+def test_a_failed_in_app_record_retried_is_delivered_by_the_worker_once(api_a):
+    """An in-app record whose template failed at intake: once the template is fixed, a retry makes it pending and
+    a worker writes its inbox row (delivery/inbox.py), exactly one."""
+    from notifications.channels.models import InAppMessage
+    from notifications.models import NotificationTemplate
 
+    broken = NotificationTemplate.objects.create(
+        tenant_id="acme", name="task_assigned_in_app", channel="in_app", placeholders=[],
+        content={"title": "t", "body": "{{ 1/0 }}", "action_url": ""})
     result = api_a.post("/events", make_event("task.assigned")).json()["results"][0]
     in_app = next(r for r in result["records"] if r["channel"] == "in_app")
-    NotificationRecord.objects.filter(pk=in_app["id"]).update(status="failed")
+    assert (in_app["status"], in_app["reason"]) == ("failed", "render_error")
+    assert not InAppMessage.objects.exists()
 
-    assert api_a.post(f"/records/{in_app['id']}/retry").status_code == 409
-    assert NotificationRecord.objects.get(pk=in_app["id"]).status == "failed"
+    broken.delete()  # the tenant fixes its template: the default one applies again
+    assert api_a.post(f"/records/{in_app['id']}/retry").json()["status"] == "pending"
+    deliver_until_idle()
+    deliver_until_idle()
+
+    assert NotificationRecord.objects.get(pk=in_app["id"]).status == "sent"
+    assert InAppMessage.objects.filter(record_id=in_app["id"]).count() == 1
+    assert api_a.post(f"/records/{in_app['id']}/retry").status_code == 409  # sent: nothing to retry
 
 
 def test_records_filters_retry_and_stats(api_a, settings):
