@@ -106,9 +106,9 @@ class DeliveryEngine:
                 )
         if outcomes:
             store_outcomes([record for record in part if record.pk in outcomes], outcomes, report, token)
-        if any(delivered_in_worker(record) for record, _ in ready):  # scheduled in-app records: the inbox row
-            deliver_inbox([pair for pair in ready if delivered_in_worker(pair[0])], batch, report, token,
-                          timezone.now())
+        inbox = [pair for pair in ready if delivered_in_worker(pair[0])]
+        if inbox:  # in-app records that fell due (scheduled, retried): the inbox row is their delivery
+            deliver_inbox(inbox, batch, report, token, timezone.now())
             ready = [pair for pair in ready if not delivered_in_worker(pair[0])]
         return ready
 

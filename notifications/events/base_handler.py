@@ -101,6 +101,12 @@ class BaseEventHandler:
     mandatory: ClassVar[bool] = False
     #: Security alerts: users may opt out, but per-user rate limits never drop them.
     security_alert: ClassVar[bool] = False
+    @property
+    def critical(self) -> bool:
+        """Mandatory or a security alert: never rate-limited away, digested, delayed or held for quiet hours
+        (delays only when the tenant allows it: notifications/scheduling/timing.py)."""
+        return self.mandatory or self.security_alert
+
     #: Payload fields that fill the tenant's contact directory (registration carries them).
     fills_contacts: ClassVar[bool] = False
     #: Template variables this handler provides, beyond COMMON_PLACEHOLDERS and the payload schema's fields.

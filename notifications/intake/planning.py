@@ -196,7 +196,7 @@ class Planner:
             # One notification counts once against a rate limit, however many devices it goes to. Security
             # alerts are never rate-limited away, nor digested. A digested record (notifications/digests) is
             # not rate-limited: its window sends one message.
-            critical = handler.mandatory or handler.security_alert
+            critical = handler.critical
             digest = self._digest_rule(tenant_id, event_type, channel) if not critical else None
             if (not skip and digest is None and "" in reasons and not critical
                     and not self.limiter.allow(tenant_id, user_id, event_type, channel)):
@@ -209,11 +209,12 @@ class Planner:
                     reasons = [reason or SkipReason.RATE_LIMITED.value for reason in reasons]
             # When the records that go, go (scheduling.timing): at once, or `scheduled` until their time, with
             # the reason they wait. A digested record waits for its window's close (digests.windows).
-            due = self.timing.due(event, channel, item.contact) if digest is None else None
-            status, wait, at = (_PENDING, "", self.now_text) if due is None else (
-                _SCHEDULED, due[1], due[0].isoformat())
             if digest is not None:  # its due time, if any, is its window's close (digests.windows)
                 status, wait, at = _SCHEDULED, _DIGESTING, ""
+            else:
+                due = self.timing.due(event, channel, item.contact)
+                status, wait, at = (_PENDING, "", self.now_text) if due is None else (
+                    _SCHEDULED, due[1], due[0].isoformat())
             for (address, device_id), reason in zip(targets, reasons, strict=True):
                 planned = Planned(item, channel, address[:320], device_id, _SKIPPED if reason else status,
                                   reason or wait, None if reason else at)

@@ -20,7 +20,7 @@ def critical_delay_problems(settings: Any) -> dict[str, str]:
     problems = {}
     for event_type in delays:
         handler = event_registry.get_handler(event_type) if isinstance(event_type, str) else None
-        if handler is not None and (handler.mandatory or handler.security_alert):
+        if handler is not None and handler.critical:
             problems[f"{DEFAULT_DELAYS}[{event_type!r}]"] = (
                 f"{event_type} is a security notification and is sent at once; set {ALLOW_DELAYING_SECURITY} "
                 "to delay it")

@@ -43,7 +43,7 @@ ALLOW_DELAYING_SECURITY = "allow_delaying_security"
 
 def is_critical(event: ValidatedEvent) -> bool:
     """Notifications that always go at once unless the tenant says otherwise."""
-    return bool(event.handler.mandatory or event.handler.security_alert)
+    return event.handler.critical
 
 
 def may_delay(tenant: Tenant, event: ValidatedEvent) -> bool:
