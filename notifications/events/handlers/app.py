@@ -26,26 +26,26 @@ from notifications.formatting import (
 )
 
 
-def currency_code(value: str) -> str:
-    if not value.isalpha():
-        raise ValueError("currency must be a three-letter ISO 4217 code")
-    return value.upper()
-
-
-class InvoicePaymentFailedPayload(UserPayload):
-    """`amount` is below MAX_AMOUNT with at most AMOUNT_DECIMAL_PLACES decimals (a currency's minor units)."""
+class InvoicePayload(UserPayload):
+    """An invoice's payment. `amount` is below MAX_AMOUNT with at most AMOUNT_DECIMAL_PLACES decimals (a
+    currency's minor units)."""
     invoice_id: RequiredText
     amount: Decimal = Field(ge=0, lt=MAX_AMOUNT, decimal_places=AMOUNT_DECIMAL_PLACES)
     currency: str = Field(min_length=3, max_length=3)
-    failure_reason: OptionalText = None
-    next_retry_date: OptionalDateTime = None
-    payment_method: OptionalText = None
-    payment_link: OptionalText = None
 
     @field_validator("currency")
     @classmethod
     def _upper(cls, value: str) -> str:
-        return currency_code(value)
+        if not value.isalpha():
+            raise ValueError("currency must be a three-letter ISO 4217 code")
+        return value.upper()
+
+
+class InvoicePaymentFailedPayload(InvoicePayload):
+    failure_reason: OptionalText = None
+    next_retry_date: OptionalDateTime = None
+    payment_method: OptionalText = None
+    payment_link: OptionalText = None
 
 
 class InvoicePaymentFailedHandler(BaseEventHandler):
@@ -91,20 +91,12 @@ The {{ company_name }} team
         return context
 
 
-class InvoicePaymentSucceededPayload(UserPayload):
+class InvoicePaymentSucceededPayload(InvoicePayload):
     """A collected payment. It supersedes a pending "payment failed" notification of the same invoice_id
     (scheduling/supersede.py)."""
-    invoice_id: RequiredText
-    amount: Decimal = Field(ge=0, lt=MAX_AMOUNT, decimal_places=AMOUNT_DECIMAL_PLACES)
-    currency: str = Field(min_length=3, max_length=3)
     paid_at: OptionalDateTime = None
     payment_method: OptionalText = None
     receipt_link: OptionalText = None
-
-    @field_validator("currency")
-    @classmethod
-    def _upper(cls, value: str) -> str:
-        return currency_code(value)
 
 
 class InvoicePaymentSucceededHandler(BaseEventHandler):
