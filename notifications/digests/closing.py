@@ -97,12 +97,12 @@ def _close(windows: list[DigestWindow], carriers: dict[int, Record], now: dateti
     ids = [window.pk for window in todo]
     waiting: dict[int, list[str]] = {pk: [] for pk in ids}
     secret_types = {window.event_type for window in todo if has_secrets(window.event_type)}
+    members = NotificationRecord.objects.filter(  # the windows' waiting records, their digest records aside
+        tenant_id__any={window.tenant_id for window in todo}, digest_window__any=ids, status=_SCHEDULED,
+        reason=_DIGESTING).exclude(pk__any=[carriers[pk].pk for pk in ids])
     # Locked here, in id order (as a cancel locks the records of its key: scheduling/cancel.py), before the
     # UPDATE below marks them: two statements taking overlapping rows in different orders could deadlock.
-    for window_id, event_id in NotificationRecord.objects.select_for_update().filter(
-            tenant_id__any={window.tenant_id for window in todo}, digest_window__any=ids, status=_SCHEDULED,
-            reason=_DIGESTING).exclude(pk__any=[carriers[pk].pk for pk in ids]).order_by("pk").values_list(
-            "digest_window", "event_id"):
+    for window_id, event_id in members.select_for_update().order_by("pk").values_list("digest_window", "event_id"):
         waiting.setdefault(window_id or 0, []).append(str(event_id))
     for window in todo:
         carrier = carriers[window.pk]
@@ -113,10 +113,7 @@ def _close(windows: list[DigestWindow], carriers: dict[int, Record], now: dateti
         window.count, window.event_ids = len(events), events[:MAX_EVENTS_SHOWN]
     fast_bulk_update(todo, ["state", "digest_record_id", "closed_at", "count", "event_ids"])
     digest_id = Subquery(DigestWindow.objects.filter(pk=OuterRef("digest_window")).values("digest_record_id")[:1])
-    NotificationRecord.objects.filter(
-        tenant_id__any={window.tenant_id for window in todo}, digest_window__any=ids, status=_SCHEDULED,
-        reason=_DIGESTING,
-    ).exclude(pk__any=[carriers[pk].pk for pk in ids]).update(
+    members.update(
         status=_SKIPPED, reason=Concat(Value(DIGESTED_INTO), Cast(digest_id, CharField())), next_attempt_at=None,
         updated_at=now)
     if secret_types:  # the digested events' secrets go now (a digest never shows them: render.py)
