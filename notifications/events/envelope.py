@@ -80,6 +80,16 @@ def _structure_problem(value: Any) -> str | None:
     return None
 
 
+def cancel_key_problem(value: Any) -> str | None:
+    """Why `value` is not a cancel key, or None: the envelope's `cancel_key`, and a `notification.cancel`
+    event's payload (events/handlers/control.py)."""
+    if type(value) is not str or not 0 < len(value) <= MAX_CANCEL_KEY or not value.strip():
+        return f"cancel_key must be a non-empty string of at most {MAX_CANCEL_KEY} characters"
+    if "\x00" in value or any("\ud800" <= char <= "\udfff" for char in value):
+        return "cancel_key must not contain NUL characters or lone surrogates"
+    return None
+
+
 def _parse_timestamp(value: Any) -> datetime | None:
     if not isinstance(value, str) or not value:
         return None
@@ -210,9 +220,10 @@ def _validate(raw: Any, registry: EventRegistry) -> ValidatedEvent | EventReject
         return _invalid(data, f"user_id must be a string or integer of at most {MAX_ID_LENGTH} characters")
 
     cancel_key = data.get("cancel_key")
-    if cancel_key is not None and (type(cancel_key) is not str or not 0 < len(cancel_key) <= MAX_CANCEL_KEY
-                                   or not cancel_key.strip()):
-        return _invalid(data, f"cancel_key must be a non-empty string of at most {MAX_CANCEL_KEY} characters")
+    if cancel_key is not None:
+        problem = cancel_key_problem(cancel_key)
+        if problem is not None:
+            return _invalid(data, problem)
     deliver_at = None
     if data.get("deliver_at") is not None or data.get("delay") is not None:
         deliver_at, problem = requested_time(data.get("deliver_at"), data.get("delay"), timezone.now())

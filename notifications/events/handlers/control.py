@@ -10,22 +10,13 @@ from pydantic import ConfigDict, field_validator
 
 from notifications.enums import Channel
 from notifications.events.base_handler import BaseEventHandler, EventPayload
+from notifications.events.envelope import MAX_CANCEL_KEY, cancel_key_problem
+
+__all__ = ["CANCEL_EVENT", "MAX_CANCEL_KEY", "NotificationCancelHandler", "cancel_key_problem"]
 
 #: `{"event_type": "notification.cancel", "payload": {"cancel_key": "..."}}` cancels, for the envelope's tenant,
 #: every notification not yet sent whose event carried that cancel_key (scheduling/cancel.py).
 CANCEL_EVENT = "notification.cancel"
-MAX_CANCEL_KEY = 200  # NotificationRecord.cancel_key's column (the envelope's limit too)
-
-
-def cancel_key_problem(value: Any) -> str | None:
-    """Why `value` is not a cancel key, or None: the same rule as the envelope's `cancel_key`."""
-    if type(value) is not str or not 0 < len(value) <= MAX_CANCEL_KEY or not value.strip():
-        return f"cancel_key must be a non-empty string of at most {MAX_CANCEL_KEY} characters"
-    if "\x00" in value or any("\ud800" <= char <= "\udfff" for char in value):
-        return "cancel_key must not contain NUL characters or lone surrogates"
-    return None
-
-
 class CancelPayload(EventPayload):
     """The key, required (a misspelt `cancelKey` is refused, so a cancel that would cancel nothing never passes
     for one that did), taken as written (no stripping). Other fields are kept with the event, like any payload's."""
