@@ -7,6 +7,7 @@ whatever the error (a template error, a handler bug, RecursionError, MemoryError
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from notifications.channels.inbox import announce_after_commit
@@ -26,8 +27,17 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 _IN_APP, _PENDING, _SENT, _FAILED = Channel.IN_APP.value, Status.PENDING.value, Status.SENT.value, Status.FAILED.value
-_MESSAGE_COLUMNS = ("tenant_id", "user_id", "event_type", "title", "body", "action_url", "data", "expires_at",
-                    "record_id")
+MESSAGE_COLUMNS = ("tenant_id", "user_id", "event_type", "title", "body", "action_url", "data", "expires_at",
+                   "record_id")
+INBOX_PROVIDER = "inbox"  # an in-app record's provider: the inbox row is its delivery
+
+
+def message_row(tenant_id: str, user_id: str, event_type: str, fields: Mapping[str, str], event_id: str,
+                template: str, expires_at: Any, record: Any) -> list[Any]:
+    """One inbox message in MESSAGE_COLUMNS order, title and link cut to their columns; the last item is the
+    record (or its key). Intake's rows and the worker's (delivery/inbox.py) are made here alike."""
+    return [tenant_id, user_id, event_type, fields.get("title", "")[:300], fields.get("body", ""),
+            fields.get("action_url", "")[:1000], {"event_id": event_id, "template": template}, expires_at, record]
 
 
 def render_inbox(records: list[Planned], tenants: dict[str, Tenant], now: Any, now_text: str) -> list[list[Any]]:
@@ -60,11 +70,8 @@ def render_inbox(records: list[Planned], tenants: dict[str, Tenant], now: Any, n
                 common=renderer.tenant_values(tenant),
             )
             content = renderer.render(event.handler, event.event_type, Channel.IN_APP, context, event.tenant_id)
-            row = [
-                event.tenant_id, event.user_id, event.event_type, content.get("title")[:300], content.get("body"),
-                content.get("action_url")[:1000], {"event_id": item.pk_text, "template": content.source},
-                _expiry(event, now), record,
-            ]
+            row = message_row(event.tenant_id, event.user_id, event.event_type, content.fields, item.pk_text,
+                              content.source, _expiry(event, now), record)
         except NOT_PER_EVENT:
             raise  # the transaction is unusable: not this record's problem
         except Exception as err:  # noqa: BLE001 - this record's own problem: the event's other channels go on
@@ -76,7 +83,7 @@ def render_inbox(records: list[Planned], tenants: dict[str, Tenant], now: Any, n
             )
             continue
         messages.append(row)
-        record.status, record.sent_at, record.provider, record.attempts = _SENT, now_text, "inbox", 1
+        record.status, record.sent_at, record.provider, record.attempts = _SENT, now_text, INBOX_PROVIDER, 1
         record.next_attempt_at = None
     return messages
 
@@ -92,5 +99,5 @@ def write_inbox(inbox: list[list[Any]]) -> None:
     tenant and user."""
     for row in inbox:
         row[-1] = row[-1].pk
-    keys = insert_rows(InAppMessage, _MESSAGE_COLUMNS, inbox)
+    keys = insert_rows(InAppMessage, MESSAGE_COLUMNS, inbox)
     announce_after_commit((row[0], row[1], key) for row, key in zip(inbox, keys, strict=True))

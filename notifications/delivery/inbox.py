@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 from django.db import transaction
 
 from notifications.channels.base import Message, Sent
+from notifications.channels.in_app import INBOX_PROVIDER, MESSAGE_COLUMNS, message_row
 from notifications.channels.inbox import announce_after_commit
 from notifications.channels.models import InAppMessage
 from notifications.channels.spec import CHANNEL_SPECS
@@ -26,8 +27,6 @@ if TYPE_CHECKING:
     from notifications.delivery.batch import Batch, Record
     from notifications.delivery.report import DeliveryReport
 
-INBOX = "inbox"  # the records' provider, as at intake
-_COLUMNS = ("tenant_id", "user_id", "event_type", "title", "body", "action_url", "data", "expires_at", "record_id")
 
 
 def delivered_in_worker(record: Record) -> bool:
@@ -50,16 +49,12 @@ def deliver_inbox(ready: list[tuple[Record, Message]], batch: Batch, report: Del
         ready = [(record, message) for record, message in ready if record.pk in owned]
         rows = [_row(record, message, batch, now) for record, message in ready]
         records = [record for record, _ in ready]
-        keys = insert_rows(InAppMessage, _COLUMNS, rows)
-        store_outcomes(records, {record.pk: Outcome(Sent(), INBOX) for record in records}, report, token)
+        keys = insert_rows(InAppMessage, MESSAGE_COLUMNS, rows)
+        store_outcomes(records, {record.pk: Outcome(Sent(), INBOX_PROVIDER) for record in records}, report, token)
         announce_after_commit([(row[0], row[1], key) for row, key in zip(rows, keys, strict=True)])
 
 
-def _row(record: Record, message: Message, batch: Batch, now: datetime) -> tuple[Any, ...]:
-    fields = message.fields
-    handler = event_registry.handler_for(record.event_type)
-    ttl = handler.inbox_ttl(open_fields(batch.events[record.event_id][2]))
-    return (record.tenant_id, record.user_id, record.event_type, fields.get("title", "")[:300],
-            fields.get("body", ""), fields.get("action_url", "")[:1000],
-            {"event_id": str(record.event_id), "template": message.data.get("template", "")},
-            now + ttl if ttl else None, record.pk)
+def _row(record: Record, message: Message, batch: Batch, now: datetime) -> list[Any]:
+    ttl = event_registry.handler_for(record.event_type).inbox_ttl(open_fields(batch.events[record.event_id][2]))
+    return message_row(record.tenant_id, record.user_id, record.event_type, message.fields, str(record.event_id),
+                       message.data.get("template", ""), now + ttl if ttl else None, record.pk)
