@@ -57,14 +57,18 @@ class RateLimiter:
         digested: dict[tuple[str, str], set[str]] = {}
         wanted: set[tuple[str, str, str]] = set()
         longest = 0
+        read: dict[tuple[str, str], dict[str, tuple[int, int]]] = {}  # a tenant's rules, read once per event type
         for tenant_id, user_id, event_type in keys:
-            config = _rules_of(tenants[tenant_id], event_type)
-            if not config or not user_id:
-                continue
-            rules[(tenant_id, event_type)] = config
-            digested[(tenant_id, event_type)] = _digested_of(tenants[tenant_id], event_type)
-            wanted.add((tenant_id, user_id, event_type))
-            longest = max([longest, *(seconds for _, seconds in config.values())])
+            pair = (tenant_id, event_type)
+            config = read.get(pair)
+            if config is None:
+                config = read[pair] = _rules_of(tenants[tenant_id], event_type)
+                if config:
+                    rules[pair] = config
+                    digested[pair] = _digested_of(tenants[tenant_id], event_type)
+                    longest = max([longest, *(seconds for _, seconds in config.values())])
+            if config and user_id:
+                wanted.add((tenant_id, user_id, event_type))
         history: dict[tuple[str, str, str, str], list[Any]] = defaultdict(list)
         if wanted:
             rows = NotificationRecord.objects.filter(
