@@ -46,7 +46,7 @@ WILDCARD = "*"
 MAX_EVENTS_SHOWN = 50  # events a digest template sees; `count` says how many there were
 MAX_KEY_FIELDS = 5
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
-UTC_ZONE = ZoneInfo("UTC")
+UTC_ZONE = zones.UTC_ZONE
 
 
 @dataclass(frozen=True, slots=True)
@@ -153,11 +153,10 @@ def rate_limit_rule(per_seconds: int) -> DigestRule:
     return DigestRule("rate_limit", seconds=per_seconds)
 
 
-def recipient_zone(contact_zone: Any, settings: Any) -> ZoneInfo:
-    """The contact's zone, else the tenant's default_timezone, else UTC; a name that is no zone is passed over
-    (scheduling.zones: the same zone quiet hours are read in)."""
-    default = settings.get("default_timezone") if isinstance(settings, dict) else None
-    return zones.recipient_zone(contact_zone, default)
+def recipient_zone(zone_name: Any, settings: Any) -> ZoneInfo:
+    """The contact's zone, else the tenant's default_timezone, else UTC (scheduling.zones.contact_zone: the same
+    zone quiet hours are read in)."""
+    return zones.contact_zone({"timezone": zone_name}, settings)
 
 
 def quiet_release(settings: Any, contact: Mapping[str, Any], channel: str, at: datetime) -> datetime | None:

@@ -9,7 +9,7 @@ from typing import Any
 from notifications.conf import get_setting
 from notifications.events.base_handler import BaseEventHandler
 from notifications.formatting import normalise_locale, reset_zone, use_zone
-from notifications.scheduling.zones import recipient_zone as zone_of
+from notifications.scheduling.zones import contact_zone
 from notifications.tenants.models import Tenant
 
 
@@ -51,7 +51,7 @@ def build_context(
     locale = normalise_locale(
         payload.get("locale") or contact.get("locale") or tenant.settings.get("default_locale")
     )
-    zone = zone_of(contact.get("timezone"), tenant.settings.get("default_timezone"))
+    zone = contact_zone(contact, tenant.settings)
     first_name = contact.get("first_name", "")
     last_name = contact.get("last_name", "")
     context: dict[str, Any] = {

@@ -29,7 +29,7 @@ from notifications.events.envelope import EventRejection, ValidatedEvent
 from notifications.scheduling import quiet_hours
 from notifications.scheduling.parse import horizon
 from notifications.scheduling.quiet_hours import QuietHours
-from notifications.scheduling.zones import recipient_zone
+from notifications.scheduling.zones import contact_zone
 from notifications.tenants.limits import WILDCARD
 
 if TYPE_CHECKING:
@@ -37,7 +37,6 @@ if TYPE_CHECKING:
 
 DEFAULT_DELAYS = "default_delays"
 _SCHEDULED, _HELD = WaitReason.SCHEDULED.value, WaitReason.HELD_QUIET_HOURS.value
-DEFAULT_TIMEZONE = "default_timezone"
 ALLOW_DELAYING_SECURITY = "allow_delaying_security"
 
 
@@ -132,7 +131,7 @@ class Timing:
         quiet = None
         if window is not None:
             settings = self.tenants[event.tenant_id].settings
-            zone = recipient_zone(contact.get("timezone"), settings.get(DEFAULT_TIMEZONE))
+            zone = contact_zone(contact, settings)
             # Recipients share windows (the tenant's) and zones: the window's end is worked out once for each.
             quiet = self._shared.get((window, zone))
             if quiet is None:

@@ -8,6 +8,7 @@ process (lru_cache): intake asks for them per recipient."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime, tzinfo
 from functools import lru_cache
 from typing import Any
@@ -61,6 +62,16 @@ def zone_named(value: Any) -> ZoneInfo | None:
 def recipient_zone(own: Any, default: Any = None) -> ZoneInfo:
     """The zone of a recipient: their own, else the tenant's default, else UTC."""
     return zone_named(own) or zone_named(default) or UTC_ZONE
+
+
+DEFAULT_TIMEZONE = "default_timezone"  # the tenant setting
+
+
+def contact_zone(contact: Mapping[str, Any], settings: Any) -> ZoneInfo:
+    """recipient_zone of a contact (its `timezone`) and a tenant's settings (`default_timezone`, read
+    defensively: settings stored around the checks may be anything)."""
+    default = settings.get(DEFAULT_TIMEZONE) if isinstance(settings, dict) else None
+    return recipient_zone(contact.get("timezone"), default)
 
 
 def abbreviation(moment: datetime) -> str:
