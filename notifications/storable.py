@@ -25,7 +25,11 @@ MAX_INT64 = 2**63 - 1
 
 # Column sizes the API's values go to (the models' max_length).
 ID_LENGTH = 128  # user ids and event types (NotificationRecord, Contact, Preference, Device)
+#: A template variable's or a payload field's name, as tenant settings name them (branding keys, supersede and
+#: digest key fields).
+FIELD_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,63}")
 CHANNEL_LENGTH = 16
+CANCEL_KEY_LENGTH = 200  # NotificationRecord.cancel_key
 NAME_LENGTH = 200  # tenant and template names
 URL_LENGTH = 200  # Tenant.app_url (URLField)
 LOCALE_LENGTH = 35

@@ -4,15 +4,14 @@ rules.py; intake reads a stored value defensively (rules.rule_from) whatever thi
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from notifications.digests.rules import DIGESTS, MAX_KEY_FIELDS, parse_schedule
+from notifications.storable import FIELD_NAME
 
 WINDOW_MIN_SECONDS, WINDOW_MAX_SECONDS = 1, 31 * 24 * 3600
 MAX_DIGEST_EVENT_TYPES = 200
 MAX_EVENT_TYPE_LENGTH = 128
-FIELD_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,63}")
 _KNOWN = {"window_seconds", "schedule", "key", "first_at_once"}
 
 

@@ -18,6 +18,7 @@ from pydantic import ValidationError
 from notifications.enums import RejectionReason
 from notifications.events.decoding import MAX_DEPTH, decode
 from notifications.scheduling.parse import requested_time
+from notifications.storable import CANCEL_KEY_LENGTH
 from notifications.tenants.models import TENANT_ID_PATTERN
 
 if TYPE_CHECKING:
@@ -26,7 +27,7 @@ if TYPE_CHECKING:
 
 REQUIRED_FIELDS = ("event_type", "tenant_id", "timestamp", "payload")
 MAX_ID_LENGTH = 128
-MAX_CANCEL_KEY = 200  # NotificationRecord.cancel_key's column
+MAX_CANCEL_KEY = CANCEL_KEY_LENGTH
 
 
 @dataclass(frozen=True)

@@ -24,12 +24,11 @@ from __future__ import annotations
 
 import hashlib
 import json
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from notifications.storable import unstorable
+from notifications.storable import CANCEL_KEY_LENGTH, FIELD_NAME, ID_LENGTH, unstorable
 
 #: The tenant setting.
 CANCELS = "cancels"
@@ -55,9 +54,8 @@ SUPERSEDES: Mapping[str, tuple[Supersedes, ...]] = {
 MAX_TYPES = 200
 MAX_RULES_PER_TYPE = 20
 MAX_MATCH_FIELDS = 5
-EVENT_TYPE_LENGTH = 128
-FIELD_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,63}")
-KEY_LENGTH = 200  # NotificationRecord.cancel_key's column
+EVENT_TYPE_LENGTH = ID_LENGTH
+KEY_LENGTH = CANCEL_KEY_LENGTH
 PREFIX = "supersede:"
 
 Rules = Mapping[str, tuple[Supersedes, ...]]

@@ -9,6 +9,7 @@ from typing import Any
 
 from notifications.storable import (
     CHANNEL_LENGTH,
+    FIELD_NAME,
     ID_LENGTH,
     LOCALE_LENGTH,
     UNSTORABLE_MESSAGE,
@@ -32,7 +33,7 @@ DEFAULT_DELAY_MIN_SECONDS = 1
 
 # Tenant.branding
 MAX_BRANDING_KEYS = 20
-BRANDING_KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,63}")  # a template variable name
+BRANDING_KEY = FIELD_NAME  # a template variable name
 MAX_BRANDING_VALUE_LENGTH = 1000
 COLOR = re.compile(r"#(?:[0-9A-Fa-f]{3}|[0-9A-Fa-f]{4}|[0-9A-Fa-f]{6}|[0-9A-Fa-f]{8})")
 
