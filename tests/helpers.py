@@ -51,3 +51,29 @@ def channels_of(event_type: str) -> set[str]:
     """The channels the registered handler picks for this type's example event: the handlers are the one copy."""
     handler = event_registry.handler_for(event_type)
     return {str(channel) for channel in handler.get_channels(event_type, EXAMPLE_PAYLOADS[event_type])}
+
+
+def plan_of(call: Any) -> str:
+    """PostgreSQL's plan (EXPLAIN, sequential scans off) of the one statement `call()` runs."""
+    from django.db import connection
+
+    statements: list[tuple[str, Any]] = []
+
+    def capture(execute: Any, sql: str, params: Any, many: bool, context: Any) -> Any:
+        statements.append((sql, params))
+        return execute(sql, params, many, context)
+
+    with connection.execute_wrapper(capture):
+        call()
+    [(sql, params)] = statements
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        cursor.execute("EXPLAIN " + sql, params)
+        return "\n".join(row[0] for row in cursor.fetchall())
+
+
+def error_detail(answer: Any) -> str:
+    """A 4xx answer's detail as one text: the message, or each validation error as `loc: msg`."""
+    detail = answer.json()["detail"]
+    return detail if isinstance(detail, str) else " | ".join(
+        f"{'.'.join(map(str, error['loc']))}: {error['msg']}" for error in detail)

@@ -6,14 +6,9 @@ from __future__ import annotations
 import pytest
 
 from notifications.tenants.models import Contact
+from tests.helpers import error_detail
 
 pytestmark = pytest.mark.django_db
-
-
-def _detail(answer) -> str:
-    detail = answer.json()["detail"]
-    return detail if isinstance(detail, str) else " | ".join(
-        f"{'.'.join(map(str, error['loc']))}: {error['msg']}" for error in detail)
 
 
 def test_a_contact_takes_and_returns_its_zone_and_quiet_hours(api_a):
@@ -44,7 +39,7 @@ def test_a_contact_takes_and_returns_its_zone_and_quiet_hours(api_a):
 def test_bad_zones_and_windows_answer_422_naming_them(api_a, body, words):
     answer = api_a.put("/contacts/u-9", {"email": "nine@example.com", **body})
     assert answer.status_code == 422
-    assert words in _detail(answer)
+    assert words in error_detail(answer)
     assert not Contact.objects.filter(user_id="u-9").exists()
 
 

@@ -9,14 +9,9 @@ import pytest
 import time_machine
 
 from notifications.testing import make_event
+from tests.helpers import error_detail
 
 pytestmark = pytest.mark.django_db
-
-
-def _detail(answer) -> str:
-    detail = answer.json()["detail"]
-    return detail if isinstance(detail, str) else " | ".join(
-        f"{'.'.join(map(str, error['loc']))}: {error['msg']}" for error in detail)
 
 
 def test_settings_take_a_default_zone_and_quiet_hours(api_a):
@@ -37,7 +32,7 @@ def test_settings_take_a_default_zone_and_quiet_hours(api_a):
 def test_bad_settings_answer_422_naming_the_part(api_a, body, words):
     answer = api_a.put("/tenant/settings", body)
     assert answer.status_code == 422
-    assert words in _detail(answer)
+    assert words in error_detail(answer)
 
 
 def test_a_held_record_shows_why_it_waits_in_the_records_list(api_a, api_b):
