@@ -37,10 +37,10 @@ class recipient_zone:
         self._zone = as_zone(zone) or UTC_ZONE
 
     def __enter__(self) -> None:
-        self._token = _ZONE.set(self._zone)
+        self._token = use_zone(self._zone)
 
     def __exit__(self, *exc: object) -> None:
-        _ZONE.reset(self._token)
+        reset_zone(self._token)
 
 
 def use_zone(zone: tzinfo) -> Token[tzinfo] | None:
@@ -116,8 +116,7 @@ def format_datetime(value: Any, locale: str = DEFAULT_LOCALE, zone: tzinfo | str
         moment = moment.astimezone(UTC)
         # The text shows the minute at most, so one formatting serves every moment of that minute (Babel is
         # slow). The key is the UTC minute and the zone: aware datetimes of one instant are equal in any zone.
-        return _format_minute(moment.replace(second=0, microsecond=0),
-                              _ZONE.get() if zone is None else as_zone(zone) or UTC_ZONE, locale)
+        return _format_minute(moment.replace(second=0, microsecond=0), _zone(zone), locale)
     except OverflowError:  # near datetime's limits, a zone's offset leaves its range
         return str(value)
 
