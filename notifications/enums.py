@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from enum import StrEnum
+from enum import IntEnum, StrEnum
 from typing import cast
 
 
@@ -94,6 +94,19 @@ class SkipReason(StrEnum):
     RATE_LIMITED = "rate_limited"
     #: Ended in a digest: the reason reads "digested_into:<the digest's record id>" (notifications/digests).
     DIGESTED_INTO = "digested_into"
+    #: An audience's recipient (notifications/audiences) the tenant's directory has no contact for.
+    UNKNOWN_RECIPIENT = "unknown_recipient"
+    #: A topic's subscriber whose subscription leaves this channel out (Subscription.channels).
+    TOPIC_PREFERENCE = "topic_preference"
+
+
+class Lane(IntEnum):
+    """A record's claim lane: the worker claims what is due in the normal lane first, then the bulk lane. A
+    fan-out's records (notifications/audiences) go in the bulk lane, so a million-recipient broadcast never
+    delays a 2FA code written after it."""
+
+    NORMAL = 0
+    BULK = 1
 
 
 class PushPlatform(StrEnum):

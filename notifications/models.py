@@ -1,6 +1,7 @@
 """All models of the app, importable from one place: `from notifications.models import NotificationRecord`."""
 
 from notifications.api.models import ApiKey
+from notifications.audiences.models import FanOut, Subscription, Topic
 from notifications.channels.models import Device, InAppMessage, ProviderConfig
 from notifications.delivery.models import DeliveryAttempt, NotificationRecord
 from notifications.digests.models import DigestWindow
@@ -15,11 +16,14 @@ __all__ = [
     "Device",
     "DigestWindow",
     "Event",
+    "FanOut",
     "InAppMessage",
     "NotificationRecord",
     "NotificationTemplate",
     "Preference",
     "ProviderConfig",
     "RejectedEvent",
+    "Subscription",
     "Tenant",
+    "Topic",
 ]

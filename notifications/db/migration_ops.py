@@ -100,3 +100,55 @@ class ReplaceIndexConcurrentlyOnPostgres(migrations.operations.base.Operation):
 
     def describe(self) -> str:
         return f"Replace index {self.index.name} on {self.model_name} (concurrently on PostgreSQL)"
+
+
+class ReplaceUniqueConstraintConcurrentlyOnPostgres(migrations.operations.base.Operation):
+    """A unique constraint redefined under the same name (e.g. one more column). On PostgreSQL the new unique
+    index is built CONCURRENTLY, then in one short transaction the old constraint is dropped and the new one
+    added USING that index (no scan under a lock). Elsewhere the old constraint is removed and the new one
+    added."""
+
+    reversible = True
+
+    def __init__(self, model_name: str, constraint: models.UniqueConstraint) -> None:
+        self.model_name, self.constraint = model_name, constraint
+
+    @property
+    def model_name_lower(self) -> str:
+        return self.model_name.lower()
+
+    def deconstruct(self) -> tuple[str, list[Any], dict[str, Any]]:
+        return self.__class__.__qualname__, [], {"model_name": self.model_name, "constraint": self.constraint}
+
+    def state_forwards(self, app_label: str, state: Any) -> None:
+        state.remove_constraint(app_label, self.model_name_lower, self.constraint.name)
+        state.add_constraint(app_label, self.model_name_lower, self.constraint)
+
+    def database_forwards(self, app_label: str, schema_editor: Any, from_state: Any, to_state: Any) -> None:
+        self._swap(app_label, schema_editor, from_state, to_state)
+
+    def database_backwards(self, app_label: str, schema_editor: Any, from_state: Any, to_state: Any) -> None:
+        self._swap(app_label, schema_editor, from_state, to_state)
+
+    def _swap(self, app_label: str, schema_editor: Any, old_state: Any, new_state: Any) -> None:
+        model = new_state.apps.get_model(app_label, self.model_name)
+        if not self.allow_migrate_model(schema_editor.connection.alias, model):
+            return
+        name = self.constraint.name
+        old = old_state.models[app_label, self.model_name_lower].get_constraint_by_name(name)
+        new = new_state.models[app_label, self.model_name_lower].get_constraint_by_name(name)
+        if schema_editor.connection.vendor != "postgresql":
+            schema_editor.remove_constraint(model, old)
+            schema_editor.add_constraint(model, new)
+            return
+        quote = schema_editor.quote_name
+        table = quote(model._meta.db_table)
+        building = quote(f"{name[:20]}_swap")
+        columns = ", ".join(quote(model._meta.get_field(field).column) for field in new.fields)
+        schema_editor.execute(f"CREATE UNIQUE INDEX CONCURRENTLY {building} ON {table} ({columns})")
+        schema_editor.execute(f"BEGIN; ALTER TABLE {table} DROP CONSTRAINT {quote(name)}; "
+                              f"ALTER TABLE {table} ADD CONSTRAINT {quote(name)} UNIQUE USING INDEX {building}; "
+                              "COMMIT")
+
+    def describe(self) -> str:
+        return f"Replace unique constraint {self.constraint.name} on {self.model_name} (concurrently on PostgreSQL)"

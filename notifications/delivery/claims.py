@@ -17,28 +17,32 @@ from django.utils import timezone
 
 from notifications.delivery.models import CLAIMABLE, NotificationRecord
 from notifications.delivery.policy import lease_duration
-from notifications.enums import Status
+from notifications.enums import Lane, Status
 
 if TYPE_CHECKING:
     from notifications.delivery.batch import Record
 
 logger = logging.getLogger(__name__)
 
+LANES = tuple(Lane)  # claimed in this order
 
-def due_records(now: datetime) -> Any:
-    """The records due for sending, oldest due first (served by the partial index record_due_idx), of every
-    channel: a channel delivered at intake (in-app) has claimable records only when they were scheduled, and
-    the worker writes their inbox rows when due (delivery/inbox.py)."""
-    return NotificationRecord.objects.filter(status__in=CLAIMABLE, next_attempt_at__lte=now).order_by(
+
+def due_records(now: datetime, lane: int = Lane.NORMAL) -> Any:
+    """One lane's records due for sending, oldest due first (served by the partial index record_due_idx on
+    (lane, next_attempt_at)), of every channel: a channel delivered at intake (in-app) has claimable records only
+    when they were scheduled, and the worker writes their inbox rows when due (delivery/inbox.py)."""
+    return NotificationRecord.objects.filter(status__in=CLAIMABLE, lane=lane, next_attempt_at__lte=now).order_by(
         "next_attempt_at")
 
 
 def next_due() -> datetime | None:
-    """When the earliest claimable record falls due, if any (the first entry of the due index)."""
+    """When the earliest claimable record falls due, if any (the first entry of each lane in the due index)."""
     # Records waiting in a digest window have no due time of their own (SQLite sorts NULL first).
-    return (NotificationRecord.objects.filter(status__in=CLAIMABLE, next_attempt_at__isnull=False)
-            .order_by("next_attempt_at")
-            .values_list("next_attempt_at", flat=True).first())
+    times = [time for lane in LANES
+             if (time := NotificationRecord.objects.filter(status__in=CLAIMABLE, lane=lane,
+                                                           next_attempt_at__isnull=False)
+                 .order_by("next_attempt_at").values_list("next_attempt_at", flat=True).first()) is not None]
+    return min(times, default=None)
 
 
 def claim_due(batch_size: int, now: datetime, token: uuid.UUID | None = None) -> list[int]:
@@ -47,10 +51,14 @@ def claim_due(batch_size: int, now: datetime, token: uuid.UUID | None = None) ->
     if connection.vendor == "postgresql":
         return _claim_in_database(batch_size, now, token or uuid.uuid4())
     with transaction.atomic():
-        query = due_records(now)
-        if connection.features.has_select_for_update_skip_locked:
-            query = query.select_for_update(skip_locked=True)
-        ids = list(query.values_list("id", flat=True)[:batch_size])
+        ids: list[int] = []
+        for lane in LANES:  # the normal lane first; the bulk lane fills what is left
+            query = due_records(now, lane)
+            if connection.features.has_select_for_update_skip_locked:
+                query = query.select_for_update(skip_locked=True)
+            ids += query.values_list("id", flat=True)[:batch_size - len(ids)]
+            if len(ids) >= batch_size:
+                break
         if ids:
             NotificationRecord.objects.filter(id__in=ids).update(
                 status=Status.SENDING, next_attempt_at=now + lease_duration(), updated_at=now,
@@ -91,13 +99,20 @@ RESTORE_PLAN_SETTINGS = "SELECT set_config('enable_bitmapscan', %s, true), set_c
 
 
 def claim_statement(batch_size: int, now: datetime, token: uuid.UUID) -> tuple[str, list[Any]]:
-    """The PostgreSQL claim: one UPDATE ... RETURNING id, run after CLAIM_PLAN_SETTINGS in its transaction."""
+    """The PostgreSQL claim: one UPDATE ... RETURNING id, run after CLAIM_PLAN_SETTINGS in its transaction. The
+    lanes are read in order (UNION ALL under one LIMIT): the bulk lane's index is read only for what the normal
+    lane leaves of the claim, and only the rows read are locked."""
     table = connection.ops.quote_name(NotificationRecord._meta.db_table)
-    select, params = (due_records(now).select_for_update(skip_locked=True)
-                      .values_list("id", flat=True)[:batch_size].query.sql_with_params())
-    return (f"UPDATE {table} SET status = %s, next_attempt_at = %s, updated_at = %s, claim_token = %s "  # noqa: S608 - quoted model name, ORM-built subquery
-            f"WHERE id = ANY(ARRAY({select})) RETURNING id",
-            [str(Status.SENDING), now + lease_duration(), now, token, *params])
+    parts, params = [], []
+    for lane in LANES:
+        select, lane_params = (due_records(now, lane).select_for_update(skip_locked=True)
+                               .values_list("id", flat=True)[:batch_size].query.sql_with_params())
+        parts.append(f"SELECT id FROM ({select}) AS lane_{lane}")
+        params += lane_params
+    lanes = " UNION ALL ".join(parts)
+    return (f"UPDATE {table} SET status = %s, next_attempt_at = %s, updated_at = %s, claim_token = %s "  # noqa: S608 - quoted model name, ORM-built subqueries
+            f"WHERE id = ANY(ARRAY({lanes} LIMIT %s)) RETURNING id",
+            [str(Status.SENDING), now + lease_duration(), now, token, *params, batch_size])
 
 
 def renew_lease(ids: list[int], token: uuid.UUID) -> set[int]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.db import models
 
-from notifications.enums import Channel, Status
+from notifications.enums import Channel, Lane, Status
 from notifications.events.models import Event
 from notifications.tenants.models import Tenant
 
@@ -41,18 +41,24 @@ class NotificationRecord(models.Model):
                                   help_text="The event's cancel_key: cancelling it cancels the records not yet sent")
     #: The digest window (notifications/digests) this record waits in or went out as; no constraint.
     digest_window = models.BigIntegerField(null=True, blank=True)
+    # The claim lane (enums.Lane): the normal lane's due records are claimed before the bulk lane's.
+    lane = models.PositiveSmallIntegerField(default=Lane.NORMAL, db_default=Lane.NORMAL,
+                                            choices=[(lane.value, lane.name.lower()) for lane in Lane])
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     sent_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["event", "channel", "recipient"], name="record_unique_delivery")
+            # Per user: an audience's recipients may share an address, or have none (skipped records).
+            models.UniqueConstraint(fields=["event", "user_id", "channel", "recipient"],
+                                    name="record_unique_delivery")
         ]
         indexes = [
             # Only open records are indexed for the claim: records written skipped or sent (in-app), and every
             # record once final, cost no entry here.
-            models.Index(fields=["next_attempt_at"], name="record_due_idx",
+            # By lane, then due time: the claim reads each lane's due records in order (delivery/claims.py).
+            models.Index(fields=["lane", "next_attempt_at"], name="record_due_idx",
                          condition=models.Q(status__in=CLAIMABLE)),
             models.Index(fields=["device"], name="record_device_idx", condition=models.Q(device__isnull=False)),
             models.Index(fields=["tenant", "created_at"], name="record_tenant_created_idx"),

@@ -8,6 +8,7 @@ from typing import Any, Self
 
 from django.core.exceptions import ValidationError
 from django.db import models
+from django.db.models.functions import Now
 
 from notifications.tenants.limits import WILDCARD
 
@@ -99,6 +100,8 @@ class Contact(models.Model):
     #: The user's own quiet hours (scheduling/quiet_hours.py), e.g. {"start": "22:00", "end": "07:00",
     #: "channels": ["push", "sms"]}; empty: the tenant's.
     quiet_hours = models.JSONField(default=dict, blank=True)
+    #: A broadcast (`to_all`, notifications/audiences) reaches the contacts created before its event.
+    created_at = models.DateTimeField(auto_now_add=True, db_default=Now())
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
