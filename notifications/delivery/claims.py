@@ -107,7 +107,7 @@ def claim_statement(batch_size: int, now: datetime, token: uuid.UUID) -> tuple[s
     for lane in LANES:
         select, lane_params = (due_records(now, lane).select_for_update(skip_locked=True)
                                .values_list("id", flat=True)[:batch_size].query.sql_with_params())
-        parts.append(f"SELECT id FROM ({select}) AS lane_{lane}")
+        parts.append(f"SELECT id FROM ({select}) AS lane_{lane}")  # noqa: S608 - ORM-built subquery
         params += lane_params
     lanes = " UNION ALL ".join(parts)
     return (f"UPDATE {table} SET status = %s, next_attempt_at = %s, updated_at = %s, claim_token = %s "  # noqa: S608 - quoted model name, ORM-built subqueries
