@@ -83,6 +83,8 @@ class RejectionReason(StrEnum):
     INVALID_PAYLOAD_FIELD = "invalid_payload_field"
     #: Valid on its face, but taking it in failed (a custom handler's bug, a value the database refused).
     PROCESSING_ERROR = "processing_error"
+    #: Addressed to an audience the tenant has not (a topic it has not created; `to_all` it has not allowed).
+    AUDIENCE_REFUSED = "audience_refused"
 
 
 class SkipReason(StrEnum):

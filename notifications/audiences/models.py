@@ -3,17 +3,15 @@ per recipient (a list of user ids, a topic's subscribers, or every contact of th
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from django.db import connection, models
 
+from notifications.audiences.parse import TOPIC_KEY, TOPIC_KEY_RULE
 from notifications.events.models import Event
 from notifications.tenants.models import Tenant
 
-#: A topic's key, as producers address it (`"to_topic": "project-42"`).
-TOPIC_KEY = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:\-]{0,127}")
-TOPIC_KEY_RULE = "1-128 characters of letters, digits, '.', '_', ':' or '-', starting with a letter or digit"
+__all__ = ["TOPIC_KEY", "TOPIC_KEY_RULE", "AudienceKind", "FanOut", "FanOutState", "Subscription", "Topic"]
 
 
 class Topic(models.Model):
@@ -69,6 +67,7 @@ class FanOutState(models.TextChoices):
     RUNNING = "running"  # chunks committed up to `cursor`
     DONE = "done"
     CANCELLED = "cancelled"  # its cancel key was cancelled: no more chunks
+    FAILED = "failed"  # a chunk failed MAX_FAILURES times in a row (audiences.runner): `error` says why
 
 
 OPEN_STATES = (FanOutState.PENDING.value, FanOutState.RUNNING.value)
@@ -85,14 +84,20 @@ class FanOut(models.Model):
     event_type = models.CharField(max_length=128)
     audience = models.CharField(max_length=16, choices=AudienceKind.choices)
     topic_key = models.CharField(max_length=128, blank=True)
+    # The topic as it was at intake (a topic deleted meanwhile ends the fan-out: its subscriptions are gone).
+    topic = models.ForeignKey(Topic, on_delete=models.SET_NULL, null=True, blank=True, related_name="fanouts",
+                              db_constraint=False, db_index=False)
     recipients = models.JSONField(default=list, blank=True, help_text="The listed user ids, sorted (recipients)")
     cancel_key = models.CharField(max_length=200, blank=True)
+    deliver_at = models.DateTimeField(null=True, blank=True, help_text="The event's deliver_at or delay, if any")
     state = models.CharField(max_length=16, choices=FanOutState.choices, default=FanOutState.PENDING)
     cursor = models.CharField(max_length=128, blank=True, help_text="The last recipient written (user-id order)")
     total = models.PositiveBigIntegerField(null=True, blank=True, help_text="Recipients, counted at the start")
     written = models.PositiveBigIntegerField(default=0, help_text="Recipients whose records are written")
     records = models.PositiveBigIntegerField(default=0, help_text="Records written")
     skipped = models.JSONField(default=dict, blank=True, help_text="Skipped records by reason")
+    failures = models.PositiveIntegerField(default=0, help_text="Chunks failed in a row")
+    error = models.CharField(max_length=500, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
@@ -100,8 +105,8 @@ class FanOut(models.Model):
 
     class Meta:
         indexes = [
-            # The runner's queue: only open jobs are indexed.
-            models.Index(fields=["created_at"], name="fanout_open_idx",
+            # The runner's queue, the least recently advanced first: only open jobs are indexed.
+            models.Index(fields=["updated_at"], name="fanout_open_idx",
                          condition=models.Q(state__in=OPEN_STATES)),
             models.Index(fields=["tenant", "created_at"], name="fanout_tenant_created_idx"),
         ]

@@ -23,7 +23,10 @@ def message_for(record: Record, batch: Batch, renderer: Renderer, digest: Digest
     handler = event_registry.handler_for(record.event_type)
     event_id, occurred_at, stored = batch.events[record.event_id]
     tenant = batch.tenants[record.tenant_id]
-    payload = handler.load_payload(open_fields(stored))
+    opened = open_fields(stored)
+    if "user_id" not in opened and record.user_id:  # an audience event's: each recipient's copy carries theirs
+        opened["user_id"] = record.user_id
+    payload = handler.load_payload(opened)
     contact = {**batch.contacts.get((record.tenant_id, record.user_id), {}), **handler.get_contact_fields(payload)}
     context = build_context(
         handler, event_type=record.event_type, payload=payload, tenant=tenant, contact=contact,

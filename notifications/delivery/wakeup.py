@@ -26,12 +26,17 @@ _in_process = threading.Event()
 
 def signal_due_after_commit() -> None:
     """Call inside the transaction that creates due records: the workers wake once it commits."""
+    signal_after_commit(PG_CHANNEL, _in_process)
+
+
+def signal_after_commit(channel: str, in_process: threading.Event) -> None:
+    """Once the current transaction commits: NOTIFY `channel` (PostgreSQL) and set `in_process` (this process)."""
 
     def send() -> None:
-        _in_process.set()
+        in_process.set()
         if connection.vendor == "postgresql":
             with connection.cursor() as cursor:
-                cursor.execute("SELECT pg_notify(%s, '')", [PG_CHANNEL])
+                cursor.execute("SELECT pg_notify(%s, '')", [channel])
 
     # robust: a failed NOTIFY (the poll still finds the work) must not fail an intake batch already committed.
     transaction.on_commit(send, robust=True)
@@ -43,16 +48,18 @@ def wake_in_process() -> None:
 
 
 class DueWaiter:
-    """What a worker waits on between batches: a notification or the end of its poll interval."""
+    """What a worker waits on between batches: a notification or the end of its poll interval. Another
+    `channel` and `in_process` event make the same waiter for other work (the fan-out runner's)."""
 
-    def __init__(self) -> None:
+    def __init__(self, channel: str = PG_CHANNEL, in_process: threading.Event = _in_process) -> None:
+        self.channel, self.in_process = channel, in_process
         self._conn: psycopg.Connection[Any] | None = None
         self._broken_until = 0.0
 
     def wait(self, seconds: float) -> None:
         if connection.vendor != "postgresql" or time.monotonic() < self._broken_until:
-            _in_process.wait(seconds)
-            _in_process.clear()
+            self.in_process.wait(seconds)
+            self.in_process.clear()
             return
         try:
             conn = self._connection()
@@ -62,11 +69,11 @@ class DueWaiter:
             logger.warning("delivery wake-up LISTEN failed (%s); polling for 30s", type(err).__name__)
             self.close()
             self._broken_until = time.monotonic() + 30
-            _in_process.wait(seconds)
+            self.in_process.wait(seconds)
 
     def _connection(self) -> psycopg.Connection[Any]:
         if self._conn is None or self._conn.closed:
-            self._conn = listening_connection(PG_CHANNEL)
+            self._conn = listening_connection(self.channel)
         return self._conn
 
     def close(self) -> None:

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 from django.utils import timezone
 from pydantic import ValidationError
 
+from notifications.audiences.parse import Audience, parse_audience
 from notifications.enums import RejectionReason
 from notifications.events.decoding import MAX_DEPTH, decode
 from notifications.scheduling.parse import requested_time
@@ -28,6 +29,8 @@ if TYPE_CHECKING:
 REQUIRED_FIELDS = ("event_type", "tenant_id", "timestamp", "payload")
 MAX_ID_LENGTH = 128
 MAX_CANCEL_KEY = CANCEL_KEY_LENGTH
+#: The user_id an audience event's payload is validated with; each recipient's copy carries their own.
+AUDIENCE_USER = "*"
 
 
 @dataclass(frozen=True)
@@ -54,6 +57,7 @@ class ValidatedEvent:
     typed: dict[str, Any] | None = None  # the payload as Python values (datetimes, decimals), for rendering
     deliver_at: datetime | None = None  # the time the event asks for (deliver_at or delay); None: at once
     cancel_key: str = ""  # the records of this event not yet sent are cancelled by cancelling this key
+    audience: Audience | None = None  # many recipients instead of user_id (notifications/audiences)
 
 
 _UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
@@ -231,6 +235,10 @@ def _validate(raw: Any, registry: EventRegistry) -> ValidatedEvent | EventReject
         if problem is not None:
             return _invalid(data, problem)
 
+    audience, problem = parse_audience(data, payload_value, envelope_user)
+    if problem is not None:
+        return _invalid(data, problem)
+
     handler = registry.get_handler(event_type)
     if handler is None:
         return EventRejection(
@@ -240,6 +248,11 @@ def _validate(raw: Any, registry: EventRegistry) -> ValidatedEvent | EventReject
             tenant_id=tenant_value,
             event_type=event_type,
         )
+    if audience is not None:
+        if handler.sensitive_fields:
+            return _invalid(data, f"{event_type} carries secrets and goes to one user_id only, never to an audience")
+        # Each recipient's copy of the payload gets their user_id (audiences.fanout); validated with a stand-in.
+        payload_value = {**{k: v for k, v in payload_value.items() if k != "user_ids"}, "user_id": AUDIENCE_USER}
     try:
         payload, typed = handler.parse_payload(event_type, payload_value)
     except ValidationError as err:
@@ -251,6 +264,10 @@ def _validate(raw: Any, registry: EventRegistry) -> ValidatedEvent | EventReject
             tenant_id=tenant_value,
             event_type=event_type,
         )
+    if audience is not None:
+        payload.pop("user_id", None)
+        typed.pop("user_id", None)
+        payload_value = data["payload"]
     user_id = envelope_user or str(payload.get("user_id") or "")
     canonical = None if event_id else {
         "event_type": event_type,
@@ -263,6 +280,7 @@ def _validate(raw: Any, registry: EventRegistry) -> ValidatedEvent | EventReject
         # must keep the same key.
         **{name: data[name] for name in ("deliver_at", "delay") if data.get(name) is not None},
         **({"cancel_key": cancel_key} if cancel_key else {}),
+        **(audience.canonical() if audience is not None else {}),
     }
     return ValidatedEvent(
         event_type=event_type,
@@ -278,4 +296,5 @@ def _validate(raw: Any, registry: EventRegistry) -> ValidatedEvent | EventReject
         typed=typed,
         deliver_at=deliver_at,
         cancel_key=cancel_key or "",
+        audience=audience,
     )

@@ -38,12 +38,9 @@ def resolve_contacts(accepted: list[Accepted], failures: Failures) -> dict[tuple
     for chunk in chunks(sorted(set(wanted))):
         rows = Contact.objects.filter(
             tenant_id__any={t for t, _ in chunk}, user_id__any={u for _, u in chunk}
-        ).values_list("tenant_id", "user_id", _QUIET_TEXT, *CONTACT_FIELDS)
+        ).values_list("tenant_id", "user_id", *CONTACT_COLUMNS)
         for tenant_id, user_id, quiet, *values in rows:
-            contact = contacts[(tenant_id, user_id)] = {
-                f: value for f, value in zip(CONTACT_FIELDS, values, strict=True) if value}
-            if quiet and quiet != _NONE:
-                contact[QUIET_HOURS] = json.loads(quiet)
+            contacts[(tenant_id, user_id)] = contact_from_row(quiet, values)
     changed: dict[tuple[str, str], dict[str, Any]] = {}
     for item in accepted:
         if not (item.event.handler.fills_contacts and item.event.user_id):
@@ -71,6 +68,19 @@ def resolve_contacts(accepted: list[Accepted], failures: Failures) -> dict[tuple
             update_fields=[*CONTACT_FIELDS, "updated_at"],
         )
     return contacts
+
+
+#: The columns contact_from_row reads, after the caller's own: `.values_list(..., *CONTACT_COLUMNS)`.
+CONTACT_COLUMNS = (_QUIET_TEXT, *CONTACT_FIELDS)
+
+
+def contact_from_row(quiet: str | None, values: Any) -> dict[str, Any]:
+    """A directory row read as CONTACT_COLUMNS, as the planner takes it: its fields that are set, and its quiet
+    hours when it has its own."""
+    contact: dict[str, Any] = {f: value for f, value in zip(CONTACT_FIELDS, values, strict=True) if value}
+    if quiet and quiet != _NONE:
+        contact[QUIET_HOURS] = json.loads(quiet)
+    return contact
 
 
 def batch_users(accepted: list[Accepted]) -> Users:

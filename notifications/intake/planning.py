@@ -29,6 +29,11 @@ class Accepted:
     pk_text: str  # the event's new UUID, as text: what the records, the inbox and the results want
     stored_payload: dict[str, Any]
     contact: dict[str, str] = field(default_factory=dict)
+    # An audience's recipient (notifications/audiences): not in the tenant's directory; the channels their topic
+    # subscription narrows to (None: all); the claim lane of their records.
+    unknown: bool = False
+    only: frozenset[str] | None = None
+    lane: int = 0
 
 
 class Planned:
@@ -41,7 +46,7 @@ class Planned:
 
     COLUMNS = ("tenant_id", "event_id", "event_type", "user_id", "channel", "recipient", "device_id", "status",
                "reason", "error_detail", "provider", "attempts", "next_attempt_at", "sent_at", "cancel_key",
-               "digest_window")
+               "digest_window", "lane")
 
     def __init__(self, item: Accepted, channel: str, recipient: str, device_id: int | None, status: str,
                  reason: str, next_attempt_at: Any) -> None:
@@ -57,7 +62,7 @@ class Planned:
         event = self.item.event
         return (event.tenant_id, self.item.pk_text, event.event_type, event.user_id, self.channel, self.recipient,
                 self.device_id, self.status, self.reason, self.error_detail, self.provider, self.attempts,
-                self.next_attempt_at, self.sent_at, event.cancel_key, self.digest_window)
+                self.next_attempt_at, self.sent_at, event.cancel_key, self.digest_window, self.item.lane)
 
 
 def address_for(channel: Channel | str, contact: dict[str, str], user_id: str) -> str:
@@ -96,6 +101,7 @@ _PENDING, _SKIPPED, _SCHEDULED = Status.PENDING.value, Status.SKIPPED.value, Sta
 _DEVICE = Target.DEVICE
 _NO_ADDRESS, _INVALID_ADDRESS = SkipReason.NO_ADDRESS.value, SkipReason.INVALID_ADDRESS.value
 _DIGESTING = WaitReason.DIGESTING.value
+_UNKNOWN, _TOPIC_PREFERENCE = SkipReason.UNKNOWN_RECIPIENT.value, SkipReason.TOPIC_PREFERENCE.value
 
 
 class Planner:
@@ -130,8 +136,12 @@ class Planner:
             except Exception as err:  # noqa: BLE001 - this event's own problem: the others go on
                 del records[planned:]
                 failures.add(item.index, event, err)
+        self.finish()
+
+    def finish(self) -> None:
+        """After the last plan(): the digest windows the records joined are opened or joined (digests.windows)."""
         if self.digesting:
-            open_windows(records, self.tenants, self.timing.now, self.now_text)
+            open_windows(self.records, self.tenants, self.timing.now, self.now_text)
 
     def _switched_off(self, tenant_id: str, event_type: str, channel: str) -> str:
         key = (tenant_id, event_type, channel)
@@ -172,6 +182,10 @@ class Planner:
             spec = CHANNEL_SPECS.get(member) or channel_spec(member)
             channel = spec.value
             skip = self._switched_off(tenant_id, event_type, channel)
+            if not skip and item.unknown:  # an audience's recipient the directory does not know
+                skip = _UNKNOWN
+            if not skip and item.only is not None and channel not in item.only and not handler.mandatory:
+                skip = _TOPIC_PREFERENCE  # their topic subscription leaves this channel out
             if not skip and not handler.mandatory and not self.preferences.allows(tenant_id, user_id, event_type,
                                                                                    channel):
                 skip = SkipReason.OPTED_OUT.value

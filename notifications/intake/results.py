@@ -29,6 +29,7 @@ class IntakeResult:
     detail: str = ""
     records: tuple[RecordSummary, ...] = field(default_factory=tuple)
     rejected_id: int | None = None
+    fanout_id: int | None = None  # an audience event's fan-out (notifications/audiences), written by a runner
 
     @property
     def ok(self) -> bool:
@@ -41,6 +42,9 @@ class IntakeResult:
         if self.outcome == Outcome.DUPLICATE:
             return (f"duplicate: {self.event_type} for tenant {self.tenant_id} was already processed "
                     f"(event {self.event_id})")
+        if self.fanout_id is not None:
+            return (f"processed {self.event_type} for tenant {self.tenant_id} (event {self.event_id}): fan-out "
+                    f"{self.fanout_id} recorded")
         records = ", ".join(str(record) for record in self.records) or "no notifications"
         return f"processed {self.event_type} for tenant {self.tenant_id} (event {self.event_id}): {records}"
 
@@ -55,4 +59,5 @@ class IntakeResult:
             "records": [
                 {"id": r.record_id, "channel": r.channel, "status": r.status, "reason": r.reason} for r in self.records
             ],
+            **({"fanout_id": self.fanout_id} if self.fanout_id is not None else {}),
         }

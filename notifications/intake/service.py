@@ -14,6 +14,7 @@ from django.db import transaction
 from django.db.utils import InterfaceError, OperationalError
 from django.utils import timezone
 
+from notifications.audiences.intake import record_fanouts, refuse_unknown_audiences
 from notifications.channels.in_app import render_inbox, write_inbox
 from notifications.events.envelope import EventRejection, ValidatedEvent
 from notifications.events.registry import event_registry
@@ -102,8 +103,11 @@ def _accept(
     tenants = Tenant.ensure({event.tenant_id for _, event in valid})
     valid, refused = refuse_delayed_critical(valid, tenants)  # a 2FA code asking to wait (scheduling.timing)
     valid, timed = refuse_timed_cancels(valid)  # a notification.cancel asking to wait (intake.cancels)
-    refused += timed
+    valid, unknown, topics = refuse_unknown_audiences(valid, tenants)  # an audience not set up (audiences.intake)
+    refused += timed + unknown
     accepted = insert_new_events(valid, results, sources)  # duplicates get their results here
+    if topics is not None:  # audience events: a fan-out job each, its records written later (audiences.runner)
+        accepted = record_fanouts(accepted, topics, results)
     if not accepted:
         return refused
     now = timezone.now()

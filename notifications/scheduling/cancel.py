@@ -74,6 +74,8 @@ def cancel_records(tenant_id: str, reason: str, *, keys: Collection[str] = (), i
     records of `keep`; returns the records it cancelled. Secrets are the caller's to purge."""
     if not keys and not ids:
         return []
+    if keys and reason == CancelReason.CANCELLED:
+        stop_fanouts(tenant_id, keys)  # first: it waits for a chunk in flight, whose records the UPDATE then sees
     table = connection.ops.quote_name(NotificationRecord._meta.db_table)
     statuses = ", ".join(f"'{status}'" for status in CANCELLABLE)  # constants: the planner proves the partial index
     params: list[Any] = [Status.CANCELLED.value, reason, timezone.now(), tenant_id]
@@ -100,6 +102,16 @@ def cancel_records(tenant_id: str, reason: str, *, keys: Collection[str] = (), i
         # SQLite returns the UUID as its hex text: the purge compares it with UUIDs.
         return [Cancelled(id_, event_id if isinstance(event_id, uuid.UUID) else uuid.UUID(str(event_id)), key)
                 for id_, event_id, key in cursor.fetchall()]
+
+
+def stop_fanouts(tenant_id: str, keys: Collection[str]) -> int:
+    """The tenant's open fan-outs of events carrying one of `keys` write no more chunks (audiences.runner). A
+    runner holds a job's row while it writes a chunk: this UPDATE waits for that chunk to commit, so the records
+    UPDATE after it takes the chunk's records too."""
+    from notifications.audiences.models import OPEN_STATES, FanOut, FanOutState
+
+    return FanOut.objects.filter(tenant_id=tenant_id, cancel_key__in=list(keys), state__in=OPEN_STATES).update(
+        state=FanOutState.CANCELLED, finished_at=timezone.now(), updated_at=timezone.now())
 
 
 def _member(kind: str) -> str:

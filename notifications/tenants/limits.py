@@ -31,6 +31,10 @@ MAX_SETTING_ENTRIES = 200  # event types in disabled_events, disabled_channels, 
 # scheduling horizon (NOTIFICATIONS["SCHEDULE_HORIZON_DAYS"], 90 days by default).
 DEFAULT_DELAY_MIN_SECONDS = 1
 
+# Tenant.settings["allow_broadcast"]: events addressed `to_all` (notifications/audiences) reach every contact.
+# Off by default: a wrong producer cannot mail a whole customer base by accident.
+ALLOW_BROADCAST = "allow_broadcast"
+
 # Tenant.branding
 MAX_BRANDING_KEYS = 20
 BRANDING_KEY = FIELD_NAME  # a template variable name
@@ -146,6 +150,8 @@ def settings_problems(settings: Any) -> dict[str, str]:
         if problem:
             problems["default_locale"] = problem
     problems.update(_time_problems(settings))
+    if not isinstance(settings.get(ALLOW_BROADCAST, False), bool):
+        problems[ALLOW_BROADCAST] = "must be true or false"
     return problems
 
 

@@ -1,0 +1,98 @@
+"""One chunk of a fan-out: the next recipients' records planned by intake's planner (the same rules: tenant
+switches, preferences and opt-outs, topic preferences, rate limits, digests, time zones and quiet hours, all per
+recipient) and written like intake writes them (COPY; in-app delivered at once). The caller (audiences.runner)
+holds the job's row lock and commits the records with the job's cursor."""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from notifications.audiences.models import FanOut
+from notifications.audiences.sources import Recipient
+from notifications.channels.in_app import render_inbox, write_inbox
+from notifications.enums import Lane, Status
+from notifications.events.envelope import AUDIENCE_USER, ValidatedEvent
+from notifications.events.models import Event
+from notifications.events.registry import event_registry
+from notifications.intake.contacts import devices_for
+from notifications.intake.isolation import NOT_PER_EVENT
+from notifications.intake.planning import Accepted, Planned, Planner
+from notifications.intake.preferences import PreferenceBook
+from notifications.intake.ratelimits import RateLimiter
+from notifications.intake.records import write_records
+from notifications.scheduling.timing import Timing
+from notifications.security import open_fields
+from notifications.tenants.models import Tenant
+
+logger = logging.getLogger(__name__)
+
+#: A recipient whose planning raised (a handler's bug): no records, counted under this reason.
+PLANNING_ERROR = "planning_error"
+_SKIPPED = Status.SKIPPED.value
+
+
+@dataclass(slots=True)
+class Chunk:
+    recipients: int
+    records: int
+    skipped: Counter[str]  # skipped records by reason, and recipients whose planning failed
+
+
+def audience_event(job: FanOut) -> ValidatedEvent:
+    """The job's event as intake validated it, for no one yet: each recipient gets a copy (for_recipient)."""
+    row = Event.objects.get(pk=job.event_id)
+    handler = event_registry.handler_for(row.event_type)
+    stored = open_fields(row.payload)
+    typed = handler.load_payload({**stored, "user_id": AUDIENCE_USER})
+    typed.pop("user_id", None)
+    return ValidatedEvent(
+        event_type=row.event_type, tenant_id=row.tenant_id, timestamp=row.occurred_at, payload=stored,
+        handler=handler, dedupe_key=row.dedupe_key, event_id=row.event_id, metadata=row.metadata, typed=typed,
+        deliver_at=job.deliver_at, cancel_key=job.cancel_key,
+    )
+
+
+def for_recipient(event: ValidatedEvent, user_id: str) -> ValidatedEvent:
+    """The event as one recipient's: their user_id, in the payload the templates read too."""
+    return dataclasses.replace(event, user_id=user_id, typed={**(event.typed or {}), "user_id": user_id})
+
+
+def write_chunk(job: FanOut, event: ValidatedEvent, recipients: Sequence[Recipient], tenant: Tenant,
+                now: datetime) -> Chunk:
+    tenant_id, event_type, pk_text = job.tenant_id, job.event_type, str(job.event_id)
+    items = [Accepted(index, for_recipient(event, r.user_id), pk_text, event.payload, contact=r.contact or {},
+                      unknown=r.contact is None, only=r.only, lane=Lane.BULK.value)
+             for index, r in enumerate(recipients)]
+    users = {(tenant_id, r.user_id) for r in recipients if r.contact is not None}
+    tenants = {tenant_id: tenant}
+    limiter = RateLimiter.load(tenants, [(tenant_id, user_id, event_type) for _, user_id in users])
+    planner = Planner(tenants, PreferenceBook.load(users), limiter, devices_for(users), Timing(tenants, now),
+                      now.isoformat())
+    skipped: Counter[str] = Counter()
+    records = planner.records
+    for item in items:
+        planned = len(records)
+        try:
+            planner.plan(item)
+        except NOT_PER_EVENT:
+            raise
+        except Exception as err:  # noqa: BLE001 - this recipient's own problem: the others go on
+            del records[planned:]
+            skipped[PLANNING_ERROR] += 1
+            logger.error("fan-out %s: planning for user_id=%s failed (%s)", job.pk, item.event.user_id,
+                         type(err).__name__)
+    planner.finish()
+    inbox = render_inbox(records, tenants, now, planner.now_text)
+    write_records(records)
+    write_inbox(inbox)
+    skipped.update(_reason(record) for record in records if record.status == _SKIPPED)
+    return Chunk(len(recipients), len(records), skipped)
+
+
+def _reason(record: Planned) -> str:
+    return record.reason.split(":", 1)[0]

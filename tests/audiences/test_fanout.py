@@ -1,0 +1,154 @@
+"""Fan-out end to end: an audience event is recorded at intake, its runner writes each recipient's records in
+chunks, each rendered with the recipient's own contact, preferences and time zone."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from django.core import mail
+
+from notifications.audiences.models import FanOut, FanOutState, Subscription, Topic
+from notifications.audiences.runner import run_chunk, run_until_idle
+from notifications.channels.models import InAppMessage
+from notifications.delivery.models import NotificationRecord
+from notifications.enums import Lane, Outcome, RejectionReason, SkipReason, Status
+from notifications.events.registry import event_registry
+from notifications.intake.service import process_events
+from notifications.tenants.models import Contact, Preference, Tenant
+from notifications.testing import make_event
+
+pytestmark = pytest.mark.django_db
+
+
+def audience_event(event_type: str = "task.assigned", tenant_id: str = "acme", **addressing: Any) -> dict[str, Any]:
+    event = make_event(event_type, tenant_id, user_id=None, email=None)
+    return {**event, **addressing}
+
+
+def contacts(tenant: Tenant, count: int, **fields: Any) -> list[str]:
+    ids = [f"user-{i:05d}" for i in range(count)]
+    Contact.objects.bulk_create([Contact(tenant=tenant, user_id=user_id, email=f"{user_id}@example.com",
+                                         first_name=f"Name{i}", **fields) for i, user_id in enumerate(ids)])
+    return ids
+
+
+def records_of(job: FanOut) -> list[NotificationRecord]:
+    return list(NotificationRecord.objects.filter(event_id=job.event_id).order_by("user_id", "channel"))
+
+
+def test_a_recipient_list_reaches_each_recipient_with_their_own_contact(tenant, deliver):
+    ids = contacts(tenant, 3)
+    result = process_events([audience_event(recipients=[ids[2], ids[0], ids[1], ids[0]])])[0]
+    assert result.outcome == Outcome.PROCESSED and result.fanout_id is not None
+    job = FanOut.objects.get(pk=result.fanout_id)
+    assert job.state == FanOutState.PENDING and job.total == 3 and job.recipients == sorted(ids)
+    assert NotificationRecord.objects.filter(event_id=job.event_id).count() == 0  # written by the runner
+
+    run_until_idle()
+    deliver()
+
+    job.refresh_from_db()
+    assert job.state == FanOutState.DONE and job.written == 3
+    emails = {r.user_id: r for r in records_of(job) if r.channel == "email"}
+    assert {r.recipient for r in emails.values()} == {f"{i}@example.com" for i in ids}
+    assert all(r.lane == Lane.BULK and r.status == Status.SENT for r in emails.values())
+    bodies = {m.to[0]: m.body for m in mail.outbox}
+    assert "Name1" in bodies["user-00001@example.com"] and "Name0" not in bodies["user-00001@example.com"]
+    inbox = InAppMessage.objects.filter(tenant_id="acme").values_list("user_id", flat=True)
+    assert sorted(inbox) == ids
+
+
+def test_payload_user_ids_are_a_recipient_list(tenant):
+    ids = contacts(tenant, 2)
+    event = audience_event()
+    event["payload"]["user_ids"] = ids
+    result = process_events([event])[0]
+    run_until_idle()
+    assert FanOut.objects.get(pk=result.fanout_id).written == 2
+    assert "user_ids" not in NotificationRecord.objects.filter(event_id=result.event_id).first().event.payload
+
+
+def test_an_unknown_recipient_is_a_skipped_record_not_a_rejected_event(tenant):
+    ids = contacts(tenant, 1)
+    result = process_events([audience_event(recipients=[ids[0], "nobody"])])[0]
+    run_until_idle()
+    job = FanOut.objects.get(pk=result.fanout_id)
+    nobody = [r for r in records_of(job) if r.user_id == "nobody"]
+    assert nobody and all((r.status, r.reason) == (Status.SKIPPED, SkipReason.UNKNOWN_RECIPIENT) for r in nobody)
+    assert job.skipped[SkipReason.UNKNOWN_RECIPIENT] == len(nobody)
+
+
+def test_preferences_and_opt_outs_apply_per_recipient(tenant):
+    ids = contacts(tenant, 3)
+    Preference.objects.create(tenant=tenant, user_id=ids[1], event_type="task.assigned", channel="email",
+                              enabled=False)
+    result = process_events([audience_event(recipients=ids)])[0]
+    run_until_idle()
+    email = {r.user_id: (r.status, r.reason) for r in NotificationRecord.objects.filter(
+        event_id=result.event_id, channel="email")}
+    assert email[ids[1]] == (Status.SKIPPED, SkipReason.OPTED_OUT)
+    assert email[ids[0]][0] == email[ids[2]][0] == Status.PENDING
+
+
+def test_a_topic_reaches_its_subscribers_at_the_time_of_the_event_with_their_topic_preference(tenant):
+    ids = contacts(tenant, 4)
+    topic = Topic.objects.create(tenant=tenant, key="project-42")
+    Subscription.objects.bulk_create([Subscription(topic=topic, user_id=ids[0]),
+                                      Subscription(topic=topic, user_id=ids[1], channels=["in_app"])])
+    result = process_events([audience_event(to_topic="project-42")])[0]
+    Subscription.objects.create(topic=topic, user_id=ids[2])  # after the event: not reached
+    run_until_idle()
+    got = {(r.user_id, r.channel): (r.status, r.reason) for r in NotificationRecord.objects.filter(
+        event_id=result.event_id)}
+    assert {user for user, _ in got} == {ids[0], ids[1]}
+    assert got[(ids[1], "email")] == (Status.SKIPPED, SkipReason.TOPIC_PREFERENCE)
+    assert got[(ids[1], "in_app")][0] == Status.SENT
+    assert got[(ids[0], "email")][0] == Status.PENDING
+
+
+def test_an_unknown_topic_and_a_broadcast_not_allowed_are_refused_with_the_reason(tenant):
+    unknown, everyone = process_events([audience_event(to_topic="nope"), audience_event(to_all=True)])
+    assert unknown.reason == everyone.reason == RejectionReason.AUDIENCE_REFUSED
+    assert "no topic 'nope'" in unknown.detail and "allow_broadcast" in everyone.detail
+    assert not FanOut.objects.exists()
+
+
+def test_a_broadcast_reaches_every_contact_once_the_tenant_allows_it(tenant):
+    ids = contacts(tenant, 5)
+    tenant.settings = {"allow_broadcast": True}
+    tenant.save()
+    result = process_events([audience_event(to_all=True)])[0]
+    run_until_idle(size=2)  # three chunks
+    job = FanOut.objects.get(pk=result.fanout_id)
+    assert (job.state, job.total, job.written) == (FanOutState.DONE, 5, 5)
+    assert sorted(NotificationRecord.objects.filter(event_id=result.event_id, channel="email")
+                  .values_list("user_id", flat=True)) == ids
+
+
+def test_chunks_commit_as_they_go_and_resume_from_the_cursor(tenant):
+    ids = contacts(tenant, 7)
+    result = process_events([audience_event(recipients=ids)])[0]
+    step = run_chunk(size=3)
+    assert (step.state, step.written) == (FanOutState.RUNNING, 3)
+    job = FanOut.objects.get(pk=result.fanout_id)
+    assert job.cursor == ids[2]
+    run_until_idle(size=3)
+    per_user = NotificationRecord.objects.filter(event_id=result.event_id, channel="email")
+    assert sorted(per_user.values_list("user_id", flat=True)) == ids  # each once
+
+
+def test_audience_events_with_secrets_or_one_persons_contact_are_refused(tenant):
+    code = make_event("auth.2fa.code.requested", user_id=None, email=None, phone=None)
+    code["recipients"] = ["a", "b"]
+    with_email = audience_event(recipients=["a"])
+    with_email["payload"]["email"] = "someone@example.com"
+    refused = process_events([code, with_email])
+    assert [r.outcome for r in refused] == [Outcome.REJECTED, Outcome.REJECTED]
+    assert "secrets" in refused[0].detail and "payload.email" in refused[1].detail
+
+
+def test_the_guides_process_event_takes_an_audience_event(tenant):
+    contacts(tenant, 2)
+    result = event_registry.process_event(audience_event(recipients=["user-00000", "user-00001"]))
+    assert result.fanout_id is not None and "fan-out" in str(result)
