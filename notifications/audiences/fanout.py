@@ -1,11 +1,15 @@
 """One chunk of a fan-out: the next recipients' records planned by intake's planner (the same rules: tenant
 switches, preferences and opt-outs, topic preferences, rate limits, digests, time zones and quiet hours, all per
-recipient) and written like intake writes them (COPY; in-app delivered at once). The caller (audiences.runner)
-holds the job's row lock and commits the records with the job's cursor."""
+recipient) and written like intake writes them (COPY). The caller (audiences.runner) holds the job's row lock and
+commits the records with the job's cursor.
+
+Unlike intake, a fan-out renders nothing: its in-app records are `pending` in the bulk lane like the others, and
+the delivery workers write their inbox rows (delivery/inbox.py) as they reach them. Writing a million records
+is then the fan-out's whole cost (rendering each recipient's in-app message in the chunk cost three times the
+records' writing: bench/README.md, issue 18)."""
 
 from __future__ import annotations
 
-import dataclasses
 import logging
 from collections import Counter
 from collections.abc import Sequence
@@ -14,9 +18,9 @@ from datetime import datetime
 
 from notifications.audiences.models import FanOut
 from notifications.audiences.sources import Recipient
-from notifications.channels.in_app import render_inbox, write_inbox
+from notifications.delivery.wakeup import signal_due_after_commit
 from notifications.enums import Lane, Status
-from notifications.events.envelope import AUDIENCE_USER, ValidatedEvent
+from notifications.events.envelope import ValidatedEvent
 from notifications.events.models import Event
 from notifications.events.registry import event_registry
 from notifications.intake.contacts import devices_for
@@ -26,7 +30,6 @@ from notifications.intake.preferences import PreferenceBook
 from notifications.intake.ratelimits import RateLimiter
 from notifications.intake.records import write_records
 from notifications.scheduling.timing import Timing
-from notifications.security import open_fields
 from notifications.tenants.models import Tenant
 
 logger = logging.getLogger(__name__)
@@ -34,6 +37,7 @@ logger = logging.getLogger(__name__)
 #: A recipient whose planning raised (a handler's bug): no records, counted under this reason.
 PLANNING_ERROR = "planning_error"
 _SKIPPED = Status.SKIPPED.value
+_OPEN = (Status.PENDING.value, Status.SCHEDULED.value)
 
 
 @dataclass(slots=True)
@@ -44,22 +48,22 @@ class Chunk:
 
 
 def audience_event(job: FanOut) -> ValidatedEvent:
-    """The job's event as intake validated it, for no one yet: each recipient gets a copy (for_recipient)."""
+    """The job's event as intake validated it, for no one yet: each recipient gets a copy (for_recipient). Its
+    payload stays as stored: the workers render each recipient's message from the event row (delivery.compose)."""
     row = Event.objects.get(pk=job.event_id)
-    handler = event_registry.handler_for(row.event_type)
-    stored = open_fields(row.payload)
-    typed = handler.load_payload({**stored, "user_id": AUDIENCE_USER})
-    typed.pop("user_id", None)
     return ValidatedEvent(
-        event_type=row.event_type, tenant_id=row.tenant_id, timestamp=row.occurred_at, payload=stored,
-        handler=handler, dedupe_key=row.dedupe_key, event_id=row.event_id, metadata=row.metadata, typed=typed,
-        deliver_at=job.deliver_at, cancel_key=job.cancel_key,
+        event_type=row.event_type, tenant_id=row.tenant_id, timestamp=row.occurred_at, payload=row.payload,
+        handler=event_registry.handler_for(row.event_type), dedupe_key=row.dedupe_key, event_id=row.event_id,
+        metadata=row.metadata, deliver_at=job.deliver_at, cancel_key=job.cancel_key,
     )
 
 
 def for_recipient(event: ValidatedEvent, user_id: str) -> ValidatedEvent:
-    """The event as one recipient's: their user_id, in the payload the templates read too."""
-    return dataclasses.replace(event, user_id=user_id, typed={**(event.typed or {}), "user_id": user_id})
+    """The event as one recipient's: their user_id (the planner, the digest windows and the time rules read it
+    there). Built field by field: dataclasses.replace was a tenth of a chunk's time."""
+    return ValidatedEvent(event.event_type, event.tenant_id, event.timestamp, event.payload, event.handler,
+                          event.dedupe_key, event.event_id, user_id, event.metadata, None, None, event.deliver_at,
+                          event.cancel_key)
 
 
 def write_chunk(job: FanOut, event: ValidatedEvent, recipients: Sequence[Recipient], tenant: Tenant,
@@ -87,9 +91,9 @@ def write_chunk(job: FanOut, event: ValidatedEvent, recipients: Sequence[Recipie
             logger.error("fan-out %s: planning for user_id=%s failed (%s)", job.pk, item.event.user_id,
                          type(err).__name__)
     planner.finish()
-    inbox = render_inbox(records, tenants, now, planner.now_text)
     write_records(records)
-    write_inbox(inbox)
+    if any(record.status in _OPEN for record in records):  # in-app ones too: the workers deliver them
+        signal_due_after_commit()
     skipped.update(_reason(record) for record in records if record.status == _SKIPPED)
     return Chunk(len(recipients), len(records), skipped)
 

@@ -91,7 +91,7 @@ def test_preferences_and_opt_outs_apply_per_recipient(tenant):
     assert email[ids[0]][0] == email[ids[2]][0] == Status.PENDING
 
 
-def test_a_topic_reaches_its_subscribers_at_the_time_of_the_event_with_their_topic_preference(tenant):
+def test_a_topic_reaches_its_subscribers_at_the_time_of_the_event_with_their_topic_preference(tenant, deliver):
     ids = contacts(tenant, 4)
     topic = Topic.objects.create(tenant=tenant, key="project-42")
     Subscription.objects.bulk_create([Subscription(topic=topic, user_id=ids[0]),
@@ -103,8 +103,9 @@ def test_a_topic_reaches_its_subscribers_at_the_time_of_the_event_with_their_top
         event_id=result.event_id)}
     assert {user for user, _ in got} == {ids[0], ids[1]}
     assert got[(ids[1], "email")] == (Status.SKIPPED, SkipReason.TOPIC_PREFERENCE)
-    assert got[(ids[1], "in_app")][0] == Status.SENT
-    assert got[(ids[0], "email")][0] == Status.PENDING
+    assert got[(ids[1], "in_app")][0] == got[(ids[0], "email")][0] == Status.PENDING  # the workers deliver them
+    deliver()
+    assert sorted(InAppMessage.objects.filter(tenant_id="acme").values_list("user_id", flat=True)) == [ids[0], ids[1]]
 
 
 def test_an_unknown_topic_and_a_broadcast_not_allowed_are_refused_with_the_reason(tenant):

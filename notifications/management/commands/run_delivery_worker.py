@@ -26,6 +26,7 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         # Loaded before --processes copies are forked, so that each copy starts with it.
+        from notifications.audiences.runner import FanOutRunner, run_until_idle
         from notifications.delivery.engine import DeliveryEngine, default_engine, deliver_until_idle
         from notifications.delivery.loop import DeliveryLoop
 
@@ -41,6 +42,7 @@ class Command(BaseCommand):
         warm_up()  # templates compiled and locale data loaded before the first batch
         settle_heap()
         if options["once"]:
+            run_until_idle()  # audience events' records first (notifications/audiences)
             engine = DeliveryEngine(options["concurrency"]) if options["concurrency"] else default_engine()
             try:
                 report = deliver_until_idle(engine=engine)
@@ -49,9 +51,13 @@ class Command(BaseCommand):
             self.stdout.write(f"Delivery: {report}")
             return
         loop = DeliveryLoop(poll_seconds=options["poll"], concurrency=options["concurrency"])
+        fanouts = FanOutRunner(poll_seconds=options["poll"])  # beside the loop, in a thread of its own
         for signum in (signal.SIGTERM, signal.SIGINT):
-            signal.signal(signum, lambda *_: loop.stop())
+            signal.signal(signum, lambda *_: (fanouts.stop(), loop.stop()))
+        fanouts.start()
         loop.run()
+        fanouts.stop()
+        fanouts.join(timeout=10)
 
 
 def _child_arguments(options: dict[str, Any], index: int) -> list[str]:

@@ -11,6 +11,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import connection, connections
 
 from notification_service.asgi import serve_application
+from notifications.audiences.runner import FanOutRunner
 from notifications.delivery.loop import DeliveryLoop
 from notifications.kafka.config import kafka_configured
 
@@ -33,10 +34,12 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         workers = web_workers(options["workers"])
-        worker = None
+        worker = fanouts = None
         if not options["no_worker"]:
             worker = DeliveryLoop()
             worker.start()
+            fanouts = FanOutRunner()  # audience events' records, chunk by chunk (notifications/audiences)
+            fanouts.start()
         supervisor = None
         if kafka_configured() and not options["no_consumer"]:
             supervisor = ConsumerSupervisor()
@@ -61,6 +64,9 @@ class Command(BaseCommand):
             if supervisor is not None:
                 supervisor.stop()
                 supervisor.join(timeout=30)
+            if fanouts is not None:
+                fanouts.stop()
+                fanouts.join(timeout=10)
             if worker is not None:
                 worker.stop()
                 worker.join(timeout=10)

@@ -1,0 +1,141 @@
+"""The fan-out workload: one event to a topic of SUBSCRIBERS (default 1,000,000) on PostgreSQL. The contacts and
+the subscriptions are loaded with COPY (not through the service); the event is taken in by intake (one fan-out
+job), and the runner writes every subscriber's records in chunks in this process. Prints the recipients written
+per second, the process's resident memory at each tenth (it must stay flat: nothing holds a million of
+anything), and checks that every subscriber has exactly one record per channel.
+
+    bash scripts/postgres.sh run .venv/bin/python bench/fanout.py [SUBSCRIBERS] [EVENT_TYPE] [CHUNK]
+
+`make bench` runs it too (bench/run.py, `--only fanout`), on the tenant `bench-fanout`."""
+
+from __future__ import annotations
+
+import io
+import os
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench import common
+
+TENANT = "bench-fanout"
+TOPIC = "everyone"
+#: One channel's worth of the announcement the bench sends: e-mail (a pending record each) and in-app (rendered
+#: and delivered into the inbox at once).
+EVENT_TYPE = "invoice.payment.succeeded"
+
+
+def rss_mib() -> float:
+    with open("/proc/self/status") as status:
+        for line in status:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def seed(subscribers: int, tenant: str = TENANT) -> int:
+    """The tenant, its contacts and one topic they all subscribe to, by COPY; returns the topic's id."""
+    from django.db import connection
+
+    from notifications.audiences.models import Subscription, Topic
+    from notifications.tenants.models import Contact, Tenant
+
+    Tenant.objects.create(id=tenant, name="Bench fan-out")
+    topic = Topic.objects.create(tenant_id=tenant, key=TOPIC)
+    contacts, subscriptions = Contact._meta.db_table, Subscription._meta.db_table
+    started = time.perf_counter()
+    with connection.cursor() as cursor:
+        raw = cursor.cursor
+        with raw.copy(f"COPY {contacts} (tenant_id, user_id, email, phone, first_name, last_name, locale, "
+                      "timezone, quiet_hours, created_at, updated_at) FROM STDIN") as copy:
+            for start in range(0, subscribers, 50_000):
+                buffer = io.StringIO()
+                for n in range(start, min(start + 50_000, subscribers)):
+                    buffer.write(f"{tenant}\tuser-{n:07d}\tuser-{n:07d}@example.com\t\tName{n}\t\t\t\t{{}}\t"
+                                 "2026-01-01 00:00:00+00\t2026-01-01 00:00:00+00\n")
+                copy.write(buffer.getvalue())
+        with raw.copy(f"COPY {subscriptions} (topic_id, user_id, channels, created_at) FROM STDIN") as copy:
+            for start in range(0, subscribers, 50_000):
+                copy.write("".join(f"{topic.pk}\tuser-{n:07d}\t[]\t2026-01-01 00:00:00+00\n"
+                                   for n in range(start, min(start + 50_000, subscribers))))
+        cursor.execute(f"ANALYZE {contacts}; ANALYZE {subscriptions}")
+    print(f"seeded {subscribers:,} contacts and subscriptions by COPY in {time.perf_counter() - started:.1f} s")
+    return topic.pk
+
+
+def run(subscribers: int, event_type: str = EVENT_TYPE, chunk: int | None = None, tenant: str = TENANT,
+        record: Any = None) -> dict[str, Any]:
+    from django.db import connection
+
+    from notifications.audiences.models import FanOut
+    from notifications.audiences.runner import chunk_size, run_until_idle
+    from notifications.intake.service import process_events
+    from notifications.testing.factories import make_event
+
+    seed(subscribers, tenant)
+    size = chunk or chunk_size()
+    event = {**make_event(event_type, tenant, user_id=None, email=None), "to_topic": TOPIC}
+    memory: list[tuple[int, float]] = [(0, rss_mib())]
+    marks = iter(range(subscribers // 10, subscribers + 1, max(subscribers // 10, 1)))
+    mark = next(marks, None)
+
+    def progress(step: Any) -> None:
+        nonlocal mark
+        while mark is not None and step.written >= mark:
+            memory.append((step.written, rss_mib()))
+            mark = next(marks, None)
+
+    started = time.perf_counter()
+    result = process_events([event], source="bench")[0]
+    chunks = run_until_idle(size, progress=progress)
+    elapsed = time.perf_counter() - started
+    job = FanOut.objects.get(pk=result.fanout_id)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count(*), count(DISTINCT (user_id, channel)) FROM notifications_notificationrecord "
+                       "WHERE event_id = %s", [job.event_id])
+        records, distinct = cursor.fetchone()
+    rate = job.written / elapsed
+    growth = max(m for _, m in memory[1:]) - memory[1][1] if len(memory) > 1 else 0.0
+    problems = (job.state != "done") + (job.written != subscribers) + (records != distinct) + (
+        records != job.records)
+    print(f"fan-out of {event_type} to {subscribers:,} subscribers: {rate:,.0f} recipients/s ({elapsed:.1f} s, "
+          f"{chunks} chunks of {size:,}), {records:,} records, skipped {job.skipped}; state {job.state}")
+    print("resident memory (MiB) at each tenth: " + ", ".join(f"{w:,}: {m:.0f}" for w, m in memory)
+          + f"; growth after the first tenth {growth:+.1f} MiB")
+    print("every subscriber exactly one record per channel: " + ("yes" if not problems else f"NO ({problems})"))
+    if record is not None:
+        record("fan-out: topic of subscribers -> records committed", rate, "recipients/s", None,
+               f"{subscribers:,} subscribers, {event_type}, chunks of {size:,}; {records:,} records; "
+               + ("exactly one record per subscriber and channel" if not problems else f"{problems} PROBLEMS"))
+        record("fan-out: resident memory growth after the first tenth", growth, "MiB", None,
+               f"RSS {memory[1][1]:.0f} MiB at a tenth, {memory[-1][1]:.0f} MiB at the end")
+        record("fan-out: problems (subscribers without exactly one record per channel)", problems, "", None)
+    return {"rate": rate, "growth": growth, "problems": problems}
+
+
+def main() -> None:
+    subscribers = int(sys.argv[1]) if len(sys.argv) > 1 else 1_000_000
+    event_type = sys.argv[2] if len(sys.argv) > 2 else EVENT_TYPE
+    chunk = int(sys.argv[3]) if len(sys.argv) > 3 else None
+    url = common.fresh_database()
+    os.environ.update(DATABASE_URL=url, DJANGO_SETTINGS_MODULE="notification_service.settings", LOG_LEVEL="WARNING")
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+    from django.db import connections
+
+    try:
+        call_command("migrate", verbosity=0)
+        outcome = run(subscribers, event_type, chunk)
+    finally:
+        connections.close_all()
+        common.drop_database(url)
+    sys.exit(1 if outcome["problems"] else 0)
+
+
+if __name__ == "__main__":
+    main()
