@@ -11,6 +11,7 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.html import format_html
 
+from notifications.audiences import admin as audiences_admin  # noqa: F401 - registers Topic, Subscription, FanOut
 from notifications.channels.provider_form import ProviderConfigForm
 from notifications.models import (
     Contact,

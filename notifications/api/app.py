@@ -16,6 +16,7 @@ from notifications.api.routers import (  # they import nothing of this
     records,
     templates,
     tenant,
+    topics,
 )
 from notifications.api.throttle import TooManyRequests
 from notifications.overload import DETAIL, RETRY_AFTER_SECONDS, is_exhausted
@@ -73,5 +74,6 @@ api.add_router("/", contacts.router)
 api.add_router("/tenant", tenant.router)
 api.add_router("/", records.router)
 api.add_router("/inbox", inbox.router)
+api.add_router("/topics", topics.router)
 
 __all__ = ["api"]
