@@ -88,10 +88,13 @@ def run(subscribers: int, event_type: str = EVENT_TYPE, chunk: int | None = None
             memory.append((step.written, rss_mib()))
             mark = next(marks, None)
 
-    started = time.perf_counter()
+    from bench.intake_cost import postgres_cpu_seconds
+
+    postgres, python, started = postgres_cpu_seconds(), time.process_time(), time.perf_counter()
     result = process_events([event], source="bench")[0]
     chunks = run_until_idle(size, progress=progress)
     elapsed = time.perf_counter() - started
+    python, postgres = time.process_time() - python, postgres_cpu_seconds() - postgres
     job = FanOut.objects.get(pk=result.fanout_id)
     with connection.cursor() as cursor:
         cursor.execute("SELECT count(*), count(DISTINCT (user_id, channel)) FROM notifications_notificationrecord "
@@ -102,7 +105,8 @@ def run(subscribers: int, event_type: str = EVENT_TYPE, chunk: int | None = None
     problems = (job.state != "done") + (job.written != subscribers) + (records != distinct) + (
         records != job.records)
     print(f"fan-out of {event_type} to {subscribers:,} subscribers: {rate:,.0f} recipients/s ({elapsed:.1f} s, "
-          f"{chunks} chunks of {size:,}), {records:,} records, skipped {job.skipped}; state {job.state}")
+          f"{chunks} chunks of {size:,}), {records:,} records, skipped {job.skipped}; state {job.state}; CPU per "
+          f"recipient: Python {python / subscribers * 1e6:.1f} us, PostgreSQL {postgres / subscribers * 1e6:.1f} us")
     print("resident memory (MiB) at each tenth: " + ", ".join(f"{w:,}: {m:.0f}" for w, m in memory)
           + f"; growth after the first tenth {growth:+.1f} MiB")
     print("every subscriber exactly one record per channel: " + ("yes" if not problems else f"NO ({problems})"))

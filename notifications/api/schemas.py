@@ -219,6 +219,8 @@ class TenantSettingsIn(Schema):
                                                         Field(min_length=1, max_length=MAX_CHANNELS)]],
                               Field(max_length=MAX_SETTING_ENTRIES)] = {}
     allow_delaying_security: bool = False
+    #: Events addressed `to_all` reach every contact (notifications/audiences); off by default.
+    allow_broadcast: bool = False
     #: Digest rules per event type and channel, checked by Tenant.clean() (digests/settings.py names the bad part).
     digests: Annotated[dict[EventType, dict[ChannelName, dict[str, Any]]], Field(max_length=MAX_SETTING_ENTRIES)] = {}
     #: Supersede rules per event type, checked by Tenant.clean() (scheduling/supersede.py).

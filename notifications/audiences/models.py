@@ -6,6 +6,8 @@ from __future__ import annotations
 from typing import Any
 
 from django.db import connection, models
+from django.db.models.signals import pre_delete
+from django.dispatch import receiver
 
 from notifications.audiences.parse import TOPIC_KEY, TOPIC_KEY_RULE
 from notifications.events.models import Event
@@ -28,13 +30,15 @@ class Topic(models.Model):
     def __str__(self) -> str:
         return f"{self.tenant_id}/{self.key}"
 
-    def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
-        """The subscriptions go first, in one statement (a topic may have a million: the ORM's collector would
-        load each)."""
-        table = connection.ops.quote_name(Subscription._meta.db_table)
-        with connection.cursor() as cursor:
-            cursor.execute(f"DELETE FROM {table} WHERE topic_id = %s", [self.pk])  # noqa: S608 - quoted model name
-        return super().delete(*args, **kwargs)
+
+@receiver(pre_delete, sender=Topic)
+def _delete_subscriptions(sender: type[Topic], instance: Topic, **kwargs: Any) -> None:
+    """A topic's subscriptions go with it, in one statement, however it is deleted (Topic.delete(), a queryset's
+    delete(), its tenant's deletion): no database constraint cascades them, and the ORM's collector would load
+    each of a million."""
+    table = connection.ops.quote_name(Subscription._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(f"DELETE FROM {table} WHERE topic_id = %s", [instance.pk])  # noqa: S608 - quoted model name
 
 
 class Subscription(models.Model):

@@ -52,8 +52,12 @@ class Command(BaseCommand):
             return
         loop = DeliveryLoop(poll_seconds=options["poll"], concurrency=options["concurrency"])
         fanouts = FanOutRunner(poll_seconds=options["poll"])  # beside the loop, in a thread of its own
+        def stop(*_: Any) -> None:
+            fanouts.stop()
+            loop.stop()
+
         for signum in (signal.SIGTERM, signal.SIGINT):
-            signal.signal(signum, lambda *_: (fanouts.stop(), loop.stop()))
+            signal.signal(signum, stop)
         fanouts.start()
         loop.run()
         fanouts.stop()
