@@ -12,6 +12,7 @@ from notifications.api.routers import (  # they import nothing of this
     cancel,
     contacts,
     events,
+    fanouts,
     inbox,
     records,
     templates,
@@ -69,11 +70,13 @@ def _too_many(request: HttpRequest, err: TooManyRequests) -> HttpResponse:
 
 api.add_router("/events", events.router)
 api.add_router("/events", cancel.router)
+api.add_router("/events", fanouts.event_router)
 api.add_router("/templates", templates.router)
 api.add_router("/", contacts.router)
 api.add_router("/tenant", tenant.router)
 api.add_router("/", records.router)
 api.add_router("/inbox", inbox.router)
+api.add_router("/fanouts", fanouts.router)
 api.add_router("/topics", topics.router)
 
 __all__ = ["api"]

@@ -16,6 +16,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from notifications.api.auth import inbox_jwt_secret
+from notifications.audiences.progress import open_and_finished, with_record_counts
 from notifications.conf import get_setting
 from notifications.delivery.models import NotificationRecord
 from notifications.delivery.requeue import requeue
@@ -77,8 +78,10 @@ def dashboard_data(request: HttpRequest) -> JsonResponse:
                    .annotate(count=Count("id")).order_by("-count"))
     withheld = list(recent.filter(status=Status.CANCELLED).values("reason").annotate(count=Count("id"))
                     .order_by("-count"))
+    # Fan-outs: the open jobs and the last finished, from the job rows; records counted for the 5 newest only.
+    fanouts = with_record_counts(open_and_finished(finished=5), most=5)
     return JsonResponse({"hours": hours, "series": series, "reasons": reasons, "failures": failures,
-                         "waiting": waiting, "withheld": withheld, "lag": _lag()})
+                         "waiting": waiting, "withheld": withheld, "lag": _lag(), "fanouts": fanouts})
 
 
 def _lag() -> dict[str, Any]:

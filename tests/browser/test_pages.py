@@ -111,3 +111,32 @@ def test_api_docs_work_without_internet(browser, server):
     page.wait_for_selector(".swagger-ui .opblock", timeout=15_000)  # Swagger UI ran and read the OpenAPI spec
     assert page.locator(".swagger-ui .opblock").count() >= 10
     assert outside == []
+
+
+def test_dashboard_shows_fanout_progress(browser, server, shared_db):
+    shared_db.run_python("""
+from django.contrib.auth.models import User
+from notifications.audiences.runner import run_until_idle
+from notifications.intake.service import process_events
+from notifications.tenants.models import Contact, Tenant
+from notifications.testing import make_event
+User.objects.create_superuser("ops", "ops@example.com", "ops-password-1")
+Tenant.objects.get_or_create(id="demo", defaults={"name": "Demo"})
+Contact.objects.bulk_create([Contact(tenant_id="demo", user_id=f"fan-{n}", email=f"fan-{n}@example.com")
+                             for n in range(8)])
+event = make_event("task.assigned", "demo", user_id=None, email=None)
+process_events([{**event, "recipients": [f"fan-{n}" for n in range(8)] + ["nobody"]}])
+run_until_idle(size=3)
+""")
+    page = browser.new_page()
+    page.goto(f"{server.url}/admin/login/?next=/dashboard/")
+    page.fill("#id_username", "ops")
+    page.fill("#id_password", "ops-password-1")
+    page.click("input[type=submit]")
+    row = page.locator("#fanouts tr.row").first
+    row.wait_for()
+    cells = row.locator("td").all_text_contents()
+    assert cells[1:5] == ["demo", "task.assigned", "recipients", "done"]
+    assert cells[5].strip() == "100% 9/9" and "unknown_recipient" in cells[7]
+    assert row.locator(".meter.done span").evaluate("e => e.style.width") == "100%"
+    assert page.locator("#no-fanouts").is_hidden()
