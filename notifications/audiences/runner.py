@@ -31,7 +31,7 @@ logger = logging.getLogger(__name__)
 PG_CHANNEL = "notifications_fanout"
 _in_process = threading.Event()
 #: Recipients per chunk (one transaction each): NOTIFICATIONS["FANOUT_CHUNK"].
-DEFAULT_CHUNK = 2000
+DEFAULT_CHUNK = 5000
 #: A job whose chunk fails this many times in a row stops as `failed`, with the error's type.
 MAX_FAILURES = 5
 

@@ -173,6 +173,19 @@ def append_rows(model: type[models.Model], columns: Sequence[str], rows: Sequenc
     _copy(model._meta.db_table, [*given, *rest], _copy_rows(given, rows, constants))
 
 
+def stream_rows(model: type[models.Model], columns: Sequence[str], rows: Iterable[Sequence[object]]) -> None:
+    """append_rows() for plain rows (insert_rows(plain=True): text, numbers, None) made while they are sent. On
+    PostgreSQL one COPY takes each row as `rows` yields it, and psycopg sends them every few dozen kilobytes: the
+    server inserts while the caller still makes the next rows, where a COPY after the last row left one of the two
+    waiting for the other (nothing else may use the connection until `rows` is done). Elsewhere bulk_create."""
+    if connection.vendor != "postgresql":
+        append_rows(model, columns, list(rows))
+        return
+    given, rest, constants = _copy_plan(model, columns)
+    tail = tuple(constants)
+    _copy(model._meta.db_table, [*given, *rest], ((*row, *tail) for row in rows))
+
+
 def insert_rows_ignoring_conflicts(model: type[models.Model], columns: Sequence[str],
                                    rows: Sequence[Sequence[object]], batch_size: int = 500) -> set[object]:
     """Insert rows whose primary key is given (it must be the first column), skipping those that conflict with a

@@ -173,6 +173,12 @@ class Planner:
             rule = self._digests[key] = digest_rule(settings, event_type, channel)
             return rule
 
+    def may_digest(self, tenant_id: str, event_type: str, channels: Any) -> bool:
+        """Whether any record of this event type on `channels` could be digested (a digest rule, or a rate limit
+        whose excess is digested): its window is then opened in the database by finish()."""
+        return any(self._digest_rule(tenant_id, event_type, str(channel)) is not None
+                   or self.limiter.digest_excess(tenant_id, event_type, str(channel)) for channel in channels)
+
     def plan(self, item: Accepted) -> None:
         event = item.event
         handler = event.handler
