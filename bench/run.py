@@ -3,7 +3,8 @@ PostgreSQL, in one run. Prints one table and appends it, with date and commit, t
 
     python bench/run.py [--events 300000] [--consumers 4] [--deliveries 20000] [--workers 2] [--rate 1000]
                         [--seconds 60] [--http-requests 10000]
-                        [--only intake|http-ingest|email|http|e2e|scheduled|digest] [--scheduled-burst 100000]
+                        [--only intake|http-ingest|email|http|e2e|scheduled|digest|fanout] [--scheduled-burst 100000]
+                        [--fanout-subscribers 1000000]
                         [--no-record] [--transport aiohttp --transport own [--transport-rounds 2]]
 
 `--transport` (repeatable) runs the HTTP delivery workload once per transport per round, alternating, and prints
@@ -116,7 +117,8 @@ def _clear() -> None:
     with connection.cursor() as cursor:
         cursor.execute("TRUNCATE notifications_deliveryattempt, notifications_inappmessage, "
                        "notifications_notificationrecord, notifications_event, notifications_contact, "
-                       "notifications_digestwindow CASCADE")
+                       "notifications_digestwindow, notifications_fanout, notifications_subscription, "
+                       "notifications_topic CASCADE")
 
 
 # --- (c) delivery -------------------------------------------------------------------------------------------
@@ -243,6 +245,12 @@ def verdicts() -> list[str]:
           by_name.get("digest: problems (windows without exactly one digest, events missing)"), 0, "lower")
     judge("scheduled: steady 1,000/s p99 lateness <= 1,000 ms",
           by_name.get("scheduled: steady 1,000/s, lateness p99"), 1_000, "lower")
+    judge("fan-out: topic of 1,000,000 -> records at >= 30,000 recipients/s",
+          by_name.get("fan-out: topic of subscribers -> records committed"), 30_000, "higher")
+    judge("fan-out: resident memory flat (growth after the first tenth <= 16 MiB)",
+          by_name.get("fan-out: resident memory growth after the first tenth"), 16, "lower")
+    judge("fan-out: exactly one record per subscriber and channel (problems = 0)",
+          by_name.get("fan-out: problems (subscribers without exactly one record per channel)"), 0, "lower")
     return lines
 
 
@@ -280,8 +288,10 @@ def main() -> None:
     parser.add_argument("--seconds", type=int, default=60)
     parser.add_argument("--http-requests", type=int, default=10_000,
                         help="Single-event POSTs for the HTTP ingestion line (200 concurrent clients)")
-    parser.add_argument("--only", choices=["intake", "http-ingest", "email", "http", "e2e", "scheduled", "digest"],
-                        action="append")
+    parser.add_argument("--only", choices=["intake", "http-ingest", "email", "http", "e2e", "scheduled", "digest",
+                                           "fanout"], action="append")
+    parser.add_argument("--fanout-subscribers", type=int, default=1_000_000,
+                        help="Subscribers of the topic the fan-out workload sends one event to (bench/fanout.py)")
     parser.add_argument("--scheduled-burst", type=int, default=100_000,
                         help="Notifications due in the same second (bench/scheduled.py)")
     parser.add_argument("--no-record", action="store_true", help="Do not append to bench/README.md")
@@ -295,7 +305,7 @@ def main() -> None:
     database_url = common.fresh_database()
     try:
         setup_django(database_url, bootstrap)
-        only = set(args.only or ["intake", "http-ingest", "email", "http", "e2e", "scheduled", "digest"])
+        only = set(args.only or ["intake", "http-ingest", "email", "http", "e2e", "scheduled", "digest", "fanout"])
         print(f"{'measurement':<46} {'result':>12} {'unit':<10} {'ceiling':>20}  ratio")
         if "intake" in only:
             bench_intake(bootstrap, args.events, args.consumers)
@@ -325,6 +335,12 @@ def main() -> None:
             from bench.digest import run as bench_digest
 
             bench_digest(50_000, 5_000, 2, tenant="bench-digest", record=record)
+            _clear()
+        if "fanout" in only:
+            from bench.fanout import run as bench_fanout
+
+            bench_fanout(args.fanout_subscribers, record=record)
+            _clear()
     finally:
         from django.db import connections
 

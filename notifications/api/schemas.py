@@ -94,6 +94,8 @@ class EventResultOut(Schema):
     reason: str | None = None
     detail: str = ""
     records: list[RecordOut] = []
+    #: An audience event's fan-out (GET /api/v1/fanouts/{id}): its records are written after the response.
+    fanout_id: int | None = None
 
 
 class EventsOut(Schema):

@@ -46,3 +46,21 @@ def test_events_with_repeated_keys_or_unreadable_numbers_are_refused(api_a, text
     assert response.status_code == 422
     assert reason in response.json()["detail"]
     assert api_a.get("/records").json()["items"] == []
+
+
+def test_an_audience_event_through_the_api_names_its_fan_out(api_a):
+    from notifications.audiences.runner import run_until_idle
+    from notifications.delivery.models import NotificationRecord
+    from notifications.tenants.models import Contact
+
+    Contact.objects.create(tenant_id="acme", user_id="u-7", email="u7@example.com")
+    event = make_event("task.assigned", user_id=None, email=None)
+    response = api_a.post("/events", {**event, "recipients": ["u-7", "u-8"]})
+    assert response.status_code == 200, response.content
+    result = response.json()["results"][0]
+    assert result["outcome"] == "processed" and result["fanout_id"] and result["records"] == []
+    run_until_idle()
+    users = set(NotificationRecord.objects.filter(event_id=result["event_id"]).values_list("user_id", flat=True))
+    assert users == {"u-7", "u-8"}
+    status = api_a.get(f"/fanouts/{result['fanout_id']}").json()
+    assert status["written"] == 2 and status["skipped"]["unknown_recipient"] >= 1
