@@ -83,9 +83,20 @@ def format_money(amount: Any, currency: str | None, locale: str = DEFAULT_LOCALE
     if not code:
         return f"{value:,.2f}"
     try:
-        return format_currency(value, code, locale=_locale(locale))
-    except (UnknownCurrencyError, ValueError):
-        return f"{value:,.2f} {code}"
+        # A signalling NaN cannot be a cache key (hash() raises): it takes Babel's way, and its error.
+        return _money(value, code, locale) if value.is_finite() else format_currency(value, code,
+                                                                                      locale=_locale(locale))
+    except (UnknownCurrencyError, ValueError, InvalidOperation):
+        return f"{value} {code}" if not value.is_finite() else f"{value:,.2f} {code}"
+
+
+@lru_cache(maxsize=4096)
+def _money(value: Decimal, code: str, locale: str) -> str:
+    """Fast path, "formatting memo": an amount is formatted once per currency and locale (Babel's
+    format_currency was a third of an in-app render; a fan-out, or a burst of one invoice's events, formats the
+    same amount for every recipient). Equal Decimals (49.5, 49.50) share an entry: both format to the
+    currency's digits."""
+    return format_currency(value, code, locale=_locale(locale))
 
 
 def as_datetime(value: Any) -> datetime | None:
@@ -138,7 +149,14 @@ def format_date(value: Any, locale: str = DEFAULT_LOCALE, zone: tzinfo | str | N
     if isinstance(value, datetime) or (isinstance(value, str) and len(value) > 10):
         with suppress(OverflowError):
             moment = moment.astimezone(_zone(zone))
-    return _format_date(moment, format="long", locale=_locale(locale))
+    return _format_day(moment.date(), locale)
+
+
+@lru_cache(maxsize=4096)
+def _format_day(day: date, locale: str) -> str:
+    """A day as people read it ('December 7, 2026'), once per day and locale ("formatting memo", above): Babel
+    formats a datetime by its date anyway."""
+    return _format_date(day, format="long", locale=_locale(locale))
 
 
 @pass_context

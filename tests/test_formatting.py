@@ -53,3 +53,38 @@ def test_values_at_the_edge_of_the_calendar_do_not_fail():
     assert format_datetime(datetime.max.replace(tzinfo=UTC), zone="Asia/Tokyo")
     assert format_date(datetime.min.replace(tzinfo=UTC), zone="America/New_York")
     assert format_datetime("not a date", zone="Europe/Berlin") == "not a date"
+
+
+@pytest.mark.parametrize("amount,currency,locale", [
+    ("49.5", "USD", "en_US"), ("49.50", "USD", "en_US"), ("1234", "EUR", "de_DE"), ("0.0001", "JPY", "ja_JP"),
+    ("1E+3", "GBP", "en_GB"), ("-3.2", "CHF", "fr_CH"),
+])
+def test_the_formatting_memo_gives_what_babel_gives(amount, currency, locale):
+    from decimal import Decimal
+
+    from babel.numbers import format_currency
+
+    from notifications.formatting import format_money
+
+    expected = format_currency(Decimal(amount), currency, locale=locale)
+    assert format_money(amount, currency, locale) == expected
+    assert format_money(amount, currency, locale) == expected  # from the memo
+
+
+def test_a_signalling_nan_is_formatted_without_the_memo():
+    from notifications.formatting import format_money
+
+    assert format_money("sNaN", "USD") == "sNaN USD"  # Babel raises for it; the template gets text
+
+
+def test_format_date_by_day_matches_babel_for_datetimes_in_a_zone():
+    from datetime import UTC, datetime
+
+    from babel.dates import format_date as babel_format_date
+
+    from notifications.formatting import format_date
+
+    moment = datetime(2026, 12, 31, 23, 30, tzinfo=UTC)
+    assert format_date(moment, "de_DE", "Europe/Berlin") == babel_format_date(
+        datetime(2027, 1, 1).date(), format="long", locale="de_DE")
+    assert format_date(moment, "en_US", "UTC") == "December 31, 2026"
