@@ -3,16 +3,18 @@ chunks, each rendered with the recipient's own contact, preferences and time zon
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
+import time_machine
 from django.core import mail
 
 from notifications.audiences.models import FanOut, FanOutState, Subscription, Topic
 from notifications.audiences.runner import run_chunk, run_until_idle
 from notifications.channels.models import InAppMessage
 from notifications.delivery.models import NotificationRecord
-from notifications.enums import Lane, Outcome, RejectionReason, SkipReason, Status
+from notifications.enums import Lane, Outcome, RejectionReason, SkipReason, Status, WaitReason
 from notifications.events.registry import event_registry
 from notifications.intake.service import process_events
 from notifications.tenants.models import Contact, Preference, Tenant
@@ -153,3 +155,55 @@ def test_the_guides_process_event_takes_an_audience_event(tenant):
     contacts(tenant, 2)
     result = event_registry.process_event(audience_event(recipients=["user-00000", "user-00001"]))
     assert result.fanout_id is not None and "fan-out" in str(result)
+
+
+LATE = datetime(2026, 12, 6, 22, 30, tzinfo=UTC)  # 23:30 in Berlin, 17:30 in New York
+
+
+def test_quiet_hours_are_read_in_each_recipients_own_zone(tenant):
+    tenant.settings = {"default_timezone": "Europe/Berlin", "quiet_hours": {"start": "22:00", "end": "07:00"}}
+    tenant.save()
+    Contact.objects.create(tenant=tenant, user_id="u-berlin", email="b@example.com")
+    Contact.objects.create(tenant=tenant, user_id="u-ny", email="n@example.com", timezone="America/New_York")
+    with time_machine.travel(LATE, tick=False):
+        result = process_events([audience_event(recipients=["u-berlin", "u-ny"])])[0]
+        run_until_idle()
+    email = {r.user_id: r for r in NotificationRecord.objects.filter(event_id=result.event_id, channel="email")}
+    assert (email["u-berlin"].status, email["u-berlin"].reason) == (Status.SCHEDULED, WaitReason.HELD_QUIET_HOURS)
+    assert email["u-berlin"].next_attempt_at == datetime(2026, 12, 7, 6, 0, tzinfo=UTC)  # 07:00 in Berlin
+    assert email["u-ny"].status == Status.PENDING
+
+
+def test_a_digesting_tenant_digests_each_recipients_records_in_their_own_window(tenant):
+    tenant.settings = {"digests": {"content.liked": {"in_app": {"window_seconds": 600}}}}
+    tenant.save()
+    ids = contacts(tenant, 2)
+    first = process_events([audience_event("content.liked", recipients=ids)])[0]
+    second = process_events([{**audience_event("content.liked", recipients=ids), "event_id": "second"}])[0]
+    run_until_idle()
+    in_app = NotificationRecord.objects.filter(event_id__in=[first.event_id, second.event_id], channel="in_app")
+    assert {r.reason for r in in_app} == {WaitReason.DIGESTING}
+    windows = {(r.user_id, r.digest_window) for r in in_app}
+    assert len(windows) == 2 and {user for user, _ in windows} == set(ids)  # one window per recipient
+
+
+def test_a_cancel_key_cancels_the_written_records_and_stops_the_fan_out(tenant):
+    from notifications.scheduling.cancel import cancel
+
+    ids = contacts(tenant, 6)
+    result = process_events([audience_event(recipients=ids, cancel_key="launch-1")])[0]
+    run_chunk(size=2)
+    assert cancel("acme", "launch-1") == 4  # two recipients' email and in-app records
+    run_until_idle(size=2)
+    job = FanOut.objects.get(pk=result.fanout_id)
+    assert (job.state, job.written) == (FanOutState.CANCELLED, 2)
+    statuses = set(NotificationRecord.objects.filter(event_id=result.event_id).values_list("status", flat=True))
+    assert statuses == {Status.CANCELLED, Status.SKIPPED}  # push: no device
+
+
+def test_a_tenant_cannot_address_another_tenants_topic(tenant):
+    other = Tenant.objects.create(id="globex")
+    topic = Topic.objects.create(tenant=other, key="secret-project")
+    Subscription.objects.create(topic=topic, user_id="g-1")
+    [result] = process_events([audience_event(to_topic="secret-project")])  # from acme
+    assert result.reason == RejectionReason.AUDIENCE_REFUSED and not FanOut.objects.exists()
