@@ -90,7 +90,7 @@ def get_fanout(request: TenantRequest, fanout_id: RowId):
     return fanout_status(job)
 
 
-@event_router.get("/{uuid:event_id}/fanout", response=FanOutOut, summary="The fan-out of an audience event")
+@event_router.get("/{event_id}/fanout", response=FanOutOut, summary="The fan-out of an audience event")
 def get_event_fanout(request: TenantRequest, event_id: UUID):
     """`event_id` as POST /events answered it. 404 when the tenant has no such event or it was not addressed to
     an audience."""
