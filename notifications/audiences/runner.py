@@ -137,11 +137,12 @@ def open_jobs() -> list[int]:
     return list(FanOut.objects.filter(state__in=OPEN_STATES).order_by("updated_at").values_list("id", flat=True))
 
 
-def run_until_idle(size: int | None = None, progress: Any = None) -> int:
-    """Run every open fan-out to its end in this thread (commands, tests); returns the chunks written.
-    `progress(step)` is called after each chunk. A job that keeps failing ends `failed`."""
+def run_until_idle(size: int | None = None, progress: Any = None, job_ids: list[int] | None = None) -> int:
+    """Run every open fan-out (or those of `job_ids`) to its end in this thread (commands, tests); returns the
+    chunks written. `progress(step)` is called after each chunk. A job that keeps failing ends `failed`; one
+    another runner holds is left to it."""
     chunks = 0
-    for job_id in open_jobs():
+    for job_id in open_jobs() if job_ids is None else job_ids:
         while True:
             try:
                 step = run_chunk(job_id, size)
@@ -184,10 +185,12 @@ class FanOutRunner(threading.Thread):
                 logger.log(level, "fan-out runner: %s, retrying in %ss", type(err).__name__, wait)
                 self.stopping.wait(wait)
                 continue
-            if step is None:  # nothing open, or every open job is another runner's
+            if step is None and not self.stopping.is_set():  # nothing open, or all open jobs are others'
                 self._waiter.wait(self.poll_seconds)
+        self._waiter.close()
 
     def stop(self) -> None:
+        """Stops after the chunk in flight (or within a poll while it waits: its connection is closed by run()
+        itself, not under its wait)."""
         self.stopping.set()
         _in_process.set()
-        self._waiter.close()

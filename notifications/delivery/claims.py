@@ -45,18 +45,22 @@ def next_due() -> datetime | None:
     return min(times, default=None)
 
 
-def claim_due(batch_size: int, now: datetime, token: uuid.UUID | None = None) -> list[int]:
-    """Mark up to batch_size due records as ours until the lease ends. A 'sending' record whose lease ended
-    (its worker died) is due again."""
+def claim_due(batch_size: int, now: datetime, token: uuid.UUID | None = None, bulk: int | None = None) -> list[int]:
+    """Mark up to batch_size due records as ours until the lease ends, at most `bulk` of them from the bulk lane
+    (a broadcast's backlog is worked through in small claims, so a record of the normal lane falling due meanwhile
+    waits for one small claim, not a large one). A 'sending' record whose lease ended (its worker died) is due
+    again."""
+    bulk = batch_size if bulk is None else min(bulk, batch_size)
     if connection.vendor == "postgresql":
-        return _claim_in_database(batch_size, now, token or uuid.uuid4())
+        return _claim_in_database(batch_size, now, token or uuid.uuid4(), bulk)
     with transaction.atomic():
         ids: list[int] = []
         for lane in LANES:  # the normal lane first; the bulk lane fills what is left
             query = due_records(now, lane)
             if connection.features.has_select_for_update_skip_locked:
                 query = query.select_for_update(skip_locked=True)
-            ids += query.values_list("id", flat=True)[:batch_size - len(ids)]
+            room = batch_size - len(ids) if lane == Lane.NORMAL else min(batch_size - len(ids), bulk)
+            ids += query.values_list("id", flat=True)[:room]
             if len(ids) >= batch_size:
                 break
         if ids:
@@ -67,7 +71,7 @@ def claim_due(batch_size: int, now: datetime, token: uuid.UUID | None = None) ->
     return ids
 
 
-def _claim_in_database(batch_size: int, now: datetime, token: uuid.UUID) -> list[int]:
+def _claim_in_database(batch_size: int, now: datetime, token: uuid.UUID, bulk: int) -> list[int]:
     """PostgreSQL: select (SKIP LOCKED) and mark in one statement, the ids never sent back and forth: the
     ORM's update took the claimed ids as an IN list of up to a thousand parameters. `= ANY(ARRAY(...))` keeps
     the update on the primary key whatever the planner thinks of the table's size.
@@ -81,7 +85,7 @@ def _claim_in_database(batch_size: int, now: datetime, token: uuid.UUID) -> list
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute(CLAIM_PLAN_SETTINGS)
         previous = cursor.fetchone()
-        cursor.execute(*claim_statement(batch_size, now, token))
+        cursor.execute(*claim_statement(batch_size, now, token, bulk))
         ids = sorted(row[0] for row in cursor.fetchall())
         if nested:  # releasing a savepoint keeps transaction-local settings: the caller's transaction gets its own
             cursor.execute(RESTORE_PLAN_SETTINGS, previous[:2])
@@ -98,15 +102,17 @@ CLAIM_PLAN_SETTINGS = (
 RESTORE_PLAN_SETTINGS = "SELECT set_config('enable_bitmapscan', %s, true), set_config('enable_seqscan', %s, true)"
 
 
-def claim_statement(batch_size: int, now: datetime, token: uuid.UUID) -> tuple[str, list[Any]]:
+def claim_statement(batch_size: int, now: datetime, token: uuid.UUID, bulk: int | None = None,
+                    ) -> tuple[str, list[Any]]:
     """The PostgreSQL claim: one UPDATE ... RETURNING id, run after CLAIM_PLAN_SETTINGS in its transaction. The
     lanes are read in order (UNION ALL under one LIMIT): the bulk lane's index is read only for what the normal
     lane leaves of the claim, and only the rows read are locked."""
     table = connection.ops.quote_name(NotificationRecord._meta.db_table)
     parts, params = [], []
     for lane in LANES:
+        limit = batch_size if lane == Lane.NORMAL or bulk is None else min(bulk, batch_size)
         select, lane_params = (due_records(now, lane).select_for_update(skip_locked=True)
-                               .values_list("id", flat=True)[:batch_size].query.sql_with_params())
+                               .values_list("id", flat=True)[:limit].query.sql_with_params())
         parts.append(f"SELECT id FROM ({select}) AS lane_{lane}")  # noqa: S608 - ORM-built subquery
         params += lane_params
     lanes = " UNION ALL ".join(parts)

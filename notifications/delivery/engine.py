@@ -40,6 +40,9 @@ class DeliveryEngine:
 
     def __init__(self, concurrency: int | None = None) -> None:
         self.concurrency = concurrency or int(get_setting("DELIVERY_CONCURRENCY", 100))
+        # The most bulk-lane records a claim takes (delivery.claims): a broadcast's backlog goes out in claims of
+        # two rounds of `concurrency`, so a 2FA code falling due meanwhile waits for one small claim at most.
+        self.bulk_claim = int(get_setting("DELIVERY_BULK_CLAIM", 0)) or 2 * self.concurrency
         self.dispatch = Dispatcher()
         self.chains = self.dispatch.chains
         self.runtime = get_runtime()
@@ -49,7 +52,7 @@ class DeliveryEngine:
     def deliver_due(self, batch_size: int | None = None) -> DeliveryReport:
         now = timezone.now()
         token = uuid.uuid4()
-        ids = claim_due(batch_size or int(get_setting("DELIVERY_BATCH_SIZE", 1000)), now, token)
+        ids = claim_due(batch_size or int(get_setting("DELIVERY_BATCH_SIZE", 1000)), now, token, self.bulk_claim)
         report = DeliveryReport(claimed=len(ids))
         if not ids:
             self.inbox_expiry.sweep()

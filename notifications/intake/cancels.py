@@ -25,7 +25,7 @@ from notifications.delivery.secrets import purge_final_secrets
 from notifications.enums import Outcome, RejectionReason, Status
 from notifications.events.envelope import EventRejection
 from notifications.events.handlers.control import CANCEL_EVENT, cancel_key_problem
-from notifications.scheduling.cancel import CANCELLABLE, CancelReason, cancel_records
+from notifications.scheduling.cancel import CANCELLABLE, CancelReason, cancel_records, stop_fanouts
 from notifications.scheduling.supersede import Rules, rules_for, supersede_key, targets
 
 if TYPE_CHECKING:
@@ -127,6 +127,8 @@ class BatchCancels:
         finished = set()
         for (tenant_id, reason), keys in sorted(older.items()):  # a fixed order: concurrent batches lock alike
             spared = [pk for key in keys for pk in keep.get((tenant_id, key), ())]
+            if reason == _CANCELLED:
+                stop_fanouts(tenant_id, keys)  # first: a chunk in flight commits, then its records are taken
             for row in cancel_records(tenant_id, reason, keys=sorted(keys), keep=spared):
                 by_key[(tenant_id, row.cancel_key)][0].cancelled += 1
                 finished.add(row.event_id)

@@ -63,6 +63,8 @@ def cancel(tenant_id: str, key: str, reason: str = CancelReason.CANCELLED) -> in
     if problem:
         raise ValueError(problem)
     with transaction.atomic():
+        if reason == CancelReason.CANCELLED:
+            stop_fanouts(tenant_id, [key])  # first: it waits for a chunk in flight, whose records are then taken
         cancelled = cancel_records(tenant_id, str(reason), keys=[key])
         purge_final_secrets({row.event_id for row in cancelled})
     return len(cancelled)
@@ -74,8 +76,6 @@ def cancel_records(tenant_id: str, reason: str, *, keys: Collection[str] = (), i
     records of `keep`; returns the records it cancelled. Secrets are the caller's to purge."""
     if not keys and not ids:
         return []
-    if keys and reason == CancelReason.CANCELLED:
-        stop_fanouts(tenant_id, keys)  # first: it waits for a chunk in flight, whose records the UPDATE then sees
     table = connection.ops.quote_name(NotificationRecord._meta.db_table)
     statuses = ", ".join(f"'{status}'" for status in CANCELLABLE)  # constants: the planner proves the partial index
     params: list[Any] = [Status.CANCELLED.value, reason, timezone.now(), tenant_id]

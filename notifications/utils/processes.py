@@ -99,6 +99,12 @@ def _fork(command: str, arguments: list[str], children: list[Any]) -> None:
         os._exit(code)
 
 
+def start_command(command: str, *arguments: str) -> subprocess.Popen[bytes]:
+    """`manage.py command *arguments` as a child process (a fresh interpreter, this one's settings and path)."""
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(path for path in sys.path if path)}
+    return subprocess.Popen([sys.executable, "-m", "django", command, *arguments], env=env)
+
+
 def run_copies(command: str, arguments: Callable[[int], list[str]], count: int) -> int:
     """Run `count` copies of `manage.py command *arguments(i)`; returns the exit code for the parent. Copies are
     forked when this process has no other thread (a management command's supervisor), else started afresh."""

@@ -207,3 +207,13 @@ def test_a_tenant_cannot_address_another_tenants_topic(tenant):
     Subscription.objects.create(topic=topic, user_id="g-1")
     [result] = process_events([audience_event(to_topic="secret-project")])  # from acme
     assert result.reason == RejectionReason.AUDIENCE_REFUSED and not FanOut.objects.exists()
+
+
+def test_a_notification_cancel_event_stops_the_fan_out_too(tenant):
+    ids = contacts(tenant, 4)
+    result = process_events([audience_event(recipients=ids, cancel_key="launch-2")])[0]
+    run_chunk(size=2)
+    process_events([{**make_event("notification.cancel"), "payload": {"cancel_key": "launch-2"}}])
+    run_until_idle(size=2)
+    job = FanOut.objects.get(pk=result.fanout_id)
+    assert (job.state, job.written) == (FanOutState.CANCELLED, 2)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import timedelta
+from typing import Any
 
 import pytest
 from django.utils import timezone
@@ -12,7 +13,7 @@ from notifications.delivery.claims import CLAIM_PLAN_SETTINGS, claim_due, claim_
 from notifications.delivery.engine import deliver_due
 from notifications.enums import Status
 from notifications.events.registry import event_registry
-from notifications.models import NotificationRecord
+from notifications.models import Event, NotificationRecord
 from notifications.testing import make_event
 
 pytestmark = pytest.mark.django_db
@@ -108,3 +109,26 @@ def test_the_claim_steers_its_plan_and_leaves_the_callers_settings_alone(tenant)
     steer = next(i for i, text in enumerate(sql) if "set_config('enable_bitmapscan', 'off', true)" in text)
     update = next(i for i, text in enumerate(sql) if text.startswith("UPDATE"))
     assert steer < update
+
+
+def test_the_normal_lane_is_claimed_first_and_the_bulk_lane_in_small_claims(tenant):
+    from notifications.delivery.batch import load_batch
+    from notifications.enums import Lane
+
+    event = Event.objects.create(tenant=tenant, event_type="task.assigned", dedupe_key="lanes",
+                                 occurred_at=timezone.now())
+    now = timezone.now()
+    earlier = now - timedelta(minutes=5)
+
+    def record(user: str, lane: int, due: Any) -> NotificationRecord:
+        return NotificationRecord.objects.create(tenant=tenant, event=event, event_type="task.assigned",
+                                                 user_id=user, channel="email", recipient=f"{user}@example.com",
+                                                 status="pending", next_attempt_at=due, lane=lane)
+
+    bulk = [record(f"b{i}", Lane.BULK, earlier) for i in range(6)]  # due first, but bulk
+    code = record("u-2fa", Lane.NORMAL, now)
+    ids = claim_due(5, now, bulk=2)
+    assert code.pk in ids and len(ids) == 3  # the normal record, then at most two bulk ones
+    assert set(ids) - {code.pk} <= {r.pk for r in bulk}
+    assert load_batch(ids).records[0].pk == code.pk  # sent first within its claim
+    assert len(claim_due(5, now, bulk=2)) == 2  # a bulk-only backlog: claims of two

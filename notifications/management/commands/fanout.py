@@ -1,19 +1,20 @@
-"""`manage.py fanout list | status ID | run [--id ID] [--chunk N]`: audience events' fan-outs
+"""`manage.py fanout list | status ID | run [--id ID] [--chunk N] | runner`: audience events' fan-outs
 (notifications/audiences). `run` writes open fan-outs' records here, chunk by chunk, with a progress bar on stderr,
-then prints each job's final status; a worker (`serve`, `run_delivery_worker`) does the same in the background."""
+then prints each job's final status; `runner` runs them as they arrive until stopped (run_delivery_worker starts
+one beside itself; `serve` runs one as a thread)."""
 
 from __future__ import annotations
 
 import logging
+import signal
 import time
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
-from django.db.utils import InterfaceError, OperationalError
 
-from notifications.audiences.models import OPEN_STATES, FanOutState
+from notifications.audiences.models import OPEN_STATES
 from notifications.audiences.progress import fanout_status, fanouts, recent_fanouts
-from notifications.audiences.runner import Step, chunk_size, run_chunk, run_until_idle
+from notifications.audiences.runner import FanOutRunner, Step, chunk_size, run_until_idle
 from notifications.utils.progress import ProgressBar
 
 logger = logging.getLogger(__name__)
@@ -67,16 +68,26 @@ class Command(BaseCommand):
         run = sub.add_parser("run", help="Run open fan-outs to their end (a progress bar on stderr)")
         run.add_argument("--id", type=int, help="Only this fan-out")
         run.add_argument("--chunk", type=int, help="Recipients per chunk (default: NOTIFICATIONS['FANOUT_CHUNK'])")
+        sub.add_parser("runner", help="Run fan-outs as they arrive, until stopped (SIGTERM): the process "
+                                      "run_delivery_worker starts beside itself")
 
     def handle(self, *args: Any, **options: Any) -> None:
         if options["action"] == "list":
             self._list(options["tenant_id"], options["limit"])
+        elif options["action"] == "runner":
+            self._runner()
         elif options["action"] == "status":
             self.stdout.write("\n".join(describe(fanout_status(self._job(options["id"])))))
         else:
             if options["chunk"] is not None and options["chunk"] < 1:
                 raise CommandError("--chunk must be at least 1")
             self._run(options["id"], options["chunk"] or chunk_size())
+
+    def _runner(self) -> None:
+        runner = FanOutRunner()
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(signum, lambda *_: runner.stop())
+        runner.run()
 
     def _job(self, job_id: int) -> Any:
         job = fanouts().filter(pk=job_id).first()
@@ -101,10 +112,7 @@ class Command(BaseCommand):
             return
         tracker = _Tracker(self)
         try:
-            if job_id is None:
-                run_until_idle(size, progress=tracker.step)
-            else:
-                _run_one(job_id, size, tracker.step)
+            run_until_idle(size, progress=tracker.step, job_ids=None if job_id is None else [job_id])
         finally:
             tracker.end()
         if not tracker.jobs:
@@ -112,24 +120,6 @@ class Command(BaseCommand):
                               f"fan-out {job_id} is being run by another process")
         for ran in tracker.jobs:
             self.stdout.write("\n".join(describe(fanout_status(self._job(ran)))))
-
-
-def _run_one(job_id: int, size: int, progress: Any) -> None:
-    """run_until_idle's loop for one job: chunk after chunk until it ends (a chunk that fails is counted by the
-    runner, and tried again until the job has failed MAX_FAILURES times in a row)."""
-    while True:
-        try:
-            step = run_chunk(job_id, size)
-        except (OperationalError, InterfaceError):
-            raise
-        except Exception:
-            logger.exception("fan-out %s: chunk failed", job_id)
-            continue
-        if step is None:
-            return
-        progress(step)
-        if step.state != FanOutState.RUNNING:
-            return
 
 
 class _Tracker:

@@ -1,12 +1,13 @@
 from __future__ import annotations
 
 import signal
+import subprocess
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandParser
 
 from notifications.rendering.service import warm_up
-from notifications.utils.processes import WORKER_CHECKS, run_copies, settle_heap
+from notifications.utils.processes import WORKER_CHECKS, run_copies, settle_heap, start_command
 
 
 class Command(BaseCommand):
@@ -23,10 +24,12 @@ class Command(BaseCommand):
                             help="Serve Prometheus metrics on 127.0.0.1:PORT (PORT+i for the i-th of --processes)")
         parser.add_argument("--processes", type=int, default=1,
                             help="Worker processes (default 1); their claims never overlap")
+        parser.add_argument("--no-fanout", action="store_true",
+                            help="Do not start a fan-out runner process beside the worker (notifications/audiences)")
 
     def handle(self, *args: Any, **options: Any) -> None:
         # Loaded before --processes copies are forked, so that each copy starts with it.
-        from notifications.audiences.runner import FanOutRunner, run_until_idle
+        from notifications.audiences.runner import run_until_idle
         from notifications.delivery.engine import DeliveryEngine, default_engine, deliver_until_idle
         from notifications.delivery.loop import DeliveryLoop
 
@@ -51,21 +54,32 @@ class Command(BaseCommand):
             self.stdout.write(f"Delivery: {report}")
             return
         loop = DeliveryLoop(poll_seconds=options["poll"], concurrency=options["concurrency"])
-        fanouts = FanOutRunner(poll_seconds=options["poll"])  # beside the loop, in a thread of its own
+        # Audience events' records are written by a runner in a process of its own (`manage.py fanout runner`):
+        # as a thread here it took the worker's interpreter lock, and sends slowed to a fraction while it ran.
+        fanouts = None if options["no_fanout"] else start_command("fanout", "runner")
+
         def stop(*_: Any) -> None:
-            fanouts.stop()
+            if fanouts is not None and fanouts.poll() is None:
+                fanouts.send_signal(signal.SIGTERM)
             loop.stop()
 
         for signum in (signal.SIGTERM, signal.SIGINT):
             signal.signal(signum, stop)
-        fanouts.start()
-        loop.run()
-        fanouts.stop()
-        fanouts.join(timeout=10)
+        try:
+            loop.run()
+        finally:
+            if fanouts is not None:
+                stop()
+                try:
+                    fanouts.wait(timeout=15)
+                except subprocess.TimeoutExpired:
+                    fanouts.kill()
 
 
 def _child_arguments(options: dict[str, Any], index: int) -> list[str]:
     arguments = ["--once"] if options["once"] else []
+    if index or options["no_fanout"]:
+        arguments.append("--no-fanout")  # one fan-out runner for the copies: the first's
     if options["concurrency"]:
         arguments += ["--concurrency", str(options["concurrency"])]
     if options["poll"] is not None:
