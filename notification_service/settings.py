@@ -176,6 +176,10 @@ NOTIFICATIONS = {
     "DELIVERY_CONCURRENCY": int(os.environ.get("NOTIFICATIONS_DELIVERY_CONCURRENCY", "100")),
     "DELIVERY_LINGER_MS": float(os.environ.get("NOTIFICATIONS_DELIVERY_LINGER_MS", "50")),
     "DELIVERY_LEASE_SECONDS": float(os.environ.get("NOTIFICATIONS_DELIVERY_LEASE_SECONDS", "300")),
+    # The most bulk-lane (fan-out) records one claim takes; 0: two rounds of DELIVERY_CONCURRENCY.
+    "DELIVERY_BULK_CLAIM": int(os.environ.get("NOTIFICATIONS_DELIVERY_BULK_CLAIM", "0")),
+    # Recipients per fan-out chunk, one transaction each (notifications/audiences).
+    "FANOUT_CHUNK": int(os.environ.get("NOTIFICATIONS_FANOUT_CHUNK", "5000")),
     # Providers' HTTP client: "own" or "aiohttp"; empty for the measured default (channels/transport.py).
     "HTTP_TRANSPORT": os.environ.get("NOTIFICATIONS_HTTP_TRANSPORT", ""),
     # Per channel, e.g. NOTIFICATIONS_MAX_ATTEMPTS_SMS=3.
