@@ -79,6 +79,7 @@ def run(subscribers: int, event_type: str = EVENT_TYPE, chunk: int | None = None
     size = chunk or chunk_size()
     event = {**make_event(event_type, tenant, user_id=None, email=None), "to_topic": TOPIC}
     memory: list[tuple[int, float]] = [(0, rss_mib())]
+    times: list[float] = []
     marks = iter(range(subscribers // 10, subscribers + 1, max(subscribers // 10, 1)))
     mark = next(marks, None)
 
@@ -86,6 +87,7 @@ def run(subscribers: int, event_type: str = EVENT_TYPE, chunk: int | None = None
         nonlocal mark
         while mark is not None and step.written >= mark:
             memory.append((step.written, rss_mib()))
+            times.append(time.perf_counter())
             mark = next(marks, None)
 
     from bench.intake_cost import postgres_cpu_seconds
@@ -101,12 +103,16 @@ def run(subscribers: int, event_type: str = EVENT_TYPE, chunk: int | None = None
                        "WHERE event_id = %s", [job.event_id])
         records, distinct = cursor.fetchone()
     rate = job.written / elapsed
+    tenth = subscribers / 10
+    first, last = (tenth / (times[0] - started), tenth / (times[-1] - times[-2])) if len(times) > 2 else (0, 0)
     growth = max(m for _, m in memory[1:]) - memory[1][1] if len(memory) > 1 else 0.0
     problems = (job.state != "done") + (job.written != subscribers) + (records != distinct) + (
         records != job.records)
     print(f"fan-out of {event_type} to {subscribers:,} subscribers: {rate:,.0f} recipients/s ({elapsed:.1f} s, "
           f"{chunks} chunks of {size:,}), {records:,} records, skipped {job.skipped}; state {job.state}; CPU per "
           f"recipient: Python {python / subscribers * 1e6:.1f} us, PostgreSQL {postgres / subscribers * 1e6:.1f} us")
+    print(f"rate of the first tenth {first:,.0f}/s, of the last tenth {last:,.0f}/s (records table growing by "
+          f"{records:,} rows meanwhile)")
     print("resident memory (MiB) at each tenth: " + ", ".join(f"{w:,}: {m:.0f}" for w, m in memory)
           + f"; growth after the first tenth {growth:+.1f} MiB")
     print("every subscriber exactly one record per channel: " + ("yes" if not problems else f"NO ({problems})"))
@@ -114,6 +120,8 @@ def run(subscribers: int, event_type: str = EVENT_TYPE, chunk: int | None = None
         record("fan-out: topic of subscribers -> records committed", rate, "recipients/s", None,
                f"{subscribers:,} subscribers, {event_type}, chunks of {size:,}; {records:,} records; "
                + ("exactly one record per subscriber and channel" if not problems else f"{problems} PROBLEMS"))
+        record("fan-out: last tenth's rate / first tenth's", last / first if first else 0, "x", None,
+               f"{first:,.0f} -> {last:,.0f} recipients/s while the records table grew by {records:,} rows")
         record("fan-out: resident memory growth after the first tenth", growth, "MiB", None,
                f"RSS {memory[1][1]:.0f} MiB at a tenth, {memory[-1][1]:.0f} MiB at the end")
         record("fan-out: problems (subscribers without exactly one record per channel)", problems, "", None)
