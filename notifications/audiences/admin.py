@@ -14,6 +14,7 @@ from django.utils.html import format_html
 
 from notifications.audiences import topics
 from notifications.audiences.models import FanOut, Subscription, Topic
+from notifications.audiences.progress import fanout_status
 
 
 def _checked(form: forms.ModelForm, name: str, check: Any) -> Any:
@@ -89,7 +90,18 @@ class FanOutAdmin(admin.ModelAdmin):
                     "finished_at")
     list_select_related = ("tenant",)
     list_filter = ("state", "audience")
-    readonly_fields = [f.name for f in FanOut._meta.fields]
+    readonly_fields = ["progress", *(f.name for f in FanOut._meta.fields if f.name != "recipients")]
+    list_display_links = ("state",)  # the event column links to the event
+
+    @admin.display(description="progress")
+    def progress(self, obj: FanOut) -> str:
+        """On the detail page only: the job's counts and its records by outcome (progress.fanout_status)."""
+        status = fanout_status(obj)
+        share = "?" if status["percent"] is None else f"{status['percent']}%"
+        total = "?" if status["total"] is None else f"{status['total']:,}"
+        return (f"{share}: {status['written']:,} of {total} recipients written, {status['records']:,} records; "
+                f"sent {status['sent']:,}, failed {status['failed']:,}, cancelled {status['cancelled']:,}, waiting "
+                f"{status['waiting']:,}; skipped {status['skipped'] or 'none'}")
 
     @admin.display(description="event", ordering="event_id")
     def event(self, obj: FanOut) -> str:

@@ -64,6 +64,7 @@ def test_fanouts_are_read_only(admin_client, audience):
 
     page = admin_client.get(change)
     assert page.status_code == 200 and "project-42" in page.content.decode()
+    assert "81.0%: 1,000 of 1,234 recipients written, 1,000 records; sent " in page.content.decode()  # progress
     assert admin_client.get(reverse("admin:notifications_fanout_add")).status_code == 403
     assert admin_client.post(change, {"state": "done"}).status_code == 403
     assert admin_client.get(reverse("admin:notifications_fanout_delete", args=[fanout.pk])).status_code == 403
