@@ -9,6 +9,7 @@ import subprocess
 import sys
 import time
 import uuid
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -50,6 +51,26 @@ def fresh_database() -> str:
     with psycopg.connect("dbname=postgres", autocommit=True) as conn:
         conn.execute(f'CREATE DATABASE "{name}"')
     return f"postgres:///{name}"
+
+
+def standalone(workload: Callable[[], int]) -> None:
+    """Run a workload module on its own (`python bench/<name>.py`): a fresh database, Django set up and
+    migrated, the workload, the database dropped; exits 1 when it returns problems."""
+    url = fresh_database()
+    os.environ.update(DATABASE_URL=url, DJANGO_SETTINGS_MODULE="notification_service.settings", LOG_LEVEL="WARNING")
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+    from django.db import connections
+
+    try:
+        call_command("migrate", verbosity=0)
+        problems = workload()
+    finally:
+        connections.close_all()
+        drop_database(url)
+    sys.exit(1 if problems else 0)
 
 
 def drop_database(url: str) -> None:

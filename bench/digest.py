@@ -10,7 +10,6 @@ exactly one digest, and prints the times.
 
 from __future__ import annotations
 
-import os
 import random
 import sys
 import threading
@@ -136,22 +135,7 @@ def main() -> None:
     count = int(sys.argv[1]) if len(sys.argv) > 1 else 50_000
     users = int(sys.argv[2]) if len(sys.argv) > 2 else 5_000
     window = int(sys.argv[3]) if len(sys.argv) > 3 else 2
-    url = common.fresh_database()
-    os.environ.update(DATABASE_URL=url, DJANGO_SETTINGS_MODULE="notification_service.settings", LOG_LEVEL="WARNING")
-    import django
-
-    django.setup()
-    from django.core.management import call_command
-    from django.db import connections
-
-    try:
-        call_command("migrate", verbosity=0)
-        problems = run(count, users, window)
-    finally:
-        connections.close_all()
-        common.drop_database(url)
-    sys.exit(1 if problems else 0)
-
+    common.standalone(lambda: run(count, users, window))
 
 if __name__ == "__main__":
     main()

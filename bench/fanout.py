@@ -11,7 +11,6 @@ anything), and checks that every subscriber has exactly one record per channel.
 from __future__ import annotations
 
 import io
-import os
 import sys
 import time
 from pathlib import Path
@@ -140,22 +139,7 @@ def main() -> None:
     subscribers = int(sys.argv[1]) if len(sys.argv) > 1 else 1_000_000
     event_type = sys.argv[2] if len(sys.argv) > 2 else EVENT_TYPE
     chunk = int(sys.argv[3]) if len(sys.argv) > 3 else None
-    url = common.fresh_database()
-    os.environ.update(DATABASE_URL=url, DJANGO_SETTINGS_MODULE="notification_service.settings", LOG_LEVEL="WARNING")
-    import django
-
-    django.setup()
-    from django.core.management import call_command
-    from django.db import connections
-
-    try:
-        call_command("migrate", verbosity=0)
-        outcome = run(subscribers, event_type, chunk)
-    finally:
-        connections.close_all()
-        common.drop_database(url)
-    sys.exit(1 if outcome["problems"] else 0)
-
+    common.standalone(lambda: run(subscribers, event_type, chunk)["problems"])
 
 if __name__ == "__main__":
     main()

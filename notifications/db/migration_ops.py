@@ -53,33 +53,48 @@ class RemoveIndexConcurrentlyOnPostgres(migrations.RemoveIndex):
         return None
 
 
-class ReplaceIndexConcurrentlyOnPostgres(migrations.operations.base.Operation):
-    """An index redefined under the same name (e.g. a partial index's condition). On PostgreSQL the new one is
-    built CONCURRENTLY under a temporary name, the old one dropped CONCURRENTLY, the new one renamed: the table
-    always has one of the two and never stops taking writes. Elsewhere the old index is dropped and the new one
-    made."""
+class _Replace(migrations.operations.base.Operation):
+    """What the replacing operations share: one model's index or constraint, redefined under its name; going
+    forwards and backwards are the same swap, from one state to the other."""
 
     reversible = True
+    kind = ""  # the keyword argument naming the index or constraint
 
-    def __init__(self, model_name: str, index: models.Index) -> None:
-        self.model_name, self.index = model_name, index
+    def __init__(self, model_name: str, **definition: Any) -> None:
+        self.model_name, self.definition = model_name, definition[self.kind]
 
     @property
     def model_name_lower(self) -> str:
         return self.model_name.lower()
 
     def deconstruct(self) -> tuple[str, list[Any], dict[str, Any]]:
-        return self.__class__.__qualname__, [], {"model_name": self.model_name, "index": self.index}
-
-    def state_forwards(self, app_label: str, state: Any) -> None:
-        state.remove_index(app_label, self.model_name_lower, self.index.name)
-        state.add_index(app_label, self.model_name_lower, self.index)
+        return self.__class__.__qualname__, [], {"model_name": self.model_name, self.kind: self.definition}
 
     def database_forwards(self, app_label: str, schema_editor: Any, from_state: Any, to_state: Any) -> None:
         self._swap(app_label, schema_editor, from_state, to_state)
 
     def database_backwards(self, app_label: str, schema_editor: Any, from_state: Any, to_state: Any) -> None:
         self._swap(app_label, schema_editor, from_state, to_state)
+
+    def _swap(self, app_label: str, schema_editor: Any, old_state: Any, new_state: Any) -> None:
+        raise NotImplementedError
+
+
+class ReplaceIndexConcurrentlyOnPostgres(_Replace):
+    """An index redefined under the same name (e.g. a partial index's condition). On PostgreSQL the new one is
+    built CONCURRENTLY under a temporary name, the old one dropped CONCURRENTLY, the new one renamed: the table
+    always has one of the two and never stops taking writes. Elsewhere the old index is dropped and the new one
+    made."""
+
+    kind = "index"
+
+    def __init__(self, model_name: str, index: models.Index) -> None:
+        super().__init__(model_name, index=index)
+        self.index = index
+
+    def state_forwards(self, app_label: str, state: Any) -> None:
+        state.remove_index(app_label, self.model_name_lower, self.index.name)
+        state.add_index(app_label, self.model_name_lower, self.index)
 
     def _swap(self, app_label: str, schema_editor: Any, old_state: Any, new_state: Any) -> None:
         model = new_state.apps.get_model(app_label, self.model_name)
@@ -102,33 +117,21 @@ class ReplaceIndexConcurrentlyOnPostgres(migrations.operations.base.Operation):
         return f"Replace index {self.index.name} on {self.model_name} (concurrently on PostgreSQL)"
 
 
-class ReplaceUniqueConstraintConcurrentlyOnPostgres(migrations.operations.base.Operation):
+class ReplaceUniqueConstraintConcurrentlyOnPostgres(_Replace):
     """A unique constraint redefined under the same name (e.g. one more column). On PostgreSQL the new unique
     index is built CONCURRENTLY, then in one short transaction the old constraint is dropped and the new one
     added USING that index (no scan under a lock). Elsewhere the old constraint is removed and the new one
     added."""
 
-    reversible = True
+    kind = "constraint"
 
     def __init__(self, model_name: str, constraint: models.UniqueConstraint) -> None:
-        self.model_name, self.constraint = model_name, constraint
-
-    @property
-    def model_name_lower(self) -> str:
-        return self.model_name.lower()
-
-    def deconstruct(self) -> tuple[str, list[Any], dict[str, Any]]:
-        return self.__class__.__qualname__, [], {"model_name": self.model_name, "constraint": self.constraint}
+        super().__init__(model_name, constraint=constraint)
+        self.constraint = constraint
 
     def state_forwards(self, app_label: str, state: Any) -> None:
         state.remove_constraint(app_label, self.model_name_lower, self.constraint.name)
         state.add_constraint(app_label, self.model_name_lower, self.constraint)
-
-    def database_forwards(self, app_label: str, schema_editor: Any, from_state: Any, to_state: Any) -> None:
-        self._swap(app_label, schema_editor, from_state, to_state)
-
-    def database_backwards(self, app_label: str, schema_editor: Any, from_state: Any, to_state: Any) -> None:
-        self._swap(app_label, schema_editor, from_state, to_state)
 
     def _swap(self, app_label: str, schema_editor: Any, old_state: Any, new_state: Any) -> None:
         model = new_state.apps.get_model(app_label, self.model_name)

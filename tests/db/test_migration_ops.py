@@ -14,6 +14,7 @@ from notifications.db.migration_ops import (
     AddIndexConcurrentlyOnPostgres,
     RemoveIndexConcurrentlyOnPostgres,
     ReplaceIndexConcurrentlyOnPostgres,
+    ReplaceUniqueConstraintConcurrentlyOnPostgres,
 )
 from tests.shared import ROOT
 
@@ -21,13 +22,14 @@ RECORDS = "notificationrecord"
 
 
 @pytest.mark.parametrize("name", ["0009_scheduled_and_cancelled_records", "0010_cancel_keys_and_recipient_time",
-                                  "0011_digests"])
+                                  "0011_digests", "0012_audiences"])
 def test_index_changes_on_the_records_table_are_concurrent(name):
     migration = import_module(f"notifications.migrations.{name}").Migration
-    on_records = [op for op in migration.operations
-                  if getattr(op, "model_name", "") == RECORDS and "Index" in type(op).__name__]
+    on_records = [op for op in migration.operations if getattr(op, "model_name", "") == RECORDS
+                  and ("Index" in type(op).__name__ or "Constraint" in type(op).__name__)]
     assert on_records and migration.atomic is False
-    concurrent = (AddIndexConcurrentlyOnPostgres, RemoveIndexConcurrentlyOnPostgres, ReplaceIndexConcurrentlyOnPostgres)
+    concurrent = (AddIndexConcurrentlyOnPostgres, RemoveIndexConcurrentlyOnPostgres, ReplaceIndexConcurrentlyOnPostgres,
+                  ReplaceUniqueConstraintConcurrentlyOnPostgres)
     assert all(isinstance(op, concurrent) for op in on_records), on_records
 
 
@@ -48,7 +50,13 @@ def test_the_migrations_go_back_and_forth(shared_db):
     _migrate(shared_db, "0008")
     assert "scheduled" not in _due_index(shared_db) and "retrying" in _due_index(shared_db)
     _migrate(shared_db, "0011")
-    assert "scheduled" in _due_index(shared_db)
+    assert "scheduled" in _due_index(shared_db) and "lane" not in _due_index(shared_db)
+    _migrate(shared_db, "0012")
+    assert "lane" in _due_index(shared_db)
+    if shared_db.is_postgres:  # the wider uniqueness is a constraint, on the index built concurrently
+        definition = shared_db.scalar("SELECT pg_get_constraintdef(oid) FROM pg_constraint "
+                                      "WHERE conname = 'record_unique_delivery'")
+        assert definition == "UNIQUE (event_id, user_id, channel, recipient)", definition
     if shared_db.is_postgres:  # nothing left of the swap, every index valid
         assert shared_db.scalar("SELECT count(*) FROM pg_indexes WHERE indexname LIKE '%_swap'") == 0
         assert shared_db.scalar("SELECT count(*) FROM pg_index WHERE NOT indisvalid") == 0
