@@ -11,6 +11,9 @@ anything), and checks that every subscriber has exactly one record per channel.
 from __future__ import annotations
 
 import io
+import os
+import signal
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -132,7 +135,48 @@ def run(subscribers: int, event_type: str = EVENT_TYPE, chunk: int | None = None
         record("fan-out: problems (subscribers without exactly one record per channel)", problems, "", None)
         record("fan-out: progress read of the finished job", status_ms, "ms", None,
                f"fanout_status: {records:,} records counted by status in one GROUP BY")
+    problems += crash_and_resume(subscribers, event_type, size, tenant, record)
     return {"rate": rate, "growth": growth, "problems": problems}
+
+
+def crash_and_resume(subscribers: int, event_type: str, size: int, tenant: str, record: Any) -> int:
+    """A second event to the topic, run by `manage.py fanout run` in a process killed (SIGKILL) half-way, then
+    resumed here: every subscriber must still get exactly one record per channel. Returns the problems."""
+    from django.db import connection
+
+    from notifications.audiences.models import FanOut
+    from notifications.audiences.runner import run_until_idle
+    from notifications.intake.service import process_events
+    from notifications.testing.factories import make_event
+
+    event = {**make_event(event_type, tenant, user_id=None, email=None), "to_topic": TOPIC, "event_id": "crash"}
+    job = FanOut.objects.get(pk=process_events([event], source="bench")[0].fanout_id)
+    runner = subprocess.Popen([sys.executable, str(common.ROOT / "manage.py"), "fanout", "run", "--chunk", str(size)],
+                              env={**os.environ, "LOG_LEVEL": "WARNING"}, stdout=subprocess.DEVNULL,
+                              stderr=subprocess.DEVNULL)
+    while runner.poll() is None:
+        job.refresh_from_db()
+        if job.written >= subscribers // 2:
+            runner.kill()
+            break
+        time.sleep(0.05)
+    runner.wait()
+    job.refresh_from_db()
+    killed_at, killed = job.written, runner.returncode == -signal.SIGKILL
+    run_until_idle(size)
+    job.refresh_from_db()
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count(*), count(DISTINCT (user_id, channel)), count(DISTINCT user_id) FROM "
+                       "notifications_notificationrecord WHERE event_id = %s", [job.event_id])
+        records, distinct, users = cursor.fetchone()
+    problems = (not killed) + (job.state != "done") + (records != distinct) + (users != subscribers)
+    print(f"killed (SIGKILL) at {killed_at:,} of {subscribers:,} recipients written, resumed: {users:,} users, "
+          f"{records:,} records, {distinct:,} distinct (user, channel): "
+          + ("exactly one record per subscriber and channel" if not problems else f"{problems} PROBLEMS"))
+    if record is not None:
+        record("fan-out: killed half-way and resumed, problems", problems, "", None,
+               f"SIGKILL at {killed_at:,} of {subscribers:,} written; {users:,} users, {records:,} records")
+    return problems
 
 
 def main() -> None:

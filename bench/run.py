@@ -251,6 +251,8 @@ def verdicts() -> list[str]:
           by_name.get("fan-out: resident memory growth after the first tenth"), 16, "lower")
     judge("fan-out: exactly one record per subscriber and channel (problems = 0)",
           by_name.get("fan-out: problems (subscribers without exactly one record per channel)"), 0, "lower")
+    judge("fan-out: killed half-way, resumed, exactly one record each (problems = 0)",
+          by_name.get("fan-out: killed half-way and resumed, problems"), 0, "lower")
     return lines
 
 
