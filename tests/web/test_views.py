@@ -1,5 +1,5 @@
 """The operator dashboard's data (notifications/web/views.py): the fan-out panel's rows, from job rows, with the
-records of the five newest counted. The page itself is driven in Chromium in tests/browser/test_pages.py."""
+records of the three newest counted. The page itself is driven in Chromium in tests/browser/test_pages.py."""
 
 from __future__ import annotations
 
@@ -43,7 +43,7 @@ def test_the_dashboard_lists_open_and_last_finished_fanouts_with_their_progress(
     assert (newest_done["records"], newest_done["percent"]) == (records.count(), 100.0)
     assert newest_done["waiting"] == records.filter(status="pending").count() > 0
     assert newest_done["skipped"] == {"no_address": 4}  # no push device
-    assert [row["sent"] is None for row in rows] == [False] * 5 + [True] * 2  # records counted for five only
+    assert [row["sent"] is None for row in rows] == [False] * 3 + [True] * 4  # records counted for three only
     fanout_sql = [q["sql"] for q in queries.captured_queries if "fanout" in q["sql"]]
     assert len(fanout_sql) == 2 and not any("recipients" in sql for sql in fanout_sql)
     record_sql = [q["sql"] for q in queries.captured_queries if '"event_id" IN' in q["sql"]]
