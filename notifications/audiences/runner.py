@@ -10,6 +10,7 @@ chunk size, the wake-ups, the failure count."""
 from __future__ import annotations
 
 import logging
+import os
 import threading
 from collections import Counter
 from dataclasses import dataclass
@@ -165,15 +166,21 @@ class FanOutRunner(threading.Thread):
     """Runs fan-outs in the background beside the delivery worker (`manage.py serve`, run_delivery_worker):
     chunk after chunk while any job is open, woken by intake's NOTIFY (or its poll) when none is."""
 
-    def __init__(self, poll_seconds: float | None = None) -> None:
+    def __init__(self, poll_seconds: float | None = None, parent: int | None = None) -> None:
+        """`parent`: the pid of the process that started this one (`fanout runner --parent`); the runner stops
+        when it is gone, killed or not, instead of running on as an orphan."""
         super().__init__(name="fanout-runner", daemon=True)
         self.poll_seconds = poll_seconds or float(get_setting("DELIVERY_POLL_SECONDS", 1.0))
         self.stopping = threading.Event()
+        self.parent = parent
         self._waiter = DueWaiter(PG_CHANNEL, _in_process)
 
     def run(self) -> None:
         failures = 0
         while not self.stopping.is_set():
+            if self.parent is not None and os.getppid() != self.parent:
+                logger.warning("fan-out runner: its parent process %s is gone; stopping", self.parent)
+                break
             close_old_connections()
             try:
                 step = run_chunk()

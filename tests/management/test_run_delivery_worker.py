@@ -147,3 +147,44 @@ def test_worker_processes_stop_together_on_sigterm(tmp_path):
     finally:
         if parent.poll() is None:
             parent.kill()
+
+
+def _children(pid: int) -> list[int]:
+    found = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                stat = Path(f"/proc/{entry}/stat").read_text()
+            except OSError:
+                continue
+            if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
+                found.append(int(entry))
+    return found
+
+
+def _gone(pid: int, seconds: float) -> bool:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+        except OSError:
+            return True
+        if state == "Z":
+            return True
+        time.sleep(0.1)
+    return False
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("how", [signal.SIGTERM, signal.SIGKILL])
+def test_the_fan_out_runner_process_ends_with_its_worker(shared_db, tmp_path, how):
+    """run_delivery_worker starts `fanout runner` beside itself (notifications/audiences): stopped with it, and
+    not left running as an orphan when the worker is killed."""
+    worker = start_worker(shared_db, tmp_path / "worker.log", 10)
+    deadline = time.monotonic() + 30
+    while not (runners := _children(worker.pid)) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert runners, "no fan-out runner process was started"
+    worker.send_signal(how)
+    worker.wait(timeout=30)
+    assert all(_gone(pid, 10) for pid in runners), (tmp_path / "worker.log").read_text()[-2000:]

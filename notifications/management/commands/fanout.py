@@ -68,14 +68,15 @@ class Command(BaseCommand):
         run = sub.add_parser("run", help="Run open fan-outs to their end (a progress bar on stderr)")
         run.add_argument("--id", type=int, help="Only this fan-out")
         run.add_argument("--chunk", type=int, help="Recipients per chunk (default: NOTIFICATIONS['FANOUT_CHUNK'])")
-        sub.add_parser("runner", help="Run fan-outs as they arrive, until stopped (SIGTERM): the process "
-                                      "run_delivery_worker starts beside itself")
+        runner = sub.add_parser("runner", help="Run fan-outs as they arrive, until stopped (SIGTERM): the process "
+                                               "run_delivery_worker starts beside itself")
+        runner.add_argument("--parent", type=int, help="Stop when the process of this pid is gone")
 
     def handle(self, *args: Any, **options: Any) -> None:
         if options["action"] == "list":
             self._list(options["tenant_id"], options["limit"])
         elif options["action"] == "runner":
-            self._runner()
+            self._runner(options["parent"])
         elif options["action"] == "status":
             self.stdout.write("\n".join(describe(fanout_status(self._job(options["id"])))))
         else:
@@ -83,8 +84,8 @@ class Command(BaseCommand):
                 raise CommandError("--chunk must be at least 1")
             self._run(options["id"], options["chunk"] or chunk_size())
 
-    def _runner(self) -> None:
-        runner = FanOutRunner()
+    def _runner(self, parent: int | None) -> None:
+        runner = FanOutRunner(parent=parent)
         for signum in (signal.SIGTERM, signal.SIGINT):
             signal.signal(signum, lambda *_: runner.stop())
         runner.run()

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import os
 import signal
 import subprocess
 from typing import Any
@@ -56,7 +57,7 @@ class Command(BaseCommand):
         loop = DeliveryLoop(poll_seconds=options["poll"], concurrency=options["concurrency"])
         # Audience events' records are written by a runner in a process of its own (`manage.py fanout runner`):
         # as a thread here it took the worker's interpreter lock, and sends slowed to a fraction while it ran.
-        fanouts = None if options["no_fanout"] else start_command("fanout", "runner")
+        fanouts = None if options["no_fanout"] else start_command("fanout", "runner", "--parent", str(os.getpid()))
 
         def stop(*_: Any) -> None:
             if fanouts is not None and fanouts.poll() is None:
