@@ -9,6 +9,7 @@ from notifications.db.listen import listening_connection
 from notifications.db.loaders import rows_by_ids
 from notifications.db.lookups import AnyOf
 from notifications.db.updates import fast_bulk_update
+from notifications.db.upsert import upsert_text_rows
 
 __all__ = [
     "AnyOf",
@@ -22,4 +23,5 @@ __all__ = [
     "rows_by_ids",
     "stream_rows",
     "text_array_literal",
+    "upsert_text_rows",
 ]

@@ -25,7 +25,13 @@ from notifications.delivery.secrets import purge_final_secrets
 from notifications.enums import Outcome, RejectionReason, Status
 from notifications.events.envelope import EventRejection
 from notifications.events.handlers.control import CANCEL_EVENT, cancel_key_problem
-from notifications.scheduling.cancel import CANCELLABLE, CancelReason, cancel_records, stop_fanouts
+from notifications.scheduling.cancel import (
+    CANCELLABLE,
+    CancelReason,
+    cancel_own_records,
+    cancel_records,
+    stop_fanouts,
+)
 from notifications.scheduling.supersede import Rules, rules_for, supersede_key, targets
 
 if TYPE_CHECKING:
@@ -132,8 +138,8 @@ class BatchCancels:
             for row in cancel_records(tenant_id, reason, keys=sorted(keys), keep=spared):
                 by_key[(tenant_id, row.cancel_key)][0].cancelled += 1
                 finished.add(row.event_id)
-        for (tenant_id, reason), ids in sorted(ours.items()):
-            for row in cancel_records(tenant_id, reason, ids=ids):
+        for (_, reason), ids in sorted(ours.items()):  # this batch's own: written cancellable, uncommitted
+            for row in cancel_own_records(reason, ids):
                 owner[row.id].cancelled += 1
                 record = planned[row.id]
                 record.status, record.reason, record.next_attempt_at = _STATUS, reason, None

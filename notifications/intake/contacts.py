@@ -6,10 +6,13 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from django.db import connection
 from django.db.models import TextField
 from django.db.models.functions import Cast
+from django.utils import timezone
 
 from notifications.channels.models import Device
+from notifications.db import upsert_text_rows
 from notifications.intake.batches import CHUNK, chunks
 from notifications.intake.isolation import NOT_PER_EVENT, Failures
 from notifications.intake.planning import Accepted
@@ -57,17 +60,31 @@ def resolve_contacts(accepted: list[Accepted], failures: Failures) -> dict[tuple
         if merged != contacts.get(key):
             contacts[key] = changed[key] = merged
     if changed:
-        Contact.objects.bulk_create(
-            [
-                Contact(tenant_id=tenant, user_id=user, **{f: data.get(f, "") for f in CONTACT_FIELDS})
-                for (tenant, user), data in changed.items()
-            ],
-            batch_size=CHUNK,
-            update_conflicts=True,
-            unique_fields=["tenant", "user_id"],
-            update_fields=[*CONTACT_FIELDS, "updated_at"],
-        )
+        _write_contacts(changed)
     return contacts
+
+
+def _write_contacts(changed: dict[tuple[str, str], dict[str, Any]]) -> None:
+    """The changed contacts inserted or updated (their CONTACT_FIELDS and updated_at): one statement on
+    PostgreSQL (notifications.db.upsert_text_rows), the ORM's upsert elsewhere."""
+    if connection.vendor == "postgresql":
+        now = timezone.now()
+        upsert_text_rows(Contact, ("tenant", "user_id"), ("tenant", "user_id", *CONTACT_FIELDS),
+                         [(tenant, user, *[data.get(f, "") for f in CONTACT_FIELDS])
+                          for (tenant, user), data in changed.items()],
+                         update=(*CONTACT_FIELDS, "updated_at"),
+                         constants={"quiet_hours": {}, "created_at": now, "updated_at": now})
+        return
+    Contact.objects.bulk_create(
+        [
+            Contact(tenant_id=tenant, user_id=user, **{f: data.get(f, "") for f in CONTACT_FIELDS})
+            for (tenant, user), data in changed.items()
+        ],
+        batch_size=CHUNK,
+        update_conflicts=True,
+        unique_fields=["tenant", "user_id"],
+        update_fields=[*CONTACT_FIELDS, "updated_at"],
+    )
 
 
 #: The columns contact_from_row reads, after the caller's own: `.values_list(..., *CONTACT_COLUMNS)`.

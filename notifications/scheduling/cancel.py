@@ -104,6 +104,27 @@ def cancel_records(tenant_id: str, reason: str, *, keys: Collection[str] = (), i
                 for id_, event_id, key in cursor.fetchall()]
 
 
+def cancel_own_records(reason: str, ids: Collection[int]) -> list[Cancelled]:
+    """Cancel records that the caller's own transaction wrote and has not committed (intake: a batch's events
+    superseded by a later event of the same batch); returns them. The caller passes only records it wrote
+    cancellable (CANCELLABLE): uncommitted, no other transaction can see, claim or lock them, so the UPDATE
+    needs neither cancel_records' lock in id order nor its tenant and status conditions.
+
+    Fast path, "own records by id": on the bench's fresh tables (not yet analyzed) cancel_records' conditions
+    made PostgreSQL read every open record of the tenant (tenant index AND claim index, then the heap) to find
+    a handful: 2.96 -> 0.03 ms a batch of 20,000 bench events' last (EXPLAIN ANALYZE, 44,000 records)."""
+    if not ids:
+        return []
+    table = connection.ops.quote_name(NotificationRecord._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {table} SET status = %s, reason = %s, next_attempt_at = NULL, claim_token = NULL, "  # noqa: S608 - quoted model name
+            f"updated_at = %s WHERE id {_member('bigint')} RETURNING id, event_id, cancel_key",
+            [Status.CANCELLED.value, reason, timezone.now(), _values(ids, "bigint")])
+        return [Cancelled(id_, event_id if isinstance(event_id, uuid.UUID) else uuid.UUID(str(event_id)), key)
+                for id_, event_id, key in cursor.fetchall()]
+
+
 def stop_fanouts(tenant_id: str, keys: Collection[str]) -> int:
     """The tenant's open fan-outs of events carrying one of `keys` write no more chunks (audiences.runner). A
     runner holds a job's row while it writes a chunk: this UPDATE waits for that chunk to commit, so the records
