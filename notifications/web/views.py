@@ -79,7 +79,8 @@ def dashboard_data(request: HttpRequest) -> JsonResponse:
     withheld = list(recent.filter(status=Status.CANCELLED).values("reason").annotate(count=Count("id"))
                     .order_by("-count"))
     # Fan-outs: the open jobs and the last finished, from the job rows; records counted for the 3 newest only.
-    fanouts = with_record_counts(open_and_finished(finished=5), most=3)  # a GROUP BY each: 1M records ~0.5 s
+    # A GROUP BY over each job's records (a million: 0.83 s), given up after 300 ms: the panel then shows none.
+    fanouts = with_record_counts(open_and_finished(finished=5), most=3, budget_ms=300)
     return JsonResponse({"hours": hours, "series": series, "reasons": reasons, "failures": failures,
                          "waiting": waiting, "withheld": withheld, "lag": _lag(), "fanouts": fanouts})
 

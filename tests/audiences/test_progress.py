@@ -133,3 +133,24 @@ def test_the_dashboard_lists_open_jobs_and_the_last_finished_and_counts_records_
     assert [row["waiting"] is not None for row in counted] == [True, True, True, False, False, False]
     assert counted[0]["waiting"] == 0  # the pending job has no records yet
     assert counted[1]["waiting"] == by_status(finished[-1])["pending"] > 0
+
+
+def test_a_count_over_its_budget_is_given_up_and_the_connection_goes_on():
+    from django.db import connection
+
+    from notifications.audiences import progress
+
+    if connection.vendor != "postgresql":
+        pytest.skip("statement_timeout is PostgreSQL's")
+
+    def slow() -> dict:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_sleep(1)")
+        return {"counted": {}}
+
+    assert progress._within(50, slow) == {}
+    assert progress._within(None, lambda: {"counted": {}}) == {"counted": {}}
+    assert progress._within(500, lambda: {"counted": {}}) == {"counted": {}}
+    with connection.cursor() as cursor:  # the timeout was the transaction's own
+        cursor.execute("SELECT current_setting('statement_timeout')")
+        assert cursor.fetchone()[0] == "0"
