@@ -11,6 +11,7 @@ from notifications.api.auth import ApiKeyAuth
 from notifications.api.routers import (  # they import nothing of this
     cancel,
     contacts,
+    event_types,
     events,
     fanouts,
     inbox,
@@ -78,5 +79,6 @@ api.add_router("/", records.router)
 api.add_router("/inbox", inbox.router)
 api.add_router("/fanouts", fanouts.router)
 api.add_router("/topics", topics.router)
+api.add_router("/event-types", event_types.router)
 
 __all__ = ["api"]

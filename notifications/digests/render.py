@@ -25,8 +25,9 @@ if TYPE_CHECKING:
     from notifications.events.base_handler import BaseEventHandler
 
 _OTHERS = "{% if others %} and {{ others }} other{{ 's' if others != 1 }}{% endif %}"
-_LIKERS = "{{ events[0].liked_by if events else 'Someone' }}" + _OTHERS
-_MENTIONERS = "{{ events[0].mentioned_by if events else 'Someone' }}" + _OTHERS
+# liked_by and mentioned_by are display-only, optional in the payload (docs/events-and-templates.md).
+_LIKERS = "{{ (events[0].liked_by if events else '') or 'Someone' }}" + _OTHERS
+_MENTIONERS = "{{ (events[0].mentioned_by if events else '') or 'Someone' }}" + _OTHERS
 
 DEFAULT_DIGEST_TEMPLATES: dict[str, dict[str, dict[str, str]]] = {
     "content.liked": {
@@ -44,8 +45,9 @@ DEFAULT_DIGEST_TEMPLATES: dict[str, dict[str, dict[str, str]]] = {
         Channel.PUSH: {"title": "{{ count }} new mentions", "body": _MENTIONERS + " mentioned you"},
         Channel.EMAIL: {"subject": "{{ count }} new mentions",
                         "body": "Hi {{ recipient_first_name or 'there' }},\n\n" + _MENTIONERS + " mentioned you:\n"
-                                "{% for e in events %}\n- {{ e.mentioned_by }}{% if e.resource_title %} in "
-                                "{{ e.resource_title }}{% endif %}{% endfor %}\n\n{{ app_url }}\n"},
+                                "{% for e in events %}\n- {{ e.mentioned_by or 'Someone' }}"
+                                "{% if e.resource_title %} in {{ e.resource_title }}{% endif %}{% endfor %}"
+                                "\n\n{{ app_url }}\n"},
     },
 }
 GENERIC_DIGEST_TEMPLATES: dict[str, dict[str, str]] = {

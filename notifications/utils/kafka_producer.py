@@ -3,12 +3,18 @@
 With KAFKA_BOOTSTRAP_SERVERS set, the event goes to Kafka through an idempotent producer (acks=all), keyed
 'tenant_id:user_id'; the call returns once the broker confirmed it, or raises KafkaPublishError.
 Without it, the event is fed to local intake in this process (said once in the log), so the guide's snippets
-work on the embedded default; the intake result is returned then."""
+work on the embedded default.
+
+Both give the event an `event_id` (a UUID, written into the caller's dict) when it has none, and return it: a
+caller that retries after a timeout, with the same dict or with the returned id, is deduplicated by intake even
+if it rebuilt the timestamp. The returned `PublishedEvent` is that id (a str); locally its `.result` is the
+intake result (processed, rejected with a reason, or duplicate), on Kafka None."""
 
 from __future__ import annotations
 
 import logging
 import threading
+import uuid
 from typing import Any
 
 from asgiref.sync import sync_to_async
@@ -20,7 +26,29 @@ from notifications.utils.jsonable import to_jsonable
 logger = logging.getLogger(__name__)
 _said_local = threading.Event()
 
-__all__ = ["publish_event", "publish_event_sync", "to_jsonable"]
+__all__ = ["PublishedEvent", "ensure_event_id", "publish_event", "publish_event_sync", "to_jsonable"]
+
+
+class PublishedEvent(str):
+    """The published event's `event_id`, and `.result`: the local intake's result (None when sent to Kafka)."""
+
+    result: IntakeResult | None
+
+    def __new__(cls, event_id: str, result: IntakeResult | None = None) -> PublishedEvent:
+        published = super().__new__(cls, event_id)
+        published.result = result
+        return published
+
+
+def ensure_event_id(event: Any) -> str:
+    """The event's `event_id`, first set to a new UUID in the caller's dict when it has none (missing, None or
+    empty), so that publishing the same dict again is the same event. An event that is not a dict is left as it
+    is (intake rejects it) and gets no id: ''."""
+    if not isinstance(event, dict):
+        return ""
+    if event.get("event_id") in (None, ""):
+        event["event_id"] = str(uuid.uuid4())
+    return str(event["event_id"])
 
 
 def _local(topic: str, event: dict[str, Any]) -> IntakeResult:
@@ -32,20 +60,23 @@ def _local(topic: str, event: dict[str, Any]) -> IntakeResult:
     return process_events([to_jsonable(event)], source=topic)[0]
 
 
-def publish_event_sync(topic: str, event: dict[str, Any]) -> IntakeResult | None:
-    """Publish one event and wait for it to be confirmed (Kafka) or taken in (local)."""
+def publish_event_sync(topic: str, event: dict[str, Any]) -> PublishedEvent:
+    """Publish one event and wait for it to be confirmed (Kafka) or taken in (local); returns its event_id."""
+    event_id = ensure_event_id(event)
     if not kafka_configured():
-        return _local(topic, event)
+        return PublishedEvent(event_id, _local(topic, event))
     from notifications.kafka.producer import encode_event, message_key, shared_producer
 
     shared_producer().publish(topic, encode_event(event), key=message_key(event))
-    return None
+    return PublishedEvent(event_id)
 
 
-async def publish_event(topic: str, event: dict[str, Any]) -> IntakeResult | None:
+async def publish_event(topic: str, event: dict[str, Any]) -> PublishedEvent:
+    """The guide's `await publish_event(topic, event)`; returns the event's event_id (set when it had none)."""
+    event_id = ensure_event_id(event)
     if not kafka_configured():
-        return await sync_to_async(_local, thread_sensitive=True)(topic, event)
+        return PublishedEvent(event_id, await sync_to_async(_local, thread_sensitive=True)(topic, event))
     from notifications.kafka.producer import encode_event, message_key, shared_producer
 
     await shared_producer().publish_async(topic, encode_event(event), key=message_key(event))
-    return None
+    return PublishedEvent(event_id)

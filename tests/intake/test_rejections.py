@@ -137,7 +137,7 @@ def _without(key: str) -> dict:
         ([1, 2], RejectionReason.INVALID_FIELD, "JSON object"),
         ({**VALID, "event_type": "order.shipped"}, RejectionReason.UNSUPPORTED_EVENT_TYPE, "order.shipped"),
         (make_event("invoice.payment.failed", amount="lots"), RejectionReason.INVALID_PAYLOAD_FIELD, "amount"),
-        (make_event("task.assigned", task_title=None), RejectionReason.INVALID_PAYLOAD_FIELD, "task_title"),
+        (make_event("task.assigned", task_id=None), RejectionReason.INVALID_PAYLOAD_FIELD, "task_id"),
         (make_event("auth.2fa.code.requested", method="carrier-pigeon"), RejectionReason.INVALID_PAYLOAD_FIELD,
          "method"),
         (make_event("user.registration.completed", temp_password=None), RejectionReason.INVALID_PAYLOAD_FIELD,

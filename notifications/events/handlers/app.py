@@ -135,8 +135,9 @@ The {{ company_name }} team
 
 
 class TaskAssignedPayload(UserPayload):
+    """`task_id` identifies the task; `task_title` and the rest are display-only (docs/events-and-templates.md)."""
     task_id: RequiredText
-    task_title: RequiredText
+    task_title: OptionalText = None
     task_description: OptionalText = None
     assigned_by: OptionalText = None
     due_date: OptionalDateTime = None
@@ -151,11 +152,11 @@ class TaskAssignedHandler(BaseEventHandler):
     placeholders = ("due_date_text", "priority_text")
     default_templates: ClassVar[dict[Channel, dict[str, str]]] = {
         Channel.EMAIL: {
-            "subject": "New task: {{ task_title }}",
+            "subject": "{% if task_title %}New task: {{ task_title }}{% else %}You have a new task{% endif %}",
             "body": """
 Hi {{ first_name or "there" }},
 
-{{ assigned_by or "Someone" }} assigned you a task: {{ task_title }}
+{{ assigned_by or "Someone" }} assigned you a task{% if task_title %}: {{ task_title }}{% else %}.{% endif %}
 {% if task_description %}
 
 {{ task_description }}
@@ -170,14 +171,15 @@ Open the task: {{ task_link or app_url }}
 """,
         },
         Channel.IN_APP: {
-            "title": "New task: {{ task_title }}",
+            "title": "{% if task_title %}New task: {{ task_title }}{% else %}You have a new task{% endif %}",
             "body": "{{ assigned_by or 'Someone' }} assigned you this task"
             "{% if due_date_text %}, due {{ due_date_text }}{% endif %}.",
             "action_url": "{{ task_link or app_url }}",
         },
         Channel.PUSH: {
             "title": "New task assigned",
-            "body": "{{ task_title }}{% if due_date_text %} (due {{ due_date_text }}){% endif %}",
+            "body": "{{ task_title or 'Tap to see your new task' }}{% if due_date_text %} (due {{ due_date_text }})"
+            "{% endif %}",
         },
     }
 
@@ -189,8 +191,9 @@ Open the task: {{ task_link or app_url }}
 
 
 class CommentMentionedPayload(UserPayload):
+    """`comment_id` identifies the comment; `mentioned_by` is display-only ("Someone" when missing)."""
     comment_id: RequiredText
-    mentioned_by: RequiredText
+    mentioned_by: OptionalText = None
     comment_text: OptionalText = None
     resource_title: OptionalText = None
     link: OptionalText = None
@@ -203,11 +206,12 @@ class CommentMentionedHandler(BaseEventHandler):
     placeholders = ("comment_excerpt",)
     default_templates: ClassVar[dict[Channel, dict[str, str]]] = {
         Channel.EMAIL: {
-            "subject": "{{ mentioned_by }} mentioned you{% if resource_title %} in {{ resource_title }}{% endif %}",
+            "subject": "{{ mentioned_by or 'Someone' }} mentioned you{% if resource_title %} in {{ resource_title }}"
+            "{% endif %}",
             "body": """
 Hi {{ first_name or "there" }},
 
-{{ mentioned_by }} mentioned you in a comment{% if resource_title %} on {{ resource_title }}{% endif %}:
+{{ mentioned_by or "Someone" }} mentioned you in a comment{% if resource_title %} on {{ resource_title }}{% endif %}:
 {% if comment_excerpt %}
 
 "{{ comment_excerpt }}"
@@ -217,12 +221,12 @@ Reply: {{ link or app_url }}
 """,
         },
         Channel.IN_APP: {
-            "title": "{{ mentioned_by }} mentioned you",
+            "title": "{{ mentioned_by or 'Someone' }} mentioned you",
             "body": "{{ comment_excerpt or 'You were mentioned in a comment.' }}",
             "action_url": "{{ link or app_url }}",
         },
         Channel.PUSH: {
-            "title": "{{ mentioned_by }} mentioned you",
+            "title": "{{ mentioned_by or 'Someone' }} mentioned you",
             "body": "{{ comment_excerpt or 'Tap to read the comment.' }}",
         },
     }
@@ -234,8 +238,9 @@ Reply: {{ link or app_url }}
 
 
 class ContentLikedPayload(UserPayload):
+    """`content_id` identifies the content; `liked_by` is display-only ("Someone" when missing)."""
     content_id: RequiredText
-    liked_by: RequiredText
+    liked_by: OptionalText = None
     content_title: OptionalText = None
     like_count: int | None = Field(default=None, ge=0, le=MAX_COUNT)
     link: OptionalText = None
@@ -248,13 +253,13 @@ class ContentLikedHandler(BaseEventHandler):
     placeholders = ("others_text",)
     default_templates: ClassVar[dict[Channel, dict[str, str]]] = {
         Channel.IN_APP: {
-            "title": "{{ liked_by }}{{ others_text }} liked your {{ content_title or 'post' }}",
-            "body": "{{ liked_by }}{{ others_text }} liked \"{{ content_title or 'your post' }}\".",
+            "title": "{{ liked_by or 'Someone' }}{{ others_text }} liked your {{ content_title or 'post' }}",
+            "body": "{{ liked_by or 'Someone' }}{{ others_text }} liked \"{{ content_title or 'your post' }}\".",
             "action_url": "{{ link or app_url }}",
         },
         Channel.PUSH: {
             "title": "New like",
-            "body": "{{ liked_by }}{{ others_text }} liked your {{ content_title or 'post' }}",
+            "body": "{{ liked_by or 'Someone' }}{{ others_text }} liked your {{ content_title or 'post' }}",
         },
     }
 

@@ -29,5 +29,7 @@ class Command(BaseCommand):
             event = json.loads(text)
         except json.JSONDecodeError as err:
             raise CommandError(f"the event is not valid JSON: {err.msg} at line {err.lineno}") from err
-        result = publish_event_sync(options["topic"], event)
-        self.stdout.write(str(result) if result is not None else f"published to {options['topic']}")
+        published = publish_event_sync(options["topic"], event)
+        result = published.result
+        self.stdout.write(str(result) if result is not None else f"published to {options['topic']}"
+                          + (f" (event_id {published})" if published else ""))
