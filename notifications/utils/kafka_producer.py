@@ -5,13 +5,15 @@ With KAFKA_BOOTSTRAP_SERVERS set, the event goes to Kafka through an idempotent 
 Without it, the event is fed to local intake in this process (said once in the log), so the guide's snippets
 work on the embedded default.
 
-Both give the event an `event_id` (a UUID, written into the caller's dict) when it has none, and return it: a
+Both give the event an `event_id` (a UUID of its content, written into the caller's dict) when it has none, and
+return it: a
 caller that retries after a timeout, with the same dict or with the returned id, is deduplicated by intake even
 if it rebuilt the timestamp. The returned `PublishedEvent` is that id (a str); locally its `.result` is the
 intake result (processed, rejected with a reason, or duplicate), on Kafka None."""
 
 from __future__ import annotations
 
+import json
 import logging
 import threading
 import uuid
@@ -47,8 +49,22 @@ def ensure_event_id(event: Any) -> str:
     if not isinstance(event, dict):
         return ""
     if event.get("event_id") in (None, ""):
-        event["event_id"] = str(uuid.uuid4())
+        event["event_id"] = _content_id(event)
     return str(event["event_id"])
+
+
+# Derived from the event's content (timestamp included), not random: a caller that rebuilds the same event from
+# scratch, timestamp and all, gets the same id, as intake's content hash deduplicated such events before ids
+# were set here; a caller that keeps the dict or the returned id is deduplicated whatever it rebuilds.
+_EVENT_IDS = uuid.UUID("6f3d1c1e-4b57-5f0e-9a4a-7d2f3e1b9c10")
+
+
+def _content_id(event: dict[str, Any]) -> str:
+    try:
+        canonical = json.dumps(to_jsonable(event), sort_keys=True, separators=(",", ":"))
+    except (TypeError, ValueError):  # not JSON at all: intake will say why; the id only has to be new
+        return str(uuid.uuid4())
+    return str(uuid.uuid5(_EVENT_IDS, canonical))
 
 
 def _local(topic: str, event: dict[str, Any]) -> IntakeResult:

@@ -143,3 +143,15 @@ def test_the_readmes_retry_pattern_is_deduplicated(tenant):
 
     assert results == [Outcome.PROCESSED, Outcome.DUPLICATE]
     assert event_id == event["event_id"] and Event.objects.get().event_id == event_id
+
+
+@pytest.mark.django_db
+def test_the_id_given_is_the_events_content_so_an_identical_rebuilt_event_is_still_a_duplicate(tenant):
+    def build() -> dict:
+        return make_event("task.assigned", timestamp=datetime(2026, 12, 6, 9, 0))
+
+    first, rebuilt, other = build(), build(), {**build(), "timestamp": "2026-12-06T09:00:01"}
+    one, two, three = publish_event_sync("t", first), publish_event_sync("t", rebuilt), publish_event_sync("t", other)
+    assert one == two != three and uuid.UUID(one).version == 5
+    assert (one.result.outcome, two.result.outcome, three.result.outcome) == (
+        Outcome.PROCESSED, Outcome.DUPLICATE, Outcome.PROCESSED)
