@@ -203,6 +203,9 @@ NOTIFICATIONS = {
     # Without a tenant provider, SMS and push go to the log provider (var/outbox/) only in development: it keeps
     # message text, codes included, in plain files.
     "DEV_PROVIDERS": _env_bool("NOTIFICATIONS_DEV_PROVIDERS", SECRET_KEY.startswith("dev-insecure")),
+    # Your own event handlers, "module.path:ClassName", comma separated: every process (consumer, worker, API)
+    # registers them at start-up (notifications/events/configured.py).
+    "HANDLERS": _env_list("NOTIFICATIONS_HANDLERS"),
 }
 
 LOG_LEVEL = os.environ.get("LOG_LEVEL", "INFO")

@@ -9,6 +9,7 @@ class NotificationsConfig(AppConfig):
     def ready(self) -> None:
         from notifications import checks, db  # noqa: F401  (registers system checks and the `any` lookup)
         from notifications.events import content
+        from notifications.events.configured import load_configured_handlers
         from notifications.events.handlers import BUILTIN_HANDLERS
         from notifications.events.registry import event_registry
         from notifications.intake.service import process_events
@@ -20,6 +21,9 @@ class NotificationsConfig(AppConfig):
         for handler_cls in BUILTIN_HANDLERS:
             if event_registry.get_handler(handler_cls.event_types[0]) is None:
                 event_registry.register(handler_cls())
+        # The host project's handlers (NOTIFICATIONS["HANDLERS"]): every process loads the same ones; a bad entry
+        # stops start-up with ImproperlyConfigured naming it.
+        load_configured_handlers(event_registry)
         # Connects the template-cache invalidation signal.
         from notifications.channels.inbox import inbox_messages_created
         from notifications.channels.realtime import on_inbox_messages_created

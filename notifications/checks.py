@@ -28,3 +28,11 @@ def check_secrets(app_configs: Any, **kwargs: Any) -> list[Warning]:
             )
         )
     return problems
+
+
+@register()
+def check_runtime_only_handlers(app_configs: Any, **kwargs: Any) -> list[Warning]:
+    """A handler registered in this process's memory only (a Django shell): `manage.py check` run from there."""
+    from notifications.events.configured import runtime_only
+
+    return [Warning(found.warning, id="notifications.W003") for found in runtime_only()]

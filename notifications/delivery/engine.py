@@ -26,13 +26,23 @@ from notifications.delivery.runtime import get_runtime
 from notifications.delivery.store import store_outcomes
 from notifications.digests.closing import close_digests
 from notifications.digests.sweep import OrphanSweep
-from notifications.errors import SecretPurged
+from notifications.errors import HandlerNotFound, SecretPurged
+from notifications.events.registry import HANDLERS_HINT
 from notifications.rendering.failures import RENDER_ERROR, render_error_detail
 from notifications.rendering.service import Renderer
 from notifications.utils.lazy import ProcessSingleton
 from notifications.utils.limiter import Limiter
 
 logger = logging.getLogger(__name__)
+
+#: A record whose event type has no handler in this worker's process fails at once with this reason.
+NO_HANDLER = "no_handler"
+
+
+def no_handler_detail(event_type: str) -> str:
+    return (f"no handler for event type {event_type!r} in the delivery worker (one registered only in another "
+            f"process's memory, e.g. a Django shell, is unknown here): {HANDLERS_HINT}; restart the worker, then "
+            f"`manage.py retry_failed --reason {NO_HANDLER}`")
 
 
 class DeliveryEngine:
@@ -99,6 +109,10 @@ class DeliveryEngine:
                 ready.append((record, message_for(record, batch, renderer, digests.get(record.pk))))
             except SecretPurged:
                 outcomes[record.pk] = Outcome(permanent("secret_purged", "the event's secrets were purged"))
+            except HandlerNotFound:  # registered in another process's memory only: retrying here cannot help
+                outcomes[record.pk] = Outcome(permanent(NO_HANDLER, no_handler_detail(record.event_type)))
+                logger.error("no handler in this worker (NOTIFICATIONS[\"HANDLERS\"]): tenant_id=%s record_id=%s "
+                             "event_type=%s", record.tenant_id, record.pk, record.event_type)
             except DatabaseError:
                 raise  # not this record's fault: the batch is retried
             except Exception as err:  # noqa: BLE001 - one record's problem (a template, a handler bug) stays its own

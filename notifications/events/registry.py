@@ -6,6 +6,8 @@ import threading
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
+from django.apps import apps
+
 from notifications.errors import (
     HandlerAlreadyRegistered,
     HandlerNotFound,
@@ -18,6 +20,14 @@ from notifications.security.redaction import SENSITIVE_KEYS
 if TYPE_CHECKING:
     from notifications.intake.results import IntakeResult
 
+#: What every process should be told about a handler it lacks (the worker's failed record, check_setup's warning).
+HANDLERS_HINT = ('list it in NOTIFICATIONS["HANDLERS"] = ["module:Class"] (environment: NOTIFICATIONS_HANDLERS) '
+                 'so that every process loads it at start-up')
+
+#: How a handler came to be registered (EventRegistry.origin_of): before Django's apps were ready (the built-ins,
+#: an app's ready(): every process has it), from NOTIFICATIONS["HANDLERS"], or later in this process only.
+STARTUP, CONFIGURED, RUNTIME = "startup", "configured", "runtime"
+
 #: Takes in a list of events now, one result each: intake's process_events, bound by NotificationsConfig.ready().
 Processor = Callable[..., "list[IntakeResult]"]
 
@@ -28,6 +38,10 @@ class EventRegistry:
         self._fallbacks: list[BaseEventHandler] = []
         self._lock = threading.Lock()
         self._processor: Processor | None = None
+        # id(handler) -> (handler, origin); the handler is kept so that its id cannot be reused while listed.
+        self._origins: dict[int, tuple[BaseEventHandler, str]] = {}
+        # id(fallback handler) -> the event types it was found for so far (check_setup names them).
+        self._seen: dict[int, set[str]] = {}
 
     def bind(self, processor: Processor) -> None:
         """What process_event(s) hands events to: `processor(events, source=...)`. The registry sits below intake
@@ -43,18 +57,24 @@ class EventRegistry:
         return self._processor
 
     def register(
-        self, handler: BaseEventHandler, event_types: Iterable[str] | None = None, *, replace: bool = False
+        self, handler: BaseEventHandler, event_types: Iterable[str] | None = None, *, replace: bool = False,
+        origin: str | None = None,
     ) -> BaseEventHandler:
         """Map event types to handler. Types come from `event_types=` or the handler's own `event_types`; a
-        handler with neither is consulted through `can_handle` for types no other handler claims."""
+        handler with neither is consulted through `can_handle` for types no other handler claims. `origin`
+        (STARTUP, CONFIGURED, RUNTIME) defaults to STARTUP while Django's apps are being set up, else RUNTIME."""
         if not isinstance(handler, BaseEventHandler):
             raise NotificationConfigurationError(
                 f"{handler!r} is not a BaseEventHandler instance (register MyHandler(), not MyHandler)"
             )
         types = tuple(event_types) if event_types is not None else tuple(handler.event_types)
         with self._lock:
+            origin = origin or (RUNTIME if apps.ready else STARTUP)
             if not types:
-                return self._register_fallback(handler, replace)
+                self._register_fallback(handler, replace)
+                self._origins.setdefault(id(handler), (handler, origin))
+                self._forget_unused()
+                return handler
             for event_type in types:
                 if not handler.can_handle(event_type):
                     raise NotificationConfigurationError(
@@ -68,6 +88,8 @@ class EventRegistry:
                     )
             for event_type in types:
                 self._by_type[event_type] = handler
+            self._origins.setdefault(id(handler), (handler, origin))
+            self._forget_unused()
         return handler
 
     def _register_fallback(self, handler: BaseEventHandler, replace: bool) -> BaseEventHandler:
@@ -89,11 +111,37 @@ class EventRegistry:
         with self._lock:
             if self._by_type.pop(event_type, None) is None:
                 raise HandlerNotFound("no handler registered", event_type=event_type)
+            self._forget_unused()
 
     def unregister_handler(self, handler: BaseEventHandler) -> None:
         with self._lock:
             self._by_type = {k: v for k, v in self._by_type.items() if v is not handler}
             self._fallbacks = [h for h in self._fallbacks if h is not handler]
+            self._forget_unused()
+
+    def _forget_unused(self) -> None:
+        """Origins and seen types of handlers no longer registered (under the lock)."""
+        listed = {id(handler) for handler in [*self._by_type.values(), *self._fallbacks]}
+        for key in [key for key in list(self._origins) if key not in listed]:
+            del self._origins[key]
+        for key in [key for key in list(self._seen) if key not in listed]:  # get_handler adds without the lock
+            self._seen.pop(key, None)
+
+    def origin_of(self, handler: BaseEventHandler) -> str | None:
+        """STARTUP, CONFIGURED or RUNTIME for a registered handler; None for one that is not."""
+        entry = self._origins.get(id(handler))
+        return entry[1] if entry is not None and entry[0] is handler else None
+
+    def mark(self, handler: BaseEventHandler, origin: str) -> None:
+        """Set a registered handler's origin (a handler registered at run time, then found in the settings)."""
+        with self._lock:
+            if id(handler) in self._origins:
+                self._origins[id(handler)] = (handler, origin)
+
+    def types_of(self, handler: BaseEventHandler) -> list[str]:
+        """The event types this handler serves: those mapped to it, and for a handler known by can_handle()
+        only, the types it was found for so far."""
+        return sorted({t for t, h in self._by_type.items() if h is handler} | self._seen.get(id(handler), set()))
 
     def get_handler(self, event_type: str) -> BaseEventHandler | None:
         handler = self._by_type.get(event_type)
@@ -101,13 +149,17 @@ class EventRegistry:
             return handler
         for fallback in self._fallbacks:
             if fallback.can_handle(event_type):
+                seen = self._seen.setdefault(id(fallback), set())
+                if event_type not in seen and len(seen) < 100:
+                    seen.add(event_type)
                 return fallback
         return None
 
     def handler_for(self, event_type: str) -> BaseEventHandler:
         handler = self.get_handler(event_type)
         if handler is None:
-            raise HandlerNotFound("no handler registered", event_type=event_type)
+            raise HandlerNotFound(f"no handler registered for this event type in this process; {HANDLERS_HINT}",
+                                  event_type=event_type)
         return handler
 
     @property

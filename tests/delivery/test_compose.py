@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import pytest
 from django.core import mail
+from django.core.management import call_command
 
 from notifications.enums import Status
 from notifications.events.registry import event_registry
 from notifications.intake.service import process_events
 from notifications.models import NotificationRecord, NotificationTemplate
 from notifications.testing import make_event
+from tests.handlers_for_tests import MockEventHandler
 from tests.intake.hostile import SECRET_IN_ERROR, good_event, hostile_event, hostile_handler
 
 pytestmark = pytest.mark.django_db
@@ -86,3 +88,38 @@ def test_unregistered_handler_at_delivery_fails_the_record_not_the_batch(tenant,
 
     statuses = dict(NotificationRecord.objects.values_list("event_type", "status"))
     assert statuses == {"temp.event": Status.FAILED, "user.login.succeeded": Status.SENT}
+
+
+def test_a_record_whose_handler_this_worker_lacks_fails_at_once_saying_how_to_register_it(tenant, deliver):
+    """A handler registered in another process only (a Django shell): the worker fails the record for good with
+    no_handler and the way to configure it, not render_error, and without the payload's values."""
+    shell_only = event_registry.register(MockEventHandler())
+    try:
+        result = event_registry.process_event({"event_type": "test.event", "tenant_id": tenant.id,
+                                               "timestamp": "2026-11-23T10:00:00",
+                                               "payload": {"user_id": "u-9", "email": "mock@example.com",
+                                                           "password": "hunter2"}})
+    finally:
+        event_registry.unregister_handler(shell_only)  # the worker's process does not have it
+
+    first = deliver()
+    again = deliver()
+
+    record = NotificationRecord.objects.get(event_id=result.event_id)
+    assert (record.status, record.reason, record.next_attempt_at) == ("failed", "no_handler", None)
+    assert record.error_detail.startswith("no handler for event type 'test.event' in the delivery worker")
+    assert 'NOTIFICATIONS["HANDLERS"] = ["module:Class"]' in record.error_detail
+    assert "retry_failed --reason no_handler" in record.error_detail
+    assert "mock@example.com" not in record.error_detail and "hunter2" not in record.error_detail
+    assert (first.claimed, again.claimed) == (1, 0)  # failed once, not retried
+    assert mail.outbox == []
+
+    # Once this process has the handler, retry_failed sends the record.
+    configured = event_registry.register(MockEventHandler())
+    try:
+        call_command("retry_failed", "--reason", "no_handler")
+        deliver()
+    finally:
+        event_registry.unregister_handler(configured)
+    assert NotificationRecord.objects.get(event_id=result.event_id).status == "sent"
+    assert [m.to for m in mail.outbox] == [["mock@example.com"]]

@@ -32,3 +32,42 @@ def test_check_setup_names_each_problem(tenant, capsys, settings):
     assert "PROBLEM Kafka at 127.0.0.1:1 unreachable" in out
     assert "PROBLEM template acme/task_assigned_push: unknown placeholder(s) for task.assigned: nope" in out
     assert "PROBLEM provider" in out and "missing account_sid, auth_token" in out
+
+
+def test_check_setup_warns_of_a_handler_registered_only_in_this_process(tenant, capsys, settings):
+    """The guide's "Mock Event Testing" from a Django shell: this process knows the handler, the worker and the
+    consumer do not. A warning (exit 0), naming the types and saying how to configure it."""
+    from notifications.checks import check_runtime_only_handlers
+    from notifications.events.registry import event_registry
+    from tests.handlers_for_tests import MockEventHandler
+
+    call_command("seed_event_templates", "--tenant-id", tenant.id)
+    shell_only = event_registry.register(MockEventHandler(), event_types=["test.event"])
+    try:
+        call_command("check_setup")
+        out = capsys.readouterr().out
+        [warning] = check_runtime_only_handlers(None)
+
+        # Once it is listed in the setting, this process's handler is what every process will load.
+        settings.NOTIFICATIONS = {**settings.NOTIFICATIONS, "HANDLERS": ["tests.handlers_for_tests:MockEventHandler"]}
+        call_command("check_setup")
+        configured_out = capsys.readouterr().out
+    finally:
+        event_registry.unregister_handler(shell_only)
+
+    assert ("WARNING handler tests.handlers_for_tests:MockEventHandler for test.event is registered only in this "
+            "process's memory") in out
+    assert "the delivery worker and the consumer will not know it" in out
+    assert 'NOTIFICATIONS["HANDLERS"] = ["tests.handlers_for_tests:MockEventHandler"]' in out
+    assert "NOTIFICATIONS_HANDLERS" in out
+    assert "all checks passed (1 warning(s))" in out
+    assert warning.id == "notifications.W003" and "test.event" in warning.msg
+    assert "WARNING" not in configured_out and "all checks passed\n" in configured_out
+    assert ('OK      1 handler(s) from NOTIFICATIONS["HANDLERS"]: tests.handlers_for_tests:MockEventHandler '
+            "(test.event)") in configured_out
+
+
+def test_check_setup_does_not_warn_of_start_up_handlers(tenant, capsys):
+    call_command("seed_event_templates", "--tenant-id", tenant.id)
+    call_command("check_setup")
+    assert "WARNING" not in capsys.readouterr().out

@@ -188,3 +188,58 @@ def test_the_fan_out_runner_process_ends_with_its_worker(shared_db, tmp_path, ho
     worker.send_signal(how)
     worker.wait(timeout=30)
     assert all(_gone(pid, 10) for pid in runners), (tmp_path / "worker.log").read_text()[-2000:]
+
+
+# NOTIFICATIONS["HANDLERS"]: a worker process knows the host project's handlers only through the setting.
+
+MOCK_HANDLER = "tests.handlers_for_tests:MockEventHandler"
+TAKE_IN_TEST_EVENT = """
+from notifications.events.registry import event_registry
+from notifications.tenants.models import Tenant
+Tenant.ensure(["acme"])
+{register}
+result = event_registry.process_event({{"event_type": "test.event", "tenant_id": "acme",
+    "timestamp": "2026-11-23T10:00:00", "payload": {{"user_id": "u-9", "email": "mock@example.com"}}}})
+print(result.outcome, *[(r.channel, r.status) for r in result.records])
+"""
+TEST_EVENT_RECORD = "SELECT {column} FROM notifications_notificationrecord WHERE event_type = 'test.event'"
+
+
+def run_worker_once(shared_db, **env: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, str(ROOT / "manage.py"), "run_delivery_worker", "--once"],
+                          env={**shared_db.env, **env}, cwd=ROOT, capture_output=True, text=True, timeout=120)
+
+
+def test_a_worker_delivers_the_events_of_a_configured_handler(shared_db, tmp_path):
+    configured = {"NOTIFICATIONS_HANDLERS": MOCK_HANDLER}
+    taken = shared_db.run_python(TAKE_IN_TEST_EVENT.format(register=""), extra_env=configured)
+    assert taken.split() == ["processed", "('email',", "'pending')"]
+
+    done = run_worker_once(shared_db, **configured)
+
+    assert done.returncode == 0, done.stderr
+    assert shared_db.scalar(TEST_EVENT_RECORD.format(column="status")) == "sent"
+    [mail_file] = (tmp_path / "var" / "mail").iterdir()
+    sent = mail_file.read_text()
+    assert "Subject: Test" in sent and "To: mock@example.com" in sent and "Test email" in sent
+
+
+def test_without_the_setting_the_worker_fails_the_record_saying_how_to_register_it(shared_db, tmp_path):
+    """The guide's "Mock Event Testing" in a shell: intake there knew the handler, the worker does not."""
+    in_shell = f"from {MOCK_HANDLER.replace(':', ' import ')}\nevent_registry.register(MockEventHandler())"
+    taken = shared_db.run_python(TAKE_IN_TEST_EVENT.format(register=in_shell))
+    assert taken.split()[0] == "processed"
+
+    first = run_worker_once(shared_db)
+    again = run_worker_once(shared_db)
+
+    assert first.returncode == again.returncode == 0, first.stderr + again.stderr
+    status, reason = (shared_db.scalar(TEST_EVENT_RECORD.format(column=column)) for column in ("status", "reason"))
+    detail = shared_db.scalar(TEST_EVENT_RECORD.format(column="error_detail"))
+    assert (status, reason) == ("failed", "no_handler")
+    assert 'NOTIFICATIONS["HANDLERS"] = ["module:Class"]' in detail and "NOTIFICATIONS_HANDLERS" in detail
+    assert "mock@example.com" not in detail
+    assert shared_db.scalar(TEST_EVENT_RECORD.format(column="next_attempt_at")) is None  # not retried
+    assert "claimed=1 sent=0 retrying=0 failed=1" in first.stdout and "event_type=test.event" in first.stderr
+    assert "claimed=0" in again.stdout  # failed for good: the second worker finds nothing due
+    assert not (tmp_path / "var" / "mail").exists() or not list((tmp_path / "var" / "mail").iterdir())

@@ -9,6 +9,7 @@ from django.db.utils import DatabaseError
 from notifications.channels.models import ProviderConfig
 from notifications.channels.provider_config import config_problems
 from notifications.conf import get_setting
+from notifications.events.configured import class_path, configured_handlers, runtime_only
 from notifications.events.registry import event_registry
 from notifications.kafka.config import kafka_configured
 from notifications.rendering.models import NotificationTemplate
@@ -23,6 +24,7 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         self.problems = 0
+        self.warnings = 0
         self._database()
         self._kafka()
         self._handlers()
@@ -30,7 +32,8 @@ class Command(BaseCommand):
         self._providers(options["tenant_id"])
         if self.problems:
             raise CommandError(f"{self.problems} problem(s) found")
-        self.stdout.write(self.style.SUCCESS("all checks passed"))
+        warned = f" ({self.warnings} warning(s))" if self.warnings else ""
+        self.stdout.write(self.style.SUCCESS(f"all checks passed{warned}"))
 
     def ok(self, text: str) -> None:
         self.stdout.write(f"OK      {text}")
@@ -38,6 +41,11 @@ class Command(BaseCommand):
     def bad(self, text: str) -> None:
         self.problems += 1
         self.stdout.write(self.style.ERROR(f"PROBLEM {text}"))
+
+    def warn(self, text: str) -> None:
+        """Works here, but not in every process: not a problem of this process, so the exit code stays 0."""
+        self.warnings += 1
+        self.stdout.write(self.style.WARNING(f"WARNING {text}"))
 
     def note(self, text: str) -> None:
         self.stdout.write(f"NOTE    {text}")
@@ -76,6 +84,13 @@ class Command(BaseCommand):
             self.ok(f"{len(types)} event types have a handler: {', '.join(types)}")
         else:
             self.bad("no event handlers registered")
+        configured = configured_handlers(event_registry)
+        if configured:
+            self.ok(f'{len(configured)} handler(s) from NOTIFICATIONS["HANDLERS"]: ' + ", ".join(
+                f"{class_path(type(h))} ({', '.join(event_registry.types_of(h)) or 'by can_handle()'})"
+                for h in configured))
+        for found in runtime_only(event_registry):
+            self.warn(found.warning)
 
     def _templates(self, tenant_id: str | None) -> None:
         query = NotificationTemplate.objects.filter(is_active=True)
