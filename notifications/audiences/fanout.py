@@ -99,12 +99,13 @@ def write_chunk(job: FanOut, event: ValidatedEvent, recipients: Sequence[Recipie
             for record in records[start:]:
                 yield record.row()
 
-    if event.handler.critical or not planner.may_digest(tenant_id, event_type, event.handler.get_channels(
-            event_type, event.payload)):
+    if _plans_without_queries(event.handler) and (event.handler.critical or not planner.may_digest(
+            tenant_id, event_type, event.handler.get_channels(event_type, event.payload))):
         # Fast path, "planned while sent": the rows go to the server as they are planned (db.stream_rows), so it
         # inserts while the next recipients are planned. 1M recipients: bench/README.md, issue 18.
         stream_rows(NotificationRecord, Planned.COLUMNS, planned_rows())
-    else:  # a digested record's window is opened in the database (planner.finish) before its row is written
+    else:  # a digested record's window is opened in the database (planner.finish) before its row is written; a
+        # handler of the host project may query the database while it is asked who gets what
         for _ in planned_rows():
             pass
         planner.finish()
@@ -113,6 +114,16 @@ def write_chunk(job: FanOut, event: ValidatedEvent, recipients: Sequence[Recipie
         signal_due_after_commit()
     skipped.update(_reason(record) for record in records if record.status == _SKIPPED)
     return Chunk(len(recipients), len(records), skipped)
+
+
+def _plans_without_queries(handler: Any) -> bool:
+    """Whether planning with this handler runs no query: only then may rows stream into a COPY while planned (a
+    query during the COPY would wait for the connection the COPY holds, for ever). The built-in handlers' planning
+    reads the payload only; a host project's handler (NOTIFICATIONS["HANDLERS"]) may read the database."""
+    return type(handler).__module__.startswith(_BUILT_IN)
+
+
+_BUILT_IN = "notifications.events.handlers."
 
 
 def _reason(record: Planned) -> str:

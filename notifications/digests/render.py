@@ -74,6 +74,8 @@ def digest_context(handler: BaseEventHandler, context: dict[str, Any], digest: D
     events = []
     for event_id, occurred_at, stored in digest.events:
         plain = {key: value for key, value in stored.items() if not _secret(value)}
+        if "user_id" not in plain and context.get("user_id"):  # an audience event's payload: the recipient's
+            plain["user_id"] = context["user_id"]
         try:
             payload = handler.load_payload(plain)
         except Exception:  # noqa: BLE001 - a payload that needs its secrets: its plain fields as stored

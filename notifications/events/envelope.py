@@ -249,6 +249,9 @@ def _validate(raw: Any, registry: EventRegistry) -> ValidatedEvent | EventReject
             event_type=event_type,
         )
     if audience is not None:
+        if handler.channels is not None and not handler.channels:  # a control event (notification.cancel)
+            return _invalid(data, f"{event_type} notifies no one: address it without recipients, to_topic or "
+                                  "to_all")
         if handler.sensitive_fields:
             return _invalid(data, f"{event_type} carries secrets and goes to one user_id only, never to an audience")
         # Each recipient's copy of the payload gets their user_id (audiences.fanout); validated with a stand-in.

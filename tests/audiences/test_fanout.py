@@ -217,3 +217,38 @@ def test_a_notification_cancel_event_stops_the_fan_out_too(tenant):
     run_until_idle(size=2)
     job = FanOut.objects.get(pk=result.fanout_id)
     assert (job.state, job.written) == (FanOutState.CANCELLED, 2)
+
+
+def test_a_cancel_event_cannot_address_an_audience(tenant):
+    ids = contacts(tenant, 2)
+    cancel = {**make_event("notification.cancel"), "payload": {"cancel_key": "k1"}, "recipients": ids}
+    [result] = process_events([cancel])
+    assert result.outcome == Outcome.REJECTED and "notifies no one" in result.detail
+    assert not FanOut.objects.exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_host_handler_that_queries_while_planning_is_not_streamed(tenant):
+    """Rows stream into a COPY while planned only for the built-in handlers: a host project's handler may read
+    the database while asked who gets what, which would wait for ever for the connection the COPY holds."""
+    from notifications.enums import Channel
+    from notifications.events.base_handler import BaseEventHandler
+
+    class Lookup(BaseEventHandler):
+        event_types = ("review.lookup",)
+        default_templates = {Channel.EMAIL: {"subject": "x", "body": "y"}}
+
+        def get_channels(self, event_type: str, payload: dict) -> tuple:
+            Contact.objects.exists()  # e.g. a feature flag read from the database
+            return (Channel.EMAIL,)
+
+    handler = event_registry.register(Lookup())
+    try:
+        ids = contacts(tenant, 2)
+        [result] = process_events([{"event_type": "review.lookup", "tenant_id": "acme", "payload": {},
+                                    "timestamp": "2026-01-01T00:00:00Z", "recipients": ids}])
+        run_until_idle()
+        assert FanOut.objects.get(pk=result.fanout_id).state == FanOutState.DONE
+        assert NotificationRecord.objects.filter(event_id=result.event_id).count() == 2
+    finally:
+        event_registry.unregister_handler(handler)
