@@ -17,6 +17,7 @@ import json
 import logging
 import threading
 import uuid
+from collections import OrderedDict
 from typing import Any
 
 from asgiref.sync import sync_to_async
@@ -48,9 +49,42 @@ def ensure_event_id(event: Any) -> str:
     is (intake rejects it) and gets no id: ''."""
     if not isinstance(event, dict):
         return ""
-    if event.get("event_id") in (None, ""):
-        event["event_id"] = _content_id(event)
-    return str(event["event_id"])
+    given = event.get("event_id")
+    if given in (None, "") or _reused(given, event):
+        event["event_id"] = given = _content_id(event)
+        _remember(given, event)
+    return str(given)
+
+
+# The ids given here, with what their event held besides its timestamp: a dict published again with the same
+# content is a retry (the same id, even with a rebuilt timestamp); a dict reused for another event (another user,
+# another payload) gets a new id instead of being answered `duplicate`. Bounded: the most recent ids only.
+_given: OrderedDict[str, str] = OrderedDict()
+_given_lock = threading.Lock()
+_GIVEN_MAX = 10_000
+
+
+def _fingerprint(event: dict[str, Any]) -> str:
+    rest = {key: value for key, value in event.items() if key not in ("event_id", "timestamp")}
+    try:
+        return json.dumps(to_jsonable(rest), sort_keys=True, separators=(",", ":"))
+    except (TypeError, ValueError):
+        return repr(rest)
+
+
+def _reused(event_id: Any, event: dict[str, Any]) -> bool:
+    with _given_lock:
+        before = _given.get(str(event_id))
+    return before is not None and before != _fingerprint(event)
+
+
+def _remember(event_id: str, event: dict[str, Any]) -> None:
+    fingerprint = _fingerprint(event)
+    with _given_lock:
+        _given[event_id] = fingerprint
+        _given.move_to_end(event_id)
+        while len(_given) > _GIVEN_MAX:
+            _given.popitem(last=False)
 
 
 # Derived from the event's content (timestamp included), not random: a caller that rebuilds the same event from
@@ -61,7 +95,8 @@ _EVENT_IDS = uuid.UUID("6f3d1c1e-4b57-5f0e-9a4a-7d2f3e1b9c10")
 
 def _content_id(event: dict[str, Any]) -> str:
     try:
-        canonical = json.dumps(to_jsonable(event), sort_keys=True, separators=(",", ":"))
+        canonical = json.dumps(to_jsonable({k: v for k, v in event.items() if k != "event_id"}), sort_keys=True,
+                               separators=(",", ":"))
     except (TypeError, ValueError):  # not JSON at all: intake will say why; the id only has to be new
         return str(uuid.uuid4())
     return str(uuid.uuid5(_EVENT_IDS, canonical))

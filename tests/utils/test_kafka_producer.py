@@ -155,3 +155,17 @@ def test_the_id_given_is_the_events_content_so_an_identical_rebuilt_event_is_sti
     assert one == two != three and uuid.UUID(one).version == 5
     assert (one.result.outcome, two.result.outcome, three.result.outcome) == (
         Outcome.PROCESSED, Outcome.DUPLICATE, Outcome.PROCESSED)
+
+
+@pytest.mark.django_db
+def test_a_dict_reused_for_another_event_gets_another_id_and_a_retry_of_the_same_keeps_its_own(tenant):
+    event = make_event("task.assigned", "acme", user_id="u1")
+    first = publish_event_sync("events", event)
+    event["timestamp"] = "2026-12-06T10:00:00"  # a retry, rebuilt timestamp: the same event
+    retry = publish_event_sync("events", event)
+    event["payload"]["user_id"], event["payload"]["email"] = "u2", "u2@example.com"  # the dict reused for u2
+    second = publish_event_sync("events", event)
+    assert retry == first != second
+    assert (retry.result.outcome, second.result.outcome) == (Outcome.DUPLICATE, Outcome.PROCESSED)
+    own = {**make_event("task.assigned", "acme", user_id="u3"), "event_id": "mine-1"}
+    assert publish_event_sync("events", own) == "mine-1" and own["event_id"] == "mine-1"
