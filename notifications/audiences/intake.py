@@ -59,14 +59,15 @@ def _allows_broadcast(tenant: Tenant) -> bool:
 
 
 def record_fanouts(accepted: list[Accepted], topics: Mapping[tuple[str, str], int],
-                   results: list[IntakeResult | None]) -> list[Accepted]:
+                   results: list[IntakeResult | None]) -> tuple[list[Accepted], list[tuple[int, str, str, int]]]:
     """One FanOut per accepted audience event (one bulk insert), each event's result naming it; runners are
-    woken once the transaction commits. Returns the other events, planned as usual."""
+    woken once the transaction commits. Returns the other events, planned as usual, and the jobs with a cancel
+    key as (index, tenant, key, job id), for the batch's cancels (intake.cancels)."""
     from notifications.audiences.runner import signal_fanout_after_commit
 
     items = [item for item in accepted if item.event.audience is not None]
     if not items:
-        return accepted
+        return accepted, []
     jobs = []
     for item in items:
         event, audience = item.event, item.event.audience
@@ -84,4 +85,6 @@ def record_fanouts(accepted: list[Accepted], topics: Mapping[tuple[str, str], in
         results[item.index] = IntakeResult(outcome=Outcome.PROCESSED, event_type=event.event_type,
                                            tenant_id=event.tenant_id, event_id=item.pk_text, fanout_id=job.pk)
     signal_fanout_after_commit()
-    return [item for item in accepted if item.event.audience is None]
+    keyed = [(item.index, item.event.tenant_id, item.event.cancel_key, job.pk)
+             for item, job in zip(items, jobs, strict=True) if item.event.cancel_key]
+    return [item for item in accepted if item.event.audience is None], keyed

@@ -80,6 +80,9 @@ class Instruction:
 class BatchCancels:
     def __init__(self, accepted: list[Accepted], tenants: Mapping[str, Tenant]) -> None:
         self.instructions: list[Instruction] = []
+        #: This batch's fan-out jobs carrying a cancel key (audiences.intake): (index, tenant, key, job id). A
+        #: cancel stops those before it in the batch, never those after it, like records.
+        self.fanouts: list[tuple[int, str, str, int]] = []
         known: dict[str, tuple[Rules, dict[str, tuple[str, ...]]]] = {}
         for item in accepted:
             event = item.event
@@ -133,11 +136,15 @@ class BatchCancels:
         finished = set()
         for (tenant_id, reason), keys in sorted(older.items()):  # a fixed order: concurrent batches lock alike
             spared = [pk for key in keys for pk in keep.get((tenant_id, key), ())]
-            if reason == _CANCELLED:
-                stop_fanouts(tenant_id, keys)  # first: a chunk in flight commits, then its records are taken
+            if reason == _CANCELLED:  # first: a chunk in flight commits, then its records are taken
+                stop_fanouts(tenant_id, keys, spare=[job for _, tenant, _, job in self.fanouts if tenant == tenant_id])
             for row in cancel_records(tenant_id, reason, keys=sorted(keys), keep=spared):
                 by_key[(tenant_id, row.cancel_key)][0].cancelled += 1
                 finished.add(row.event_id)
+        own_jobs = [job for index, tenant_id, key, job in self.fanouts
+                    if any(i.index > index and i.reason == _CANCELLED for i in by_key.get((tenant_id, key), ()))]
+        if own_jobs:  # this batch's fan-outs with a cancel after them in the batch
+            stop_fanouts(None, (), ids=own_jobs)
         for (_, reason), ids in sorted(ours.items()):  # this batch's own: written cancellable, uncommitted
             for row in cancel_own_records(reason, ids):
                 owner[row.id].cancelled += 1

@@ -106,12 +106,14 @@ def _accept(
     valid, unknown, topics = refuse_unknown_audiences(valid, tenants)  # an audience not set up (audiences.intake)
     refused += timed + unknown
     accepted = insert_new_events(valid, results, sources)  # duplicates get their results here
+    fanouts: list[tuple[int, str, str, int]] = []
     if topics is not None:  # audience events: a fan-out job each, its records written later (audiences.runner)
-        accepted = record_fanouts(accepted, topics, results)
+        accepted, fanouts = record_fanouts(accepted, topics, results)
     if not accepted:
         return refused
     now = timezone.now()
     cancels = BatchCancels(accepted, tenants)  # supersede keys set; the batch's cancels noted (intake.cancels)
+    cancels.fanouts = fanouts
     failures = Failures()  # events whose own step raised: set aside, the others go on
     contacts = resolve_contacts(accepted, failures)
     users = batch_users(accepted)

@@ -125,14 +125,19 @@ def cancel_own_records(reason: str, ids: Collection[int]) -> list[Cancelled]:
                 for id_, event_id, key in cursor.fetchall()]
 
 
-def stop_fanouts(tenant_id: str, keys: Collection[str]) -> int:
-    """The tenant's open fan-outs of events carrying one of `keys` write no more chunks (audiences.runner). A
-    runner holds a job's row while it writes a chunk: this UPDATE waits for that chunk to commit, so the records
-    UPDATE after it takes the chunk's records too."""
+def stop_fanouts(tenant_id: str | None, keys: Collection[str], *, spare: Collection[int] = (),
+                 ids: Collection[int] = ()) -> int:
+    """The tenant's open fan-outs of events carrying one of `keys` (except the jobs of `spare`), or the jobs of
+    `ids`, write no more chunks (audiences.runner). A runner holds a job's row while it writes a chunk: this
+    UPDATE waits for that chunk to commit, so the records UPDATE after it takes the chunk's records too."""
     from notifications.audiences.models import OPEN_STATES, FanOut, FanOutState
 
-    return FanOut.objects.filter(tenant_id=tenant_id, cancel_key__in=list(keys), state__in=OPEN_STATES).update(
-        state=FanOutState.CANCELLED, finished_at=timezone.now(), updated_at=timezone.now())
+    jobs = FanOut.objects.filter(state__in=OPEN_STATES)
+    jobs = jobs.filter(pk__in=list(ids)) if ids else jobs.filter(tenant_id=tenant_id, cancel_key__in=list(keys))
+    if spare:
+        jobs = jobs.exclude(pk__in=list(spare))
+    now = timezone.now()
+    return jobs.update(state=FanOutState.CANCELLED, finished_at=now, updated_at=now)
 
 
 def _member(kind: str) -> str:

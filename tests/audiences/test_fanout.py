@@ -252,3 +252,15 @@ def test_a_host_handler_that_queries_while_planning_is_not_streamed(tenant):
         assert NotificationRecord.objects.filter(event_id=result.event_id).count() == 2
     finally:
         event_registry.unregister_handler(handler)
+
+
+def test_a_cancel_in_a_batch_stops_the_fan_outs_before_it_and_spares_those_after_it(tenant):
+    ids = contacts(tenant, 3)
+    cancel = {**make_event("notification.cancel"), "payload": {"cancel_key": "reminder"}}
+    before = {**audience_event(recipients=ids, cancel_key="reminder"), "event_id": "old-reminder"}
+    after = {**audience_event(recipients=ids, cancel_key="reminder"), "event_id": "new-reminder"}
+    old, _, new = process_events([before, cancel, after])
+    run_until_idle()
+    assert FanOut.objects.get(pk=old.fanout_id).state == FanOutState.CANCELLED
+    assert FanOut.objects.get(pk=new.fanout_id).state == FanOutState.DONE
+    assert NotificationRecord.objects.filter(event_id=new.event_id, channel="email").count() == 3
