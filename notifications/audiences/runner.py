@@ -144,6 +144,7 @@ def run_until_idle(size: int | None = None, progress: Any = None, job_ids: list[
     another runner holds is left to it."""
     chunks = 0
     for job_id in open_jobs() if job_ids is None else job_ids:
+        failed = 0
         while True:
             try:
                 step = run_chunk(job_id, size)
@@ -151,9 +152,13 @@ def run_until_idle(size: int | None = None, progress: Any = None, job_ids: list[
                 raise
             except Exception:
                 logger.exception("fan-out %s: chunk failed", job_id)
+                failed += 1
+                if failed > MAX_FAILURES:  # counted on the job, which ends `failed`; else not its own failure
+                    break
                 continue
             if step is None:
                 break
+            failed = 0
             chunks += 1
             if progress is not None:
                 progress(step)

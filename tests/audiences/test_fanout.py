@@ -264,3 +264,17 @@ def test_a_cancel_in_a_batch_stops_the_fan_outs_before_it_and_spares_those_after
     assert FanOut.objects.get(pk=old.fanout_id).state == FanOutState.CANCELLED
     assert FanOut.objects.get(pk=new.fanout_id).state == FanOutState.DONE
     assert NotificationRecord.objects.filter(event_id=new.event_id, channel="email").count() == 3
+
+
+def test_run_until_idle_gives_up_on_a_job_whose_chunks_keep_failing(tenant, monkeypatch):
+    from notifications.audiences import runner
+
+    ids = contacts(tenant, 2)
+    result = process_events([audience_event(recipients=ids)])[0]
+
+    def broken(*args: Any, **kwargs: Any) -> None:
+        raise RuntimeError("broken before a job is picked")
+
+    monkeypatch.setattr(runner, "_run_chunk", broken)
+    assert run_until_idle() == 0  # returns instead of trying for ever
+    assert FanOut.objects.get(pk=result.fanout_id).state == FanOutState.PENDING
