@@ -13,7 +13,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 import time_machine
 from django.core import mail
-from django.db import connection, connections
+from django.db import connection, connections, transaction
 
 from notifications.delivery.claims import claim_due
 from notifications.delivery.models import NotificationRecord
@@ -141,7 +141,12 @@ def test_the_cancel_reads_the_cancel_key_index(tenant):
         pytest.skip("the partial index plan is PostgreSQL's")
     from notifications.scheduling.cancel import cancel_records
 
-    plan = plan_of(lambda: cancel_records("acme", "cancelled", keys=["appt-1"], keep=[1, 2]))
+    # Plain index scans off: on a near-empty table (or with the statistics a long test run leaves) the planner
+    # may walk the primary key for the statement's ORDER BY id instead. With only bitmap scans left, the partial
+    # index is used exactly when its condition is proven to hold for the WHERE, which is what this test is about.
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_indexscan = off")
+        plan = plan_of(lambda: cancel_records("acme", "cancelled", keys=["appt-1"], keep=[1, 2]))
     assert "record_cancel_key_idx" in plan, plan
 
 
