@@ -82,8 +82,8 @@ def write_chunk(job: FanOut, event: ValidatedEvent, recipients: Sequence[Recipie
     skipped: Counter[str] = Counter()
     records = planner.records
 
-    def planned_rows() -> Iterator[tuple[Any, ...]]:
-        """Each recipient planned (on its own guard), and its records' rows."""
+    def planned() -> Iterator[Planned]:
+        """Each recipient planned (on its own guard), and its records as they are planned."""
         for item in items:
             start = len(records)
             try:
@@ -96,17 +96,16 @@ def write_chunk(job: FanOut, event: ValidatedEvent, recipients: Sequence[Recipie
                 logger.error("fan-out %s: planning for user_id=%s failed (%s)", job.pk, item.event.user_id,
                              type(err).__name__)
                 continue
-            for record in records[start:]:
-                yield record.row()
+            yield from records[start:]
 
     if _plans_without_queries(event.handler) and (event.handler.critical or not planner.may_digest(
             tenant_id, event_type, event.handler.get_channels(event_type, event.payload))):
         # Fast path, "planned while sent": the rows go to the server as they are planned (db.stream_rows), so it
         # inserts while the next recipients are planned. 1M recipients: bench/README.md, issue 18.
-        stream_rows(NotificationRecord, Planned.COLUMNS, planned_rows())
+        stream_rows(NotificationRecord, Planned.COLUMNS, (record.row() for record in planned()))
     else:  # a digested record's window is opened in the database (planner.finish) before its row is written; a
         # handler of the host project may query the database while it is asked who gets what
-        for _ in planned_rows():
+        for _ in planned():  # each row is made once, after the windows are joined
             pass
         planner.finish()
         stream_rows(NotificationRecord, Planned.COLUMNS, [record.row() for record in records])

@@ -86,17 +86,8 @@ def test_can_handle_only_handlers_may_not_shadow_or_duplicate():
     assert isinstance(registry.get_handler("task.assigned"), Tasks)
 
 
-# Exactly the guide's "Mock Event Testing" handler.
-class MockEventHandler(BaseEventHandler):
-    def can_handle(self, event_type):
-        return event_type == 'test.event'
-
-    def get_template_data(self, payload):
-        return payload
-
-    def _get_email_content(self, event_type, context):
-        return {'subject': 'Test', 'body': 'Test email'}
-
+# Exactly the guide's "Mock Event Testing" handler (one copy, shared with the configured-handler tests).
+from tests.handlers_for_tests import MockEventHandler  # noqa: E402
 
 TEST_EVENT = {
     "event_type": "test.event",
