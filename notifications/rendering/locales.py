@@ -1,0 +1,46 @@
+"""Which language a recipient reads: the fallback chain a template (a tenant's, a tenant-defined event type's or
+a built-in default) is looked up along.
+
+`fallback_chain("de-AT", tenant_default="fr")` is ("de-AT", "de", "fr", "en"): the recipient's locale, each
+shorter form of it, the tenant's default locale and its shorter forms, then the built-in default language.
+Locales are written as BCP 47 tags (`de-AT`, `zh-Hant-TW`); Babel's forms (`de_AT`) and any case are accepted.
+The chain depends on the names only (never on the clock or a zone), and is cached."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+from babel import Locale, UnknownLocaleError
+
+#: The language every built-in text exists in: the end of every chain.
+BUILTIN_LOCALE = "en"
+#: The longest locale tag accepted anywhere (a template's locale, a preview's, a tenant's default).
+MAX_LOCALE = 35
+
+
+@lru_cache(maxsize=1024)
+def canonical(tag: str | None) -> str | None:
+    """'de_at' -> 'de-AT', 'ZH_hant_tw' -> 'zh-Hant-TW'; None for an empty or unknown tag."""
+    if not tag or not isinstance(tag, str) or len(tag) > MAX_LOCALE:
+        return None
+    try:
+        parsed = Locale.parse(tag.strip().replace("-", "_"))
+    except (UnknownLocaleError, ValueError, TypeError):
+        return None
+    return "-".join(part for part in (parsed.language, parsed.script, parsed.territory) if part)
+
+
+def _shorter_forms(tag: str) -> list[str]:
+    parts = tag.split("-")
+    return ["-".join(parts[:size]) for size in range(len(parts), 0, -1)]
+
+
+@lru_cache(maxsize=1024)
+def fallback_chain(locale: str | None, tenant_default: str | None = None) -> tuple[str, ...]:
+    """The locales to look a text up in, most specific first, ending with BUILTIN_LOCALE."""
+    chain: list[str] = []
+    for tag in (canonical(locale), canonical(tenant_default), BUILTIN_LOCALE):
+        for form in _shorter_forms(tag) if tag else ():
+            if form not in chain:
+                chain.append(form)
+    return tuple(chain)
