@@ -29,8 +29,11 @@ def test_chain_repeats_nothing_and_always_ends_with_the_builtin_language():
     assert fallback_chain("garbage!", "also garbage") == ("en",)
 
 
-@pytest.mark.parametrize("moment", [datetime(2026, 3, 29, 0, 59, tzinfo=UTC), datetime(2026, 3, 29, 1, 1, tzinfo=UTC),
-                                    datetime(2026, 10, 25, 0, 59, tzinfo=UTC), datetime(2026, 10, 25, 1, 1, tzinfo=UTC)])
+DST_CHANGES = [datetime(2026, 3, 29, 0, 59, tzinfo=UTC), datetime(2026, 3, 29, 1, 1, tzinfo=UTC),
+               datetime(2026, 10, 25, 0, 59, tzinfo=UTC), datetime(2026, 10, 25, 1, 1, tzinfo=UTC)]
+
+
+@pytest.mark.parametrize("moment", DST_CHANGES)
 def test_chain_does_not_depend_on_the_clock_across_dst_changes(moment):
     fallback_chain.cache_clear()
     with time_machine.travel(moment, tick=False):
