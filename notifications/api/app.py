@@ -14,6 +14,7 @@ from notifications.api.routers import (  # they import nothing of this
     event_types,
     events,
     fanouts,
+    history,
     inbox,
     records,
     templates,
@@ -80,5 +81,6 @@ api.add_router("/inbox", inbox.router)
 api.add_router("/fanouts", fanouts.router)
 api.add_router("/topics", topics.router)
 api.add_router("/event-types", event_types.router)
+api.add_router("/history", history.router)
 
 __all__ = ["api"]

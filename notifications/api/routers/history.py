@@ -1,0 +1,36 @@
+"""GET /api/v1/history/export: the calling tenant's history (notifications/history) streamed as JSON Lines or CSV,
+secrets masked. Parquet is the command's (`manage.py export_history`): it needs a file."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+
+from django.http import StreamingHttpResponse
+from ninja import Query, Router
+from ninja.errors import HttpError
+
+from notifications.api.auth import TenantRequest
+from notifications.api.routers.records import _bounded
+from notifications.history.export import ExportQuery, export_rows
+from notifications.history.formats import CONTENT_TYPES, stream
+from notifications.storable import EventType
+
+router = Router(tags=["history"])
+
+
+@router.get("/export", response={200: None})
+def export_history(request: TenantRequest, since: datetime, until: datetime,
+                   format: Literal["jsonl", "csv"] = "jsonl",
+                   event_type: list[EventType] = Query(default=[])):
+    """Events received in [since, until) with their records and attempts, one row each, in the order received.
+    Streamed as it is read: memory does not grow with the range."""
+    try:
+        query = ExportQuery(request.auth.tenant_id, _bounded(since, "since"), _bounded(until, "until"),
+                            tuple(event_type))
+    except ValueError as err:
+        raise HttpError(422, str(err)) from err
+    response = StreamingHttpResponse(stream(export_rows(query), format), content_type=CONTENT_TYPES[format])
+    stamp = f"{query.since:%Y%m%dT%H%M%SZ}-{query.until:%Y%m%dT%H%M%SZ}"
+    response["Content-Disposition"] = f'attachment; filename="history-{stamp}.{format}"'
+    return response
