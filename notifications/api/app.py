@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from django.core.exceptions import RequestDataTooBig, ValidationError
+from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent, ValidationError
 from django.db import OperationalError
 from django.http import HttpRequest, HttpResponse
 from ninja import NinjaAPI
@@ -61,6 +61,17 @@ def _too_big(request: HttpRequest, err: RequestDataTooBig) -> HttpResponse:
     return api.create_response(
         request, {"detail": f"the request body is larger than {settings.DATA_UPLOAD_MAX_MEMORY_SIZE} bytes"},
         status=413)
+
+
+@api.exception_handler(TooManyFieldsSent)
+def _too_many_fields(request: HttpRequest, err: TooManyFieldsSent) -> HttpResponse:
+    """More query parameters than DATA_UPLOAD_MAX_NUMBER_FIELDS (a list repeated too often): 422 in the API's
+    error shape instead of Django's HTML 400 page."""
+    from django.conf import settings
+
+    return api.create_response(
+        request, {"detail": f"more than {settings.DATA_UPLOAD_MAX_NUMBER_FIELDS} query parameters or fields"},
+        status=422)
 
 
 @api.exception_handler(TooManyRequests)

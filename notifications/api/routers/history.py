@@ -3,10 +3,11 @@ secrets masked. Parquet is the command's (`manage.py export_history`): it needs 
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Literal
 
 from django.http import StreamingHttpResponse
+from django.utils import timezone
 from ninja import Query, Router
 from ninja.errors import HttpError
 
@@ -18,16 +19,22 @@ from notifications.storable import EventType
 
 router = Router(tags=["history"])
 
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+#: Event types one export may name.
+MAX_TYPES = 100
+
 
 @router.get("/export", response={200: None})
-def export_history(request: TenantRequest, since: datetime, until: datetime,
+def export_history(request: TenantRequest, since: datetime | None = None, until: datetime | None = None,
                    format: Literal["jsonl", "csv"] = "jsonl",
-                   event_type: list[EventType] = Query(default=[])):
+                   event_type: list[EventType] = Query(default=[], max_length=MAX_TYPES)):
     """Events received in [since, until) with their records and attempts, one row each, in the order received.
-    Streamed as it is read: memory does not grow with the range."""
+    Streamed as it is read: memory does not grow with the range. Without `since`, from the first event kept;
+    without `until`, up to now."""
+    start = _bounded(since, "since") if since is not None else EPOCH
+    end = _bounded(until, "until") if until is not None else timezone.now()
     try:
-        query = ExportQuery(request.auth.tenant_id, _bounded(since, "since"), _bounded(until, "until"),
-                            tuple(event_type))
+        query = ExportQuery(request.auth.tenant_id, start, end, tuple(event_type))
     except ValueError as err:
         raise HttpError(422, str(err)) from err
     response = StreamingHttpResponse(stream(export_rows(query), format), content_type=CONTENT_TYPES[format])
