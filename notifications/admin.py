@@ -13,6 +13,7 @@ from django.utils.html import format_html
 
 from notifications.audiences import admin as audiences_admin  # noqa: F401 - registers Topic, Subscription, FanOut
 from notifications.channels.provider_form import ProviderConfigForm
+from notifications.history import admin as history_admin  # noqa: F401 - registers Erasure
 from notifications.models import (
     Contact,
     DeliveryAttempt,

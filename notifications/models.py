@@ -6,6 +6,7 @@ from notifications.channels.models import Device, InAppMessage, ProviderConfig
 from notifications.delivery.models import DeliveryAttempt, NotificationRecord
 from notifications.digests.models import DigestWindow
 from notifications.events.models import Event, RejectedEvent
+from notifications.history.models import Erasure
 from notifications.rendering.models import NotificationTemplate
 from notifications.tenants.models import Contact, Preference, Tenant
 
@@ -15,6 +16,7 @@ __all__ = [
     "DeliveryAttempt",
     "Device",
     "DigestWindow",
+    "Erasure",
     "Event",
     "FanOut",
     "InAppMessage",

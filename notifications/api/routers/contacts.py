@@ -5,7 +5,7 @@ from typing import Annotated
 
 from django.db import transaction
 from django.shortcuts import get_object_or_404
-from ninja import Body, Field, Router, Status
+from ninja import Body, Field, Router, Schema, Status
 from ninja.errors import HttpError
 from pydantic import ValidationError as PayloadError
 
@@ -21,6 +21,7 @@ from notifications.channels.models import Device
 from notifications.channels.spec import CHANNEL_SPECS
 from notifications.enums import PushPlatform
 from notifications.events.handlers.fields import UserPayload
+from notifications.history.erasure import erase_user
 from notifications.storable import RowId, UserId
 from notifications.tenants.devices import register_device
 from notifications.tenants.limits import MAX_PREFERENCES_PER_USER
@@ -66,8 +67,20 @@ def put_contact(request: TenantRequest, user_id: UserId, body: ContactIn):
     return contact
 
 
-@router.delete("/contacts/{user_id}", response={204: None})
-def delete_contact(request: TenantRequest, user_id: UserId):
+class ErasureOut(Schema):
+    pseudonym: str
+    erased: dict[str, int]
+
+
+@router.delete("/contacts/{user_id}", response={200: ErasureOut, 204: None})
+def delete_contact(request: TenantRequest, user_id: UserId, erase: bool = False):
+    """The contact; with `erase=true`, everything of this person in every table (notifications/history/erasure.py):
+    answers the pseudonym their rows now carry and what was erased, 404 when nothing of theirs was found."""
+    if erase:
+        report = erase_user(request.auth.tenant_id, user_id, requested_by=f"api key {request.auth.key_prefix}")
+        if not report.found:
+            raise HttpError(404, "Not Found")
+        return Status(200, {"pseudonym": report.pseudonym, "erased": report.counts})
     deleted, _ = Contact.objects.filter(tenant_id=request.auth.tenant_id, user_id=user_id).delete()
     if not deleted:
         raise HttpError(404, "Not Found")

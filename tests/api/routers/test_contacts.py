@@ -27,3 +27,31 @@ def test_contacts_devices_and_preferences(api_a):
     assert api_a.delete(f"/devices/{device.json()['id']}").status_code == 204
     assert api_a.delete("/contacts/u-9").status_code == 204
     assert api_a.get("/contacts/u-9").status_code == 404
+
+
+def test_erase_removes_the_persons_data_and_answers_what_was_done(api_a):
+    from notifications.events.models import Event
+    from notifications.events.registry import event_registry
+    from notifications.history.models import Erasure
+    from notifications.testing import make_event
+
+    event_registry.process_event(make_event("user.registration.completed", user_id="p-17",
+                                            email="p17@example.org"))
+    response = api_a.delete("/contacts/p-17?erase=true")
+    assert response.status_code == 200, response.content
+    body = response.json()
+    assert body["pseudonym"].startswith("erased-") and body["erased"]["events"] == 1
+    assert body["erased"]["contacts"] == 1 and "p17@example.org" not in response.content.decode()
+    assert not Event.objects.filter(user_id="p-17").exists()
+    assert Erasure.objects.get().requested_by.startswith("api key ")
+    assert api_a.delete("/contacts/p-17?erase=true").status_code == 404  # nothing of theirs is left
+
+
+def test_erase_cannot_reach_another_tenants_person(api_a, api_b):
+    from notifications.events.models import Event
+    from notifications.events.registry import event_registry
+    from notifications.testing import make_event
+
+    event_registry.process_event(make_event("user.registration.completed", user_id="p-18"))
+    assert api_b.delete("/contacts/p-18?erase=true").status_code == 404
+    assert Event.objects.filter(tenant_id="acme", user_id="p-18").exists()

@@ -1,0 +1,135 @@
+"""history.erasure: a person seeded across every table, erased; nothing identifying them is left anywhere in the
+database (its dump is searched), the others' data is untouched and an audit entry without their data stays."""
+
+from __future__ import annotations
+
+import pytest
+from django.db import connection
+from django.utils import timezone
+
+from notifications.audiences.runner import run_until_idle
+from notifications.channels.base import Failed, FailureKind
+from notifications.channels.models import Device, InAppMessage
+from notifications.digests.models import DigestWindow
+from notifications.enums import Channel
+from notifications.events.models import Event, RejectedEvent
+from notifications.events.registry import event_registry
+from notifications.history.erasure import erase_user
+from notifications.history.models import Erasure
+from notifications.models import DeliveryAttempt, NotificationRecord
+from notifications.tenants.models import Contact, Preference
+from notifications.testing import InMemorySender, make_event, use_sender
+from tests.fanouts import contacts, fanout_to
+
+pytestmark = pytest.mark.django_db
+
+USER = "zq-7731-erasable"
+EMAIL = "zorvana.quillfeather@example.org"
+PHONE = "+14155557731"
+FIRST, LAST = "Zorvana", "Quillfeather"
+TOKEN = "fcm-token-zq7731-erasable"
+IDENTIFYING = (USER, EMAIL, PHONE, FIRST, LAST, TOKEN)
+
+
+def database_text() -> str:
+    """Every row of every table as text: SQLite's dump, or each PostgreSQL table's rows cast to text."""
+    if connection.vendor == "sqlite":
+        return "\n".join(connection.connection.iterdump())
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT tablename FROM pg_tables WHERE schemaname = 'public'")
+        tables = [row[0] for row in cursor.fetchall()]
+        lines = []
+        for table in tables:
+            cursor.execute(f'SELECT CAST(t AS text) FROM "{table}" t')  # noqa: S608 - names from the catalog
+            lines += [row[0] for row in cursor.fetchall()]
+    return "\n".join(lines)
+
+
+def seed_everywhere(tenant, deliver) -> None:
+    """The person in every table: contact, device, preferences, a topic subscription, their own events (e-mail,
+    SMS, push, in-app, a 2FA code), an audience event listing them, a bounced attempt quoting their address, a
+    digest window, a rejected event, an inbox message."""
+    from notifications.audiences.models import Subscription, Topic
+
+    event_registry.process_event(make_event("user.registration.completed", user_id=USER, email=EMAIL,
+                                            phone=PHONE, first_name=FIRST, last_name=LAST))
+    Device.objects.create(tenant=tenant, user_id=USER, platform="fcm", token=TOKEN)
+    Preference.objects.create(tenant=tenant, user_id=USER, event_type="content.liked", channel="email",
+                              enabled=False)
+    topic = Topic.objects.create(tenant=tenant, key="launches")
+    Subscription.objects.create(topic=topic, user_id=USER)
+    event_registry.process_events([
+        make_event("task.assigned", user_id=USER, email=EMAIL),
+        make_event("auth.2fa.code.requested", user_id=USER, email=EMAIL, phone=PHONE, code="604218"),
+        make_event("invoice.payment.failed", user_id=USER, email=EMAIL, phone=PHONE),
+        {**make_event("task.assigned", user_id=USER, email=EMAIL), "timestamp": "not a time"},  # rejected
+    ])
+    others = contacts(tenant, 2)
+    fanout_to([others[0], USER, others[1]])
+    run_until_idle()
+    bounce = InMemorySender(Channel.EMAIL, respond=lambda m: Failed(
+        FailureKind.PERMANENT, "smtp_550", f"550 5.1.1 <{m.recipient}>: mailbox unavailable"))
+    with use_sender(bounce):
+        deliver()
+    DigestWindow.objects.create(tenant=tenant, channel="email", event_type="content.liked", user_id=USER,
+                                key="a" * 64, kind="window", opened_at=timezone.now(), closes_at=timezone.now())
+
+
+def test_nothing_identifying_is_left_anywhere(tenant, deliver):
+    seed_everywhere(tenant, deliver)
+    before = database_text()
+    assert all(value in before for value in IDENTIFYING)  # the seed reached the tables searched
+    assert InAppMessage.objects.filter(user_id=USER).exists()
+    assert DeliveryAttempt.objects.filter(error_detail__contains=EMAIL).exists()
+    assert RejectedEvent.objects.filter(original_redacted__contains=EMAIL).exists()
+
+    report = erase_user("acme", USER, requested_by="test")
+
+    after = database_text()
+    assert [value for value in IDENTIFYING if value in after] == []
+    assert report.counts["contacts"] == 1 and report.counts["events"] == 4 and report.counts["audiences"] == 1
+    assert report.counts["rejected_events"] == 1 and report.counts["devices"] == 1
+    audit = Erasure.objects.get()
+    assert (audit.tenant_id, audit.pseudonym, audit.requested_by) == ("acme", report.pseudonym, "test")
+    assert USER not in str(audit.counts)
+
+
+def test_statistics_still_add_up_and_others_are_untouched(tenant, deliver):
+    seed_everywhere(tenant, deliver)
+    others_before = list(NotificationRecord.objects.exclude(user_id=USER).order_by("pk").values())
+    statuses = sorted(NotificationRecord.objects.values_list("channel", "status"))
+    contacts_before = Contact.objects.exclude(user_id=USER).count()
+
+    report = erase_user("acme", USER)
+
+    assert list(NotificationRecord.objects.exclude(user_id=report.pseudonym).order_by("pk").values()) == (
+        others_before)
+    assert sorted(NotificationRecord.objects.values_list("channel", "status")) == statuses
+    assert Contact.objects.count() == contacts_before
+    assert Event.objects.filter(user_id=report.pseudonym).count() == 4
+    assert all(payload == {"$erased": True} for payload in
+               Event.objects.filter(user_id=report.pseudonym).values_list("payload", flat=True))
+
+
+def test_another_tenants_person_of_the_same_id_is_not_touched(tenant, deliver):
+    from notifications.tenants.models import Tenant
+
+    Tenant.objects.create(id="globex")
+    event_registry.process_events([make_event("task.assigned", user_id=USER, email=EMAIL),
+                                   make_event("task.assigned", "globex", user_id=USER, email=EMAIL)])
+    erase_user("acme", USER)
+    assert Event.objects.get(tenant_id="globex").user_id == USER
+    assert NotificationRecord.objects.filter(tenant_id="globex", user_id=USER).exists()
+    assert not Event.objects.filter(tenant_id="acme", user_id=USER).exists()
+
+
+def test_an_unknown_person_erases_nothing_and_leaves_no_audit(tenant):
+    report = erase_user("acme", "nobody-here")
+    assert not report.found and not Erasure.objects.exists()
+
+
+def test_pseudonyms_are_random(tenant):
+    event_registry.process_events([make_event("task.assigned", user_id="a1"), make_event("task.assigned",
+                                                                                        user_id="a2")])
+    first, second = erase_user("acme", "a1"), erase_user("acme", "a2")
+    assert first.pseudonym != second.pseudonym and first.pseudonym.startswith("erased-")
