@@ -180,6 +180,16 @@ NOTIFICATIONS = {
     "DELIVERY_BULK_CLAIM": int(os.environ.get("NOTIFICATIONS_DELIVERY_BULK_CLAIM", "0")),
     # Recipients per fan-out chunk, one transaction each (notifications/audiences).
     "FANOUT_CHUNK": int(os.environ.get("NOTIFICATIONS_FANOUT_CHUNK", "5000")),
+    # History kept, in days per class (null: forever; tenants override with settings["retention_days"]), and the
+    # workers' background pruning: every RETENTION_INTERVAL_SECONDS (0: off) for at most RETENTION_BUDGET_SECONDS
+    # (notifications/history/retention.py).
+    "RETENTION_DAYS": {
+        name: (None if os.environ[f"NOTIFICATIONS_RETENTION_DAYS_{name.upper()}"] in ("", "forever")
+               else int(os.environ[f"NOTIFICATIONS_RETENTION_DAYS_{name.upper()}"]))
+        for name in ("events", "records", "inbox") if f"NOTIFICATIONS_RETENTION_DAYS_{name.upper()}" in os.environ
+    },
+    "RETENTION_INTERVAL_SECONDS": float(os.environ.get("NOTIFICATIONS_RETENTION_INTERVAL_SECONDS", "300")),
+    "RETENTION_BUDGET_SECONDS": float(os.environ.get("NOTIFICATIONS_RETENTION_BUDGET_SECONDS", "0.5")),
     # Providers' HTTP client: "own" or "aiohttp"; empty for the measured default (channels/transport.py).
     "HTTP_TRANSPORT": os.environ.get("NOTIFICATIONS_HTTP_TRANSPORT", ""),
     # Per channel, e.g. NOTIFICATIONS_MAX_ATTEMPTS_SMS=3.

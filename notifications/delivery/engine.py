@@ -28,6 +28,7 @@ from notifications.digests.closing import close_digests
 from notifications.digests.sweep import OrphanSweep
 from notifications.errors import HandlerNotFound, SecretPurged
 from notifications.events.registry import HANDLERS_HINT
+from notifications.history.retention import RetentionSweep
 from notifications.rendering.failures import RENDER_ERROR, render_error_detail
 from notifications.rendering.service import Renderer
 from notifications.utils.lazy import ProcessSingleton
@@ -58,6 +59,7 @@ class DeliveryEngine:
         self.runtime = get_runtime()
         self.inbox_expiry = InboxExpiry()
         self.digest_sweep = OrphanSweep()  # windows whose digest record was cancelled (digests/sweep.py)
+        self.retention = RetentionSweep()  # expired history, in bounded batches (history/retention.py)
 
     def deliver_due(self, batch_size: int | None = None) -> DeliveryReport:
         now = timezone.now()
@@ -67,6 +69,7 @@ class DeliveryEngine:
         if not ids:
             self.inbox_expiry.sweep()
             self.digest_sweep.sweep()
+            self.retention.sweep()
             return report
         lease = Lease(token, lease_duration().total_seconds())
         batch = load_batch(ids)
@@ -88,6 +91,7 @@ class DeliveryEngine:
 
         pipelined(groups, take, lambda ready: self.dispatch.send_all(ready, overall), store, self.runtime.loop)
         self.inbox_expiry.sweep()
+        self.retention.sweep()  # a worker that is never idle prunes too
         logger.info("delivery batch: %s", report)
         return report
 

@@ -149,6 +149,10 @@ def settings_problems(settings: Any) -> dict[str, str]:
         problem = _text_problem(settings["default_locale"], LOCALE_LENGTH)
         if problem:
             problems["default_locale"] = problem
+    if "retention_days" in settings:  # how long history is kept (history.retention; the check: history.settings)
+        from notifications.history.settings import retention_problems
+
+        problems.update(retention_problems(settings["retention_days"]))
     problems.update(_time_problems(settings))
     if not isinstance(settings.get(ALLOW_BROADCAST, False), bool):
         problems[ALLOW_BROADCAST] = "must be true or false"

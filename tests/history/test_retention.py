@@ -1,0 +1,230 @@
+"""history.retention: what expires when, per tenant and class, in bounded batches, under a controlled clock."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+import time_machine
+from django.utils import timezone
+
+from notifications.audiences.models import FanOut
+from notifications.channels.models import InAppMessage
+from notifications.delivery.models import DeliveryAttempt, NotificationRecord
+from notifications.events.models import Event, RejectedEvent
+from notifications.events.registry import event_registry
+from notifications.history import retention
+from notifications.history.retention import RetentionSweep, _last_id_before, prune, uuid7_floor
+from notifications.history.settings import retention_days, retention_problems
+from notifications.tenants.models import Tenant
+from notifications.testing import make_event
+from tests.fanouts import contacts, fanout_to
+
+pytestmark = pytest.mark.django_db
+
+JAN = datetime(2026, 1, 10, 12, tzinfo=UTC)
+
+
+def _old_history(deliver) -> None:
+    """In January: an e-mail sent (with an attempt), an in-app message, a record still waiting (scheduled for
+    later), a rejected event."""
+    with time_machine.travel(JAN, tick=False):
+        event_registry.process_events([
+            make_event("user.login.succeeded"),
+            make_event("task.assigned"),
+            {**make_event("comment.mentioned"), "deliver_at": "2026-04-01T00:00:00Z"},
+            {**make_event("task.assigned"), "timestamp": "not a time"},
+        ])
+        deliver()
+
+
+def test_nothing_expires_before_its_time(tenant, deliver):
+    _old_history(deliver)
+    counts = (Event.objects.count(), NotificationRecord.objects.count(), InAppMessage.objects.count())
+    with time_machine.travel(JAN + timedelta(days=89), tick=False):
+        assert prune().deleted == {}
+    assert (Event.objects.count(), NotificationRecord.objects.count(), InAppMessage.objects.count()) == counts
+
+
+def test_final_records_go_with_their_attempts_then_their_events_open_ones_stay(tenant, deliver):
+    _old_history(deliver)
+    assert DeliveryAttempt.objects.exists() and InAppMessage.objects.exists()
+    with time_machine.travel(JAN + timedelta(days=91), tick=False):
+        report = prune()
+    # The scheduled ones never expire while they wait; their event stays with them.
+    assert set(NotificationRecord.objects.values_list("status", flat=True)) == {"scheduled"}
+    waiting = set(NotificationRecord.objects.values_list("event_id", flat=True))
+    assert not DeliveryAttempt.objects.exists()
+    assert set(Event.objects.values_list("pk", flat=True)) == waiting  # the others had no record left
+    assert not RejectedEvent.objects.exists()
+    assert report.deleted["records"] >= 3 and report.deleted["events"] == 2 and report.deleted["rejected_events"] == 1
+    # The inbox keeps its message (180 days), forgetting its record.
+    message = InAppMessage.objects.get()  # task.assigned's, delivered at intake
+    assert message.record_id is None
+    with time_machine.travel(JAN + timedelta(days=181), tick=False):
+        prune()
+    assert not InAppMessage.objects.exists()
+
+
+def test_a_tenants_setting_overrides_the_defaults_and_null_keeps_forever(tenant, deliver, settings):
+    _old_history(deliver)
+    tenant.settings = {"retention_days": {"records": None, "inbox": 30}}
+    tenant.save()
+    assert retention_days(tenant) == {"events": 90, "records": None, "inbox": 30}
+    with time_machine.travel(JAN + timedelta(days=31), tick=False):
+        report = prune()
+    assert report.deleted == {"inbox_messages": 1}
+    assert NotificationRecord.objects.count() >= 3
+    settings.NOTIFICATIONS = {**settings.NOTIFICATIONS, "RETENTION_DAYS": {"records": 7}}
+    tenant.settings = {}
+    tenant.save()
+    with time_machine.travel(JAN + timedelta(days=8), tick=False):
+        assert prune().deleted["records"] >= 3
+
+
+def test_other_tenants_keep_their_own_retention(tenant, deliver):
+    Tenant.objects.create(id="globex", settings={"retention_days": {"records": 365, "events": 365}})
+    with time_machine.travel(JAN, tick=False):
+        event_registry.process_events([make_event("user.login.succeeded"),
+                                       make_event("user.login.succeeded", tenant_id="globex")])
+        deliver()
+    with time_machine.travel(JAN + timedelta(days=100), tick=False):
+        prune()
+    assert set(Event.objects.values_list("tenant_id", flat=True)) == {"globex"}
+    assert set(NotificationRecord.objects.values_list("tenant_id", flat=True)) == {"globex"}
+
+
+def test_an_event_with_an_open_fanout_is_kept(tenant, deliver):
+    contacts(tenant, 3)
+    with time_machine.travel(JAN, tick=False):
+        job = fanout_to(["user-00000", "user-00001"])  # no runner has run: the job is open, no record yet
+    with time_machine.travel(JAN + timedelta(days=200), tick=False):
+        prune()
+    assert Event.objects.filter(pk=job.event_id).exists() and FanOut.objects.get().state in ("pending", "running")
+
+
+def test_dry_run_counts_and_deletes_nothing(tenant, deliver):
+    _old_history(deliver)
+    before = NotificationRecord.objects.count()
+    with time_machine.travel(JAN + timedelta(days=91), tick=False):
+        report = prune(dry_run=True)
+    final = NotificationRecord.objects.exclude(status="scheduled").count()
+    assert report.deleted["records"] == final < before and report.deleted["rejected_events"] == 1
+    assert NotificationRecord.objects.count() == before
+
+
+def test_batches_are_bounded_and_a_budget_stops_and_resumes(tenant, deliver, monkeypatch):
+    monkeypatch.setattr(retention, "PRUNE_BATCH", 2)
+    with time_machine.travel(JAN, tick=False):
+        event_registry.process_events([make_event("user.login.succeeded", ip_address=f"198.51.100.{i}")
+                                       for i in range(5)])
+        deliver()
+    total = NotificationRecord.objects.count()
+    ticks = iter(range(1000))
+    with time_machine.travel(JAN + timedelta(days=91), tick=False):
+        first = prune(budget=1.5, clock=lambda: float(next(ticks)))  # one batch fits in the budget
+        assert not first.finished and first.deleted == {"records": 2}
+        assert NotificationRecord.objects.count() == total - 2
+        rest = prune()
+    assert rest.finished and not NotificationRecord.objects.exists() and not Event.objects.exists()
+
+
+def test_the_worker_sweep_runs_once_per_interval(tenant, deliver, settings):
+    settings.NOTIFICATIONS = {**settings.NOTIFICATIONS, "RETENTION_INTERVAL_SECONDS": 60}
+    now = [0.0]
+    sweep = RetentionSweep(clock=lambda: now[0])
+    _old_history(deliver)
+    with time_machine.travel(JAN + timedelta(days=91), tick=False):
+        assert sweep.sweep() is None  # not in its first minute
+        now[0] = 61.0
+        assert sweep.sweep().deleted["records"] >= 3
+        now[0] = 62.0
+        assert sweep.sweep() is None
+
+
+@pytest.mark.parametrize(("value", "problem"), [
+    ({"records": 0}, "retention_days['records']"),
+    ({"records": True}, "retention_days['records']"),
+    ({"records": 1.5}, "retention_days['records']"),
+    ({"audit": 30}, "retention_days"),
+    ([30], "retention_days"),
+])
+def test_bad_settings_are_refused_naming_them(value, problem):
+    assert problem in retention_problems(value)
+
+
+def test_bad_settings_are_refused_on_save(tenant):
+    from django.core.exceptions import ValidationError
+
+    tenant.settings = {"retention_days": {"records": -1}}
+    with pytest.raises(ValidationError, match="whole number of days"):
+        tenant.full_clean()
+    assert retention_problems({"records": 30, "events": None, "inbox": 36500}) == {}
+
+
+def test_uuid7_floor_orders_below_every_later_key():
+    from notifications.intake.keys import new_uuid_texts
+
+    with time_machine.travel(JAN, tick=False):
+        made = new_uuid_texts(3)
+    assert all(uuid7_floor(JAN) <= key < uuid7_floor(JAN + timedelta(milliseconds=1)) for key in made)
+
+
+def test_last_id_before_bisects_the_primary_key(tenant):
+    with time_machine.travel(JAN, tick=False) as traveller:
+        for day in range(40):
+            InAppMessage.objects.create(tenant=tenant, user_id="u", event_type="x", title=f"d{day}")
+            traveller.shift(timedelta(days=1))
+    InAppMessage.objects.filter(title__in=["d3", "d17", "d18"]).delete()  # gaps in the ids
+    ids = dict(InAppMessage.objects.values_list("title", "pk"))
+    assert _last_id_before(InAppMessage, "created_at", JAN + timedelta(days=20, hours=1)) == ids["d20"]
+    assert _last_id_before(InAppMessage, "created_at", JAN + timedelta(days=18, hours=1)) == ids["d16"]
+    assert _last_id_before(InAppMessage, "created_at", JAN) is None
+    assert _last_id_before(InAppMessage, "created_at", JAN + timedelta(days=400)) == ids["d39"]
+    assert timezone.now()  # the clock is back
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_pruning_while_a_worker_claims_loses_nothing_open(tenant, monkeypatch):
+    """Expired records pruned in small batches while a worker claims and sends fresh ones, each on its own
+    connection: every fresh record is sent exactly once, every expired one goes, neither side errs."""
+    import threading
+
+    from django.core import mail
+    from django.db import connections
+
+    from notifications.delivery.engine import deliver_until_idle
+
+    monkeypatch.setattr(retention, "PRUNE_BATCH", 3)
+    event_registry.process_events([make_event("user.login.succeeded", ip_address=f"198.51.100.{i}")
+                                   for i in range(30)])
+    deliver_until_idle()
+    NotificationRecord.objects.update(created_at=timezone.now() - timedelta(days=120))  # expired, final
+    mail.outbox = []
+    event_registry.process_events([make_event("user.login.succeeded", ip_address=f"203.0.113.{i}")
+                                   for i in range(30)])
+    fresh = set(NotificationRecord.objects.filter(status="pending").values_list("pk", flat=True))
+    assert len(fresh) == 30
+    barrier = threading.Barrier(2)
+    answers: dict[str, object] = {}
+
+    def run(name, work) -> None:
+        try:
+            barrier.wait()
+            answers[name] = work()
+        except Exception as err:  # noqa: BLE001 - reported by the assertion below
+            answers[name] = err
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=run, args=("sent", lambda: deliver_until_idle().sent)),
+               threading.Thread(target=run, args=("pruned", lambda: prune().deleted.get("records", 0)))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    assert answers == {"sent": 30, "pruned": 30}
+    assert set(NotificationRecord.objects.values_list("pk", flat=True)) == fresh
+    assert set(NotificationRecord.objects.values_list("status", flat=True)) == {"sent"}
+    assert len(mail.outbox) == 30
