@@ -17,6 +17,7 @@ from notifications.api.routers import (  # they import nothing of this
     history,
     inbox,
     records,
+    replays,
     templates,
     tenant,
     topics,
@@ -93,5 +94,6 @@ api.add_router("/fanouts", fanouts.router)
 api.add_router("/topics", topics.router)
 api.add_router("/event-types", event_types.router)
 api.add_router("/history", history.router)
+api.add_router("/replays", replays.router)
 
 __all__ = ["api"]
