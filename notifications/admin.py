@@ -27,6 +27,7 @@ from notifications.models import (
     Tenant,
 )
 from notifications.security import redact
+from notifications.tenant_types import admin as tenant_types_admin  # noqa: F401 - registers TenantEventType
 
 
 def _pretty(value: Any) -> str:

@@ -7,6 +7,7 @@ from notifications.delivery.models import DeliveryAttempt, NotificationRecord
 from notifications.digests.models import DigestWindow
 from notifications.events.models import Event, RejectedEvent
 from notifications.rendering.models import NotificationTemplate
+from notifications.tenant_types.models import TenantEventType
 from notifications.tenants.models import Contact, Preference, Tenant
 
 __all__ = [
@@ -25,5 +26,6 @@ __all__ = [
     "RejectedEvent",
     "Subscription",
     "Tenant",
+    "TenantEventType",
     "Topic",
 ]
