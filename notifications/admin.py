@@ -71,7 +71,7 @@ class NotificationTemplateAdmin(admin.ModelAdmin):
 
         if obj.pk is None:
             return "Save the template to see a preview."
-        found = event_registry.handler_for_template_name(obj.name)
+        found = event_registry.handler_for_template_name(obj.name, obj.tenant_id)
         if found is None:
             return "No registered event type for this name."
         try:

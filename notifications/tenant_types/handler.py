@@ -38,6 +38,9 @@ class Definition:
     example: dict[str, Any]
     is_active: bool = True
     description: str = ""
+    #: The row's id: a type deleted and defined again starts at version 1 again, and must not meet the old one's
+    #: compiled templates.
+    row_id: int = 0
 
 
 class TenantTypeHandler(BaseEventHandler):
@@ -52,9 +55,10 @@ class TenantTypeHandler(BaseEventHandler):
         self._placeholders = COMMON_PLACEHOLDERS | schema_properties(definition.payload_schema)
 
     @property
-    def cache_key(self) -> tuple[str, str, str, int]:
-        """The compiled templates' key prefix (rendering's cache): one per definition version."""
-        return ("tenant-type", self.definition.tenant_id, self.definition.name, self.definition.version)
+    def cache_key(self) -> tuple[str, str, str, tuple[int, int]]:
+        """The compiled templates' key prefix (rendering's cache): one per definition (row) and version."""
+        return ("tenant-type", self.definition.tenant_id, self.definition.name,
+                (self.definition.row_id, self.definition.version))
 
     def can_handle(self, event_type: str) -> bool:
         return event_type == self.definition.name

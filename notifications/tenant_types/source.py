@@ -25,14 +25,15 @@ MAX_COMPILED = 2_048
 #: A thread's view is cleared when it grows past this (a long-lived thread that never forgets).
 MAX_VIEW = 10_000
 
-CompiledKey = tuple[str, str, int, str]
+#: (tenant id, name, (row id, version), tenant's default locale)
+CompiledKey = tuple[str, str, tuple[int, int], str]
 
 
 def definition_of(row: TenantEventType) -> Definition:
     return Definition(
         tenant_id=row.tenant_id, name=row.name, version=row.version, payload_schema=row.payload_schema,
         channels=tuple(row.channels), templates=row.templates, example=row.example, is_active=row.is_active,
-        description=row.description,
+        description=row.description, row_id=row.pk,
     )
 
 
@@ -58,9 +59,9 @@ class TenantTypes:
             return
         view = self._view()
         wanted = _matching(pairs)
-        current = {(tenant_id, name): (version, _locale_text(locale)) for tenant_id, name, version, locale in
-                   TenantEventType.objects.filter(wanted).values_list(
-                       "tenant_id", "name", "version", "tenant__settings__default_locale")}
+        current = {(tenant_id, name): ((pk, version), _locale_text(locale)) for pk, tenant_id, name, version, locale
+                   in TenantEventType.objects.filter(wanted).values_list(
+                       "pk", "tenant_id", "name", "version", "tenant__settings__default_locale")}
         for pair in pairs:
             view[pair] = None
         missing: dict[tuple[str, str], str] = {}
@@ -87,7 +88,7 @@ class TenantTypes:
         found = []
         for row in rows:
             locale = _locale_text(row.tenant.settings.get("default_locale"))
-            key = (row.tenant_id, row.name, row.version, locale)
+            key = (row.tenant_id, row.name, (row.pk, row.version), locale)
             found.append(self._cached(key) or self._compile(definition_of(row), locale))
         return found
 
@@ -104,7 +105,7 @@ class TenantTypes:
 
     def _compile(self, definition: Definition, locale: str) -> TenantTypeHandler:
         handler = TenantTypeHandler(definition, locale or None)
-        key = (definition.tenant_id, definition.name, definition.version, locale)
+        key = (definition.tenant_id, definition.name, (definition.row_id, definition.version), locale)
         with self._lock:
             older = [k for k in self._compiled if k[:2] == key[:2] and k[2] != key[2]]
             for old in older:
@@ -115,7 +116,7 @@ class TenantTypes:
         if older:  # the templates compiled for the versions this one replaces
             prefix = ("tenant-type", definition.tenant_id, definition.name)
             template_cache.invalidate(
-                lambda k: isinstance(k, tuple) and k[:3] == prefix and k[3] != definition.version)
+                lambda k: isinstance(k, tuple) and k[:3] == prefix and k[3] != key[2])
         return handler
 
     def clear(self) -> None:

@@ -102,3 +102,21 @@ def test_a_deactivated_type_refuses_new_events_and_still_delivers_planned_record
     assert [message.subject for message in mail.outbox] == ["Order A-42 shipped"]
     records = api_a.get("/records").json()["items"]
     assert [(item["event_type"], item["status"]) for item in records] == [(NAME, "sent"), (NAME, "sent")]
+
+
+def test_a_tenant_type_reaches_an_audience_through_the_fan_out_runner(api_a, defined, deliver):
+    from notifications.audiences.runner import run_until_idle
+
+    for user_id in ("u-1", "u-2"):
+        _contact(user_id)
+    published = event(user_id="ignored")
+    del published["payload"]["user_id"]
+
+    result = event_registry.process_event({**published, "recipients": ["u-1", "u-2"]})
+    event_registry.forget_tenant_types()  # the runner prepares its job's type itself
+    run_until_idle()
+    deliver()
+
+    assert result.ok and result.fanout_id is not None, result
+    assert sorted(message.to[0] for message in mail.outbox) == ["u-1@example.com", "u-2@example.com"]
+    assert sorted(InAppMessage.objects.values_list("user_id", flat=True)) == ["u-1", "u-2"]

@@ -94,3 +94,17 @@ def test_compiled_definitions_can_be_cleared(defined):
     tenant_types.clear()
 
     assert event_registry.get_handler(NAME, "acme") is None
+
+
+def test_a_type_deleted_and_defined_again_is_not_served_from_the_old_compiled_one(defined):
+    event_registry.prepare({("acme", NAME)})
+    old = event_registry.get_handler(NAME, "acme")
+    defined.delete()  # the admin can delete a row; the new one starts at version 1 again
+    body = definition(description="the second one")
+    service.create("acme", body.pop("name"), body)
+
+    event_registry.prepare({("acme", NAME)})
+
+    new = event_registry.get_handler(NAME, "acme")
+    assert new is not old and new.definition.description == "the second one"
+    assert new.definition.version == old.definition.version == 1

@@ -6,32 +6,42 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from ninja import Router, Schema, Status
+from ninja import Field, Router, Schema, Status
 from ninja.errors import HttpError
+from pydantic import AfterValidator
 
 from notifications.api.auth import TenantRequest
 from notifications.events.contracts import envelope_schema, event_type_contracts
-from notifications.storable import ID_LENGTH, Storable
+from notifications.storable import CHANNEL_LENGTH, ID_LENGTH, Storable, StoredJSON, json_checker
 from notifications.tenant_types import service
+from notifications.tenant_types.schemas import MAX_SCHEMA_BYTES, MAX_SCHEMA_DEPTH, MAX_SCHEMA_NODES
 from notifications.tenant_types.service import EventTypeExists, EventTypeNotFound
+from notifications.tenant_types.validation import MAX_DESCRIPTION, MAX_TEMPLATE_CHARS
 
 router = Router(tags=["event types"])
 
 TypeName = Annotated[str, Storable(ID_LENGTH, min_length=1)]
+# Storable and bounded before the definition's own checks (tenant_types/validation.py), which name the bad part
+# more closely: these bounds are looser than theirs and only keep a hostile body from reaching them.
+PayloadSchema = Annotated[dict[str, Any], AfterValidator(json_checker(
+    max_depth=MAX_SCHEMA_DEPTH * 2, max_items=MAX_SCHEMA_NODES * 8, max_text=MAX_SCHEMA_BYTES * 2))]
+Templates = Annotated[dict[str, Any], AfterValidator(json_checker(
+    max_depth=6, max_items=1_000, max_text=MAX_TEMPLATE_CHARS * 20))]
+ChannelList = Annotated[list[Annotated[str, Storable(CHANNEL_LENGTH, min_length=1)]], Field(max_length=16)]
 
 
 class EventTypeChange(Schema):
     """A tenant-defined type's fields; on PUT, those left out keep their stored values."""
 
-    description: str | None = None
-    payload_schema: dict[str, Any] | None = None
-    channels: list[Any] | None = None
-    templates: dict[str, Any] | None = None
-    example: dict[str, Any] | None = None
+    description: Annotated[str, Storable(MAX_DESCRIPTION)] | None = None
+    payload_schema: PayloadSchema | None = None
+    channels: ChannelList | None = None
+    templates: Templates | None = None
+    example: StoredJSON | None = None
 
 
 class EventTypeIn(EventTypeChange):
-    name: str
+    name: TypeName
 
 
 @router.get("")
