@@ -108,3 +108,12 @@ def test_a_type_deleted_and_defined_again_is_not_served_from_the_old_compiled_on
     new = event_registry.get_handler(NAME, "acme")
     assert new is not old and new.definition.description == "the second one"
     assert new.definition.version == old.definition.version == 1
+
+
+def test_an_intake_batch_of_built_in_events_never_reads_the_definitions(defined):
+    from notifications.testing import make_event
+
+    with CaptureQueriesContext(connection) as queries:
+        assert event_registry.process_event(make_event("comment.mentioned", "acme")).ok
+
+    assert not [query for query in queries if "tenanteventtype" in query["sql"]]

@@ -24,7 +24,7 @@ TypeName = Annotated[str, Storable(ID_LENGTH, min_length=1)]
 # Storable and bounded before the definition's own checks (tenant_types/validation.py), which name the bad part
 # more closely: these bounds are looser than theirs and only keep a hostile body from reaching them.
 PayloadSchema = Annotated[dict[str, Any], AfterValidator(json_checker(
-    max_depth=MAX_SCHEMA_DEPTH * 2, max_items=MAX_SCHEMA_NODES * 8, max_text=MAX_SCHEMA_BYTES * 2))]
+    max_depth=MAX_SCHEMA_DEPTH * 4, max_items=MAX_SCHEMA_NODES * 8, max_text=MAX_SCHEMA_BYTES * 2))]
 Templates = Annotated[dict[str, Any], AfterValidator(json_checker(
     max_depth=6, max_items=1_000, max_text=MAX_TEMPLATE_CHARS * 20))]
 ChannelList = Annotated[list[Annotated[str, Storable(CHANNEL_LENGTH, min_length=1)]], Field(max_length=16)]

@@ -188,3 +188,26 @@ def test_two_tenants_may_each_define_the_same_name(api_a, api_b):
 
 def test_the_type_endpoints_need_a_key():
     assert ApiClient(None).post("/event-types", {"name": "order.shipped"}).status_code == 401
+
+
+@pytest.mark.parametrize(("schema", "says"), [
+    ({"type": "object", "properties": {f"p{i}": {"type": "string"} for i in range(3_000)}}, "payload_schema"),
+    ({"type": "object", "description": "x" * 40_000}, "payload_schema: /: the payload schema is larger than"),
+])
+def test_huge_schemas_are_refused_through_the_api(api_a, schema, says):
+    answer = _define(api_a, payload_schema=schema)
+
+    assert answer.status_code == 422 and says in str(answer.json()["detail"])
+
+
+def test_a_deeply_nested_schema_is_refused_through_the_api(api_a):
+    schema: dict[str, Any] = {"type": "object"}
+    inner = schema
+    for _ in range(30):
+        inner["properties"] = {"a": {"type": "object"}}
+        inner = inner["properties"]["a"]
+
+    answer = _define(api_a, payload_schema=schema)
+
+    assert answer.status_code == 422
+    assert "nested deeper than 24 levels" in answer.json()["detail"]
