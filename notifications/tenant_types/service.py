@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import F
 
@@ -16,6 +17,8 @@ from notifications.tenants.models import Tenant
 
 #: The fields a definition is made of (besides its name), as the API and the admin take them.
 FIELDS = ("description", "payload_schema", "channels", "templates", "example")
+#: Definitions one tenant may hold (deactivated ones included): each is compiled in every process that meets it.
+MAX_TYPES_PER_TENANT = 200
 
 
 class EventTypeNotFound(NotificationError):
@@ -29,6 +32,8 @@ class EventTypeExists(NotificationError):
 def create(tenant_id: str, name: str, data: Mapping[str, Any]) -> TenantEventType:
     tenant = Tenant.ensure([tenant_id])[tenant_id]
     check_name(name)
+    if TenantEventType.objects.filter(tenant=tenant).count() >= MAX_TYPES_PER_TENANT:
+        raise ValidationError({"name": f"a tenant may define at most {MAX_TYPES_PER_TENANT} event types"})
     cleaned = check_definition(tenant, name, data)
     try:
         with transaction.atomic():

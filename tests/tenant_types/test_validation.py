@@ -109,3 +109,4 @@ def test_the_example_must_fit_the_schema(tenant):
 
     assert errors == {"example": ['the schema refuses it: /: "order_id" is a required property; '
                                   '/items: <value> is less than the minimum of 1']}
+
