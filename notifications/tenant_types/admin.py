@@ -21,11 +21,12 @@ class TenantEventTypeForm(forms.ModelForm):
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
-        tenant, name = data.get("tenant"), data.get("name")
+        tenant = data.get("tenant") or getattr(self.instance, "tenant", None)
+        name = data.get("name") or self.instance.name
         if tenant is None or not name:
             return data
         try:
-            if self.instance.pk is None or self.instance.name != name:
+            if self.instance.pk is None:
                 check_name(name)
             data.update(check_definition(tenant, name, {field: data.get(field) for field in FIELDS}))
         except ValidationError as err:
@@ -42,6 +43,10 @@ class TenantEventTypeAdmin(admin.ModelAdmin):
     list_filter = ("is_active", "tenant")
     search_fields = ("name",)
     readonly_fields = ("version", "created_at", "updated_at")
+
+    def get_readonly_fields(self, request: HttpRequest, obj: TenantEventType | None = None) -> tuple[str, ...]:
+        """A saved type keeps its tenant and name: its stored events and records are found by them."""
+        return (*self.readonly_fields, "tenant", "name") if obj is not None else tuple(self.readonly_fields)
 
     def save_model(self, request: HttpRequest, obj: TenantEventType, form: Any, change: bool) -> None:
         if change:  # every change is a new version (each process recompiles it on its next batch)
