@@ -28,6 +28,7 @@ from notifications.models import (
     Tenant,
 )
 from notifications.security import redact
+from notifications.tenant_types import admin as tenant_types_admin  # noqa: F401 - registers TenantEventType
 
 
 def _pretty(value: Any) -> str:
@@ -71,7 +72,7 @@ class NotificationTemplateAdmin(admin.ModelAdmin):
 
         if obj.pk is None:
             return "Save the template to see a preview."
-        found = event_registry.handler_for_template_name(obj.name)
+        found = event_registry.handler_for_template_name(obj.name, obj.tenant_id)
         if found is None:
             return "No registered event type for this name."
         try:

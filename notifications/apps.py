@@ -24,6 +24,14 @@ class NotificationsConfig(AppConfig):
         # The host project's handlers (NOTIFICATIONS["HANDLERS"]): every process loads the same ones; a bad entry
         # stops start-up with ImproperlyConfigured naming it.
         load_configured_handlers(event_registry)
+        # Tenant-defined event types (notifications/tenant_types): looked up per tenant, loaded per batch.
+        from notifications.events.contracts import event_type_sources
+        from notifications.tenant_types.contracts import tenant_type_source
+        from notifications.tenant_types.source import tenant_types
+
+        event_registry.bind_tenant_types(tenant_types)
+        if tenant_type_source not in event_type_sources:
+            event_type_sources.append(tenant_type_source)
         # Connects the template-cache invalidation signal.
         from notifications.channels.inbox import inbox_messages_created
         from notifications.channels.realtime import on_inbox_messages_created

@@ -8,6 +8,7 @@ from notifications.digests.models import DigestWindow
 from notifications.events.models import Event, RejectedEvent
 from notifications.history.models import Erasure
 from notifications.rendering.models import NotificationTemplate
+from notifications.tenant_types.models import TenantEventType
 from notifications.tenants.models import Contact, Preference, Tenant
 
 __all__ = [
@@ -27,5 +28,6 @@ __all__ = [
     "RejectedEvent",
     "Subscription",
     "Tenant",
+    "TenantEventType",
     "Topic",
 ]

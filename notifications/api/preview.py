@@ -25,7 +25,8 @@ from notifications.tenants.models import Tenant
 
 def _context(tenant: Tenant, event_type: str, payload: dict[str, Any] | None,
              zone: str = "") -> tuple[Any, dict[str, Any]]:
-    handler = event_registry.get_handler(event_type)
+    event_registry.prepare([(tenant.id, event_type)])  # the tenant's own types too
+    handler = event_registry.get_handler(event_type, tenant.id)
     if handler is None:
         raise HttpError(422, f"unsupported event type {event_type!r}")
     try:
@@ -95,7 +96,7 @@ def test_send(template: NotificationTemplate, to: str, payload: dict[str, Any] |
 
     channel = Channel(template.channel)
     to = test_recipient(channel, to)
-    event_type = event_registry.handler_for_template_name(template.name)
+    event_type = event_registry.handler_for_template_name(template.name, template.tenant_id)
     if event_type is None:
         raise HttpError(422, "the template's event type is not registered")
     result = preview(template.tenant_id, event_type[0], channel.value, template.content, payload)

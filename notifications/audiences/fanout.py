@@ -53,9 +53,11 @@ def audience_event(job: FanOut) -> ValidatedEvent:
     """The job's event as intake validated it, for no one yet: each recipient gets a copy (for_recipient). Its
     payload stays as stored: the workers render each recipient's message from the event row (delivery.compose)."""
     row = Event.objects.get(pk=job.event_id)
+    event_registry.prepare([(row.tenant_id, row.event_type)])  # a tenant-defined type's current version
     return ValidatedEvent(
         event_type=row.event_type, tenant_id=row.tenant_id, timestamp=row.occurred_at, payload=row.payload,
-        handler=event_registry.handler_for(row.event_type), dedupe_key=row.dedupe_key, event_id=row.event_id,
+        handler=event_registry.handler_for(row.event_type, row.tenant_id), dedupe_key=row.dedupe_key,
+        event_id=row.event_id,
         metadata=row.metadata, deliver_at=job.deliver_at, cancel_key=job.cancel_key,
     )
 

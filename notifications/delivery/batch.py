@@ -12,6 +12,7 @@ from notifications.channels.models import Device
 from notifications.db import rows_by_ids
 from notifications.delivery.models import NotificationRecord
 from notifications.events.models import Event
+from notifications.events.registry import event_registry
 from notifications.tenants.models import Contact, Tenant
 
 # What the worker reads of a record: plain values, no model instance (building four model instances per record
@@ -67,6 +68,7 @@ def load_batch(ids: list[int]) -> Batch:
     events = {row[0]: row[1:] for row in rows_by_ids(Event, ["id", "event_id", "occurred_at", "payload"],
                                                       {r.event_id for r in records})}
     tenants = Tenant.objects.in_bulk({r.tenant_id for r in records})
+    event_registry.prepare({(r.tenant_id, r.event_type) for r in records})  # tenant-defined types' current versions
     device_ids = {r.device_id for r in records if r.device_id}
     devices = Device.objects.in_bulk(device_ids) if device_ids else {}
     return Batch(records, events, tenants, devices, contacts_for(records))

@@ -20,7 +20,7 @@ if TYPE_CHECKING:
 
 def message_for(record: Record, batch: Batch, renderer: Renderer, digest: Digest | None = None) -> Message:
     """`digest`: the record is a digest (notifications/digests): its digest template, with the window's events."""
-    handler = event_registry.handler_for(record.event_type)
+    handler = event_registry.handler_for(record.event_type, record.tenant_id)
     event_id, occurred_at, stored = batch.events[record.event_id]
     tenant = batch.tenants[record.tenant_id]
     opened = open_fields(stored)

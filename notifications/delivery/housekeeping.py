@@ -41,12 +41,12 @@ def purge_finished(records: Iterable[Record], owned: set[int]) -> int:
     """Purge the secrets of the events of `records` (those of them in `owned`) now final, if no other record of
     the event is still open. Secrets can only need purging for events whose handler declares some."""
     final = {record.event_id for record in records if record.pk in owned
-             and record.status in (Status.SENT, Status.FAILED) and has_secrets(record.event_type)}
+             and record.status in (Status.SENT, Status.FAILED) and has_secrets(record.event_type, record.tenant_id)}
     return purge_final_secrets(final)
 
 
-def has_secrets(event_type: str) -> bool:
+def has_secrets(event_type: str, tenant_id: str | None = None) -> bool:
     try:
-        return bool(event_registry.handler_for(event_type).sensitive_fields)
+        return bool(event_registry.handler_for(event_type, tenant_id).sensitive_fields)
     except Exception:  # noqa: BLE001 - an unknown type: check, as before
         return True

@@ -55,6 +55,7 @@ def deliver_inbox(ready: list[tuple[Record, Message]], batch: Batch, report: Del
 
 
 def _row(record: Record, message: Message, batch: Batch, now: datetime) -> list[Any]:
-    ttl = event_registry.handler_for(record.event_type).inbox_ttl(open_fields(batch.events[record.event_id][2]))
+    handler = event_registry.handler_for(record.event_type, record.tenant_id)
+    ttl = handler.inbox_ttl(open_fields(batch.events[record.event_id][2]))
     return message_row(record.tenant_id, record.user_id, record.event_type, message.fields, str(record.event_id),
                        message.data.get("template", ""), now + ttl if ttl else None, record.pk)

@@ -89,6 +89,11 @@ def _plain_annotation(annotation: Any) -> bool:
     return all(_plain_annotation(arg) for arg in get_args(annotation))
 
 
+class PayloadRejected(ValueError):
+    """A payload its event type refuses, from a handler that validates without pydantic (a tenant-defined type's
+    JSON Schema): intake rejects the event with this message, which names the places and never the values."""
+
+
 class EventPayload(BaseModel):
     """Base payload schema: unknown fields are kept, ids may arrive as numbers."""
 
@@ -151,7 +156,7 @@ class BaseEventHandler:
 
     # --- validation -------------------------------------------------------------------------------------------
     def validate_payload(self, event_type: str, payload: dict[str, Any]) -> dict[str, Any]:
-        """The payload as stored: validated, JSON-safe. Raises pydantic.ValidationError."""
+        """The payload as stored: validated, JSON-safe. Raises pydantic.ValidationError (or PayloadRejected)."""
         return self.payload_model.model_validate(payload).model_dump(mode="json")
 
     def parse_payload(self, event_type: str, payload: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
@@ -199,6 +204,10 @@ class BaseEventHandler:
         """A valid payload of this event type, for previews and the template save check (override to declare
         your own event type's example)."""
         return EXAMPLE_PAYLOADS.get(event_type, SAMPLE_FALLBACK)
+
+    def payload_json_schema(self, event_type: str) -> dict[str, Any]:
+        """The payload's JSON Schema, as producer contracts publish it (events/contracts.py)."""
+        return self.payload_model.model_json_schema()
 
     def get_placeholders(self) -> frozenset[str]:
         schema_fields = set(getattr(self.payload_model, "model_fields", {}))

@@ -6,9 +6,10 @@ A contract lists one event type: its name, the JSON Schema of its payload (the h
 example event (an envelope around `examples.EXAMPLE_PAYLOADS`, or the handler's `example_payload`). The envelope's
 own schema (`envelope_schema()`) is given once beside them, not repeated in every type.
 
-Where the types come from: `event_type_sources` lists the sources a tenant's listing is built from; today only
-the handlers registered in `event_registry` (built-in and the host project's), the same for every tenant.
-Tenant-defined types (issue 19, point 3) become another source taking the tenant id."""
+Where the types come from: `event_type_sources` lists the sources a tenant's listing is built from: first
+the handlers registered in `event_registry` (built-in and the host project's), the same for every tenant; then
+the tenant's own types (notifications/tenant_types, `"source": "tenant"`) are a second source, appended by
+NotificationsConfig.ready()."""
 
 from __future__ import annotations
 
@@ -68,7 +69,7 @@ def envelope_schema() -> dict[str, Any]:
 
 
 def payload_schema(handler: BaseEventHandler, event_type: str) -> dict[str, Any]:
-    schema = handler.payload_model.model_json_schema()
+    schema = handler.payload_json_schema(event_type)
     return {"$schema": JSON_SCHEMA_DIALECT, **schema, "title": f"{event_type} payload"}
 
 

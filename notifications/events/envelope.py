@@ -17,6 +17,7 @@ from pydantic import ValidationError
 
 from notifications.audiences.parse import Audience, parse_audience
 from notifications.enums import RejectionReason
+from notifications.events.base_handler import PayloadRejected
 from notifications.events.decoding import MAX_DEPTH, decode
 from notifications.scheduling.parse import requested_time
 from notifications.storable import CANCEL_KEY_LENGTH
@@ -239,7 +240,7 @@ def _validate(raw: Any, registry: EventRegistry) -> ValidatedEvent | EventReject
     if problem is not None:
         return _invalid(data, problem)
 
-    handler = registry.get_handler(event_type)
+    handler = registry.get_handler(event_type, tenant_value)  # the tenant's own types too, once prepared
     if handler is None:
         return EventRejection(
             RejectionReason.UNSUPPORTED_EVENT_TYPE,
@@ -258,8 +259,8 @@ def _validate(raw: Any, registry: EventRegistry) -> ValidatedEvent | EventReject
         payload_value = {**{k: v for k, v in payload_value.items() if k != "user_ids"}, "user_id": AUDIENCE_USER}
     try:
         payload, typed = handler.parse_payload(event_type, payload_value)
-    except ValidationError as err:
-        _, message = format_validation_error(err)
+    except (ValidationError, PayloadRejected) as err:
+        message = format_validation_error(err)[1] if isinstance(err, ValidationError) else str(err)
         return EventRejection(
             RejectionReason.INVALID_PAYLOAD_FIELD,
             f"invalid payload for {event_type}: {message}",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Iterable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from django.apps import apps
 
@@ -32,6 +32,20 @@ STARTUP, CONFIGURED, RUNTIME = "startup", "configured", "runtime"
 Processor = Callable[..., "list[IntakeResult]"]
 
 
+class TenantTypeSource(Protocol):
+    """Where the registry finds tenant-defined event types (notifications/tenant_types), bound by
+    NotificationsConfig.ready(). What it answers is what this thread's latest `prepare` loaded: each batch (an
+    intake batch, a worker's claimed records, an API request) prepares the pairs it meets, in one query."""
+
+    def prepare(self, pairs: set[tuple[str, str]]) -> None: ...
+
+    def forget(self) -> None: ...
+
+    def get(self, tenant_id: str, event_type: str, *, inactive: bool = False) -> BaseEventHandler | None: ...
+
+    def names(self, tenant_id: str) -> list[str]: ...
+
+
 class EventRegistry:
     def __init__(self) -> None:
         self._by_type: dict[str, BaseEventHandler] = {}
@@ -42,6 +56,26 @@ class EventRegistry:
         self._origins: dict[int, tuple[BaseEventHandler, str]] = {}
         # id(fallback handler) -> the event types it was found for so far (check_setup names them).
         self._seen: dict[int, set[str]] = {}
+        self._tenant_types: TenantTypeSource | None = None
+
+    def bind_tenant_types(self, source: TenantTypeSource | None) -> None:
+        """The source of tenant-defined types; None unbinds it (the registry then knows only handlers)."""
+        self._tenant_types = source
+
+    def prepare(self, pairs: Iterable[tuple[str, str]]) -> None:
+        """Load the tenant-defined types among (tenant id, event type) `pairs` for this thread's batch, in one
+        query: only the types no handler serves are asked for, so built-in traffic pays nothing."""
+        if self._tenant_types is None:
+            return
+        unknown = {(tenant_id, event_type) for tenant_id, event_type in pairs
+                   if tenant_id and self._handler_in_code(event_type) is None}
+        if unknown:
+            self._tenant_types.prepare(unknown)
+
+    def forget_tenant_types(self) -> None:
+        """Drop what this thread's earlier batches loaded: a batch that prepares afresh sees current versions."""
+        if self._tenant_types is not None:
+            self._tenant_types.forget()
 
     def bind(self, processor: Processor) -> None:
         """What process_event(s) hands events to: `processor(events, source=...)`. The registry sits below intake
@@ -143,7 +177,16 @@ class EventRegistry:
         only, the types it was found for so far."""
         return sorted({t for t, h in self._by_type.items() if h is handler} | self._seen.get(id(handler), set()))
 
-    def get_handler(self, event_type: str) -> BaseEventHandler | None:
+    def get_handler(self, event_type: str, tenant_id: str | None = None, *,
+                    inactive: bool = False) -> BaseEventHandler | None:
+        """The handler in code for this type, else (given `tenant_id`) the tenant's own definition of it as
+        prepared for this batch; `inactive`: a deactivated definition too (its records are still delivered)."""
+        handler = self._handler_in_code(event_type)
+        if handler is None and tenant_id and self._tenant_types is not None:
+            return self._tenant_types.get(tenant_id, event_type, inactive=inactive)
+        return handler
+
+    def _handler_in_code(self, event_type: str) -> BaseEventHandler | None:
         handler = self._by_type.get(event_type)
         if handler is not None:
             return handler
@@ -155,8 +198,9 @@ class EventRegistry:
                 return fallback
         return None
 
-    def handler_for(self, event_type: str) -> BaseEventHandler:
-        handler = self.get_handler(event_type)
+    def handler_for(self, event_type: str, tenant_id: str | None = None) -> BaseEventHandler:
+        """The handler of a stored event or record (a deactivated tenant type's too); raises HandlerNotFound."""
+        handler = self.get_handler(event_type, tenant_id, inactive=True)
         if handler is None:
             raise HandlerNotFound(f"no handler registered for this event type in this process; {HANDLERS_HINT}",
                                   event_type=event_type)
@@ -183,8 +227,10 @@ class EventRegistry:
         sensitive names and every field a registered handler seals, lower-cased."""
         return SENSITIVE_KEYS | frozenset(name.lower() for name in self.sensitive_field_names())
 
-    def handler_for_template_name(self, name: str) -> tuple[str, BaseEventHandler] | None:
-        """('user.registration.completed', handler) for 'user_registration_completed_email'."""
+    def handler_for_template_name(self, name: str, tenant_id: str | None = None,
+                                  ) -> tuple[str, BaseEventHandler] | None:
+        """('user.registration.completed', handler) for 'user_registration_completed_email'; given `tenant_id`,
+        the tenant's own active types are looked at after the handlers (and prepared)."""
         from notifications.enums import Channel
         from notifications.events.naming import template_name
 
@@ -192,6 +238,13 @@ class EventRegistry:
             for channel in Channel.known():
                 if template_name(event_type, channel) == name:
                     return event_type, handler
+        if not tenant_id or self._tenant_types is None:
+            return None
+        for event_type in self._tenant_types.names(tenant_id):
+            if any(template_name(event_type, channel) == name for channel in Channel.known()):
+                self.prepare([(tenant_id, event_type)])
+                found = self.get_handler(event_type, tenant_id)
+                return (event_type, found) if found is not None else None
         return None
 
     def process_event(self, event: Any, *, source: str = "local") -> IntakeResult:

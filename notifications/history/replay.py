@@ -136,6 +136,7 @@ def _audience_ids(events: list[Event]) -> set[Any]:
 
 def _stored(query: ReplayQuery) -> Iterator[list[Event]]:
     for chunk in batched(query.events().iterator(chunk_size=CHUNK), CHUNK):
+        event_registry.prepare({(event.tenant_id, event.event_type) for event in chunk})  # tenant-defined types
         yield list(chunk)
 
 
@@ -189,7 +190,7 @@ def _dry_run(query: ReplayQuery, drafts: dict[str, Mapping[str, str]], sample: i
 
 
 def _accepted(index: int, event: Event, sensitive: frozenset[str]) -> Accepted:
-    handler = event_registry.handler_for(event.event_type)
+    handler = event_registry.handler_for(event.event_type, event.tenant_id)
     shown = masked(event.payload, sensitive | handler.sensitive_fields)  # sealed and purged secrets: the mask
     validated = ValidatedEvent(event_type=event.event_type, tenant_id=event.tenant_id, timestamp=event.occurred_at,
                                payload=shown, handler=handler, dedupe_key=event.dedupe_key, event_id=str(event.pk),

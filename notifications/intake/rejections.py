@@ -8,7 +8,7 @@ import logging
 from collections.abc import Sequence
 from typing import Any
 
-from notifications.enums import Outcome
+from notifications.enums import Outcome, RejectionReason
 from notifications.events.envelope import EventRejection, ValidatedEvent, failed_validation, validate_event
 from notifications.events.models import RejectedEvent
 from notifications.events.registry import EventRegistry, event_registry
@@ -25,12 +25,31 @@ MAX_STORED_ORIGINAL = 256 * 1024
 def validate_all(raw_events: Sequence[Any], registry: EventRegistry) -> list[ValidatedEvent | EventRejection]:
     """Each event validated, or its rejection. validate_event never raises; should it all the same, the batch is
     validated again one event at a time and the event that raised is rejected alone."""
+    registry.forget_tenant_types()  # this batch sees the tenant-defined types' versions it loads itself
     try:
-        return [validate_event(raw, registry) for raw in raw_events]
+        parsed = [validate_event(raw, registry) for raw in raw_events]
     except Exception as err:  # noqa: BLE001 - the last net: one event's failure stays with that event
         logger.error("validating a batch of %d raised %s: validating its events one at a time", len(raw_events),
                      type(err).__name__)
-        return [_validate_one(raw, registry) for raw in raw_events]
+        parsed = [_validate_one(raw, registry) for raw in raw_events]
+    return _tenant_defined(raw_events, parsed, registry)
+
+
+def _tenant_defined(raw_events: Sequence[Any], parsed: list[ValidatedEvent | EventRejection],
+                    registry: EventRegistry) -> list[ValidatedEvent | EventRejection]:
+    """Events of a type no handler serves may be of their tenant's own types (notifications/tenant_types): those
+    are loaded for the batch in one query and their events validated again. Built-in traffic never gets here."""
+    unknown = {(item.tenant_id, item.event_type) for item in parsed if _unsupported(item)}
+    if not unknown:
+        return parsed
+    registry.prepare(unknown)
+    return [_validate_one(raw, registry) if _unsupported(item) and registry.get_handler(
+        item.event_type, item.tenant_id) is not None else item for raw, item in zip(raw_events, parsed, strict=True)]
+
+
+def _unsupported(item: ValidatedEvent | EventRejection) -> bool:
+    return (isinstance(item, EventRejection) and item.reason is RejectionReason.UNSUPPORTED_EVENT_TYPE
+            and bool(item.tenant_id))
 
 
 def _validate_one(raw: Any, registry: EventRegistry) -> ValidatedEvent | EventRejection:

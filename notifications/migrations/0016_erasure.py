@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('notifications', '0012_audiences'),
+        ('notifications', '0015_tenant_event_types'),
     ]
 
     operations = [

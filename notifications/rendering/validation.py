@@ -26,7 +26,7 @@ def validate_template(template: NotificationTemplate) -> None:
     template.channel = spec.value
     # A digest template (notifications/digests) is named after its event type's: `<name>_digest`.
     name = template.name.removesuffix(DIGEST_SUFFIX)
-    found = event_registry.handler_for_template_name(name)
+    found = event_registry.handler_for_template_name(name, template.tenant_id)
     if found is None:
         raise ValidationError(
             {"name": f"no registered event type has a template named {template.name!r} "

@@ -71,3 +71,28 @@ def test_check_setup_does_not_warn_of_start_up_handlers(tenant, capsys):
     call_command("seed_event_templates", "--tenant-id", tenant.id)
     call_command("check_setup")
     assert "WARNING" not in capsys.readouterr().out
+
+
+def test_check_setup_warns_of_a_tenant_type_a_handler_now_serves(tenant, capsys):
+    """A deploy registered a handler of a name a tenant had defined: the handler wins, and the clash is named."""
+    from notifications.events.base_handler import BaseEventHandler
+    from notifications.events.registry import event_registry
+    from notifications.tenant_types import service
+    from tests.tenant_types.helpers import NAME, definition
+
+    class OrderShipped(BaseEventHandler):
+        event_types = (NAME,)
+
+    body = definition()
+    service.create(tenant.id, body.pop("name"), body)
+    later = event_registry.register(OrderShipped())
+    try:
+        call_command("check_setup")
+        event_registry.prepare({(tenant.id, NAME)})
+        served = event_registry.get_handler(NAME, tenant.id)
+    finally:
+        event_registry.unregister_handler(later)
+
+    out = capsys.readouterr().out
+    assert (f"WARNING tenant acme's event type {NAME} is served by the handler OrderShipped, which wins") in out
+    assert served is later

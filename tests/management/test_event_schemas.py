@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+import pytest
 from django.core.management import call_command
 
 from notifications.events.registry import event_registry
@@ -38,3 +39,20 @@ def test_the_files_are_stable(tmp_path):
         assert text == (tmp_path / "b" / path.name).read_text()
         assert text.endswith("}\n") and not text.endswith("\n\n")
         assert text == json.dumps(json.loads(text), indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+
+
+@pytest.mark.django_db
+def test_a_tenants_own_types_are_written_with_tenant_id(tmp_path, tenant):
+    from notifications.tenant_types import service
+    from tests.tenant_types.helpers import definition
+
+    body = definition()
+    service.create("acme", body.pop("name"), body)
+
+    call_command("event_schemas", "--out", str(tmp_path / "acme"), "--tenant-id", "acme")
+    call_command("event_schemas", "--out", str(tmp_path / "none"))
+
+    written = json.loads((tmp_path / "acme" / "order.shipped.schema.json").read_text())
+    assert written["x-source"] == "tenant" and written["x-channels"] == ["email", "in_app"]
+    assert written["examples"] == [body["example"]]
+    assert not (tmp_path / "none" / "order.shipped.schema.json").exists()

@@ -13,6 +13,7 @@ from notifications.events.configured import class_path, configured_handlers, run
 from notifications.events.registry import event_registry
 from notifications.kafka.config import kafka_configured
 from notifications.rendering.models import NotificationTemplate
+from notifications.tenant_types.checks import shadowed_definitions
 
 
 class Command(BaseCommand):
@@ -91,6 +92,8 @@ class Command(BaseCommand):
                 for h in configured))
         for found in runtime_only(event_registry):
             self.warn(found.warning)
+        for clash in shadowed_definitions(event_registry):
+            self.warn(clash)
 
     def _templates(self, tenant_id: str | None) -> None:
         query = NotificationTemplate.objects.filter(is_active=True)
