@@ -7,6 +7,7 @@ from notifications.delivery.models import DeliveryAttempt, NotificationRecord
 from notifications.digests.models import DigestWindow
 from notifications.events.models import Event, RejectedEvent
 from notifications.rendering.models import NotificationTemplate
+from notifications.rules.models import RuleSet
 from notifications.tenants.models import Contact, Preference, Tenant
 
 __all__ = [
@@ -23,6 +24,7 @@ __all__ = [
     "Preference",
     "ProviderConfig",
     "RejectedEvent",
+    "RuleSet",
     "Subscription",
     "Tenant",
     "Topic",
