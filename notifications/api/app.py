@@ -16,6 +16,7 @@ from notifications.api.routers import (  # they import nothing of this
     fanouts,
     inbox,
     records,
+    rules,
     templates,
     tenant,
     topics,
@@ -80,5 +81,6 @@ api.add_router("/inbox", inbox.router)
 api.add_router("/fanouts", fanouts.router)
 api.add_router("/topics", topics.router)
 api.add_router("/event-types", event_types.router)
+api.add_router("/rules", rules.router)
 
 __all__ = ["api"]

@@ -27,6 +27,11 @@ CACHE_SIZE = 1000  # compiled rule sets kept per process; the oldest goes first
 _compiled: dict[tuple[str, int], CompiledRules | RuleFailed] = {}
 
 
+def forget_compiled() -> None:
+    """Drop every compiled rule set of this process (tests; a tenant deleted and made again under its id)."""
+    _compiled.clear()
+
+
 def _load(wanted: dict[str, int]) -> None:
     """Compile the rule sets of these (tenant, version)s into the cache: one query."""
     query = Q()
@@ -62,6 +67,24 @@ class RuleBook:
     def __init__(self, tenants: Mapping[str, Tenant]) -> None:
         self._sets = compiled_for(tenants)
         self._last: tuple[Any, Any, Any, Outcome] | None = None
+        self._parsed: tuple[Any, dict[str, Any]] | None = None
+
+    @classmethod
+    def of(cls, tenant_id: str, rules: CompiledRules) -> RuleBook:
+        """A book holding these rules for this tenant only (the dry run's draft or current rules)."""
+        book = cls({})
+        book._sets = {tenant_id: rules}
+        return book
+
+    def _typed(self, event: ValidatedEvent) -> Mapping[str, Any]:
+        """The payload as its handler types it (rules.conditions reads decimals as numbers): intake's events
+        carry it; a fan-out's copies share one stored payload, typed here once."""
+        if event.typed is not None:
+            return event.typed
+        parsed = self._parsed
+        if parsed is None or parsed[0] is not event.payload:
+            parsed = self._parsed = (event.payload, event.handler.parse_payload(event.event_type, event.payload)[1])
+        return parsed[1]
 
     def may_add(self, event: ValidatedEvent) -> list[str]:
         """Every channel a rule could add to this event (a fan-out asks before it streams its records)."""
@@ -83,7 +106,7 @@ class RuleBook:
         last = self._last
         if last is not None and last[0] is plan and last[1] is event.payload and last[2] is event.metadata:
             return last[3]
-        outcome = rules.evaluate(plan, event.event_type, event.payload, event.metadata, contact,
+        outcome = rules.evaluate(plan, event.event_type, self._typed(event), event.metadata, contact,
                                  event.handler.sensitive_fields)
         self._last = None if plan.reads_recipient else (plan, event.payload, event.metadata, outcome)
         return outcome

@@ -13,7 +13,7 @@ from typing import Any
 import cel
 
 from notifications.errors import NotificationError
-from notifications.rules.conditions import MAPPINGS
+from notifications.rules.conditions import MAPPINGS, cel_value
 from notifications.rules.definition import Rule
 from notifications.rules.outcome import Outcome
 
@@ -61,9 +61,10 @@ def recipient_values(contact: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def _pruned(mapping: Mapping[str, Any], keys: frozenset[str] | None, hidden: frozenset[str]) -> dict[str, Any]:
+    """The keys a condition reads (all when None) but the hidden ones, as CEL values (rules.conditions)."""
     if keys is None:
-        return {key: value for key, value in mapping.items() if key not in hidden}
-    return {key: mapping[key] for key in keys if key in mapping and key not in hidden}
+        return {key: cel_value(value) for key, value in mapping.items() if key not in hidden}
+    return {key: cel_value(mapping[key]) for key in keys if key in mapping and key not in hidden}
 
 
 class CompiledRules:

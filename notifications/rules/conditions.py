@@ -14,16 +14,27 @@ must not):
   number literals longer than MAX_NUMBER_LITERAL, more than MAX_COMPREHENSIONS list macros;
 - regular expressions (`matches`): use startsWith, endsWith, contains;
 - variables other than VARIABLES. CEL has no attribute access to host objects: `payload.__class__` is a map key
-  look-up, and the values it sees are JSON values converted, never Python objects."""
+  look-up, and the values it sees are JSON values converted, never Python objects.
+
+Values: a condition reads the payload as its handler typed it (a decimal amount is a number, a date-time a CEL
+timestamp), not as stored (where a decimal is text). Numbers: JSON has one kind of number, and a producer may
+send an amount as 1500 or 1500.0, but CEL does not compare an int with a double (its Rust implementation
+raises). So every number a condition reads is a double,
+and so is every integer literal it writes (`payload.amount > 1000` is compiled as `> 1000.0`), except an index
+(`payload.items[0]`). What CEL itself counts (`size(...)`) stays an int: compare it as `double(size(x)) > 2`."""
 
 from __future__ import annotations
 
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+from enum import Enum
 from typing import Any
 
 import cel
+from pydantic import BaseModel
 
 from notifications.rules.errors import ConditionError
 
@@ -130,7 +141,8 @@ def compile_condition(text: str) -> Condition:
     """The condition compiled, or ConditionError naming what is wrong and where (a 0-based character offset)."""
     blanked = check_bounds(text)
     try:
-        program = cel.compile(text)
+        cel.compile(text)  # the tenant's own text first: its errors' positions are theirs
+        program = cel.compile(as_doubles(text, blanked))
     except (ValueError, RuntimeError) as err:
         raise _parse_error(err, text) from err
     refs = program.references()
@@ -145,6 +157,45 @@ def compile_condition(text: str) -> Condition:
                              found.start() if found else 0)
     return Condition(text, program, variables, {name: keys_read(blanked, text, name)
                                                 for name in MAPPINGS if name in variables})
+
+
+_INTEGER = re.compile(r"(?<![\w.])\d+(?![\w.])")
+
+
+def as_doubles(text: str, blanked: str) -> str:
+    """The text with its integer literals written as doubles, but for indexes (`x[0]`)."""
+    out, last = [], 0
+    for match in _INTEGER.finditer(blanked):
+        before = blanked[:match.start()].rstrip()
+        if before.endswith("[") and re.search(r"[\w)\]]\s*\[$", before):
+            continue  # an index: lists are indexed by int
+        out.append(text[last:match.end()] + ".0")
+        last = match.end()
+    out.append(text[last:])
+    return "".join(out)
+
+
+def cel_value(value: Any) -> Any:
+    """A payload value as a condition sees it (see the module's note on values): numbers as doubles, date-times
+    as they are (CEL timestamps), dates and anything else not JSON-like as text, models as their fields."""
+    kind = type(value)
+    if kind is str or kind is float or kind is bool or value is None:
+        return value
+    if kind is int or kind is Decimal:
+        return float(value)
+    if kind is dict:
+        return {str(key): cel_value(item) for key, item in value.items()}
+    if kind is list or kind is tuple:
+        return [cel_value(item) for item in value]
+    if isinstance(value, datetime):
+        return value
+    if isinstance(value, BaseModel):
+        return cel_value(dict(value))
+    if isinstance(value, Enum):
+        return cel_value(value.value)
+    if isinstance(value, date):
+        return value.isoformat()
+    return str(value)
 
 
 def keys_read(blanked: str, text: str, name: str) -> frozenset[str] | None:
