@@ -23,6 +23,7 @@ from notifications.tenants.models import Tenant
 
 logger = logging.getLogger(__name__)
 
+_STAND_IN = "-"
 CACHE_SIZE = 1000  # compiled rule sets kept per process; the oldest goes first
 _compiled: dict[tuple[str, int], CompiledRules | RuleFailed] = {}
 
@@ -78,12 +79,20 @@ class RuleBook:
 
     def _typed(self, event: ValidatedEvent) -> Mapping[str, Any]:
         """The payload as its handler types it (rules.conditions reads decimals as numbers): intake's events
-        carry it; a fan-out's copies share one stored payload, typed here once."""
+        carry it; a fan-out's copies share one stored payload, typed here once. An audience's payload names no
+        user (each copy is one recipient's): typed with a stand-in, which no rule sees."""
         if event.typed is not None:
             return event.typed
         parsed = self._parsed
         if parsed is None or parsed[0] is not event.payload:
-            parsed = self._parsed = (event.payload, event.handler.parse_payload(event.event_type, event.payload)[1])
+            stored = event.payload
+            try:
+                typed = event.handler.parse_payload(event.event_type, {"user_id": _STAND_IN, **stored})[1]
+            except Exception:  # noqa: BLE001 - as stored, then (a host project's handler may type it otherwise)
+                typed = stored
+            if "user_id" not in stored:
+                typed = {key: value for key, value in typed.items() if key != "user_id"}
+            parsed = self._parsed = (stored, typed)
         return parsed[1]
 
     def may_add(self, event: ValidatedEvent) -> list[str]:
