@@ -12,7 +12,6 @@ from django.http import HttpRequest
 from django.utils.html import format_html
 
 from notifications.audiences import admin as audiences_admin  # noqa: F401 - registers Topic, Subscription, FanOut
-from notifications.rules import admin as rules_admin  # noqa: F401 - registers RuleSet
 from notifications.channels.provider_form import ProviderConfigForm
 from notifications.models import (
     Contact,
@@ -27,6 +26,7 @@ from notifications.models import (
     RejectedEvent,
     Tenant,
 )
+from notifications.rules import admin as rules_admin  # noqa: F401 - registers RuleSet
 from notifications.security import redact
 
 

@@ -13,9 +13,11 @@ from typing import Any
 import cel
 
 from notifications.errors import NotificationError
-from notifications.rules.conditions import MAPPINGS, cel_value
+from notifications.rules.conditions import MAPPINGS, Condition
 from notifications.rules.definition import Rule
+from notifications.rules.fastpath import Fallback
 from notifications.rules.outcome import Outcome
+from notifications.rules.values import cel_value, recipient_values
 
 logger = logging.getLogger(__name__)
 
@@ -54,12 +56,6 @@ def _plan(rules: tuple[Rule, ...]) -> TypePlan:
                     {name: None if read is None else frozenset(read) for name, read in keys.items()})
 
 
-def recipient_values(contact: Mapping[str, Any]) -> dict[str, Any]:
-    """What a condition may know of the recipient: no address, no secret; only whether they have one."""
-    return {"locale": contact.get("locale") or "", "timezone": contact.get("timezone") or "",
-            "has_email": bool(contact.get("email")), "has_phone": bool(contact.get("phone"))}
-
-
 def _pruned(mapping: Mapping[str, Any], keys: frozenset[str] | None, hidden: frozenset[str]) -> dict[str, Any]:
     """The keys a condition reads (all when None) but the hidden ones, as CEL values (rules.conditions)."""
     if keys is None:
@@ -88,29 +84,14 @@ class CompiledRules:
                  contact: Mapping[str, Any], hidden: frozenset[str], trace: list[dict[str, Any]] | None = None,
                  ) -> Outcome:
         """The outcome of the plan's rules on one event. `hidden`: payload keys no rule may see (the handler's
-        sensitive fields). `trace` (the dry run) gets each rule's result."""
-        context = None
-        if plan.variables:
-            values: dict[str, Any] = {}
-            wanted = plan.variables
-            if "event_type" in wanted:
-                values["event_type"] = event_type
-            if "tenant_id" in wanted:
-                values["tenant_id"] = self.tenant_id
-            sources = {"payload": (payload, hidden), "metadata": (metadata, frozenset()),
-                       "recipient": (recipient_values(contact) if "recipient" in wanted else {}, frozenset())}
-            for name in MAPPINGS:
-                if name in wanted:
-                    mapping, hide = sources[name]
-                    values[name] = _pruned(mapping, plan.keys.get(name), hide)
-            context = cel.Context(variables=values)
+        sensitive fields). `trace` (the dry run) gets each rule's result. Each condition runs on its fast path
+        (rules.fastpath) where it has one and that path can answer, else on CEL, whose values are made once."""
+        event = _Event(self.tenant_id, event_type, payload, metadata, contact, hidden)
         outcome = Outcome()
         for rule in plan.rules:
             if rule.condition is not None:
                 try:
-                    result = rule.condition.program.execute(context)
-                    if type(result) is not bool:
-                        raise TypeError(f"the condition gave {type(result).__name__}, not true or false")
+                    result = event.holds(plan, rule.condition)
                 except Exception as err:  # CEL's evaluation errors come as several types
                     logger.error("rule failed: tenant_id=%s rule=%r event_type=%s (%s)", self.tenant_id,
                                  rule.name, event_type, str(err)[:200])
@@ -129,6 +110,58 @@ class CompiledRules:
             if rule.stop:
                 break
         return outcome
+
+
+class _Event:
+    """One event's values for its conditions: for the fast path as they are (made once, when first needed), for
+    CEL converted into a Context (made once, only when a condition needs CEL)."""
+
+    __slots__ = ("contact", "context", "event_type", "fast", "hidden", "metadata", "payload", "tenant_id")
+
+    def __init__(self, tenant_id: str, event_type: str, payload: Mapping[str, Any], metadata: Mapping[str, Any],
+                 contact: Mapping[str, Any], hidden: frozenset[str]) -> None:
+        self.tenant_id, self.event_type, self.payload, self.metadata = tenant_id, event_type, payload, metadata
+        self.contact, self.hidden = contact, hidden
+        self.fast: dict[str, Any] | None = None
+        self.context: Any = None
+
+    def holds(self, plan: TypePlan, condition: Condition) -> bool:
+        if condition.fast is not None:
+            fast = self.fast
+            if fast is None:
+                fast = self.fast = self._fast_values(plan)
+            try:
+                return condition.fast(fast)
+            except Fallback:
+                pass  # CEL answers this one
+        if self.context is None:
+            self.context = cel.Context(variables=self._cel_values(plan))
+        result = condition.program.execute(self.context)
+        if type(result) is not bool:
+            raise TypeError(f"the condition gave {type(result).__name__}, not true or false")
+        return result
+
+    def _fast_values(self, plan: TypePlan) -> dict[str, Any]:
+        payload = self.payload
+        if self.hidden and not self.hidden.isdisjoint(payload):
+            payload = {key: value for key, value in payload.items() if key not in self.hidden}
+        return {"payload": payload, "metadata": self.metadata, "event_type": self.event_type,
+                "tenant_id": self.tenant_id,
+                "recipient": recipient_values(self.contact) if plan.reads_recipient else {}}
+
+    def _cel_values(self, plan: TypePlan) -> dict[str, Any]:
+        wanted, values = plan.variables, dict[str, Any]()
+        if "event_type" in wanted:
+            values["event_type"] = self.event_type
+        if "tenant_id" in wanted:
+            values["tenant_id"] = self.tenant_id
+        sources = {"payload": (self.payload, self.hidden), "metadata": (self.metadata, frozenset()),
+                   "recipient": (recipient_values(self.contact) if "recipient" in wanted else {}, frozenset())}
+        for name in MAPPINGS:
+            if name in wanted:
+                mapping, hide = sources[name]
+                values[name] = _pruned(mapping, plan.keys.get(name), hide)
+        return values
 
 
 def _fold(outcome: Outcome, rule: Rule) -> None:

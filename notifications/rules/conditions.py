@@ -26,17 +26,14 @@ and so is every integer literal it writes (`payload.amount > 1000` is compiled a
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import date, datetime
-from decimal import Decimal
-from enum import Enum
 from typing import Any
 
 import cel
-from pydantic import BaseModel
 
 from notifications.rules.errors import ConditionError
+from notifications.rules.fastpath import compile_fast
 
 MAX_TEXT = 1000
 MAX_DEPTH = 16
@@ -65,6 +62,7 @@ class Condition:
     program: Any
     variables: frozenset[str]
     keys: Mapping[str, frozenset[str] | None]
+    fast: Callable[[Mapping[str, Any]], bool] | None = None  # rules.fastpath: CEL stays the authority
 
 
 
@@ -156,7 +154,7 @@ def compile_condition(text: str) -> Condition:
         raise ConditionError(f"unknown variable {unknown[0]!r}: a condition reads {', '.join(VARIABLES)}",
                              found.start() if found else 0)
     return Condition(text, program, variables, {name: keys_read(blanked, text, name)
-                                                for name in MAPPINGS if name in variables})
+                                                for name in MAPPINGS if name in variables}, compile_fast(text))
 
 
 _INTEGER = re.compile(r"(?<![\w.])\d+(?![\w.])")
@@ -173,29 +171,6 @@ def as_doubles(text: str, blanked: str) -> str:
         last = match.end()
     out.append(text[last:])
     return "".join(out)
-
-
-def cel_value(value: Any) -> Any:
-    """A payload value as a condition sees it (see the module's note on values): numbers as doubles, date-times
-    as they are (CEL timestamps), dates and anything else not JSON-like as text, models as their fields."""
-    kind = type(value)
-    if kind is str or kind is float or kind is bool or value is None:
-        return value
-    if kind is int or kind is Decimal:
-        return float(value)
-    if kind is dict:
-        return {str(key): cel_value(item) for key, item in value.items()}
-    if kind is list or kind is tuple:
-        return [cel_value(item) for item in value]
-    if isinstance(value, datetime):
-        return value
-    if isinstance(value, BaseModel):
-        return cel_value(dict(value))
-    if isinstance(value, Enum):
-        return cel_value(value.value)
-    if isinstance(value, date):
-        return value.isoformat()
-    return str(value)
 
 
 def keys_read(blanked: str, text: str, name: str) -> frozenset[str] | None:

@@ -14,11 +14,11 @@ from notifications.rules.conditions import (
     MAX_STRING_LITERAL,
     MAX_TEXT,
     as_doubles,
-    cel_value,
     check_bounds,
     compile_condition,
 )
 from notifications.rules.errors import ConditionError
+from notifications.rules.values import cel_value
 
 
 def holds(text: str, **values) -> bool:
