@@ -67,7 +67,7 @@ class RuleBook:
 
     def __init__(self, tenants: Mapping[str, Tenant]) -> None:
         self._sets = compiled_for(tenants)
-        self._last: tuple[Any, Any, Any, Outcome] | None = None
+        self._last: tuple[Any, Any, Any, Outcome | None] | None = None
         self._parsed: tuple[Any, dict[str, Any]] | None = None
 
     @classmethod
@@ -102,7 +102,7 @@ class RuleBook:
         return [channel for rule in plan.rules for channel in rule.actions.add_channels] if plan else []
 
     def outcome(self, event: ValidatedEvent, contact: Mapping[str, Any]) -> Outcome | None:
-        """What the tenant's rules do to this event (None: no rule can apply). Raises RuleFailed when a rule's
+        """What the tenant's rules do to this event (None: no rule applies). Raises RuleFailed when a rule's
         condition fails on it: the planner's guard then fails this event alone."""
         rules = self._sets.get(event.tenant_id)
         if rules is None:
@@ -114,8 +114,10 @@ class RuleBook:
             return None
         last = self._last
         if last is not None and last[0] is plan and last[1] is event.payload and last[2] is event.metadata:
-            return last[3]
-        outcome = rules.evaluate(plan, event.event_type, self._typed(event), event.metadata, contact,
-                                 event.handler.sensitive_fields)
+            return last[3]  # a fan-out's next recipient, and no rule reads the recipient
+        outcome: Outcome | None = rules.evaluate(plan, event.event_type, self._typed(event), event.metadata,
+                                                 contact, event.handler.sensitive_fields)
+        if outcome is not None and not outcome.matched:
+            outcome = None  # no rule matched: the planner does as without rules
         self._last = None if plan.reads_recipient else (plan, event.payload, event.metadata, outcome)
         return outcome

@@ -68,7 +68,7 @@ def test_one_evaluation_per_shared_payload_unless_the_recipient_is_read(tenant, 
     assert len(calls) == 1
     save_rules("acme", [{"name": "r", "when": 'recipient.locale == "de"', "actions": {"skip": "x"}}])
     rules = RuleBook(tenants())
-    assert [bool(rules.outcome(event(payload, u), {"locale": loc}).matched) for u, loc in
+    assert [rules.outcome(event(payload, u), {"locale": loc}) is not None for u, loc in
             (("u-1", "de"), ("u-2", "en"))] == [True, False]
 
 
