@@ -10,6 +10,7 @@ from notifications.enums import Channel, Lane
 from notifications.rules.conditions import Condition, compile_condition
 from notifications.rules.errors import ConditionError, Problem, RulesInvalid
 from notifications.scheduling.parse import horizon
+from notifications.storable import json_problem
 
 MAX_RULES = 50
 MAX_NAME = 100
@@ -119,6 +120,10 @@ def label(index: int, name: Any) -> str:
 def _read_rule(reader: _Reader, index: int, item: Any) -> Rule | None:
     if not isinstance(item, dict):
         reader.problem(f"rules[{index}]", "must be an object")
+        return None
+    unstorable = json_problem(item)  # NUL, lone surrogates, depth, size: what the database cannot keep
+    if unstorable:
+        reader.problem(label(index, item.get("name")), unstorable)
         return None
     where = label(index, item.get("name"))
     for key in sorted(set(item) - RULE_KEYS):

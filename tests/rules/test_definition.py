@@ -61,3 +61,10 @@ def test_a_rule_set_too_big_is_refused():
 def test_a_disabled_rule_is_kept_but_never_applies():
     [rule] = read_rules([{"name": "off", "enabled": False, "actions": {"skip": "x"}}])
     assert rule.event_types == frozenset() and rule.actions.skip is None
+
+
+def test_what_the_database_cannot_store_is_refused():
+    assert problems([{"name": "a\x00b", "actions": {"skip": "x"}}]) == [
+        "rules[0] 'a\\x00b': text must not contain NUL characters or lone surrogates"]
+    assert problems([{"name": "r", "when": "payload.a == '\ud800'", "actions": {"skip": "x"}}])[0].startswith(
+        "rules[0] 'r': text must not")

@@ -4,7 +4,7 @@ dry run of the current or a draft set on one event. A bad rule set answers 422 w
 (`problems`: where, message, position in the condition)."""
 
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 
 from django.shortcuts import get_object_or_404
 from ninja import Field, Router, Schema, Status
@@ -33,9 +33,12 @@ class RulesProblem(Schema):
     problems: list[RuleProblem]
 
 
+VersionNumber = Annotated[int, Field(ge=1, le=2**31 - 1)]
+
+
 class RulesIn(Schema):
-    rules: list[Any] = Field(..., max_length=MAX_RULES, description="The ordered rules (rules/README.md)")
-    expected_version: int | None = Field(None, ge=0, description="Refused with 409 unless this is the current "
+    rules: list[dict[str, Any]] = Field(..., max_length=MAX_RULES, description="The ordered rules (rules/README.md)")
+    expected_version: int | None = Field(None, ge=0, le=2**31 - 1, description="Refused with 409 unless this is the current "
                                          "version (0: none saved yet)")
 
 
@@ -56,7 +59,7 @@ class VersionOut(Schema):
 
 class DryRunIn(Schema):
     event: dict[str, Any] = Field(..., description="An event as a producer sends it (its tenant_id is the key's)")
-    rules: list[Any] | None = Field(None, max_length=MAX_RULES, description="A draft to try; else the current")
+    rules: list[dict[str, Any]] | None = Field(None, max_length=MAX_RULES, description="A draft to try; else the current")
 
 
 class DryRunOut(Schema):
@@ -102,8 +105,8 @@ def list_versions(request: TenantRequest):
 
 
 @router.get("/versions/{int:number}", response=RulesOut, summary="One saved version")
-def get_version(request: TenantRequest, number: int):
-    rule_set = store.version(request.auth.tenant_id, number) if 0 < number < 2**31 else None
+def get_version(request: TenantRequest, number: VersionNumber):
+    rule_set = store.version(request.auth.tenant_id, number)
     if rule_set is None:
         raise HttpError(404, f"no rules version {number}")
     return _out(rule_set)

@@ -50,6 +50,10 @@ def test_hostile_bodies_are_refused(api_a):
     assert api_a.put("/rules", {"rules": too_many}).status_code == 422
     huge = {"name": "huge", "when": f'payload.a == "{"x" * 100_000}"', "actions": {"skip": "x"}}
     assert api_a.put("/rules", {"rules": [huge]}).status_code == 422
+    nested = '{"rules": ' + "[" * 100_000 + "]" * 100_000 + "}"  # JSON itself nested 100,000 deep
+    assert api_a.client.put("/api/v1/rules", nested, content_type="application/json",
+                            **api_a.headers).status_code == 400
+    assert RuleSet.objects.count() == 0
 
 
 def test_the_dry_run(api_a):
