@@ -44,6 +44,7 @@ class RuleSetForm(forms.ModelForm):
 class RuleSetAdmin(admin.ModelAdmin):
     form = RuleSetForm
     list_display = ("tenant", "version", "active", "saved_by", "created_at")
+    list_select_related = ("tenant",)
     list_filter = ("tenant",)
     ordering = ("tenant_id", "-version")
     readonly_fields = ("version", "saved_by", "created_at", "shown_rules", "new_version")
