@@ -38,8 +38,8 @@ VersionNumber = Annotated[int, Field(ge=1, le=2**31 - 1)]
 
 class RulesIn(Schema):
     rules: list[dict[str, Any]] = Field(..., max_length=MAX_RULES, description="The ordered rules (rules/README.md)")
-    expected_version: int | None = Field(None, ge=0, le=2**31 - 1, description="Refused with 409 unless this is the current "
-                                         "version (0: none saved yet)")
+    expected_version: int | None = Field(None, ge=0, le=2**31 - 1, description="Refused with 409 unless this is "
+                                         "the current version (0: none saved yet)")
 
 
 class RulesOut(Schema):
@@ -59,7 +59,8 @@ class VersionOut(Schema):
 
 class DryRunIn(Schema):
     event: dict[str, Any] = Field(..., description="An event as a producer sends it (its tenant_id is the key's)")
-    rules: list[dict[str, Any]] | None = Field(None, max_length=MAX_RULES, description="A draft to try; else the current")
+    rules: list[dict[str, Any]] | None = Field(None, max_length=MAX_RULES,
+                                               description="A draft to try; else the current rules")
 
 
 class DryRunOut(Schema):
