@@ -25,27 +25,33 @@ logger = logging.getLogger(__name__)
 
 _STAND_IN = "-"
 CACHE_SIZE = 1000  # compiled rule sets kept per process; the oldest goes first
-_compiled: dict[tuple[str, int], CompiledRules | RuleFailed] = {}
+#: By (tenant, version, the tenant's creation time): a tenant deleted and made again under its id numbers its
+#: versions from 1 again, and must not find the old tenant's rules here.
+_compiled: dict[tuple[str, int, Any], CompiledRules | RuleFailed] = {}
 
 
 def forget_compiled() -> None:
-    """Drop every compiled rule set of this process (tests; a tenant deleted and made again under its id)."""
+    """Drop every compiled rule set of this process (tests roll back tenants made at the same instant)."""
     _compiled.clear()
 
 
-def _load(wanted: dict[str, int]) -> None:
+def _key(tenant: Tenant) -> tuple[str, int, Any]:
+    return tenant.id, tenant.rules_version, tenant.created_at
+
+
+def _load(wanted: list[tuple[str, int, Any]]) -> None:
     """Compile the rule sets of these (tenant, version)s into the cache: one query."""
     query = Q()
-    for tenant_id, number in wanted.items():
+    for tenant_id, number, _ in wanted:
         query |= Q(tenant_id=tenant_id, version=number)
     found = {(row.tenant_id, row.version): row.rules for row in RuleSet.objects.filter(query)}
-    for tenant_id, number in wanted.items():
-        key = (tenant_id, number)
-        if key not in found:  # the version is named on the tenant but not stored: nothing to apply
+    for key in wanted:
+        tenant_id, number, _ = key
+        if (tenant_id, number) not in found:  # the version is named on the tenant but not stored: nothing to apply
             _compiled[key] = CompiledRules(tenant_id, number, [])
             continue
         try:
-            _compiled[key] = CompiledRules(tenant_id, number, read_rules(found[key]))
+            _compiled[key] = CompiledRules(tenant_id, number, read_rules(found[(tenant_id, number)]))
         except RulesInvalid as err:  # stored around the checks, or a check made stricter since: its events fail
             logger.error("stored rules unreadable: tenant_id=%s version=%s: %s", tenant_id, number, err)
             _compiled[key] = RuleFailed(f"the tenant's rules v{number} cannot be read: {err}", tenant_id=tenant_id)
@@ -54,11 +60,11 @@ def _load(wanted: dict[str, int]) -> None:
 
 
 def compiled_for(tenants: Mapping[str, Tenant]) -> dict[str, CompiledRules | RuleFailed]:
-    wanted = {tenant_id: tenant.rules_version for tenant_id, tenant in tenants.items() if tenant.rules_version}
-    missing = {tenant_id: number for tenant_id, number in wanted.items() if (tenant_id, number) not in _compiled}
+    wanted = {tenant_id: _key(tenant) for tenant_id, tenant in tenants.items() if tenant.rules_version}
+    missing = [key for key in wanted.values() if key not in _compiled]
     if missing:
         _load(missing)
-    return {tenant_id: _compiled[(tenant_id, number)] for tenant_id, number in wanted.items()}
+    return {tenant_id: _compiled[key] for tenant_id, key in wanted.items()}
 
 
 class RuleBook:

@@ -78,3 +78,14 @@ def test_stored_rules_that_no_longer_read_fail_their_tenants_events(tenant):
     book.forget_compiled()
     with pytest.raises(RuleFailed, match="cannot be read"):
         RuleBook(tenants()).outcome(event({}), {})
+
+
+def test_a_tenant_made_again_under_its_id_does_not_get_the_old_rules(tenant):
+    save_rules("acme", [{"name": "old", "actions": {"skip": "x"}}])
+    assert RuleBook(tenants()).outcome(event({}), {}) is not None
+    Tenant.objects.filter(pk="acme").delete()
+    again = Tenant.objects.create(id="acme")
+    Tenant.objects.filter(pk="acme").update(created_at=tenant.created_at.replace(year=2030))
+    save_rules("acme", [{"name": "new", "event_types": ["task.assigned"], "actions": {"skip": "x"}}])
+
+    assert again.pk == "acme" and RuleBook(tenants()).outcome(event({}), {}) is None
