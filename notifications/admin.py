@@ -27,6 +27,7 @@ from notifications.models import (
     RejectedEvent,
     Tenant,
 )
+from notifications.rules import admin as rules_admin  # noqa: F401 - registers RuleSet
 from notifications.security import redact
 from notifications.tenant_types import admin as tenant_types_admin  # noqa: F401 - registers TenantEventType
 

@@ -100,6 +100,8 @@ class SkipReason(StrEnum):
     UNKNOWN_RECIPIENT = "unknown_recipient"
     #: A topic's subscriber whose subscription leaves this channel out (Subscription.channels).
     TOPIC_PREFERENCE = "topic_preference"
+    #: A tenant's rule (notifications/rules) said not to send it: error_detail names the rule and its reason.
+    RULE_SKIPPED = "rule_skipped"
 
 
 class Lane(IntEnum):

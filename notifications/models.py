@@ -8,6 +8,7 @@ from notifications.digests.models import DigestWindow
 from notifications.events.models import Event, RejectedEvent
 from notifications.history.models import Erasure
 from notifications.rendering.models import NotificationTemplate
+from notifications.rules.models import RuleSet
 from notifications.tenant_types.models import TenantEventType
 from notifications.tenants.models import Contact, Preference, Tenant
 
@@ -26,6 +27,7 @@ __all__ = [
     "Preference",
     "ProviderConfig",
     "RejectedEvent",
+    "RuleSet",
     "Subscription",
     "Tenant",
     "TenantEventType",

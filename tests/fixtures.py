@@ -97,6 +97,17 @@ class ApiClient:
 
 
 @pytest.fixture(autouse=True)
+def _fresh_rules() -> Any:
+    """Compiled tenant rules (notifications/rules) are cached per process by (tenant, version): a test's rolled
+    back tenant must not leave its rules to the next test's tenant of the same name and version."""
+    from notifications.rules.book import forget_compiled
+
+    forget_compiled()
+    yield
+    forget_compiled()
+
+
+@pytest.fixture(autouse=True)
 def _fresh_throttles() -> Any:
     """Request budgets (notifications.api.throttle) live in Django's cache: each test starts with full ones."""
     from django.core.cache import cache

@@ -18,6 +18,7 @@ from notifications.api.routers import (  # they import nothing of this
     inbox,
     records,
     replays,
+    rules,
     templates,
     tenant,
     topics,
@@ -95,5 +96,6 @@ api.add_router("/topics", topics.router)
 api.add_router("/event-types", event_types.router)
 api.add_router("/history", history.router)
 api.add_router("/replays", replays.router)
+api.add_router("/rules", rules.router)
 
 __all__ = ["api"]

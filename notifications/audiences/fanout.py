@@ -100,8 +100,9 @@ def write_chunk(job: FanOut, event: ValidatedEvent, recipients: Sequence[Recipie
                 continue
             yield from records[start:]
 
+    channels = [*event.handler.get_channels(event_type, event.payload), *planner.rules.may_add(event)]
     if _plans_without_queries(event.handler) and (event.handler.critical or not planner.may_digest(
-            tenant_id, event_type, event.handler.get_channels(event_type, event.payload))):
+            tenant_id, event_type, channels)):
         # Fast path, "planned while sent": the rows go to the server as they are planned (db.stream_rows), so it
         # inserts while the next recipients are planned. 1M recipients: bench/README.md, issue 18.
         stream_rows(NotificationRecord, Planned.COLUMNS, (record.row() for record in planned()))

@@ -20,6 +20,7 @@ from notifications.tenants.models import Contact, Tenant
 RECORD_COLUMNS = [
     "id", "tenant_id", "event_id", "event_type", "user_id", "channel", "recipient", "device_id", "status",
     "reason", "error_detail", "provider", "provider_message_id", "attempts", "created_at", "digest_window", "lane",
+    "route",
 ]
 # Written by delivery, never read: not loaded (Django's time zone aware loader is slow, a tenth of a send's cost).
 WRITTEN_ONLY = ("next_attempt_at", "sent_at", "updated_at")
@@ -30,6 +31,7 @@ class Record:
 
     __slots__ = (*RECORD_COLUMNS, *WRITTEN_ONLY, "claim_token", "pk")
     lane: int
+    route: str | None  # a tenant's rule's provider or template (notifications/rules): rules.outcome.read_route
     next_attempt_at: datetime | None
     sent_at: datetime | None
     updated_at: datetime | None
@@ -38,7 +40,7 @@ class Record:
         # One unpacking in RECORD_COLUMNS order (a setattr loop was 1.5% of a send).
         (self.id, self.tenant_id, self.event_id, self.event_type, self.user_id, self.channel, self.recipient,
          self.device_id, self.status, self.reason, self.error_detail, self.provider, self.provider_message_id,
-         self.attempts, self.created_at, self.digest_window, self.lane) = row
+         self.attempts, self.created_at, self.digest_window, self.lane, self.route) = row
         self.next_attempt_at = self.sent_at = self.updated_at = None
         self.pk = self.id
         self.claim_token = None

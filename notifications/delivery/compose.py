@@ -11,6 +11,7 @@ from notifications.enums import Channel
 from notifications.events.registry import event_registry
 from notifications.rendering.context import build_context
 from notifications.rendering.service import Renderer
+from notifications.rules.outcome import ROUTE_TEMPLATE, read_route
 from notifications.security import open_fields
 
 if TYPE_CHECKING:
@@ -36,7 +37,10 @@ def message_for(record: Record, batch: Batch, renderer: Renderer, digest: Digest
         content = render_digest(handler, record.event_type, Channel(record.channel), context, record.tenant_id,
                                 digest)
     else:
-        content = renderer.render(handler, record.event_type, Channel(record.channel), context, record.tenant_id)
+        # A tenant's rule may name the template (notifications/rules); the record carries it in `route`.
+        name = read_route(record.route).get(ROUTE_TEMPLATE) if record.route else None
+        content = renderer.render(handler, record.event_type, Channel(record.channel), context, record.tenant_id,
+                                  name)
     target = {}
     device = batch.devices.get(record.device_id) if record.device_id else None
     if device is not None:

@@ -23,6 +23,7 @@ from notifications.channels.resilience import CircuitBreaker, TokenBucket
 from notifications.channels.spec import CHANNEL_SPECS, Target
 from notifications.enums import Channel
 from notifications.observability import metrics
+from notifications.rules.outcome import ROUTE_PROVIDER, read_route
 from notifications.utils.limiter import Limiter
 
 if TYPE_CHECKING:
@@ -79,7 +80,10 @@ class Dispatcher:
     async def send_all(self, ready: Sequence[tuple[Record, Message]], overall: Limiter) -> list[Outcome]:
         async def one(record: Record, message: Message) -> Outcome:
             async with overall:
-                return await self.deliver(message, self.chains.chain(record.tenant_id, message.channel))
+                chain = self.chains.chain(record.tenant_id, message.channel)
+                if record.route:  # a tenant's rule names the provider to try first (notifications/rules)
+                    chain = routed(chain, read_route(record.route).get(ROUTE_PROVIDER))
+                return await self.deliver(message, chain)
 
         return list(await asyncio.gather(*(one(record, message) for record, message in ready)))
 
@@ -130,6 +134,16 @@ class Dispatcher:
         elif not candidates and CHANNEL_SPECS[message.channel].target is Target.DEVICE:
             outcome.result = permanent("no_provider", f"no provider for platform {message.target.get('platform')}")
         return outcome
+
+
+def routed(chain: list[Sender], label: str | None) -> list[Sender]:
+    """The chain with the provider a rule names (by label, or provider name) first; the others stay behind it
+    as its fall-backs. A name the chain lacks (the provider was removed since) leaves the chain as it is."""
+    if not label:
+        return chain
+    first = [sender for sender in chain if sender.label == label] or [
+        sender for sender in chain if sender.name == label]
+    return first + [sender for sender in chain if sender not in first] if first else chain
 
 
 PIPELINE_WINDOW = 3  # groups rendered ahead of the one whose sends are awaited

@@ -44,6 +44,9 @@ class NotificationRecord(models.Model):
     # The claim lane (enums.Lane): the normal lane's due records are claimed before the bulk lane's.
     lane = models.PositiveSmallIntegerField(default=Lane.NORMAL, db_default=Lane.NORMAL,
                                             choices=[(lane.value, lane.name.lower()) for lane in Lane])
+    #: Where a tenant's rule sends it (notifications/rules): JSON text {"provider": label, "template": name},
+    #: written only when a rule sets one (NULL otherwise: no cost to the others).
+    route = models.CharField(max_length=300, null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     sent_at = models.DateTimeField(null=True, blank=True)

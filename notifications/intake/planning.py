@@ -12,11 +12,12 @@ from notifications.channels.models import Device
 from notifications.channels.spec import CHANNEL_SPECS, Target, channel_spec
 from notifications.digests.rules import DIGESTS, DigestRule, digest_rule, rate_limit_rule
 from notifications.digests.windows import open_windows
-from notifications.enums import Channel, SkipReason, Status, WaitReason
+from notifications.enums import Channel, Lane, SkipReason, Status, WaitReason
 from notifications.events.envelope import ValidatedEvent
 from notifications.intake.isolation import NOT_PER_EVENT, Failures
 from notifications.intake.preferences import PreferenceBook
 from notifications.intake.ratelimits import RateLimiter
+from notifications.rules.book import RuleBook
 from notifications.scheduling.timing import Timing
 from notifications.tenants.models import Tenant
 
@@ -41,12 +42,12 @@ class Planned:
     thousands per batch, and Django's Model.__init__ was most of intake's time)."""
 
     __slots__ = ("attempts", "channel", "device_id", "digest", "digest_window", "error_detail", "item",
-                 "next_attempt_at", "pk", "provider", "reason", "recipient", "sent_at", "status")
+                 "next_attempt_at", "pk", "provider", "reason", "recipient", "route", "sent_at", "status")
     sent_at: str | None  # ISO text, as COPY takes it
 
     COLUMNS = ("tenant_id", "event_id", "event_type", "user_id", "channel", "recipient", "device_id", "status",
                "reason", "error_detail", "provider", "attempts", "next_attempt_at", "sent_at", "cancel_key",
-               "digest_window", "lane")
+               "digest_window", "lane", "route")
 
     def __init__(self, item: Accepted, channel: str, recipient: str, device_id: int | None, status: str,
                  reason: str, next_attempt_at: Any) -> None:
@@ -56,13 +57,15 @@ class Planned:
         self.pk: int | None = None
         self.digest: DigestRule | None = None  # digested: the rule of its window (notifications/digests)
         self.digest_window: int | None = None
+        self.route: str | None = None  # a tenant's rule's provider or template (notifications/rules)
 
     def row(self) -> tuple[Any, ...]:
         """The row as COPY takes it (see insert_rows(plain=True)): the timestamps are ISO text already."""
         event = self.item.event
         return (event.tenant_id, self.item.pk_text, event.event_type, event.user_id, self.channel, self.recipient,
                 self.device_id, self.status, self.reason, self.error_detail, self.provider, self.attempts,
-                self.next_attempt_at, self.sent_at, event.cancel_key, self.digest_window, self.item.lane)
+                self.next_attempt_at, self.sent_at, event.cancel_key, self.digest_window, self.item.lane,
+                self.route)
 
 
 def address_for(channel: Channel | str, contact: dict[str, str], user_id: str) -> str:
@@ -102,6 +105,7 @@ _DEVICE = Target.DEVICE
 _NO_ADDRESS, _INVALID_ADDRESS = SkipReason.NO_ADDRESS.value, SkipReason.INVALID_ADDRESS.value
 _DIGESTING = WaitReason.DIGESTING.value
 _UNKNOWN, _TOPIC_PREFERENCE = SkipReason.UNKNOWN_RECIPIENT.value, SkipReason.TOPIC_PREFERENCE.value
+_RULE_SKIPPED, _NORMAL = SkipReason.RULE_SKIPPED.value, Lane.NORMAL.value
 
 
 class Planner:
@@ -111,6 +115,7 @@ class Planner:
                  devices: dict[tuple[str, str], list[Device]], timing: Timing, now_text: str) -> None:
         self.tenants, self.preferences, self.limiter, self.devices = tenants, preferences, limiter, devices
         self.timing, self.now_text = timing, now_text
+        self.rules = RuleBook(tenants)  # the tenants' rules (notifications/rules), compiled once per version
         self.records: list[Planned] = []
         self._switches: dict[tuple[str, str, str], str] = {}
         self._digests: dict[tuple[str, str, str], DigestRule | None] = {}
@@ -183,7 +188,14 @@ class Planner:
         event = item.event
         handler = event.handler
         tenant_id, user_id, event_type = event.tenant_id, event.user_id, event.event_type
-        for member in handler.get_channels(event_type, event.payload):
+        channels: Any = handler.get_channels(event_type, event.payload)
+        # The tenant's rules (notifications/rules: README.md says what each action may do to which event).
+        rules = self.rules.outcome(event, item.contact)
+        if rules is not None:
+            channels = rules.channels(channels, handler.mandatory)
+            if rules.lane is not None and item.lane == _NORMAL and not handler.critical:
+                item.lane = rules.lane  # a fan-out's records stay in the bulk lane; a 2FA code in the normal
+        for member in channels:
             # One dict lookup (a member or its text; Channel() is slow): the channel's facts, its stored text.
             spec = CHANNEL_SPECS.get(member) or channel_spec(member)
             channel = spec.value
@@ -195,6 +207,8 @@ class Planner:
             if not skip and not handler.mandatory and not self.preferences.allows(tenant_id, user_id, event_type,
                                                                                    channel):
                 skip = SkipReason.OPTED_OUT.value
+            if not skip and rules is not None and rules.skip is not None and not handler.mandatory:
+                skip = _RULE_SKIPPED
             targets: list[tuple[str, int | None]]
             if spec.target is _DEVICE:
                 devices = self.devices.get((tenant_id, user_id))
@@ -232,7 +246,7 @@ class Planner:
             if digest is not None:  # its due time, if any, is its window's close (digests.windows)
                 status, wait, at = _SCHEDULED, _DIGESTING, ""
             else:
-                due = self.timing.due(event, channel, item.contact)
+                due = self.timing.due(event, channel, item.contact, rules.delay if rules is not None else None)
                 status, wait, at = (_PENDING, "", self.now_text) if due is None else (
                     _SCHEDULED, due[1], due[0].isoformat())
             for (address, device_id), reason in zip(targets, reasons, strict=True):
@@ -240,4 +254,8 @@ class Planner:
                                   reason or wait, None if reason else at)
                 if digest is not None and not reason:
                     planned.digest, self.digesting = digest, True
+                if rules is not None:
+                    planned.route = rules.route(channel)
+                    if reason == _RULE_SKIPPED and rules.skip is not None:
+                        planned.error_detail = rules.skip_detail()
                 self.records.append(planned)

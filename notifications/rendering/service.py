@@ -64,8 +64,13 @@ class Renderer:
         channel: Channel,
         context: dict[str, Any],
         tenant_id: str,
+        name: str | None = None,
     ) -> RenderedContent:
-        template = self._templates.get((tenant_id, template_name(event_type, channel)))
+        """`name`: a tenant template a rule chose (notifications/rules); while the tenant has none by that name,
+        the event type's own template."""
+        template = self._templates.get((tenant_id, name)) if name else None
+        if template is None:
+            template = self._templates.get((tenant_id, template_name(event_type, channel)))
         if template is not None:
             fields = render_sources(
                 ("tenant", template.pk, template.version, self._digests[template.pk]),

@@ -4,6 +4,7 @@
    means at once, one past the horizon is refused at validation).
 2. Else the tenant's default delay for the event type and channel (settings["default_delays"], the channel's
    own entry before "*").
+   A tenant's rule's delay (notifications/rules) takes the default delay's place.
 3. Else at once.
 4. Quiet hours (scheduling/quiet_hours.py): if the time from 1-3 falls inside the recipient's quiet hours, in
    their time zone (scheduling/zones.py), the record is held until the window ends.
@@ -91,12 +92,16 @@ class Timing:
         self._recipients: dict[tuple[str, str, Any], _Quiet | None] = {}
         self._shared: dict[tuple[QuietHours, ZoneInfo], _Quiet] = {}
 
-    def due(self, event: ValidatedEvent, channel: str, contact: Mapping[str, Any]) -> tuple[datetime, str] | None:
+    def due(self, event: ValidatedEvent, channel: str, contact: Mapping[str, Any],
+            rule_delay: timedelta | None = None) -> tuple[datetime, str] | None:
         """When the record of `event` on `channel` to the user of `contact` goes, and why it waits then
-        (a WaitReason); None: at once."""
+        (a WaitReason); None: at once. `rule_delay`: a tenant's rule's delay (notifications/rules), in place of
+        the tenant's default delay, and like it ignored for a critical event the tenant does not allow delaying."""
         due: tuple[datetime, str] | None
         if event.deliver_at is not None:
             due = event.deliver_at, _SCHEDULED  # refused at intake already when the tenant does not allow it
+        elif rule_delay is not None and may_delay(self.tenants[event.tenant_id], event):
+            due = self.now + rule_delay, _SCHEDULED
         else:
             key = (event.tenant_id, event.event_type, channel)
             try:

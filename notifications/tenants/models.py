@@ -36,6 +36,9 @@ class Tenant(models.Model):
     app_url = models.URLField(blank=True, help_text="Base URL of the tenant's application, used to build links")
     branding = models.JSONField(default=dict, blank=True)
     settings = models.JSONField(default=dict, blank=True)
+    #: The active version of the tenant's rules (notifications/rules), 0: none. Set with each save, in its
+    #: transaction, so intake knows which compiled rules apply from the row it loads anyway.
+    rules_version = models.PositiveIntegerField(default=0, db_default=0, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

@@ -98,7 +98,7 @@ def _request(method: str, path: str, where: str, name: str, value: Any, headers:
 
     url = path
     for param in ("user_id", "template_id", "device_id", "record_id", "message_id", "key", "fanout_id", "event_id",
-                  "name"):
+                  "name", "number"):
         hostile = where == "path" and name == param
         url = url.replace(f"{{{param}}}", quote(str(value), safe="") if hostile else
                           ("u-1" if param == "user_id" else "1"))
