@@ -1,4 +1,6 @@
-"""Template resolution: the tenant's active template named by the guide's convention, else the handler's default."""
+"""Template resolution: the tenant's active template named by the guide's convention, in the first locale of the
+recipient's fallback chain it exists in (`de-AT -> de -> tenant default (or "") -> en`, rendering.locales), else
+the handler's default in the recipient's language (notifications.i18n)."""
 
 from __future__ import annotations
 
@@ -16,8 +18,10 @@ from notifications.channels.spec import CHANNEL_SPECS
 from notifications.enums import Channel
 from notifications.events.base_handler import BaseEventHandler
 from notifications.events.naming import template_name
+from notifications.i18n import LANGUAGES, SOURCE_LANGUAGE, translations
 from notifications.rendering.context import tenant_values
 from notifications.rendering.engine import cache, compile_ahead, default_key, html_from_text, render_sources
+from notifications.rendering.locales import LocalePlan, locale_plan
 from notifications.rendering.models import NotificationTemplate
 from notifications.tenants.models import Tenant
 
@@ -25,7 +29,7 @@ from notifications.tenants.models import Tenant
 @dataclass(slots=True)
 class RenderedContent:
     fields: dict[str, str]
-    source: str  # "default" or "template:<name>@v<version>"
+    source: str  # "default[<language>]", "template:<name>@v<version>" or "template:<name>[<locale>]@v<version>"
 
     def __getitem__(self, key: str) -> str:
         return self.fields[key]
@@ -39,9 +43,12 @@ class Renderer:
 
     def __init__(self, tenant_ids: Iterable[str]) -> None:
         rows = NotificationTemplate.objects.filter(tenant_id__in=set(tenant_ids), is_active=True).only(
-            "id", "tenant_id", "name", "channel", "content", "version"
+            "id", "tenant_id", "name", "channel", "content", "version", "locale"
         )
-        self._templates = {(row.tenant_id, row.name): row for row in rows}
+        self._templates = {(row.tenant_id, row.name, row.locale): row for row in rows}
+        self._tenants_with_templates = {row.tenant_id for row in rows}
+        # (tenant, template name, locale plan) -> the template found along the plan's chain (None: the default).
+        self._resolved: dict[tuple[str, str, LocalePlan], NotificationTemplate | None] = {}
         # The content hash is part of the cache key, so a change made around save() (QuerySet.update, another
         # process) is never served from a stale compiled template.
         self._digests = {
@@ -65,22 +72,48 @@ class Renderer:
         context: dict[str, Any],
         tenant_id: str,
     ) -> RenderedContent:
-        template = self._templates.get((tenant_id, template_name(event_type, channel)))
+        plan = context.get("locale_plan") or _ENGLISH
+        template = (self._resolve(tenant_id, template_name(event_type, channel), plan)
+                    if tenant_id in self._tenants_with_templates else None)
         if template is not None:
+            # `{% trans %}` blocks of a tenant's template (one seeded from the defaults has them) are shown in
+            # the recipient's language, as the defaults are.
             fields = render_sources(
-                ("tenant", template.pk, template.version, self._digests[template.pk]),
+                ("tenant", template.pk, template.version, self._digests[template.pk], plan.language),
                 template.content,
                 context,
                 label=f"template {template.name}",
                 tenant_id=tenant_id,
+                language=plan.language,
             )
-            source = f"template:{template.name}@v{template.version}"
+            locale = f"[{template.locale}]" if template.locale else ""
+            source = f"template:{template.name}{locale}@v{template.version}"
         else:
             fields = handler.get_content(channel, event_type, context)
-            source = "default"
+            source = f"default[{plan.language}]"
         if CHANNEL_SPECS[channel].html_from_body and not fields.get("html") and fields.get("body"):
             fields["html"] = html_from_text(fields["body"], context)
         return RenderedContent(fields=fields, source=source)
+
+    def _resolve(self, tenant_id: str, name: str, plan: LocalePlan) -> NotificationTemplate | None:
+        """The tenant's template for the first locale of the chain that has one; at the tenant's default
+        locale's step, its template without a locale too. Worked out once per batch and recipient language."""
+        key = (tenant_id, name, plan)
+        if key in self._resolved:
+            return self._resolved[key]
+        found = None
+        for locale in plan.chain:
+            found = self._templates.get((tenant_id, name, locale))
+            if found is None and locale == plan.tenant_step:
+                found = self._templates.get((tenant_id, name, ""))
+            if found is not None:
+                break
+        self._resolved[key] = found
+        return found
+
+
+#: A context built without rendering.context (a handler's own tests): English, the tenant's templates as before.
+_ENGLISH = locale_plan(None)
 
 
 def warm_up() -> int:
@@ -96,9 +129,11 @@ def warm_up() -> int:
     from notifications.events.registry import event_registry
 
     compiled = 0
+    for language in LANGUAGES:
+        translations(language)  # reads the catalog
     for handler in event_registry.handlers():
         for channel, sources in handler.default_templates.items():
-            key, _ = default_key(type(handler), Channel(channel), sources)
+            key, _ = default_key(type(handler), Channel(channel), sources, SOURCE_LANGUAGE)
             try:
                 compile_ahead(key, sources)
             except TemplateError:

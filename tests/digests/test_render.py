@@ -30,7 +30,7 @@ def render(tenant, event_type, channel, names, field):
 def test_content_liked_in_app_says_jane_and_4_others(tenant):
     content = render(tenant, "content.liked", "in_app", ["Jane", "Bob", "Carol", "Dan", "Eve"], "liked_by")
     assert content["title"] == "Jane and 4 others liked your My first post"
-    assert content.source == "digest:default"
+    assert content.source == "digest:default[en]"
 
 
 def test_comment_mentioned_email_lists_the_mentions_with_an_html_part(tenant):
