@@ -28,7 +28,8 @@ from notifications.events.handlers.texts import (
 )
 from notifications.i18n import SOURCE_LANGUAGE
 from notifications.rendering.engine import html_from_text, render_sources
-from notifications.rendering.service import RenderedContent
+from notifications.rendering.locales import locale_plan
+from notifications.rendering.service import RenderedContent, pick_template, template_source
 from notifications.security.crypto import ENCRYPTED_MARKER
 
 if TYPE_CHECKING:
@@ -85,6 +86,9 @@ GENERIC_DIGEST_TEMPLATES: dict[str, dict[str, str]] = {
 }
 
 
+_ENGLISH = locale_plan(None)
+
+
 def default_sources(event_type: str, channel: str) -> Mapping[str, str]:
     sources = DEFAULT_DIGEST_TEMPLATES.get(event_type, {}).get(channel) or GENERIC_DIGEST_TEMPLATES.get(channel)
     if sources is None:
@@ -119,13 +123,13 @@ def render_digest(handler: BaseEventHandler, event_type: str, channel: Channel, 
     plan = context.get("locale_plan")
     language = plan.language if plan is not None else SOURCE_LANGUAGE
     name = digest_template_name(event_type, channel.value)
-    template = digest.template
+    template = pick_template(digest.templates, plan or _ENGLISH) if digest.templates else None
     if template is not None:
         content_hash = hashlib.sha1(json.dumps(template.content, sort_keys=True).encode(),
                                     usedforsecurity=False).hexdigest()
         fields = render_sources(("tenant", template.pk, template.version, content_hash, language), template.content,
                                 scope, label=f"template {name}", tenant_id=tenant_id, language=language)
-        source = f"template:{name}@v{template.version}"
+        source = template_source(name, template)
     else:
         sources = default_sources(event_type, channel.value)
         fields = render_sources(("digest", event_type, channel.value, id(sources), language), sources, scope,

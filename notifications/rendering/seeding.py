@@ -29,7 +29,8 @@ def seed_templates(tenant_id: str, *, overwrite: bool = False) -> SeedReport:
     report = SeedReport()
     with transaction.atomic():
         Tenant.ensure([tenant_id])
-        existing = {t.name: t for t in NotificationTemplate.objects.filter(tenant_id=tenant_id)}
+        # The tenant's templates of its default locale (""): seeding never touches its localized ones.
+        existing = {t.name: t for t in NotificationTemplate.objects.filter(tenant_id=tenant_id, locale="")}
         for event_type in event_registry.event_types:
             handler = event_registry.handler_for(event_type)
             for channel, sources in handler.default_templates.items():

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -45,8 +45,9 @@ class Renderer:
         rows = NotificationTemplate.objects.filter(tenant_id__in=set(tenant_ids), is_active=True).only(
             "id", "tenant_id", "name", "channel", "content", "version", "locale"
         )
-        self._templates = {(row.tenant_id, row.name, row.locale): row for row in rows}
-        self._tenants_with_templates = {row.tenant_id for row in rows}
+        self._templates: dict[tuple[str, str], dict[str, NotificationTemplate]] = {}
+        for row in rows:
+            self._templates.setdefault((row.tenant_id, row.name), {})[row.locale] = row
         # (tenant, template name, locale plan) -> the template found along the plan's chain (None: the default).
         self._resolved: dict[tuple[str, str, LocalePlan], NotificationTemplate | None] = {}
         # The content hash is part of the cache key, so a change made around save() (QuerySet.update, another
@@ -73,8 +74,7 @@ class Renderer:
         tenant_id: str,
     ) -> RenderedContent:
         plan = context.get("locale_plan") or _ENGLISH
-        template = (self._resolve(tenant_id, template_name(event_type, channel), plan)
-                    if tenant_id in self._tenants_with_templates else None)
+        template = self._resolve(tenant_id, template_name(event_type, channel), plan) if self._templates else None
         if template is not None:
             # `{% trans %}` blocks of a tenant's template (one seeded from the defaults has them) are shown in
             # the recipient's language, as the defaults are.
@@ -86,8 +86,7 @@ class Renderer:
                 tenant_id=tenant_id,
                 language=plan.language,
             )
-            locale = f"[{template.locale}]" if template.locale else ""
-            source = f"template:{template.name}{locale}@v{template.version}"
+            source = template_source(template.name, template)
         else:
             fields = handler.get_content(channel, event_type, context)
             source = f"default[{plan.language}]"
@@ -96,20 +95,31 @@ class Renderer:
         return RenderedContent(fields=fields, source=source)
 
     def _resolve(self, tenant_id: str, name: str, plan: LocalePlan) -> NotificationTemplate | None:
-        """The tenant's template for the first locale of the chain that has one; at the tenant's default
-        locale's step, its template without a locale too. Worked out once per batch and recipient language."""
+        """pick_template, once per batch, template name and recipient language."""
         key = (tenant_id, name, plan)
         if key in self._resolved:
             return self._resolved[key]
-        found = None
-        for locale in plan.chain:
-            found = self._templates.get((tenant_id, name, locale))
-            if found is None and locale == plan.tenant_step:
-                found = self._templates.get((tenant_id, name, ""))
-            if found is not None:
-                break
-        self._resolved[key] = found
+        by_locale = self._templates.get((tenant_id, name))
+        found = self._resolved[key] = pick_template(by_locale, plan) if by_locale else None
         return found
+
+
+def pick_template(by_locale: Mapping[str, NotificationTemplate], plan: LocalePlan) -> NotificationTemplate | None:
+    """Of one name's templates (by locale), the one for the first locale of the plan's chain that has one; at the
+    tenant's default locale's step (`tenant_step`), its template without a locale too. None: the built-in text."""
+    for locale in plan.chain:
+        found = by_locale.get(locale)
+        if found is None and locale == plan.tenant_step:
+            found = by_locale.get("")
+        if found is not None:
+            return found
+    return None
+
+
+def template_source(name: str, template: NotificationTemplate) -> str:
+    """What RenderedContent.source says of a tenant's template: 'template:<name>[de]@v3' ('' locale: no [..])."""
+    locale = f"[{template.locale}]" if template.locale else ""
+    return f"template:{name}{locale}@v{template.version}"
 
 
 #: A context built without rendering.context (a handler's own tests): English, the tenant's templates as before.
