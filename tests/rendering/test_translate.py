@@ -43,3 +43,18 @@ def test_plural_blocks_follow_the_languages_rule():
 
 def test_a_message_without_a_translation_stays_english():
     assert render("{% trans %}Not in any catalog{% endtrans %}", {}, "es") == "Not in any catalog"
+
+
+def test_plural_forms_are_compiled_in_and_a_count_that_is_no_number_takes_the_last():
+    source = "{% trans %}{{ count }} new mention{% pluralize %}{{ count }} new mentions{% endtrans %}"
+    for language in ("en", "de", "fr", "es"):
+        assert "ngettext" not in engine.env_for("body", language).compile(source, raw=True)
+    assert render(source, {"count": None}, "fr") == "None nouvelles mentions"
+    assert render(source, {"count": "1"}, "fr") == "1 nouvelle mention"
+    assert render(source, {"count": None}) == "None new mentions"  # as ngettext's English rule
+    assert render(source, {"count": 1_000_000}, "fr") == "1000000 nouvelles mentions"  # CLDR's "many"
+
+
+def test_an_untranslated_plural_message_takes_englishs_rule():
+    source = "{% trans %}{{ count }} apple{% pluralize %}{{ count }} apples{% endtrans %}"
+    assert [render(source, {"count": n}, "fr") for n in (0, 1)] == ["0 apples", "1 apple"]
