@@ -21,7 +21,7 @@ from jinja2.sandbox import SandboxedEnvironment
 from notifications import formatting
 from notifications.enums import Channel
 from notifications.errors import RenderBudgetExceeded, TemplateRenderError
-from notifications.i18n import LANGUAGES, SOURCE_LANGUAGE, translations
+from notifications.i18n import LANGUAGES, SOURCE_LANGUAGE
 from notifications.rendering import budget
 from notifications.rendering.sandbox import make_env
 from notifications.rendering.translate import CompiledTranslation, install
@@ -39,7 +39,7 @@ def _make_env(autoescape: bool, language: str = SOURCE_LANGUAGE) -> SandboxedEnv
         date=formatting.date_filter,
         humanize=formatting.humanize_code,
     ), extensions=(CompiledTranslation,))
-    install(env, translations(language))
+    install(env, language)
     return env
 
 

@@ -58,6 +58,7 @@ class LocalePlan:
     chain: tuple[str, ...]
     tenant_step: str
     language: str
+    default_source: str  # RenderedContent.source of a built-in text: "default[de]", made once per plan
 
 
 @lru_cache(maxsize=1024)
@@ -65,4 +66,5 @@ def locale_plan(locale: str | None, tenant_default: str | None = None) -> Locale
     """The plan of a recipient in `locale` of a tenant whose default locale is `tenant_default` (either may be
     blank). The "" template is the tenant's template in its default locale (BUILTIN_LOCALE when it set none)."""
     chain = fallback_chain(locale, tenant_default)
-    return LocalePlan(chain, canonical(tenant_default) or BUILTIN_LOCALE, text_language(chain))
+    language = text_language(chain)
+    return LocalePlan(chain, canonical(tenant_default) or BUILTIN_LOCALE, language, f"default[{language}]")

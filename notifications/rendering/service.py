@@ -89,7 +89,7 @@ class Renderer:
             source = template_source(template.name, template)
         else:
             fields = handler.get_content(channel, event_type, context)
-            source = f"default[{plan.language}]"
+            source = plan.default_source
         if CHANNEL_SPECS[channel].html_from_body and not fields.get("html") and fields.get("body"):
             fields["html"] = html_from_text(fields["body"], context)
         return RenderedContent(fields=fields, source=source)

@@ -9,7 +9,8 @@ template it was before it had `{% trans %}` blocks: the English output cannot ch
 
 A `{% pluralize %}` block becomes an `if` over its translated forms, each compiled as above; the test picks the
 form by the catalog's plural rule (its Plural-Forms header: French takes 0 as singular, German and Spanish do
-not), or by English's when the catalog lacks the message (as gettext's ngettext falls back). Fast path,
+not), or by English's when the catalog lacks the message (as gettext's ngettext falls back): `{% if count is
+plural_fr(0) %}`. Fast path,
 "plural forms compiled": Jinja's own node called `ngettext` through the sandbox and `%`-formatted its result at
 each render, 8 us a message (a push of content.liked 4.7 -> 12.8 us, bench/render_locale.py); the `if` costs
 what a plain template's `{% if %}` costs."""
@@ -22,6 +23,8 @@ from typing import Any
 
 from jinja2 import nodes
 from jinja2.ext import InternationalizationExtension
+
+from notifications.i18n import LANGUAGES, SOURCE_LANGUAGE, translations
 
 # What Jinja's trans block writes into a message: `%(name)s` for a variable, `%%` for a percent sign.
 _MARKERS = re.compile(r"%\((\w+)\)s|%%")
@@ -44,7 +47,7 @@ class CompiledTranslation(InternationalizationExtension):
             singular, plural = singular.replace("%%", "%"), plural.replace("%%", "%") if plural else plural
         if plural_expr is None or plural is None:
             return self._output(catalog.gettext(singular), variables, vars_referenced)
-        forms, test = _plural_forms(catalog, singular, plural)
+        forms, test = _plural_forms(catalog, singular, plural, getattr(self.environment, "compiled_language", "en"))
         branches = [[self._output(form, variables, vars_referenced)] for form in forms]
         tests = [nodes.Test(plural_expr, test, [nodes.Const(index)], [], None, None) for index in range(len(forms))]
         if len(forms) == 1:
@@ -82,41 +85,51 @@ def _parts(text: str, variables: dict[str, nodes.Expr]) -> list[nodes.Node]:
 
 
 _IDENTITY = gettext.NullTranslations()
-#: The tests a plural block's `if` asks: `count is plural_form(1)`; English's rule for a message not translated.
-NATIVE_TEST, ENGLISH_TEST = "plural_form", "plural_form_en"
+def plural_test(language: str) -> str:
+    """The test a plural block's `if` asks, `count is plural_de(1)`: every environment has one per language, so
+    a template written out in one language (rendering.flatten) reads the same in any environment."""
+    return f"plural_{language}"
 
 
-def _plural_forms(catalog: gettext.NullTranslations, singular: str, plural: str) -> tuple[list[str], str]:
+def _plural_forms(catalog: gettext.NullTranslations, singular: str, plural: str,
+                  language: str) -> tuple[list[str], str]:
     """The message's forms in the catalog's order and the test that picks one; English's when untranslated."""
     table: dict[Any, str] = getattr(catalog, "_catalog", {})  # GNUTranslations' (msgid, index) -> form
     forms: list[str] = []
     while (singular, len(forms)) in table:
         forms.append(table[(singular, len(forms))])
-    return (forms, NATIVE_TEST) if forms else ([singular, plural], ENGLISH_TEST)
+    return (forms, plural_test(language)) if forms else ([singular, plural], plural_test(SOURCE_LANGUAGE))
 
 
 def _english_index(count: Any) -> int:
     return 0 if count == 1 else 1
 
 
-def _index_by(rule: Any) -> Any:
-    def index(count: Any) -> int:
-        """The form of `count`; a count that is not a whole number takes the last form (never a render error)."""
+def _form_test(language: str) -> Any:
+    """`count is plural_<language>(form)`. The language's rule is read on first use; a count that is not a whole
+    number takes the last form (no test matches: the `else`), never a render error."""
+    rule: list[Any] = []
+
+    def test(count: Any, form: int) -> bool:
+        if not rule:
+            rule.append(getattr(translations(language), "plural", None) or _english_index)
         try:
-            return int(rule(int(count)))
+            return int(rule[0](int(count))) == form
         except (TypeError, ValueError, OverflowError):
-            return -1
-    return index
+            return False
+    return test
 
 
-def install(env: Any, catalog: gettext.NullTranslations) -> None:
-    """Bind `catalog` to an environment made with CompiledTranslation: parse-time messages, the plural tests, and
+_FORM_TESTS = {plural_test(language): _form_test(language) for language in LANGUAGES}
+
+
+def install(env: Any, language: str) -> None:
+    """Bind `language` to an environment made with CompiledTranslation: parse-time messages, the plural tests, and
     the runtime `gettext`/`ngettext` a tenant's template may call itself."""
-    env.compiled_translations = catalog
+    catalog = translations(language)
+    env.compiled_translations, env.compiled_language = catalog, language
     env.install_gettext_translations(catalog, newstyle=False)
-    native = _index_by(getattr(catalog, "plural", None) or _english_index)
-    env.tests[NATIVE_TEST] = lambda count, form: native(count) == form
-    env.tests[ENGLISH_TEST] = lambda count, form: _english_index(count) == form
+    env.tests.update(_FORM_TESTS)
 
 
 __all__ = ["CompiledTranslation", "install"]

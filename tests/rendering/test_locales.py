@@ -42,7 +42,7 @@ def test_chain_does_not_depend_on_the_clock_across_dst_changes(moment):
 
 def test_plan_puts_the_tenants_default_template_at_its_default_locales_step():
     plan = locale_plan("de_AT", "fr")
-    assert plan == LocalePlan(("de-AT", "de", "fr", "en"), "fr", "de")
-    assert locale_plan("ja", None) == LocalePlan(("ja", "en"), "en", "en")  # no default: "" at the end's step
+    assert plan == LocalePlan(("de-AT", "de", "fr", "en"), "fr", "de", "default[de]")
+    assert locale_plan("ja", None) == LocalePlan(("ja", "en"), "en", "en", "default[en]")  # "" at the end's step
     assert locale_plan("ja", "es-MX").language == "es"  # no catalog of ja: the tenant default's language
     assert locale_plan(None, "garbage").tenant_step == "en"
