@@ -81,7 +81,7 @@ def test_preview_with_a_locale_resolves_and_renders_for_it(api_a):
                               "content": {"title": "Neu: {{ task_title }}", "body": "Fällig {{ due_date_text }}"}})
     austrian = api_a.post("/templates/preview", {"event_type": "task.assigned", "channel": "push", "locale": "de-AT"})
     assert austrian.json() == {"fields": {"title": "Neu: Review Q4 budget", "body": "Fällig 25. November 2026, "
-                                          "12:00 PM UTC"}, "source": "template:task_assigned_push[de]@v1"}
+                                          "12:00 UTC"}, "source": "template:task_assigned_push[de]@v1"}
     french = api_a.post("/templates/preview", {"event_type": "task.assigned", "channel": "push", "locale": "fr"})
     assert french.json()["source"] == "default[fr]" and french.json()["fields"]["title"] == "Nouvelle tâche attribuée"
     draft = api_a.post("/templates/preview", {"event_type": "invoice.payment.failed", "channel": "sms", "locale": "es",
