@@ -10,10 +10,11 @@ template it was before it had `{% trans %}` blocks: the English output cannot ch
 A `{% pluralize %}` block becomes an `if` over its translated forms, each compiled as above; the test picks the
 form by the catalog's plural rule (its Plural-Forms header: French takes 0 as singular, German and Spanish do
 not), or by English's when the catalog lacks the message (as gettext's ngettext falls back): `{% if count is
-plural_fr(0) %}`. Fast path,
-"plural forms compiled": Jinja's own node called `ngettext` through the sandbox and `%`-formatted its result at
-each render, 8 us a message (a push of content.liked 4.7 -> 12.8 us, bench/render_locale.py); the `if` costs
-what a plain template's `{% if %}` costs."""
+plural_fr(0) %}`. Fast path, "plural forms compiled": Jinja's own node called `ngettext` through the sandbox
+and `%`-formatted its result at each render, 8 us a message (a push of content.liked 4.7 -> 12.8 us,
+bench/render_locale.py); the `if` costs what a plain template's `{% if %}` costs. Equal to the slow path:
+tests/rendering/test_budget.py renders every built-in text as Jinja's own extension does, test_translate.py
+the plural forms of each language."""
 
 from __future__ import annotations
 
@@ -31,9 +32,10 @@ _MARKERS = re.compile(r"%\((\w+)\)s|%%")
 
 
 class CompiledTranslation(InternationalizationExtension):
-    """Jinja's i18n extension, with singular messages translated at parse time by the environment's
-    `compiled_translations` (set by engine._make_env). The message ids are Jinja's own, so the extractor
-    (rendering.messages) and the catalogs are those of the standard extension."""
+    """Jinja's i18n extension, with messages translated at parse time by the environment's
+    `compiled_translations` (set by `install`), plural ones as an `if` over their forms. The message ids are
+    Jinja's own, so the extractor (rendering.messages) and the catalogs are those of the standard extension. A
+    block with a context (`pgettext`) is left to Jinja."""
 
     def _make_node(
         self, singular: str, plural: str | None, context: str | None, variables: dict[str, nodes.Expr],
