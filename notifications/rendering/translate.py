@@ -51,7 +51,10 @@ class CompiledTranslation(InternationalizationExtension):
             return self._output(catalog.gettext(singular), variables, vars_referenced)
         forms, test = _plural_forms(catalog, singular, plural, getattr(self.environment, "compiled_language", "en"))
         branches = [[self._output(form, variables, vars_referenced)] for form in forms]
-        tests = [nodes.Test(plural_expr, test, [nodes.Const(index)], [], None, None) for index in range(len(forms))]
+        tests: list[nodes.Expr] = [nodes.Test(plural_expr, test, [nodes.Const(index)], [], None, None)
+                                   for index in range(len(forms))]
+        if test == _ENGLISH_TEST and len(forms) == 2:  # `count == 1`, inline: no call (ngettext's own rule)
+            tests[0] = nodes.Compare(plural_expr, [nodes.Operand("eq", nodes.Const(1))])
         if len(forms) == 1:
             return branches[0][0]
         elifs = [nodes.If(tests[index], branches[index], [], []) for index in range(1, len(forms) - 1)]
@@ -125,12 +128,15 @@ def _form_test(language: str) -> Any:
 _FORM_TESTS = {plural_test(language): _form_test(language) for language in LANGUAGES}
 
 
+_ENGLISH_TEST = plural_test(SOURCE_LANGUAGE)
+
+
 def install(env: Any, language: str) -> None:
-    """Bind `language` to an environment made with CompiledTranslation: parse-time messages, the plural tests, and
-    the runtime `gettext`/`ngettext` a tenant's template may call itself."""
-    catalog = translations(language)
-    env.compiled_translations, env.compiled_language = catalog, language
-    env.install_gettext_translations(catalog, newstyle=False)
+    """Bind `language` to an environment made with CompiledTranslation: parse-time messages and the plural tests.
+    No runtime `gettext`, `ngettext` or `_` globals: a template translates with `{% trans %}` only, and every
+    render copies the globals into its scope (engine.render_sources), so they would cost every render."""
+    env.compiled_translations, env.compiled_language = translations(language), language
+    env.globals.pop("_", None)
     env.tests.update(_FORM_TESTS)
 
 
