@@ -15,7 +15,7 @@ from io import BytesIO
 from pathlib import Path
 
 from babel.messages.catalog import Catalog
-from babel.messages.extract import extract_from_file
+from babel.messages.extract import DEFAULT_KEYWORDS, extract_from_file
 from babel.messages.pofile import read_po, write_po
 from jinja2.ext import GETTEXT_FUNCTIONS, InternationalizationExtension, extract_from_ast
 from jinja2.sandbox import SandboxedEnvironment
@@ -28,6 +28,7 @@ from notifications.i18n import DOMAIN, LANGUAGES, LOCALE_DIR, SOURCE_LANGUAGE, p
 PYTHON_SOURCES = (texts, digest_render, *{inspect.getmodule(cls) for cls in BUILTIN_HANDLERS})
 TEMPLATE_PATH = LOCALE_DIR / f"{DOMAIN}.pot"
 _PLACEHOLDER = re.compile(r"%\((\w+)\)s")
+_KEYWORDS = {**DEFAULT_KEYWORDS, "N_": None}  # texts.N_: a message marked where it is not yet translated
 
 
 def _template_sources() -> Iterator[tuple[str, str]]:
@@ -56,7 +57,7 @@ def extract() -> Catalog:
                         flags=["python-format"] if _PLACEHOLDER.search(strings[0]) else [])
     for module in PYTHON_SOURCES:
         path = Path(getattr(module, "__file__", None) or "")
-        for lineno, message, _comments, _context in extract_from_file("python", str(path)):
+        for lineno, message, _comments, _context in extract_from_file("python", str(path), keywords=_KEYWORDS):
             catalog.add(message, locations=[(path.relative_to(LOCALE_DIR.parent).as_posix(), lineno)],
                         flags=["python-format"])
     return catalog

@@ -25,12 +25,12 @@ from notifications.events.handlers.texts import (
     LIKED_YOUR_POST,
     LIKED_YOUR_TITLE,
     catalog,
+    code_text,
 )
 from notifications.formatting import (
     format_date,
     format_datetime,
     format_money,
-    humanize_code,
 )
 
 
@@ -92,8 +92,8 @@ class InvoicePaymentFailedHandler(BaseEventHandler):
     def finalize_context(self, context: dict[str, Any]) -> dict[str, Any]:
         locale = context["locale"]
         context["amount_formatted"] = format_money(context["amount"], context["currency"], locale)
-        context["failure_reason_text"] = humanize_code(context.get("failure_reason"))
-        context["payment_method_text"] = humanize_code(context.get("payment_method"))
+        context["failure_reason_text"] = code_text(context, context.get("failure_reason"))
+        context["payment_method_text"] = code_text(context, context.get("payment_method"))
         retry = context.get("next_retry_date")
         context["next_retry_text"] = format_date(retry, locale) if retry else ""
         return context
@@ -136,7 +136,7 @@ class InvoicePaymentSucceededHandler(BaseEventHandler):
     def finalize_context(self, context: dict[str, Any]) -> dict[str, Any]:
         locale = context["locale"]
         context["amount_formatted"] = format_money(context["amount"], context["currency"], locale)
-        context["payment_method_text"] = humanize_code(context.get("payment_method"))
+        context["payment_method_text"] = code_text(context, context.get("payment_method"))
         paid = context.get("paid_at")
         context["paid_at_text"] = format_date(paid, locale) if paid else ""
         return context
@@ -197,7 +197,7 @@ class TaskAssignedHandler(BaseEventHandler):
     def finalize_context(self, context: dict[str, Any]) -> dict[str, Any]:
         due = context.get("due_date")
         context["due_date_text"] = format_datetime(due, context["locale"]) if due else ""
-        context["priority_text"] = humanize_code(context.get("priority")).capitalize()
+        context["priority_text"] = code_text(context, context.get("priority")).capitalize()
         context["assigner"] = context.get("assigned_by") or catalog(context).gettext("Someone")
         return context
 

@@ -16,8 +16,8 @@ from notifications.events.handlers.fields import (
     RequiredText,
     UserPayload,
 )
-from notifications.events.handlers.texts import GREETING, catalog
-from notifications.formatting import format_datetime, humanize_code
+from notifications.events.handlers.texts import GREETING, catalog, code_text
+from notifications.formatting import format_datetime
 
 CODE_CHANNELS = (Channel.SMS, Channel.EMAIL, Channel.IN_APP)
 
@@ -128,7 +128,7 @@ class TwoFactorAttemptFailedHandler(BaseEventHandler):
 
     def finalize_context(self, context: dict[str, Any]) -> dict[str, Any]:
         context["attempt_time"] = format_datetime(context.get("event_timestamp"), context["locale"])
-        context["method_text"] = humanize_code(context.get("method"))
+        context["method_text"] = code_text(context, context.get("method"))
         return context
 
 
@@ -171,6 +171,6 @@ class TwoFactorMethodChangedHandler(BaseEventHandler):
         context["changed_time"] = format_datetime(
             context.get("changed_at") or context.get("event_timestamp"), context["locale"]
         )
-        context["old_method_text"] = humanize_code(context.get("old_method"))
-        context["new_method_text"] = humanize_code(context.get("new_method"))
+        context["old_method_text"] = code_text(context, context.get("old_method"))
+        context["new_method_text"] = code_text(context, context.get("new_method"))
         return context

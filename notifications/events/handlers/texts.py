@@ -11,6 +11,7 @@ from __future__ import annotations
 from gettext import NullTranslations
 from typing import Any
 
+from notifications.formatting import humanize_code
 from notifications.i18n import SOURCE_LANGUAGE, translations
 
 
@@ -50,3 +51,30 @@ def catalog(context: dict[str, Any]) -> NullTranslations:
     (the context's `locale_plan`, rendering.locales; English without one)."""
     plan = context.get("locale_plan")
     return translations(plan.language if plan is not None else SOURCE_LANGUAGE)
+
+
+def N_(message: str) -> str:
+    """Marks a message for the catalogs (rendering.messages extracts it) without translating it here."""
+    return message
+
+
+#: Payload codes the built-in texts show (payment methods, failure reasons, 2FA methods, priorities), as English
+#: shows them (formatting.humanize_code of the code): translated for other languages; any other code is shown
+#: humanized, as it is in English.
+KNOWN_CODES = frozenset({
+    N_("credit card"), N_("debit card"), N_("bank transfer"), N_("paypal"), N_("sepa debit"),
+    N_("insufficient funds"), N_("card declined"), N_("expired card"), N_("incorrect cvc"),
+    N_("processing error"),
+    N_("sms"), N_("email"), N_("in app"), N_("authenticator app"), N_("security key"),
+    N_("low"), N_("normal"), N_("medium"), N_("high"), N_("urgent"),
+})
+
+
+def code_text(context: dict[str, Any], code: Any) -> str:
+    """A payload code as the recipient reads it: 'insufficient_funds' -> 'insufficient funds' in English (as
+    always), 'unzureichende Deckung' in German; a code the catalogs do not know stays humanized."""
+    text = humanize_code(code)
+    plan = context.get("locale_plan")
+    if plan is None or plan.language == SOURCE_LANGUAGE or text.lower() not in KNOWN_CODES:
+        return text
+    return translations(plan.language).gettext(text.lower())

@@ -114,3 +114,19 @@ def test_like_counts_take_each_languages_plural_form(tenant, locale, texts):
                                 payload={**payload, "locale": locale})
         titles.append(handler.get_content(Channel.PUSH, "content.liked", context)["body"])
     assert [title.startswith(text) for title, text in zip(titles, texts, strict=True)] == [True, True, True]
+
+
+@pytest.mark.parametrize(("locale", "method", "reason"), [
+    ("de", "Kreditkarte", "unzureichende Kontodeckung"), ("fr", "carte de crédit", "provision insuffisante"),
+    ("es", "tarjeta de crédito", "fondos insuficientes"), ("en", "credit card", "insufficient funds"),
+])
+def test_known_payload_codes_read_in_the_recipients_language(tenant, locale, method, reason):
+    handler = event_registry.handler_for("invoice.payment.failed")
+    context = build_context(handler, event_type="invoice.payment.failed", tenant=tenant, contact={},
+                            payload={**handler.load_payload(EXAMPLE_PAYLOADS["invoice.payment.failed"]),
+                                     "locale": locale})
+    assert (context["payment_method_text"], context["failure_reason_text"]) == (method, reason)
+    unknown = build_context(handler, event_type="invoice.payment.failed", tenant=tenant, contact={},
+                            payload={**handler.load_payload(EXAMPLE_PAYLOADS["invoice.payment.failed"]),
+                                     "locale": locale, "failure_reason": "Do_Not_Honor"})
+    assert unknown["failure_reason_text"] == "Do Not Honor"  # no catalog knows it: humanized, as in English
