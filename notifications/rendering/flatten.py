@@ -14,7 +14,7 @@ from jinja2.ext import GETTEXT_FUNCTIONS, InternationalizationExtension, extract
 from jinja2.sandbox import SandboxedEnvironment
 
 from notifications.i18n import translations
-from notifications.rendering.translate import _plural_forms
+from notifications.rendering.translate import plural_forms
 
 _BLOCK = re.compile(
     r"\{%(?P<open>[-+]?)\s*trans\b(?P<header>.*?)[-+]?%\}(?P<body>.*?)"
@@ -46,7 +46,7 @@ def _replace(match: re.Match[str], catalog: Any, language: str) -> str:
     # Jinja's count: the pluralize tag's name, else the header's first variable, else the first one used.
     used = re.search(r"\{\{\s*(\w+)", match.group("body"))
     count = ((match.group("count") or "").strip() or next(iter(variables), "") or (used.group(1) if used else ""))
-    forms, test = _plural_forms(catalog, singular, plural, language)
+    forms, test = plural_forms(catalog, singular, plural, language)
     expression = variables.get(count, count)
     parts = [f"{{% {'if' if index == 0 else 'elif'} ({expression}) is {test}({index}) %}}{_text(form, variables)}"
              for index, form in enumerate(forms[:-1])]

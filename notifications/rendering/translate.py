@@ -49,7 +49,7 @@ class CompiledTranslation(InternationalizationExtension):
             singular, plural = singular.replace("%%", "%"), plural.replace("%%", "%") if plural else plural
         if plural_expr is None or plural is None:
             return self._output(catalog.gettext(singular), variables, vars_referenced)
-        forms, test = _plural_forms(catalog, singular, plural, getattr(self.environment, "compiled_language", "en"))
+        forms, test = plural_forms(catalog, singular, plural, getattr(self.environment, "compiled_language", "en"))
         branches = [[self._output(form, variables, vars_referenced)] for form in forms]
         tests: list[nodes.Expr] = [nodes.Test(plural_expr, test, [nodes.Const(index)], [], None, None)
                                    for index in range(len(forms))]
@@ -96,7 +96,7 @@ def plural_test(language: str) -> str:
     return f"plural_{language}"
 
 
-def _plural_forms(catalog: gettext.NullTranslations, singular: str, plural: str,
+def plural_forms(catalog: gettext.NullTranslations, singular: str, plural: str,
                   language: str) -> tuple[list[str], str]:
     """The message's forms in the catalog's order and the test that picks one; English's when untranslated."""
     table: dict[Any, str] = getattr(catalog, "_catalog", {})  # GNUTranslations' (msgid, index) -> form
@@ -140,4 +140,4 @@ def install(env: Any, language: str) -> None:
     env.tests.update(_FORM_TESTS)
 
 
-__all__ = ["CompiledTranslation", "install"]
+__all__ = ["CompiledTranslation", "install", "plural_forms", "plural_test"]
