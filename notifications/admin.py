@@ -59,8 +59,8 @@ class TenantAdmin(admin.ModelAdmin):
 
 @admin.register(NotificationTemplate)
 class NotificationTemplateAdmin(admin.ModelAdmin):
-    list_display = ("name", "tenant", "channel", "is_active", "version", "updated_at")
-    list_filter = ("channel", "is_active", "tenant")
+    list_display = ("name", "locale", "tenant", "channel", "is_active", "version", "updated_at")
+    list_filter = ("channel", "locale", "is_active", "tenant")
     search_fields = ("name",)
     readonly_fields = ("rendered_preview", "version", "created_at", "updated_at")
 
@@ -77,7 +77,7 @@ class NotificationTemplateAdmin(admin.ModelAdmin):
         if found is None:
             return "No registered event type for this name."
         try:
-            result = preview(obj.tenant_id, found[0], obj.channel, obj.content, None)
+            result = preview(obj.tenant_id, found[0], obj.channel, obj.content, None, locale=obj.locale)
         except (HttpError, Exception) as err:  # noqa: BLE001 - shown to the operator instead of a 500
             return f"Cannot render: {getattr(err, 'message', None) or err}"
         fields = {k: v for k, v in result["fields"].items() if k != "html"}

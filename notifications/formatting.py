@@ -16,7 +16,7 @@ from typing import Any
 from babel import Locale, UnknownLocaleError
 from babel.dates import format_date as _format_date
 from babel.dates import format_datetime as _format_datetime
-from babel.dates import format_timedelta
+from babel.dates import format_timedelta, get_time_format
 from babel.numbers import UnknownCurrencyError, format_currency
 from jinja2 import pass_context
 from jinja2.runtime import Context
@@ -137,7 +137,16 @@ def _format_minute(moment: datetime, zone: tzinfo, locale: str) -> str:
     local = moment.astimezone(zone)
     babel_locale = _locale(locale)
     return (f"{_format_date(local, format='long', locale=babel_locale)}, "
-            f"{_format_datetime(local, 'h:mm a', locale=babel_locale)} {abbreviation(local)}")
+            f"{_format_datetime(local, _time_pattern(babel_locale), locale=babel_locale)} {abbreviation(local)}")
+
+
+@lru_cache(maxsize=256)
+def _time_pattern(babel_locale: Locale | str) -> str:
+    """English keeps '3:05 PM' (every English text showed it so); other languages their own short time: German,
+    French and Spanish '15:05'. CLDR's narrow no-break space before a day period is written as a space."""
+    if not isinstance(babel_locale, Locale) or babel_locale.language == "en":
+        return "h:mm a"
+    return str(get_time_format("short", locale=babel_locale).pattern).replace("\u202f", " ")
 
 
 def format_date(value: Any, locale: str = DEFAULT_LOCALE, zone: tzinfo | str | None = None) -> str:

@@ -45,3 +45,24 @@ def test_admin_template_preview_renders(admin_client, tenant):
 
     text = page.content.decode()
     assert "Pay $1,234.50" in text and "Invoice INV-1001" in text
+
+
+def test_admin_template_preview_renders_in_the_templates_locale(admin_client, tenant):
+    template = NotificationTemplate.objects.create(
+        tenant_id=tenant.id, name="invoice_payment_failed_sms", channel="sms", locale="de",
+        content={"body": "{% trans %}Payment failed{% endtrans %}: {{ amount_formatted }}"})
+
+    page = admin_client.get(reverse("admin:notifications_notificationtemplate_change", args=[template.pk]))
+
+    assert "Zahlung fehlgeschlagen: 1.234,50" in page.content.decode()
+    listing = admin_client.get(reverse("admin:notifications_notificationtemplate_changelist") + "?locale=de")
+    assert listing.status_code == 200 and "invoice_payment_failed_sms" in listing.content.decode()
+
+
+def test_admin_refuses_an_unknown_locale(admin_client, tenant):
+    url = reverse("admin:notifications_notificationtemplate_add")
+    page = admin_client.post(url, {"tenant": tenant.id, "name": "task_assigned_push", "channel": "push",
+                                   "locale": "xx-nowhere", "content": '{"title": "t", "body": "b"}',
+                                   "placeholders": "[]", "is_active": "on", "version": "1"})
+    assert page.status_code == 200 and "unknown locale" in page.content.decode()
+    assert not NotificationTemplate.objects.exists()

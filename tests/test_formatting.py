@@ -88,3 +88,13 @@ def test_format_date_by_day_matches_babel_for_datetimes_in_a_zone():
     assert format_date(moment, "de_DE", "Europe/Berlin") == babel_format_date(
         datetime(2027, 1, 1).date(), format="long", locale="de_DE")
     assert format_date(moment, "en_US", "UTC") == "December 31, 2026"
+
+
+@pytest.mark.parametrize(("locale", "expected"), [
+    ("en_US", "December 6, 2026, 4:05 PM CET"),  # as every English text showed it
+    ("de_DE", "6. Dezember 2026, 16:05 CET"),
+    ("fr_FR", "6 décembre 2026, 16:05 CET"),
+    ("es_ES", "6 de diciembre de 2026, 16:05 CET"),
+])
+def test_times_take_each_languages_own_clock(locale, expected):
+    assert format_datetime(datetime(2026, 12, 6, 15, 5, tzinfo=UTC), locale, "Europe/Berlin") == expected

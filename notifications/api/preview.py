@@ -24,34 +24,37 @@ from notifications.tenants.models import Tenant
 
 
 def _context(tenant: Tenant, event_type: str, payload: dict[str, Any] | None,
-             zone: str = "") -> tuple[Any, dict[str, Any]]:
+             zone: str = "", locale: str = "") -> tuple[Any, dict[str, Any]]:
     event_registry.prepare([(tenant.id, event_type)])  # the tenant's own types too
     handler = event_registry.get_handler(event_type, tenant.id)
     if handler is None:
         raise HttpError(422, f"unsupported event type {event_type!r}")
     try:
-        return handler, sample_context(handler, event_type, tenant, payload, zone=zone)
+        return handler, sample_context(handler, event_type, tenant, payload, zone=zone, locale=locale)
     except PayloadError as err:
         raise HttpError(422, f"invalid sample payload: {format_validation_error(err)[1]}") from err
 
 
 def preview(tenant_id: str, event_type: str, channel: str, content: dict[str, str] | None,
-            payload: dict[str, Any] | None, zone: str = "") -> dict[str, Any]:
-    """`zone`: the recipient's time zone to show times in (blank: the tenant's default_timezone, else UTC)."""
+            payload: dict[str, Any] | None, zone: str = "", locale: str = "") -> dict[str, Any]:
+    """`zone`: the recipient's time zone to show times in (blank: the tenant's default_timezone, else UTC).
+    `locale`: the recipient's locale (canonical, checked by the caller; blank: the payload's, else the tenant's
+    default): the texts' language, the dates' and amounts' formats, and which of the tenant's templates applies."""
     tenant = Tenant.ensure([tenant_id])[tenant_id]
     try:
         spec = parse_channel(channel)
     except UnknownChannel as err:
         raise HttpError(422, f"unknown channel {channel!r}") from err
     channel_value = Channel(spec.value)
-    handler, context = _context(tenant, event_type, payload, zone)
+    handler, context = _context(tenant, event_type, payload, zone, locale)
     if content is not None:
         draft = NotificationTemplate(tenant_id=tenant_id, name=template_name(event_type, channel_value),
                                      channel=channel_value.value, content=content)
         draft.clean()  # the same checks as saving: raises ValidationError -> 422
         # Not cached: a draft is rendered once, and no key of it could be trusted not to meet another draft.
         try:
-            fields = render_sources(None, content, context, label="preview", tenant_id=tenant_id)
+            fields = render_sources(None, content, context, label="preview", tenant_id=tenant_id,
+                                    language=context["locale_plan"].language)
         except TemplateRenderError as err:  # over budget, or an error with this payload: the reason, as 422
             raise HttpError(422, str(err)) from None
         if spec.html_from_body and not fields.get("html") and fields.get("body"):
@@ -91,7 +94,9 @@ def test_recipient(channel: Channel, to: str) -> str:
     return str(address)
 
 
-def test_send(template: NotificationTemplate, to: str, payload: dict[str, Any] | None) -> dict[str, Any]:
+def test_send(template: NotificationTemplate, to: str, payload: dict[str, Any] | None,
+              locale: str = "") -> dict[str, Any]:
+    """`locale`: the recipient's (blank: the template's own, else the tenant's default)."""
     from notifications.delivery.engine import default_engine
 
     channel = Channel(template.channel)
@@ -99,7 +104,8 @@ def test_send(template: NotificationTemplate, to: str, payload: dict[str, Any] |
     event_type = event_registry.handler_for_template_name(template.name, template.tenant_id)
     if event_type is None:
         raise HttpError(422, "the template's event type is not registered")
-    result = preview(template.tenant_id, event_type[0], channel.value, template.content, payload)
+    result = preview(template.tenant_id, event_type[0], channel.value, template.content, payload,
+                     locale=locale or template.locale)
     message = Message(record_id=0, tenant_id=template.tenant_id, channel=channel, recipient=to,
                       fields=result["fields"], event_type=event_type[0], data={"template": "test"})
     outcome = default_engine().send_message(message)

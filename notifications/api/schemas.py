@@ -8,10 +8,12 @@ from uuid import UUID
 from ninja import Field, Schema
 from pydantic import AfterValidator, ConfigDict, field_validator
 
+from notifications.rendering.locales import canonical
 from notifications.scheduling.quiet_hours import EXAMPLE as QUIET_HOURS_EXAMPLE
 from notifications.scheduling.quiet_hours import window_problems
 from notifications.scheduling.zones import ZONE_LENGTH, checked_zone
 from notifications.storable import (
+    LOCALE_LENGTH,
     NAME_LENGTH,
     URL_LENGTH,
     ChannelName,
@@ -72,6 +74,19 @@ QuietHoursWindow = Annotated[dict[str, Any], AfterValidator(json_checker(max_ite
     description=f"Quiet hours in local time: {QUIET_HOURS_EXAMPLE} (channels optional: every channel but "
                 "in_app); {} for none", examples=[{"start": "22:00", "end": "07:00"}])]
 TemplateContent = Annotated[dict[TemplatePartName, TemplatePart], Field(max_length=MAX_TEMPLATE_PARTS)]
+
+
+def _template_locale(value: str) -> str:
+    if not value:
+        return ""
+    found = canonical(value)
+    if found is None:
+        raise ValueError(f"unknown locale {value!r}: expected a BCP 47 tag such as 'de' or 'de-AT'")
+    return found
+
+
+TemplateLocale = Annotated[str, Storable(LOCALE_LENGTH), AfterValidator(_template_locale), Field(
+    description="A BCP 47 tag (de, de-AT), stored canonical; blank: the tenant's default locale")]
 Placeholders = Annotated[list[PlaceholderName], Field(max_length=MAX_PLACEHOLDERS)]
 
 
@@ -105,6 +120,7 @@ class EventsOut(Schema):
 class TemplateIn(Schema):
     name: RequiredName
     channel: ChannelName
+    locale: TemplateLocale = ""
     content: TemplateContent
     placeholders: Placeholders = []
     is_active: bool = True
@@ -120,6 +136,7 @@ class TemplateOut(Schema):
     id: int
     name: str
     channel: str
+    locale: str
     content: dict[str, Any]
     placeholders: list[str]
     is_active: bool
@@ -133,6 +150,8 @@ class PreviewIn(Schema):
     content: TemplateContent | None = Field(None, description="Unsaved template content; default: the active one")
     payload: StoredJSON | None = Field(None, description="Sample payload; default: the built-in example")
     timezone: TimeZoneName = ""  # times shown in this zone; blank: the tenant's default_timezone, else UTC
+    locale: TemplateLocale = Field("", description="The recipient's locale to render for (texts, dates, the "
+                                   "tenant's template for it); blank: the payload's, else the tenant's default")
 
 
 class PreviewOut(Schema):
@@ -143,6 +162,8 @@ class PreviewOut(Schema):
 class TestSendIn(Schema):
     to: Recipient = Field(..., description="One e-mail address or one E.164 phone number")
     payload: StoredJSON | None = None
+    locale: TemplateLocale = Field("", description="The recipient's locale to render for; blank: the "
+                                   "template's own locale, else the tenant's default")
 
 
 class TestSendOut(Schema):

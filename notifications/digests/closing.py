@@ -56,7 +56,8 @@ class Digest:
     events: list[tuple[str, datetime, dict[str, Any]]] = field(default_factory=list)
     event_type: str = ""
     channel: str = ""
-    template: NotificationTemplate | None = None  # the tenant's digest template, if it has one
+    #: the tenant's digest templates by locale, if it has any (render_digest picks the recipient's)
+    templates: dict[str, NotificationTemplate] = field(default_factory=dict)
 
 
 def close_digests(records: Sequence[Record]) -> dict[int, Digest]:
@@ -139,9 +140,11 @@ def _load_templates(digests: dict[int, Digest], windows: dict[int, DigestWindow]
         return
     names = {(windows[d.window_id].tenant_id, digest_template_name(d.event_type, d.channel)): d
              for d in digests.values()}
-    found = {(row.tenant_id, row.name): row for row in NotificationTemplate.objects.filter(
+    found: dict[tuple[str, str], dict[str, NotificationTemplate]] = {}
+    for row in NotificationTemplate.objects.filter(
         tenant_id__any={t for t, _ in names}, name__any={n for _, n in names}, is_active=True,
-    ).only("id", "tenant_id", "name", "content", "version")}
+    ).only("id", "tenant_id", "name", "content", "version", "locale"):
+        found.setdefault((row.tenant_id, row.name), {})[row.locale] = row
     for digest in digests.values():
-        digest.template = found.get((windows[digest.window_id].tenant_id,
-                                     digest_template_name(digest.event_type, digest.channel)))
+        digest.templates = found.get((windows[digest.window_id].tenant_id,
+                                      digest_template_name(digest.event_type, digest.channel)), {})

@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('notifications', '0012_audiences'),
+        ('notifications', '0013_template_locale'),
     ]
 
     operations = [

@@ -9,6 +9,7 @@ from typing import Any
 from notifications.conf import get_setting
 from notifications.events.base_handler import BaseEventHandler
 from notifications.formatting import normalise_locale, reset_zone, use_zone
+from notifications.rendering.locales import locale_plan
 from notifications.scheduling.zones import contact_zone
 from notifications.tenants.models import Tenant
 
@@ -42,15 +43,16 @@ def build_context(
     user_id: str = "",
     occurred_at: datetime | None = None,
     common: Mapping[str, Any] | None = None,
+    locale: str = "",
 ) -> dict[str, Any]:
-    """`common`: tenant_values(tenant), when the caller has it already.
+    """`common`: tenant_values(tenant), when the caller has it already. `locale`: the recipient's locale when
+    the caller decides it (a preview's); else the payload's, the contact's, the tenant's default_locale.
 
     Times are shown in the recipient's zone (the contact's `timezone`, else the tenant's default_timezone,
     else UTC): the context's `timezone` names it for the templates' filters, and the handler's hooks format
     inside it (formatting.use_zone, recipient_zone's steps)."""
-    locale = normalise_locale(
-        payload.get("locale") or contact.get("locale") or tenant.settings.get("default_locale")
-    )
+    tenant_locale = tenant.settings.get("default_locale")
+    locale = normalise_locale(locale or payload.get("locale") or contact.get("locale") or tenant_locale)
     zone = contact_zone(contact, tenant.settings)
     first_name = contact.get("first_name", "")
     last_name = contact.get("last_name", "")
@@ -72,7 +74,9 @@ def build_context(
     token = use_zone(zone)
     try:
         context.update(handler.get_template_data(merged))
+        # locale_plan: which tenant templates and built-in texts the recipient reads (rendering.locales).
         context["locale"], context["timezone"] = locale, zone.key
+        context["locale_plan"] = locale_plan(locale, tenant_locale)
         return handler.finalize_context(context)
     finally:
         reset_zone(token)

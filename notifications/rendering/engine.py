@@ -1,7 +1,9 @@
 """The sandboxed Jinja engine and the compiled-template cache.
 
-Templates are compiled once per (template id, version) and per default source; saving a template bumps its
-version, so every process picks up the new one on its next batch without stale entries."""
+Templates are compiled once per (template id, version) and per default source, and per language: each language
+has its own environments, whose `{% trans %}` blocks are translated when compiling (rendering.translate), so a
+cache key names its language (the callers put it last). Saving a template bumps its version, so every process
+picks up the new one on its next batch without stale entries."""
 
 from __future__ import annotations
 
@@ -19,30 +21,49 @@ from jinja2.sandbox import SandboxedEnvironment
 from notifications import formatting
 from notifications.enums import Channel
 from notifications.errors import RenderBudgetExceeded, TemplateRenderError
+from notifications.i18n import LANGUAGES, SOURCE_LANGUAGE
 from notifications.rendering import budget
 from notifications.rendering.sandbox import make_env
+from notifications.rendering.translate import CompiledTranslation, install
 
 HTML_FIELDS = frozenset({"html"})
 SINGLE_LINE_FIELDS = frozenset({"subject", "title"})
 
 
-def _make_env(autoescape: bool) -> SandboxedEnvironment:
-    return make_env(autoescape, dict(
+def _make_env(autoescape: bool, language: str = SOURCE_LANGUAGE) -> SandboxedEnvironment:
+    env = make_env(autoescape, dict(
         money=lambda amount, currency=None, locale=formatting.DEFAULT_LOCALE: formatting.format_money(
             amount, currency, locale
         ),
         datetime=formatting.datetime_filter,  # in the recipient's zone: the context's `timezone`
         date=formatting.date_filter,
         humanize=formatting.humanize_code,
-    ))
+    ), extensions=(CompiledTranslation,))
+    install(env, language)
+    return env
 
 
-TEXT_ENV = _make_env(autoescape=False)
-HTML_ENV = _make_env(autoescape=True)
+#: (text, html) environments per language; made on first use (their catalog is read then).
+_ENVS: dict[str, tuple[SandboxedEnvironment, SandboxedEnvironment]] = {}
+_ENVS_LOCK = threading.Lock()
 
 
-def env_for(field: str) -> SandboxedEnvironment:
-    return HTML_ENV if field in HTML_FIELDS else TEXT_ENV
+def _envs(language: str) -> tuple[SandboxedEnvironment, SandboxedEnvironment]:
+    pair = _ENVS.get(language)
+    if pair is None:
+        if language not in LANGUAGES:
+            raise LookupError(f"no built-in texts in language {language!r} (languages: {', '.join(LANGUAGES)})")
+        with _ENVS_LOCK:
+            pair = _ENVS.get(language) or (_make_env(False, language), _make_env(True, language))
+            _ENVS[language] = pair
+    return pair
+
+
+TEXT_ENV, HTML_ENV = _envs(SOURCE_LANGUAGE)
+
+
+def env_for(field: str, language: str = SOURCE_LANGUAGE) -> SandboxedEnvironment:
+    return _envs(language)[1 if field in HTML_FIELDS else 0]
 
 
 def _compile(env: SandboxedEnvironment, source: str) -> Any:
@@ -54,13 +75,14 @@ def _compile(env: SandboxedEnvironment, source: str) -> Any:
     return template
 
 
-def _combine(sources: list[str]) -> Any:
+def _combine(sources: list[str], language: str) -> Any:
     """One template rendering several text fields, each in its own `with` scope, joined by _SEPARATOR; None
     when they do not compile together (the fields are then rendered one by one). Kept in the field set's plan."""
     # The newline after `{% with %}` is eaten by trim_blocks and makes the field's first line a line start
     # again, as it is when the field is rendered alone (lstrip_blocks then strips what precedes a tag).
     try:
-        return _compile(TEXT_ENV, _SEPARATOR.join(f"{{% with %}}\n{source}{{% endwith %}}" for source in sources))
+        combined = _SEPARATOR.join(f"{{% with %}}\n{source}{{% endwith %}}" for source in sources)
+        return _compile(_envs(language)[0], combined)
     except TemplateError:
         return None
 
@@ -70,18 +92,19 @@ class _TemplateCache:
         self._compiled: dict[Any, Any] = {}
         self._lock = threading.Lock()
 
-    def get(self, key: Any, field: str, source: str) -> Any:
-        """The compiled template of one field. A key of None compiles without keeping it (drafts)."""
+    def get(self, key: Any, field: str, source: str, language: str = SOURCE_LANGUAGE) -> Any:
+        """The compiled template of one field. A key of None compiles without keeping it (drafts). A key names
+        its language (see the module's docstring)."""
         full_key = (key, field)
         template = self._compiled.get(full_key) if key is not None else None
         if template is None:
-            template = _compile(env_for(field), source)
+            template = _compile(env_for(field, language), source)
             if key is not None:
                 with self._lock:
                     self._compiled[full_key] = template
         return template
 
-    def plan(self, key: Any, sources: Mapping[str, Any]) -> _Plan:
+    def plan(self, key: Any, sources: Mapping[str, Any], language: str = SOURCE_LANGUAGE) -> _Plan:
         """What rendering `sources` takes, worked out once per key: the fields in order, the text fields and
         their combined template. Every render of a cached template used to redo this (a fifth of its cost)."""
         full_key = (key, ("plan",))
@@ -89,7 +112,8 @@ class _TemplateCache:
         if plan is None:
             fields = tuple(field for field, source in sources.items() if isinstance(source, str))
             text_fields = tuple(field for field in fields if field not in HTML_FIELDS)
-            combined = _combine([sources[field] for field in text_fields]) if len(text_fields) > 1 else None
+            combined = (_combine([sources[field] for field in text_fields], language) if len(text_fields) > 1
+                        else None)
             plan = _Plan(fields, text_fields, combined)
             if key is not None:
                 with self._lock:
@@ -169,12 +193,14 @@ TIME_STRIKES = 3
 
 
 def render_sources(
-    cache_key: Any, sources: Mapping[str, str], context: Mapping[str, Any], *, label: str, tenant_id: str = ""
+    cache_key: Any, sources: Mapping[str, str], context: Mapping[str, Any], *, label: str, tenant_id: str = "",
+    language: str = SOURCE_LANGUAGE,
 ) -> dict[str, str]:
-    plan = cache.plan(cache_key, sources)
+    """`language`: what `{% trans %}` blocks are translated into; `cache_key` must name it (or be None)."""
+    plan = cache.plan(cache_key, sources, language)
     if plan.over_budget is not None and plan.over_budget[0] is budget.limits():
         raise RenderBudgetExceeded(plan.over_budget[1], limit=plan.over_budget[2], tenant_id=tenant_id or None)
-    scope = {**_GLOBALS, **context}
+    scope = {**(_GLOBALS if language == SOURCE_LANGUAGE else _envs(language)[0].globals), **context}
     rendered: dict[str, str] = {}
     spent: list[Any] = []
     field = ""
@@ -194,7 +220,8 @@ def render_sources(
                     return rendered
         for field in plan.fields:
             if field not in rendered:
-                rendered[field] = _tidy(field, _render(cache.get(cache_key, field, sources[field]), scope, spent))
+                template = cache.get(cache_key, field, sources[field], language)
+                rendered[field] = _tidy(field, _render(template, scope, spent))
     except RenderBudgetExceeded as err:
         # Remembered in the plan (one per template version): the same template fails at once from now on,
         # rather than each of its records spending the budget again. A new version has a new plan. Every limit
@@ -216,16 +243,17 @@ def render_sources(
 
 
 _GLOBALS = TEXT_ENV.globals  # both environments are made alike; their globals never change after start
-_DEFAULT_KEYS: dict[tuple[type, Channel, int], tuple[Any, str, Mapping[str, str]]] = {}
+_DEFAULT_KEYS: dict[tuple[type, Channel, int, str], tuple[Any, str, Mapping[str, str]]] = {}
 
 
-def default_key(handler_cls: type, channel: Channel, sources: Mapping[str, str]) -> tuple[Any, str]:
-    """(cache key, label for errors) of a handler's default templates for a channel. The entry holds `sources`
-    itself: while it lives no other mapping can take its id, so a key never names two different sets."""
-    memo = (handler_cls, channel, id(sources))
+def default_key(handler_cls: type, channel: Channel, sources: Mapping[str, str],
+                language: str = SOURCE_LANGUAGE) -> tuple[Any, str]:
+    """(cache key, label for errors) of a handler's default templates for a channel in a language. The entry
+    holds `sources` itself: while it lives no other mapping can take its id, so a key never names two sets."""
+    memo = (handler_cls, channel, id(sources), language)
     entry = _DEFAULT_KEYS.get(memo)
     if entry is None or entry[2] is not sources:
-        key = ("default", handler_cls.__module__, handler_cls.__qualname__, channel.value, id(sources))
+        key = ("default", handler_cls.__module__, handler_cls.__qualname__, channel.value, id(sources), language)
         entry = _DEFAULT_KEYS[memo] = (key, f"{handler_cls.__name__} default {channel.value}", sources)
     return entry[0], entry[1]
 
@@ -233,16 +261,19 @@ def default_key(handler_cls: type, channel: Channel, sources: Mapping[str, str])
 def render_default(
     handler_cls: type, channel: Channel, sources: Mapping[str, str], context: Mapping[str, Any]
 ) -> dict[str, str]:
-    key, label = default_key(handler_cls, channel, sources)
-    return render_sources(key, sources, context, label=label)
+    """A handler's default content, in the context's language (rendering.context sets `locale_plan`)."""
+    plan = context.get("locale_plan")
+    language = plan.language if plan is not None else SOURCE_LANGUAGE
+    key, label = default_key(handler_cls, channel, sources, language)
+    return render_sources(key, sources, context, label=label, language=language)
 
 
-def compile_ahead(key: Any, sources: Mapping[str, str]) -> None:
+def compile_ahead(key: Any, sources: Mapping[str, str], language: str = SOURCE_LANGUAGE) -> None:
     """Compile what rendering `sources` under `key` will use, now rather than on the first render."""
-    plan = cache.plan(key, sources)
+    plan = cache.plan(key, sources, language)
     for field in plan.fields:
         if plan.combined is None or field not in plan.text_fields:
-            cache.get(key, field, sources[field])
+            cache.get(key, field, sources[field], language)
 
 
 def html_from_text(body: str, context: Mapping[str, Any]) -> str:

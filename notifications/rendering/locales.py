@@ -8,9 +8,12 @@ The chain depends on the names only (never on the clock or a zone), and is cache
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from functools import lru_cache
 
 from babel import Locale, UnknownLocaleError
+
+from notifications.i18n import text_language
 
 #: The language every built-in text exists in: the end of every chain.
 BUILTIN_LOCALE = "en"
@@ -44,3 +47,24 @@ def fallback_chain(locale: str | None, tenant_default: str | None = None) -> tup
             if form not in chain:
                 chain.append(form)
     return tuple(chain)
+
+
+@dataclass(frozen=True, slots=True)
+class LocalePlan:
+    """What a recipient's texts are looked up by (rendering.context puts it in the context as `locale_plan`):
+    `chain` the tenant's templates are looked for along, `tenant_step` the locale of the chain whose step also
+    takes the tenant's template without a locale (""), `language` the built-in texts are shown in."""
+
+    chain: tuple[str, ...]
+    tenant_step: str
+    language: str
+    default_source: str  # RenderedContent.source of a built-in text: "default[de]", made once per plan
+
+
+@lru_cache(maxsize=1024)
+def locale_plan(locale: str | None, tenant_default: str | None = None) -> LocalePlan:
+    """The plan of a recipient in `locale` of a tenant whose default locale is `tenant_default` (either may be
+    blank). The "" template is the tenant's template in its default locale (BUILTIN_LOCALE when it set none)."""
+    chain = fallback_chain(locale, tenant_default)
+    language = text_language(chain)
+    return LocalePlan(chain, canonical(tenant_default) or BUILTIN_LOCALE, language, f"default[{language}]")

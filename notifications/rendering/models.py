@@ -1,4 +1,5 @@
-"""Per-tenant templates. Name convention: '{event_type with dots as underscores}_{channel}'."""
+"""Per-tenant templates. Name convention: '{event_type with dots as underscores}_{channel}'; one per name and
+locale (a BCP 47 tag, stored canonical: 'de-AT'; "" is the tenant's template in its default locale)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from typing import Any
 from django.db import models, transaction
 
 from notifications.enums import Channel
+from notifications.rendering.locales import MAX_LOCALE
 from notifications.tenants.models import Tenant
 
 
@@ -18,6 +20,11 @@ class NotificationTemplate(models.Model):
         default=dict, help_text="email: subject, body, html (optional); sms: body; push: title, body; "
         "in_app: title, body, action_url (optional)"
     )
+    locale = models.CharField(
+        max_length=MAX_LOCALE, blank=True, default="",
+        help_text="BCP 47 tag (de, de-AT); blank: the tenant's default locale. Recipients' locales fall back "
+        "de-AT -> de -> the tenant's default -> the built-in texts.",
+    )
     placeholders = models.JSONField(default=list, blank=True)
     is_active = models.BooleanField(default=True)
     version = models.PositiveIntegerField(default=1)
@@ -25,11 +32,11 @@ class NotificationTemplate(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
-        constraints = [models.UniqueConstraint(fields=["tenant", "name"], name="template_unique_name")]
-        ordering = ["tenant_id", "name"]
+        constraints = [models.UniqueConstraint(fields=["tenant", "name", "locale"], name="template_unique_locale")]
+        ordering = ["tenant_id", "name", "locale"]
 
     def __str__(self) -> str:
-        return f"{self.tenant_id}/{self.name} v{self.version}"
+        return f"{self.tenant_id}/{self.name}{f'[{self.locale}]' if self.locale else ''} v{self.version}"
 
     def clean(self) -> None:
         from notifications.rendering.validation import validate_template

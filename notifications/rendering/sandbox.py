@@ -277,8 +277,9 @@ def _check_product(left: Any, right: Any) -> None:
         check_chars(_size(sized, stop) * count)
 
 
-def make_env(autoescape: bool, filters: dict[str, Callable[..., Any]]) -> BoundedSandbox:
-    env = BoundedSandbox(autoescape=autoescape, trim_blocks=True, lstrip_blocks=True)
+def make_env(autoescape: bool, filters: dict[str, Callable[..., Any]],
+             extensions: tuple[Any, ...] = ()) -> BoundedSandbox:
+    env = BoundedSandbox(autoescape=autoescape, trim_blocks=True, lstrip_blocks=True, extensions=list(extensions))
     env.filters.update(filters)
     guard_filters(env)
     env.filters["budget_iter"] = _budget_iter

@@ -21,10 +21,11 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 def sample_context(handler: BaseEventHandler, event_type: str, tenant: Tenant,
-                   payload: dict[str, Any] | None = None, zone: str = "") -> dict[str, Any]:
+                   payload: dict[str, Any] | None = None, zone: str = "", locale: str = "") -> dict[str, Any]:
     """The template context of `payload` (default: the handler's example payload), as intake builds it, for a
-    recipient in `zone` (blank: the tenant's default_timezone, else UTC). Raises pydantic's ValidationError
-    when the payload does not fit the event type."""
+    recipient in `zone` (blank: the tenant's default_timezone, else UTC) reading `locale` (blank: the payload's,
+    else the tenant's default_locale). Raises pydantic's ValidationError when the payload does not fit the
+    event type."""
     from django.utils import timezone
 
     sample = payload if payload is not None else handler.example_payload(event_type)
@@ -32,7 +33,7 @@ def sample_context(handler: BaseEventHandler, event_type: str, tenant: Tenant,
     return build_context(handler, event_type=event_type, payload=typed, tenant=tenant,
                          contact={**handler.get_contact_fields(typed), **({"timezone": zone} if zone else {})},
                          user_id=str(typed.get("user_id", "")),
-                         occurred_at=timezone.now())
+                         occurred_at=timezone.now(), locale=locale)
 
 
 def check_budget(template: NotificationTemplate, event_type: str, handler: BaseEventHandler) -> None:

@@ -11,9 +11,20 @@ from jinja2 import TemplateSyntaxError, meta
 from notifications.channels.spec import UnknownChannel, parse_channel
 from notifications.digests.rules import DIGEST_PLACEHOLDERS, DIGEST_SUFFIX
 from notifications.rendering.engine import env_for
+from notifications.rendering.locales import canonical
 
 if TYPE_CHECKING:
     from notifications.rendering.models import NotificationTemplate
+
+
+def checked_locale(value: object, field: str = "locale") -> str:
+    """A template's or a preview's locale, canonical ('de_at' -> 'de-AT'); "" stays "". Unknown: ValidationError."""
+    if value in ("", None):
+        return ""
+    found = canonical(value) if isinstance(value, str) else None
+    if found is None:
+        raise ValidationError({field: f"unknown locale {value!r}: expected a BCP 47 tag such as 'de' or 'de-AT'"})
+    return found
 
 
 def validate_template(template: NotificationTemplate) -> None:
@@ -24,6 +35,7 @@ def validate_template(template: NotificationTemplate) -> None:
     except UnknownChannel as err:
         raise ValidationError({"channel": f"unknown channel {template.channel!r}"}) from err
     template.channel = spec.value
+    template.locale = checked_locale(template.locale)
     # A digest template (notifications/digests) is named after its event type's: `<name>_digest`.
     name = template.name.removesuffix(DIGEST_SUFFIX)
     found = event_registry.handler_for_template_name(name, template.tenant_id)

@@ -35,7 +35,7 @@ def test_tenant_b_cannot_read_tenant_a(api_b, a_objects):
     assert api_b.get("/stats").json()["counts"] == []
     assert api_b.get("/tenant").json()["id"] == "globex"
     preview = api_b.post("/templates/preview", {"event_type": "task.assigned", "channel": "push"}).json()
-    assert preview["source"] == "default"  # A's template is not used for B
+    assert preview["source"] == "default[en]"  # A's template is not used for B
 
 
 def test_tenant_b_cannot_change_tenant_a(api_b, a_objects):

@@ -41,8 +41,8 @@ def test_dry_run_renders_with_drafts_and_writes_nothing(tenant, deliver):
     assert summary.events == 2 and summary.changed == 0  # nothing changed since: same outcomes
     drafted = [s for s in summary.samples if s["template"] == "draft:task_assigned_email"]
     assert drafted and drafted[0]["fields"]["subject"].startswith("NEW: ")
-    assert any(s["channel"] == "email" and s["event_type"] == "user.login.succeeded" and s["template"] == "default"
-               for s in summary.samples)
+    assert any(s["channel"] == "email" and s["event_type"] == "user.login.succeeded"
+               and s["template"] == "default[en]" for s in summary.samples)
     assert ("email", "sent") in summary.outcomes
 
 

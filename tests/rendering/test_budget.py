@@ -125,8 +125,11 @@ def _default_jobs() -> list[tuple[Any, str, Channel, dict[str, Any]]]:
 
 
 def _plain_env(field: str) -> SandboxedEnvironment:
-    """Jinja's own sandbox, with the engine's options and filters: rendering as it was before the budget."""
-    plain = SandboxedEnvironment(autoescape=field in engine.HTML_FIELDS, trim_blocks=True, lstrip_blocks=True)
+    """Jinja's own sandbox, with the engine's options and filters: rendering as it was before the budget (and
+    Jinja's own `{% trans %}`, gettext at render time, untranslated)."""
+    plain = SandboxedEnvironment(autoescape=field in engine.HTML_FIELDS, trim_blocks=True, lstrip_blocks=True,
+                                 extensions=["jinja2.ext.i18n"])
+    plain.install_null_translations()  # type: ignore[attr-defined]
     ours = engine.env_for(field).filters
     plain.filters.update({name: getattr(ours[name], "__wrapped__", ours[name])
                           for name in ("money", "datetime", "date", "humanize")})

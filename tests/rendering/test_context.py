@@ -65,7 +65,7 @@ def test_a_tenants_template_filters_use_the_recipients_zone(tenant, deliver):
     [message] = mail.outbox
     assert message.subject == "Task due December 8, 2026"
     assert "Due December 8, 2026, 12:30 AM CET" in message.body
-    assert "sent 23. November 2026, 1:00 PM CET (Europe/Berlin)" in message.body
+    assert "sent 23. November 2026, 13:00 CET (Europe/Berlin)" in message.body  # German: its own clock
 
 
 def test_build_context_names_the_zone_and_a_payload_cannot_replace_it(tenant):

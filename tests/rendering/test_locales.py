@@ -3,7 +3,7 @@ from datetime import UTC, datetime
 import pytest
 import time_machine
 
-from notifications.rendering.locales import BUILTIN_LOCALE, canonical, fallback_chain
+from notifications.rendering.locales import BUILTIN_LOCALE, LocalePlan, canonical, fallback_chain, locale_plan
 
 
 @pytest.mark.parametrize(("tag", "expected"), [
@@ -38,3 +38,11 @@ def test_chain_does_not_depend_on_the_clock_across_dst_changes(moment):
     fallback_chain.cache_clear()
     with time_machine.travel(moment, tick=False):
         assert fallback_chain("de-AT", "fr-CH") == ("de-AT", "de", "fr-CH", "fr", "en")
+
+
+def test_plan_puts_the_tenants_default_template_at_its_default_locales_step():
+    plan = locale_plan("de_AT", "fr")
+    assert plan == LocalePlan(("de-AT", "de", "fr", "en"), "fr", "de", "default[de]")
+    assert locale_plan("ja", None) == LocalePlan(("ja", "en"), "en", "en", "default[en]")  # "" at the end's step
+    assert locale_plan("ja", "es-MX").language == "es"  # no catalog of ja: the tenant default's language
+    assert locale_plan(None, "garbage").tenant_step == "en"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 from django.core import mail
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
 
 from notifications.channels.models import InAppMessage
 from notifications.events.registry import event_registry
@@ -42,4 +42,30 @@ def test_seed_overwrite_restores_edited_templates(tenant):
     assert NotificationTemplate.objects.get(name="task_assigned_push").content["title"] == "changed"
     call_command("seed_event_templates", "--tenant-id", tenant.id, "--overwrite")
     restored = NotificationTemplate.objects.get(name="task_assigned_push")
-    assert restored.content["title"] == "New task assigned" and restored.is_active
+    # The default text as it is, `{% trans %}` blocks included: the seeded template reads in each recipient's language.
+    assert restored.content["title"] == "{% trans %}New task assigned{% endtrans %}" and restored.is_active
+
+
+def test_seeding_a_locale_writes_its_language_out_and_leaves_the_others(tenant, deliver, capsys):
+    call_command("seed_event_templates", "--tenant-id", tenant.id)
+    call_command("seed_event_templates", "--tenant-id", tenant.id, "--locale", "de_at")
+    assert "Templates for tenant acme [de_at]: created 30" in capsys.readouterr().out
+    german = NotificationTemplate.objects.get(name="task_assigned_push", locale="de-AT")
+    assert german.content["title"] == "Neue Aufgabe zugewiesen" and "trans" not in str(german.content)
+    german.content = {**german.content, "title": "Neue Aufgabe!"}
+    german.save()
+    call_command("seed_event_templates", "--tenant-id", tenant.id, "--overwrite")  # the "" ones only
+    assert NotificationTemplate.objects.get(name="task_assigned_push", locale="de-AT").content["title"] == (
+        "Neue Aufgabe!")
+
+    event_registry.process_event(make_event("user.login.failed", locale="de-AT", attempt_count=1))
+    deliver()
+    [sent] = [m for m in mail.outbox if "Anmeldeversuch" in m.body]
+    assert sent.extra_headers["X-Notification-Template"] == "template:user_login_failed_email[de-AT]@v1"
+    assert "1 fehlgeschlagenen Anmeldeversuch" in sent.body
+
+
+def test_seeding_an_unknown_locale_is_refused():
+    with pytest.raises(CommandError, match="invalid --locale 'xx-nowhere': unknown locale"):
+        call_command("seed_event_templates", "--tenant-id", "acme", "--locale", "xx-nowhere")
+    assert not NotificationTemplate.objects.exists()

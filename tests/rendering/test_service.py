@@ -133,3 +133,77 @@ def test_warm_up_compiles_every_default_template_before_the_first_render():
             rendered += 1
     assert rendered >= sets
     assert len(engine.cache) == compiled
+
+
+# Templates per language: the recipient's fallback chain, then the built-in text in their language.
+
+
+def _template(tenant_id: str, locale: str, title: str) -> NotificationTemplate:
+    return NotificationTemplate.objects.create(tenant_id=tenant_id, name="task_assigned_push", channel="push",
+                                               locale=locale, content={"title": title, "body": "{{ task_title }}"})
+
+
+def _render_for(tenant, locale: str):
+    handler = event_registry.get_handler("task.assigned")
+    payload = {**EXAMPLE_PAYLOADS["task.assigned"], "locale": locale}
+    context = sample_context(handler, "task.assigned", tenant, payload)
+    return Renderer([tenant.id]).render(handler, "task.assigned", Channel.PUSH, context, tenant.id)
+
+
+def test_de_at_falls_back_to_de_then_the_default_template_then_the_german_built_in(tenant):
+    _template(tenant.id, "fr", "Nouvelle tâche")
+    german, default = _template(tenant.id, "de", "Neue Aufgabe"), _template(tenant.id, "", "Task")
+    at = _template(tenant.id, "de-AT", "Neue Aufgabe (AT)")
+    assert _render_for(tenant, "de_AT").source == "template:task_assigned_push[de-AT]@v1"
+    at.delete()
+    rendered = _render_for(tenant, "de_AT")
+    assert (rendered["title"], rendered.source) == ("Neue Aufgabe", "template:task_assigned_push[de]@v1")
+    german.delete()
+    assert _render_for(tenant, "de-AT").source == "template:task_assigned_push@v1"  # the "" template
+    default.delete()
+    rendered = _render_for(tenant, "de-AT")
+    assert (rendered["title"], rendered.source) == ("Neue Aufgabe zugewiesen", "default[de]")
+
+
+def test_the_tenants_default_locale_step_takes_its_template_and_the_default_one(tenant):
+    tenant.settings = {**tenant.settings, "default_locale": "fr"}
+    tenant.save()
+    _template(tenant.id, "", "Tâche")
+    french = _template(tenant.id, "fr", "Nouvelle tâche")
+    # A Japanese reader: no ja template, then the tenant default's (fr) before its "" template.
+    assert _render_for(tenant, "ja")["title"] == "Nouvelle tâche"
+    french.delete()
+    assert _render_for(tenant, "ja")["title"] == "Tâche"
+    english = _template(tenant.id, "en", "New task")
+    assert _render_for(tenant, "en-GB")["title"] == "New task"  # en comes before the tenant default
+    english.delete()
+    NotificationTemplate.objects.filter(tenant_id=tenant.id).delete()
+    rendered = _render_for(tenant, "ja")
+    assert (rendered["title"], rendered.source) == ("Nouvelle tâche attribuée", "default[fr]")
+
+
+def test_english_reader_still_gets_the_tenants_template_without_a_locale(tenant):
+    _template(tenant.id, "", "Task: {{ task_title }}")
+    assert _render_for(tenant, "")["title"] == "Task: Review Q4 budget"
+    assert _render_for(tenant, "de")["title"] == "Task: Review Q4 budget"  # before the German built-in
+
+
+def test_one_query_per_batch_and_resolution_once_per_language(tenant, django_assert_num_queries):
+    _template(tenant.id, "de", "Neue Aufgabe")
+    handler = event_registry.get_handler("task.assigned")
+    contexts = [sample_context(handler, "task.assigned", tenant, {**EXAMPLE_PAYLOADS["task.assigned"],
+                                                                  "locale": locale})
+                for locale in ("de", "de-AT", "fr", "de", "en")]
+    with django_assert_num_queries(1):
+        renderer = Renderer([tenant.id])
+        titles = [renderer.render(handler, "task.assigned", Channel.PUSH, context, tenant.id)["title"]
+                  for context in contexts]
+    assert titles == ["Neue Aufgabe", "Neue Aufgabe", "Nouvelle tâche attribuée", "Neue Aufgabe",
+                      "New task assigned"]
+    assert len(renderer._resolved) == 4  # de, de-AT, fr, en: once each
+
+
+def test_another_tenants_localized_template_is_never_used(tenant):
+    _template("globex", "de", "Globex-Aufgabe")
+    rendered = _render_for(tenant, "de")
+    assert (rendered["title"], rendered.source) == ("Neue Aufgabe zugewiesen", "default[de]")

@@ -80,5 +80,5 @@ def test_preview_renders_the_types_default_with_its_example(api_a, api_b):
 
     assert answer.status_code == 200, answer.content
     assert answer.json() == {"fields": {"subject": "Order A-1 shipped", "body": "Your order A-1 is on its way with "
-                                        "DHL.", "html": answer.json()["fields"]["html"]}, "source": "default"}
+                                        "DHL.", "html": answer.json()["fields"]["html"]}, "source": "default[en]"}
     assert theirs.status_code == 422

@@ -1,4 +1,5 @@
 
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.shortcuts import get_object_or_404
 from ninja import Router, Status
@@ -19,24 +20,36 @@ from notifications.api.schemas import (
 )
 from notifications.enums import Channel
 from notifications.rendering.models import NotificationTemplate
+from notifications.rendering.validation import checked_locale
 from notifications.storable import RowId
 
 router = Router(tags=["templates"])
 
 
 @router.get("", response=list[TemplateOut])
-def list_templates(request: TenantRequest, active: bool | None = None):
+def list_templates(request: TenantRequest, active: bool | None = None, locale: str | None = None):
+    """`locale`: only the templates of this locale ("" is the tenant's default locale's)."""
     query = NotificationTemplate.objects.filter(tenant_id=request.auth.tenant_id)
     if active is not None:
         query = query.filter(is_active=active)
+    if locale is not None:
+        query = query.filter(locale=_locale(locale))
     return list(query)
+
+
+def _locale(value: str) -> str:
+    try:
+        return checked_locale(value)
+    except ValidationError as err:
+        raise HttpError(422, "; ".join(err.messages)) from None
 
 
 @router.post("", response={201: TemplateOut})
 def create_template(request: TenantRequest, body: TemplateIn):
     tenant_id = request.auth.tenant_id
-    if NotificationTemplate.objects.filter(tenant_id=tenant_id, name=body.name).exists():
-        raise HttpError(409, f"template {body.name!r} exists; update it instead")
+    if NotificationTemplate.objects.filter(tenant_id=tenant_id, name=body.name, locale=body.locale).exists():
+        where = f" for locale {body.locale!r}" if body.locale else ""
+        raise HttpError(409, f"template {body.name!r} exists{where}; update it instead")
     template = NotificationTemplate.objects.create(tenant_id=tenant_id, **body.dict())
     return Status(201, template)
 
@@ -68,7 +81,7 @@ def deactivate_template(request: TenantRequest, template_id: RowId):
 def preview_template(request: TenantRequest, body: PreviewIn):
     """Render a template (saved, or the content given) with sample data, without sending anything."""
     return preview(request.auth.tenant_id, body.event_type, body.channel, body.content, body.payload,
-                   zone=body.timezone)
+                   zone=body.timezone, locale=body.locale)
 
 
 @router.post("/{int:template_id}/test", response={200: TestSendOut, 429: Problem})
@@ -81,4 +94,4 @@ def test_send_template(request: TenantRequest, template_id: RowId, body: TestSen
     retry_after = throttle.test_sends.hit(request.auth.tenant_id)
     if retry_after is not None:
         return throttle.too_many(request, retry_after, "test sends")
-    return test_send(template, body.to, body.payload)
+    return test_send(template, body.to, body.payload, locale=body.locale)

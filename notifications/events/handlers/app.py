@@ -18,11 +18,19 @@ from notifications.events.handlers.fields import (
     RequiredText,
     UserPayload,
 )
+from notifications.events.handlers.texts import (
+    GREETING,
+    LIKED_QUOTED_POST,
+    LIKED_QUOTED_TITLE,
+    LIKED_YOUR_POST,
+    LIKED_YOUR_TITLE,
+    catalog,
+    code_text,
+)
 from notifications.formatting import (
     format_date,
     format_datetime,
     format_money,
-    humanize_code,
 )
 
 
@@ -55,37 +63,37 @@ class InvoicePaymentFailedHandler(BaseEventHandler):
     placeholders = ("amount_formatted", "failure_reason_text", "payment_method_text", "next_retry_text")
     default_templates: ClassVar[dict[Channel, dict[str, str]]] = {
         Channel.EMAIL: {
-            "subject": "Payment of {{ amount_formatted }} failed for invoice {{ invoice_id }}",
-            "body": """
-Hi {{ first_name or "there" }},
-
-We could not collect the payment of {{ amount_formatted }} for invoice {{ invoice_id }}{% if payment_method_text %} with your {{ payment_method_text }}{% endif %}.
-{% if failure_reason_text %}Reason: {{ failure_reason_text }}.
+            "subject": "{% trans %}Payment of {{ amount_formatted }} failed for invoice {{ invoice_id }}{% endtrans %}",
+            "body": GREETING + """
+{% if payment_method_text %}{% trans %}We could not collect the payment of {{ amount_formatted }} for invoice {{ invoice_id }} with your {{ payment_method_text }}.{% endtrans %}{% else %}{% trans %}We could not collect the payment of {{ amount_formatted }} for invoice {{ invoice_id }}.{% endtrans %}{% endif +%}
+{% if failure_reason_text %}{% trans %}Reason: {{ failure_reason_text }}.{% endtrans +%}
 {% endif %}
-{% if next_retry_text %}We will try again on {{ next_retry_text }}.
+{% if next_retry_text %}{% trans %}We will try again on {{ next_retry_text }}.{% endtrans +%}
 {% endif %}
 
-To avoid an interruption, update your payment details{% if payment_link %} at {{ payment_link }}{% else %} at {{ app_url }}{% endif %}.
+{% if payment_link %}{% trans %}To avoid an interruption, update your payment details at {{ payment_link }}.{% endtrans %}{% else %}{% trans %}To avoid an interruption, update your payment details at {{ app_url }}.{% endtrans %}{% endif +%}
 
-The {{ company_name }} team
+{% trans %}The {{ company_name }} team{% endtrans +%}
 """,  # noqa: E501 - each line of the text is a paragraph of the message
         },
         Channel.SMS: {
-            "body": "{{ company_name }}: payment of {{ amount_formatted }} for invoice {{ invoice_id }} failed"
-            "{% if failure_reason_text %} ({{ failure_reason_text }}){% endif %}. Please update your payment details.",
+            "body": "{% if failure_reason_text %}{% trans %}{{ company_name }}: payment of {{ amount_formatted }} for "
+            "invoice {{ invoice_id }} failed ({{ failure_reason_text }}). Please update your payment details."
+            "{% endtrans %}{% else %}{% trans %}{{ company_name }}: payment of {{ amount_formatted }} for invoice "
+            "{{ invoice_id }} failed. Please update your payment details.{% endtrans %}{% endif %}",
         },
         Channel.PUSH: {
-            "title": "Payment failed",
-            "body": "Your payment of {{ amount_formatted }} for invoice {{ invoice_id }} failed. "
-            "Tap to update your payment details.",
+            "title": "{% trans %}Payment failed{% endtrans %}",
+            "body": "{% trans %}Your payment of {{ amount_formatted }} for invoice {{ invoice_id }} failed. "
+            "Tap to update your payment details.{% endtrans %}",
         },
     }
 
     def finalize_context(self, context: dict[str, Any]) -> dict[str, Any]:
         locale = context["locale"]
         context["amount_formatted"] = format_money(context["amount"], context["currency"], locale)
-        context["failure_reason_text"] = humanize_code(context.get("failure_reason"))
-        context["payment_method_text"] = humanize_code(context.get("payment_method"))
+        context["failure_reason_text"] = code_text(context, context.get("failure_reason"))
+        context["payment_method_text"] = code_text(context, context.get("payment_method"))
         retry = context.get("next_retry_date")
         context["next_retry_text"] = format_date(retry, locale) if retry else ""
         return context
@@ -106,21 +114,21 @@ class InvoicePaymentSucceededHandler(BaseEventHandler):
     placeholders = ("amount_formatted", "payment_method_text", "paid_at_text")
     default_templates: ClassVar[dict[Channel, dict[str, str]]] = {
         Channel.EMAIL: {
-            "subject": "Payment of {{ amount_formatted }} received for invoice {{ invoice_id }}",
-            "body": """
-Hi {{ first_name or "there" }},
-
-We received your payment of {{ amount_formatted }} for invoice {{ invoice_id }}{% if payment_method_text %} by {{ payment_method_text }}{% endif %}{% if paid_at_text %} on {{ paid_at_text }}{% endif %}. Thank you.
+            "subject": "{% trans %}Payment of {{ amount_formatted }} received for invoice {{ invoice_id }}"
+            "{% endtrans %}",
+            "body": GREETING + """
+{% if payment_method_text and paid_at_text %}{% trans %}We received your payment of {{ amount_formatted }} for invoice {{ invoice_id }} by {{ payment_method_text }} on {{ paid_at_text }}. Thank you.{% endtrans %}{% elif payment_method_text %}{% trans %}We received your payment of {{ amount_formatted }} for invoice {{ invoice_id }} by {{ payment_method_text }}. Thank you.{% endtrans %}{% elif paid_at_text %}{% trans %}We received your payment of {{ amount_formatted }} for invoice {{ invoice_id }} on {{ paid_at_text }}. Thank you.{% endtrans %}{% else %}{% trans %}We received your payment of {{ amount_formatted }} for invoice {{ invoice_id }}. Thank you.{% endtrans %}{% endif +%}
 {% if receipt_link %}
-Your receipt: {{ receipt_link }}
+{% trans %}Your receipt: {{ receipt_link }}{% endtrans +%}
 {% endif %}
 
-The {{ company_name }} team
+{% trans %}The {{ company_name }} team{% endtrans +%}
 """,  # noqa: E501 - each line of the text is a paragraph of the message
         },
         Channel.IN_APP: {
-            "title": "Payment received",
-            "body": "Your payment of {{ amount_formatted }} for invoice {{ invoice_id }} was received.",
+            "title": "{% trans %}Payment received{% endtrans %}",
+            "body": "{% trans %}Your payment of {{ amount_formatted }} for invoice {{ invoice_id }} was received."
+            "{% endtrans %}",
             "action_url": "{{ receipt_link or app_url }}",
         },
     }
@@ -128,7 +136,7 @@ The {{ company_name }} team
     def finalize_context(self, context: dict[str, Any]) -> dict[str, Any]:
         locale = context["locale"]
         context["amount_formatted"] = format_money(context["amount"], context["currency"], locale)
-        context["payment_method_text"] = humanize_code(context.get("payment_method"))
+        context["payment_method_text"] = code_text(context, context.get("payment_method"))
         paid = context.get("paid_at")
         context["paid_at_text"] = format_date(paid, locale) if paid else ""
         return context
@@ -149,44 +157,48 @@ class TaskAssignedHandler(BaseEventHandler):
     event_types = ("task.assigned",)
     channels = (Channel.EMAIL, Channel.IN_APP, Channel.PUSH)
     payload_model = TaskAssignedPayload
-    placeholders = ("due_date_text", "priority_text")
+    placeholders = ("due_date_text", "priority_text", "assigner")
     default_templates: ClassVar[dict[Channel, dict[str, str]]] = {
         Channel.EMAIL: {
-            "subject": "{% if task_title %}New task: {{ task_title }}{% else %}You have a new task{% endif %}",
-            "body": """
-Hi {{ first_name or "there" }},
-
-{{ assigned_by or "Someone" }} assigned you a task{% if task_title %}: {{ task_title }}{% else %}.{% endif %}
+            "subject": "{% if task_title %}{% trans %}New task: {{ task_title }}{% endtrans %}{% else %}"
+            "{% trans %}You have a new task{% endtrans %}{% endif %}",
+            "body": GREETING + """
+{% if task_title %}{% trans who=assigner %}{{ who }} assigned you a task: {{ task_title }}{% endtrans %}{% else %}{% trans who=assigner %}{{ who }} assigned you a task.{% endtrans %}{% endif %}
 {% if task_description %}
 
 {{ task_description }}
 {% endif %}
 
-{% if priority_text %}Priority: {{ priority_text }}
+{% if priority_text %}{% trans %}Priority: {{ priority_text }}{% endtrans +%}
 {% endif %}
-{% if due_date_text %}Due: {{ due_date_text }}
+{% if due_date_text %}{% trans %}Due: {{ due_date_text }}{% endtrans +%}
 {% endif %}
 
-Open the task: {{ task_link or app_url }}
-""",
+{% trans link=task_link or app_url %}Open the task: {{ link }}{% endtrans +%}
+""",  # noqa: E501 - each line of the text is a paragraph of the message
         },
         Channel.IN_APP: {
-            "title": "{% if task_title %}New task: {{ task_title }}{% else %}You have a new task{% endif %}",
-            "body": "{{ assigned_by or 'Someone' }} assigned you this task"
-            "{% if due_date_text %}, due {{ due_date_text }}{% endif %}.",
+            "title": "{% if task_title %}{% trans %}New task: {{ task_title }}{% endtrans %}{% else %}"
+            "{% trans %}You have a new task{% endtrans %}{% endif %}",
+            "body": "{% if due_date_text %}{% trans who=assigner %}{{ who }} assigned you this task, due "
+            "{{ due_date_text }}.{% endtrans %}{% else %}{% trans who=assigner %}{{ who }} assigned you this task."
+            "{% endtrans %}{% endif %}",
             "action_url": "{{ task_link or app_url }}",
         },
         Channel.PUSH: {
-            "title": "New task assigned",
-            "body": "{{ task_title or 'Tap to see your new task' }}{% if due_date_text %} (due {{ due_date_text }})"
-            "{% endif %}",
+            "title": "{% trans %}New task assigned{% endtrans %}",
+            "body": "{% if task_title and due_date_text %}{% trans %}{{ task_title }} (due {{ due_date_text }})"
+            "{% endtrans %}{% elif task_title %}{{ task_title }}{% elif due_date_text %}{% trans %}Tap to see your "
+            "new task (due {{ due_date_text }}){% endtrans %}{% else %}{% trans %}Tap to see your new task"
+            "{% endtrans %}{% endif %}",
         },
     }
 
     def finalize_context(self, context: dict[str, Any]) -> dict[str, Any]:
         due = context.get("due_date")
         context["due_date_text"] = format_datetime(due, context["locale"]) if due else ""
-        context["priority_text"] = humanize_code(context.get("priority")).capitalize()
+        context["priority_text"] = code_text(context, context.get("priority")).capitalize()
+        context["assigner"] = context.get("assigned_by") or catalog(context).gettext("Someone")
         return context
 
 
@@ -203,35 +215,36 @@ class CommentMentionedHandler(BaseEventHandler):
     event_types = ("comment.mentioned",)
     channels = (Channel.EMAIL, Channel.IN_APP, Channel.PUSH)
     payload_model = CommentMentionedPayload
-    placeholders = ("comment_excerpt",)
+    placeholders = ("comment_excerpt", "mentioner")
     default_templates: ClassVar[dict[Channel, dict[str, str]]] = {
         Channel.EMAIL: {
-            "subject": "{{ mentioned_by or 'Someone' }} mentioned you{% if resource_title %} in {{ resource_title }}"
-            "{% endif %}",
-            "body": """
-Hi {{ first_name or "there" }},
-
-{{ mentioned_by or "Someone" }} mentioned you in a comment{% if resource_title %} on {{ resource_title }}{% endif %}:
+            "subject": "{% if resource_title %}{% trans who=mentioner %}{{ who }} mentioned you in {{ resource_title }}"
+            "{% endtrans %}{% else %}{% trans who=mentioner %}{{ who }} mentioned you{% endtrans %}{% endif %}",
+            "body": GREETING + """
+{% if resource_title %}{% trans who=mentioner %}{{ who }} mentioned you in a comment on {{ resource_title }}:{% endtrans %}{% else %}{% trans who=mentioner %}{{ who }} mentioned you in a comment:{% endtrans %}{% endif +%}
 {% if comment_excerpt %}
 
 "{{ comment_excerpt }}"
 {% endif %}
 
-Reply: {{ link or app_url }}
-""",
+{% trans link=link or app_url %}Reply: {{ link }}{% endtrans +%}
+""",  # noqa: E501 - each line of the text is a paragraph of the message
         },
         Channel.IN_APP: {
-            "title": "{{ mentioned_by or 'Someone' }} mentioned you",
-            "body": "{{ comment_excerpt or 'You were mentioned in a comment.' }}",
+            "title": "{% trans who=mentioner %}{{ who }} mentioned you{% endtrans %}",
+            "body": "{% if comment_excerpt %}{{ comment_excerpt }}{% else %}{% trans %}You were mentioned in a comment."
+            "{% endtrans %}{% endif %}",
             "action_url": "{{ link or app_url }}",
         },
         Channel.PUSH: {
-            "title": "{{ mentioned_by or 'Someone' }} mentioned you",
-            "body": "{{ comment_excerpt or 'Tap to read the comment.' }}",
+            "title": "{% trans who=mentioner %}{{ who }} mentioned you{% endtrans %}",
+            "body": "{% if comment_excerpt %}{{ comment_excerpt }}{% else %}{% trans %}Tap to read the comment."
+            "{% endtrans %}{% endif %}",
         },
     }
 
     def finalize_context(self, context: dict[str, Any]) -> dict[str, Any]:
+        context["mentioner"] = context.get("mentioned_by") or catalog(context).gettext("Someone")
         text = " ".join((context.get("comment_text") or "").split())
         context["comment_excerpt"] = text if len(text) <= 140 else text[:139].rstrip() + "…"
         return context
@@ -250,21 +263,25 @@ class ContentLikedHandler(BaseEventHandler):
     event_types = ("content.liked",)
     channels = (Channel.IN_APP, Channel.PUSH)
     payload_model = ContentLikedPayload
-    placeholders = ("others_text",)
+    placeholders = ("others_text", "others", "liker")
     default_templates: ClassVar[dict[Channel, dict[str, str]]] = {
         Channel.IN_APP: {
-            "title": "{{ liked_by or 'Someone' }}{{ others_text }} liked your {{ content_title or 'post' }}",
-            "body": "{{ liked_by or 'Someone' }}{{ others_text }} liked \"{{ content_title or 'your post' }}\".",
+            "title": "{% if content_title %}" + LIKED_YOUR_TITLE + "{% else %}" + LIKED_YOUR_POST + "{% endif %}",
+            "body": "{% if content_title %}" + LIKED_QUOTED_TITLE + "{% else %}" + LIKED_QUOTED_POST + "{% endif %}",
             "action_url": "{{ link or app_url }}",
         },
         Channel.PUSH: {
-            "title": "New like",
-            "body": "{{ liked_by or 'Someone' }}{{ others_text }} liked your {{ content_title or 'post' }}",
+            "title": "{% trans %}New like{% endtrans %}",
+            "body": "{% if content_title %}" + LIKED_YOUR_TITLE + "{% else %}" + LIKED_YOUR_POST + "{% endif %}",
         },
     }
 
     def finalize_context(self, context: dict[str, Any]) -> dict[str, Any]:
+        tr = catalog(context)
         count = context.get("like_count") or 0
-        others = count - 1
-        context["others_text"] = f" and {others} other{'s' if others != 1 else ''}" if others > 0 else ""
+        others = max(count - 1, 0)
+        context["others"] = others
+        context["liker"] = context.get("liked_by") or tr.gettext("Someone")
+        context["others_text"] = tr.ngettext(" and %(count)s other", " and %(count)s others", others) % {
+            "count": others} if others else ""
         return context

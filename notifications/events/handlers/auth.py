@@ -16,6 +16,7 @@ from notifications.events.handlers.fields import (
     RequiredText,
     UserPayload,
 )
+from notifications.events.handlers.texts import GREETING, catalog
 from notifications.formatting import (
     as_datetime,
     format_datetime,
@@ -53,28 +54,28 @@ class UserRegistrationCompletedHandler(BaseEventHandler):
     placeholders = ("display_name", "login_identifier_label", "login_identifier")
     default_templates: ClassVar[dict[Channel, dict[str, str]]] = {
         Channel.EMAIL: {
-            "subject": "Welcome to {{ company_name }}, {{ display_name }}!",
+            "subject": "{% trans %}Welcome to {{ company_name }}, {{ display_name }}!{% endtrans %}",
             "body": """
-Hi {{ display_name }},
+{% trans %}Hi {{ display_name }},{% endtrans +%}
 
-Welcome to {{ company_name }}! Your account has been created.
+{% trans %}Welcome to {{ company_name }}! Your account has been created.{% endtrans +%}
 {% if send_credentials %}
 
-Your sign-in details:
+{% trans %}Your sign-in details:{% endtrans +%}
 {{ login_identifier_label }}: {{ login_identifier }}
-Temporary password: {{ temp_password }}
-Sign in here: {{ login_link }}
+{% trans %}Temporary password: {{ temp_password }}{% endtrans +%}
+{% trans %}Sign in here: {{ login_link }}{% endtrans +%}
 
-Please change this temporary password after your first sign-in.
+{% trans %}Please change this temporary password after your first sign-in.{% endtrans +%}
 {% endif %}
 
-Best regards,
-The {{ company_name }} team
+{% trans %}Best regards,{% endtrans +%}
+{% trans %}The {{ company_name }} team{% endtrans +%}
 """,
         },
         Channel.IN_APP: {
-            "title": "Welcome to {{ company_name }}!",
-            "body": "Hi {{ display_name }}, your account is ready. Take a look around.",
+            "title": "{% trans %}Welcome to {{ company_name }}!{% endtrans %}",
+            "body": "{% trans %}Hi {{ display_name }}, your account is ready. Take a look around.{% endtrans %}",
             "action_url": "{{ app_url }}",
         },
     }
@@ -89,12 +90,15 @@ The {{ company_name }} team
     def get_template_data(self, payload: dict[str, Any]) -> dict[str, Any]:
         data = dict(payload)
         username = payload.get("username")
-        data["login_identifier_label"] = "Username" if username else "Email"
+        data["login_identifier_label"] = "Username" if username else "Email"  # translated in finalize_context
         data["login_identifier"] = username or payload.get("email", "")
         data["display_name"] = payload.get("first_name") or username or payload.get("email", "")
         return data
 
     def finalize_context(self, context: dict[str, Any]) -> dict[str, Any]:
+        tr = catalog(context)
+        context["login_identifier_label"] = (tr.gettext("Username") if context.get("username")
+                                             else tr.gettext("Email"))
         if context.get("send_credentials") and not context.get("login_link"):
             context["login_link"] = f"{context['app_url']}/login"
         return context
@@ -116,28 +120,28 @@ class PasswordResetRequestedHandler(BaseEventHandler):
     placeholders = ("expires_at_human", "expires_in")
     default_templates: ClassVar[dict[Channel, dict[str, str]]] = {
         Channel.EMAIL: {
-            "subject": "Reset your {{ company_name }} password",
-            "body": """
-Hi {{ first_name or "there" }},
+            "subject": "{% trans %}Reset your {{ company_name }} password{% endtrans %}",
+            "body": GREETING + """
+{% trans %}We received a request to reset the password of your {{ company_name }} account.{% endtrans +%}
 
-We received a request to reset the password of your {{ company_name }} account.
-
-Reset your password: {{ reset_link }}
+{% trans %}Reset your password: {{ reset_link }}{% endtrans +%}
 {% if expires_at_human %}
-This link expires on {{ expires_at_human }}{% if expires_in %} (in {{ expires_in }}){% endif %}.
+{% if expires_in %}{% trans %}This link expires on {{ expires_at_human }} (in {{ expires_in }}).{% endtrans %}{% else %}{% trans %}This link expires on {{ expires_at_human }}.{% endtrans %}{% endif +%}
 {% endif %}
 {% if ip_address %}
-The request came from IP address {{ ip_address }}.
+{% trans %}The request came from IP address {{ ip_address }}.{% endtrans +%}
 {% endif %}
 
-If you did not ask for this, ignore this message: your password stays the same.
+{% trans %}If you did not ask for this, ignore this message: your password stays the same.{% endtrans +%}
 
-The {{ company_name }} team
-""",
+{% trans %}The {{ company_name }} team{% endtrans +%}
+""",  # noqa: E501 - each line of the text is a paragraph of the message
         },
         Channel.SMS: {
-            "body": "{{ company_name }}: reset your password at {{ reset_link }}"
-            "{% if expires_in %} (expires in {{ expires_in }}){% endif %}. Not you? Ignore this message.",
+            "body": "{% if expires_in %}{% trans %}{{ company_name }}: reset your password at {{ reset_link }} "
+            "(expires in {{ expires_in }}). Not you? Ignore this message.{% endtrans %}{% else %}{% trans %}"
+            "{{ company_name }}: reset your password at {{ reset_link }}. Not you? Ignore this message."
+            "{% endtrans %}{% endif %}",
         },
     }
 
@@ -170,21 +174,19 @@ class LoginSucceededHandler(BaseEventHandler):
     placeholders = ("login_time", "device_description")
     default_templates: ClassVar[dict[Channel, dict[str, str]]] = {
         Channel.EMAIL: {
-            "subject": "New sign-in to your {{ company_name }} account",
-            "body": """
-Hi {{ first_name or "there" }},
+            "subject": "{% trans %}New sign-in to your {{ company_name }} account{% endtrans %}",
+            "body": GREETING + """
+{% trans %}Your {{ company_name }} account was just signed in to.{% endtrans +%}
 
-Your {{ company_name }} account was just signed in to.
-
-When: {{ login_time }}
-{% if device_description %}Device: {{ device_description }}
+{% trans %}When: {{ login_time }}{% endtrans +%}
+{% if device_description %}{% trans %}Device: {{ device_description }}{% endtrans +%}
 {% endif %}
-{% if location %}Location: {{ location }}
+{% if location %}{% trans %}Location: {{ location }}{% endtrans +%}
 {% endif %}
-{% if ip_address %}IP address: {{ ip_address }}
+{% if ip_address %}{% trans %}IP address: {{ ip_address }}{% endtrans +%}
 {% endif %}
 
-If this was you, there is nothing to do. If not, reset your password now at {{ app_url }} and contact {{ support_email or "support" }}.
+{% if support_email %}{% trans %}If this was you, there is nothing to do. If not, reset your password now at {{ app_url }} and contact {{ support_email }}.{% endtrans %}{% else %}{% trans %}If this was you, there is nothing to do. If not, reset your password now at {{ app_url }} and contact support.{% endtrans %}{% endif +%}
 """,  # noqa: E501 - each line of the text is a paragraph of the message
         },
     }
@@ -213,28 +215,34 @@ class LoginFailedHandler(BaseEventHandler):
     placeholders = ("attempt_time",)
     default_templates: ClassVar[dict[Channel, dict[str, str]]] = {
         Channel.EMAIL: {
-            "subject": "Security alert: failed sign-in to your {{ company_name }} account",
-            "body": """
-Hi {{ first_name or "there" }},
-
-We blocked {{ attempt_count }} failed sign-in attempt{{ "s" if attempt_count != 1 else "" }} to your {{ company_name }} account on {{ attempt_time }}.
-{% if location %}Location: {{ location }}
+            "subject": "{% trans %}Security alert: failed sign-in to your {{ company_name }} account{% endtrans %}",
+            "body": GREETING + """
+{% trans count=attempt_count %}We blocked {{ count }} failed sign-in attempt to your {{ company_name }} account on {{ attempt_time }}.{% pluralize %}We blocked {{ count }} failed sign-in attempts to your {{ company_name }} account on {{ attempt_time }}.{% endtrans +%}
+{% if location %}{% trans %}Location: {{ location }}{% endtrans +%}
 {% endif %}
-{% if ip_address %}IP address: {{ ip_address }}
+{% if ip_address %}{% trans %}IP address: {{ ip_address }}{% endtrans +%}
 {% endif %}
 
-If this was not you, change your password at {{ app_url }} and turn on two-factor authentication.
+{% trans %}If this was not you, change your password at {{ app_url }} and turn on two-factor authentication.{% endtrans +%}
 """,  # noqa: E501 - each line of the text is a paragraph of the message
         },
         Channel.SMS: {
-            "body": "{{ company_name }} security alert: {{ attempt_count }} failed sign-in attempt"
-            "{{ 's' if attempt_count != 1 else '' }} on your account"
-            "{% if location %} from {{ location }}{% endif %}. Not you? Change your password.",
+            "body": "{% if location %}{% trans count=attempt_count %}{{ company_name }} security alert: {{ count }} "
+            "failed sign-in attempt on your account from {{ location }}. Not you? Change your password."
+            "{% pluralize %}{{ company_name }} security alert: {{ count }} failed sign-in attempts on your account "
+            "from {{ location }}. Not you? Change your password.{% endtrans %}{% else %}"
+            "{% trans count=attempt_count %}{{ company_name }} security alert: {{ count }} failed sign-in attempt "
+            "on your account. Not you? Change your password.{% pluralize %}{{ company_name }} security alert: "
+            "{{ count }} failed sign-in attempts on your account. Not you? Change your password.{% endtrans %}"
+            "{% endif %}",
         },
         Channel.PUSH: {
-            "title": "Failed sign-in attempt",
-            "body": "{{ attempt_count }} failed sign-in attempt{{ 's' if attempt_count != 1 else '' }}"
-            "{% if location %} from {{ location }}{% endif %}. Was this you?",
+            "title": "{% trans %}Failed sign-in attempt{% endtrans %}",
+            "body": "{% if location %}{% trans count=attempt_count %}{{ count }} failed sign-in attempt from "
+            "{{ location }}. Was this you?{% pluralize %}{{ count }} failed sign-in attempts from {{ location }}. "
+            "Was this you?{% endtrans %}{% else %}{% trans count=attempt_count %}{{ count }} failed sign-in "
+            "attempt. Was this you?{% pluralize %}{{ count }} failed sign-in attempts. Was this you?{% endtrans %}"
+            "{% endif %}",
         },
     }
 

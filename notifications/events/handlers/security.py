@@ -16,7 +16,8 @@ from notifications.events.handlers.fields import (
     RequiredText,
     UserPayload,
 )
-from notifications.formatting import format_datetime, humanize_code
+from notifications.events.handlers.texts import GREETING, catalog, code_text
+from notifications.formatting import format_datetime
 
 CODE_CHANNELS = (Channel.SMS, Channel.EMAIL, Channel.IN_APP)
 
@@ -49,21 +50,21 @@ class TwoFactorCodeRequestedHandler(BaseEventHandler):
     placeholders = ("validity_text",)
     default_templates: ClassVar[dict[Channel, dict[str, str]]] = {
         Channel.SMS: {
-            "body": "{{ code }} is your {{ company_name }} verification code. It expires {{ validity_text }}. "
-            "Never share it with anyone.",
+            "body": "{% trans %}{{ code }} is your {{ company_name }} verification code. It expires "
+            "{{ validity_text }}. Never share it with anyone.{% endtrans %}",
         },
         Channel.EMAIL: {
-            "subject": "Your {{ company_name }} verification code",
+            "subject": "{% trans %}Your {{ company_name }} verification code{% endtrans %}",
             "body": """
-Your verification code is: {{ code }}
+{% trans %}Your verification code is: {{ code }}{% endtrans +%}
 
-It expires {{ validity_text }}. {{ company_name }} will never ask you for this code.
-If you did not try to sign in, change your password now.
+{% trans %}It expires {{ validity_text }}. {{ company_name }} will never ask you for this code.{% endtrans +%}
+{% trans %}If you did not try to sign in, change your password now.{% endtrans +%}
 """,
         },
         Channel.IN_APP: {
-            "title": "Your verification code",
-            "body": "Your code is {{ code }}. It expires {{ validity_text }}.",
+            "title": "{% trans %}Your verification code{% endtrans %}",
+            "body": "{% trans %}Your code is {{ code }}. It expires {{ validity_text }}.{% endtrans %}",
         },
     }
 
@@ -75,11 +76,14 @@ If you did not try to sign in, change your password now.
         return (Channel(payload["method"]),)
 
     def finalize_context(self, context: dict[str, Any]) -> dict[str, Any]:
+        tr = catalog(context)
         if context.get("expires_at"):
-            context["validity_text"] = f"on {format_datetime(context['expires_at'], context['locale'])}"
+            when = format_datetime(context["expires_at"], context["locale"])
+            context["validity_text"] = tr.gettext("on %(when)s") % {"when": when}
         else:
             minutes = context.get("expires_in_minutes") or 10
-            context["validity_text"] = f"in {minutes} minute{'s' if minutes != 1 else ''}"
+            context["validity_text"] = tr.ngettext("in %(count)s minute", "in %(count)s minutes", minutes) % {
+                "count": minutes}
         return context
 
 
@@ -98,32 +102,33 @@ class TwoFactorAttemptFailedHandler(BaseEventHandler):
     placeholders = ("attempt_time", "method_text")
     default_templates: ClassVar[dict[Channel, dict[str, str]]] = {
         Channel.EMAIL: {
-            "subject": "Security alert: failed verification on your {{ company_name }} account",
-            "body": """
-Hi {{ first_name or "there" }},
-
-Someone entered your password correctly but failed two-factor verification{% if method_text %} ({{ method_text }}){% endif %} {{ attempt_count }} time{{ "s" if attempt_count != 1 else "" }} on {{ attempt_time }}.
-{% if location %}Location: {{ location }}
+            "subject": "{% trans %}Security alert: failed verification on your {{ company_name }} account"
+            "{% endtrans %}",
+            "body": GREETING + """
+{% if method_text %}{% trans count=attempt_count %}Someone entered your password correctly but failed two-factor verification ({{ method_text }}) {{ count }} time on {{ attempt_time }}.{% pluralize %}Someone entered your password correctly but failed two-factor verification ({{ method_text }}) {{ count }} times on {{ attempt_time }}.{% endtrans %}{% else %}{% trans count=attempt_count %}Someone entered your password correctly but failed two-factor verification {{ count }} time on {{ attempt_time }}.{% pluralize %}Someone entered your password correctly but failed two-factor verification {{ count }} times on {{ attempt_time }}.{% endtrans %}{% endif +%}
+{% if location %}{% trans %}Location: {{ location }}{% endtrans +%}
 {% endif %}
-{% if ip_address %}IP address: {{ ip_address }}
+{% if ip_address %}{% trans %}IP address: {{ ip_address }}{% endtrans +%}
 {% endif %}
 
-If this was not you, your password is known to someone else: change it now at {{ app_url }}.
+{% trans %}If this was not you, your password is known to someone else: change it now at {{ app_url }}.{% endtrans +%}
 """,  # noqa: E501 - each line of the text is a paragraph of the message
         },
         Channel.SMS: {
-            "body": "{{ company_name }} security alert: {{ attempt_count }} failed verification attempt"
-            "{{ 's' if attempt_count != 1 else '' }} on your account. Not you? Change your password now.",
+            "body": "{% trans count=attempt_count %}{{ company_name }} security alert: {{ count }} failed verification "
+            "attempt on your account. Not you? Change your password now.{% pluralize %}{{ company_name }} security "
+            "alert: {{ count }} failed verification attempts on your account. Not you? Change your password now."
+            "{% endtrans %}",
         },
         Channel.PUSH: {
-            "title": "Failed verification attempt",
-            "body": "Someone failed two-factor verification on your account. Was this you?",
+            "title": "{% trans %}Failed verification attempt{% endtrans %}",
+            "body": "{% trans %}Someone failed two-factor verification on your account. Was this you?{% endtrans %}",
         },
     }
 
     def finalize_context(self, context: dict[str, Any]) -> dict[str, Any]:
         context["attempt_time"] = format_datetime(context.get("event_timestamp"), context["locale"])
-        context["method_text"] = humanize_code(context.get("method"))
+        context["method_text"] = code_text(context, context.get("method"))
         return context
 
 
@@ -142,24 +147,22 @@ class TwoFactorMethodChangedHandler(BaseEventHandler):
     placeholders = ("changed_time", "old_method_text", "new_method_text")
     default_templates: ClassVar[dict[Channel, dict[str, str]]] = {
         Channel.EMAIL: {
-            "subject": "Your two-factor authentication method was changed",
-            "body": """
-Hi {{ first_name or "there" }},
-
-The two-factor authentication method of your {{ company_name }} account was changed{% if old_method_text %} from {{ old_method_text }}{% endif %} to {{ new_method_text }} on {{ changed_time }}.
-{% if ip_address %}IP address: {{ ip_address }}
+            "subject": "{% trans %}Your two-factor authentication method was changed{% endtrans %}",
+            "body": GREETING + """
+{% if old_method_text %}{% trans %}The two-factor authentication method of your {{ company_name }} account was changed from {{ old_method_text }} to {{ new_method_text }} on {{ changed_time }}.{% endtrans %}{% else %}{% trans %}The two-factor authentication method of your {{ company_name }} account was changed to {{ new_method_text }} on {{ changed_time }}.{% endtrans %}{% endif +%}
+{% if ip_address %}{% trans %}IP address: {{ ip_address }}{% endtrans +%}
 {% endif %}
 
-If you did not make this change, secure your account now at {{ app_url }} and contact {{ support_email or "support" }}.
+{% if support_email %}{% trans %}If you did not make this change, secure your account now at {{ app_url }} and contact {{ support_email }}.{% endtrans %}{% else %}{% trans %}If you did not make this change, secure your account now at {{ app_url }} and contact support.{% endtrans %}{% endif +%}
 """,  # noqa: E501 - each line of the text is a paragraph of the message
         },
         Channel.SMS: {
-            "body": "{{ company_name }}: your two-factor method was changed to {{ new_method_text }}. "
-            "Not you? Secure your account now.",
+            "body": "{% trans %}{{ company_name }}: your two-factor method was changed to {{ new_method_text }}. "
+            "Not you? Secure your account now.{% endtrans %}",
         },
         Channel.IN_APP: {
-            "title": "Two-factor method changed",
-            "body": "Your two-factor authentication method is now {{ new_method_text }}.",
+            "title": "{% trans %}Two-factor method changed{% endtrans %}",
+            "body": "{% trans %}Your two-factor authentication method is now {{ new_method_text }}.{% endtrans %}",
             "action_url": "{{ app_url }}",
         },
     }
@@ -168,6 +171,6 @@ If you did not make this change, secure your account now at {{ app_url }} and co
         context["changed_time"] = format_datetime(
             context.get("changed_at") or context.get("event_timestamp"), context["locale"]
         )
-        context["old_method_text"] = humanize_code(context.get("old_method"))
-        context["new_method_text"] = humanize_code(context.get("new_method"))
+        context["old_method_text"] = code_text(context, context.get("old_method"))
+        context["new_method_text"] = code_text(context, context.get("new_method"))
         return context

@@ -106,7 +106,8 @@ class Command(BaseCommand):
                 template.clean()
             except Exception as err:  # noqa: BLE001 - ValidationError, or a handler that went away
                 messages = getattr(err, "messages", [str(err)])
-                self.bad(f"template {template.tenant_id}/{template.name}: {'; '.join(messages)}")
+                locale = f"[{template.locale}]" if template.locale else ""
+                self.bad(f"template {template.tenant_id}/{template.name}{locale}: {'; '.join(messages)}")
         self.ok(f"{checked} active template(s) checked")
 
     def _providers(self, tenant_id: str | None) -> None:
