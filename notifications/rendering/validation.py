@@ -3,6 +3,7 @@ placeholders the event actually provides."""
 
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING
 
 from django.core.exceptions import ValidationError
@@ -12,6 +13,8 @@ from notifications.channels.spec import UnknownChannel, parse_channel
 from notifications.digests.rules import DIGEST_PLACEHOLDERS, DIGEST_SUFFIX
 from notifications.rendering.engine import env_for
 from notifications.rendering.locales import canonical
+
+_IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,63}")
 
 if TYPE_CHECKING:
     from notifications.rendering.models import NotificationTemplate
@@ -68,10 +71,17 @@ def validate_template(template: NotificationTemplate) -> None:
             message = f"field {field!r}: syntax error on line {err.lineno}: {err.message}"
             raise ValidationError({"content": message}) from err
     allowed = handler.get_placeholders() | (DIGEST_PLACEHOLDERS if name != template.name else set())
-    unknown = sorted((used | set(template.placeholders)) - allowed)
+    # A field the producers send beyond the event type's schema is kept and passed to templates (issue 19.5):
+    # the template names it in `placeholders`, saying "my producers send this" (a typo elsewhere still fails).
+    bad = [name for name in template.placeholders if not _IDENTIFIER.fullmatch(name)]
+    if bad:
+        raise ValidationError({"placeholders": f"not a field name: {', '.join(map(repr, bad[:5]))}"})
+    declared = set(template.placeholders)
+    unknown = sorted(used - allowed - declared)
     if unknown:
         raise ValidationError(
-            {"placeholders": f"unknown placeholder(s) for {event_type}: {', '.join(unknown)}"}
+            {"placeholders": f"unknown placeholder(s) for {event_type}: {', '.join(unknown)} (a field your "
+             "producers send beyond the event type's schema can be used once listed in `placeholders`)"}
         )
     from notifications.rendering.trial import check_budget
 

@@ -14,8 +14,7 @@ pytestmark = pytest.mark.django_db
 @pytest.mark.parametrize(
     ("changes", "message"),
     [
-        ({"placeholders": ["first_name", "favourite_colour"]}, "unknown placeholder(s) for "
-         "user.registration.completed: favourite_colour"),
+        ({"placeholders": ["first_name", "favourite colour"]}, "not a field name: 'favourite colour'"),
         ({"content": {"subject": "Hi {{ shoe_size }}", "body": "{{ nickname }}"}},
          "unknown placeholder(s) for user.registration.completed: nickname, shoe_size"),
         ({"content": {"subject": "Hi {{ first_name", "body": "x"}}, "syntax error"),
@@ -31,3 +30,22 @@ def test_invalid_template_is_refused_with_a_clear_error(tenant, changes, message
 
     assert message in str(err.value)
     assert NotificationTemplate.objects.count() == 0
+
+
+def test_a_field_producers_send_beyond_the_schema_is_usable_once_declared(tenant, deliver):
+    """Unknown payload fields are kept and passed to templates (issue 19.5): a template names one in
+    `placeholders` and renders it; the same name undeclared is refused as a typo would be."""
+    from django.core import mail
+
+    from notifications.events.registry import event_registry
+    from notifications.testing import make_event
+
+    content = {"subject": "Your code {{ discount_code }}", "body": "Use {{ discount_code }} at checkout."}
+    with pytest.raises(ValidationError, match="discount_code"):
+        NotificationTemplate.objects.create(tenant_id=tenant.id, name="task_assigned_email", channel="email",
+                                            content=content)
+    NotificationTemplate.objects.create(tenant_id=tenant.id, name="task_assigned_email", channel="email",
+                                        content=content, placeholders=["discount_code"])
+    event_registry.process_event(make_event("task.assigned", discount_code="SAVE-20"))
+    deliver()
+    assert [message.subject for message in mail.outbox] == ["Your code SAVE-20"]
