@@ -3,7 +3,8 @@
 - **Dry run** (`dry_run`): each stored event is planned again by intake's planner, with today's contacts,
   preferences, settings and rules, and each record that would go is rendered, with the draft templates where
   they name one and the tenant's templates otherwise. Nothing is sent and nothing is written: the whole run is
-  one transaction rolled back at the end (the planner may open digest windows or write contacts back). The
+  one transaction rolled back at the end (the planner may open digest windows or write contacts back). A draft
+  rule set may stand in for the tenant's current rules. The
   answer: counts per channel and outcome (`sent`, `scheduled`, or the skip reason), how many outcomes differ
   from what actually happened, a sample of those differences, and a sample of rendered messages.
 - **Live** (`live`): each event goes through intake again as a new event, `event_id` "replay:<key>:<original
@@ -44,6 +45,9 @@ from notifications.intake.preferences import PreferenceBook
 from notifications.rendering.context import build_context
 from notifications.rendering.engine import render_sources
 from notifications.rendering.service import Renderer
+from notifications.rules.book import RuleBook
+from notifications.rules.compiled import CompiledRules
+from notifications.rules.validation import check_rules
 from notifications.scheduling.timing import Timing
 from notifications.security import open_fields
 from notifications.tenants.models import Tenant
@@ -113,15 +117,17 @@ class ReplaySummary:
         }
 
 
-def replay(query: ReplayQuery, *, drafts: Mapping[str, Mapping[str, str]] | None = None, live: bool = False,
-           key: str = "", sample: int = DEFAULT_SAMPLE) -> ReplaySummary:
-    """Run a replay (see the module). `drafts`: template name -> content, as the templates API takes them."""
-    if live and drafts:
-        raise ReplayError("drafts are for dry runs: save the templates, then replay live")
+def replay(query: ReplayQuery, *, drafts: Mapping[str, Mapping[str, str]] | None = None, rules: Any = None,
+           live: bool = False, key: str = "", sample: int = DEFAULT_SAMPLE) -> ReplaySummary:
+    """Run a replay (see the module). `drafts`: template name -> content, as the templates API takes them;
+    `rules`: a draft rule set, as PUT /api/v1/rules takes it (checked as on save: RulesInvalid names its bad
+    parts); None: the tenant's current rules."""
+    if live and (drafts or rules is not None):
+        raise ReplayError("drafts are for dry runs: save the templates or rules, then replay live")
     query.checked()
     if live:
         return _live(query, key or _key(query))
-    return _dry_run(query, dict(drafts or {}), sample)
+    return _dry_run(query, dict(drafts or {}), rules, sample)
 
 
 def _key(query: ReplayQuery) -> str:
@@ -168,11 +174,12 @@ def _live(query: ReplayQuery, key: str) -> ReplaySummary:
     return summary
 
 
-def _dry_run(query: ReplayQuery, drafts: dict[str, Mapping[str, str]], sample: int) -> ReplaySummary:
+def _dry_run(query: ReplayQuery, drafts: dict[str, Mapping[str, str]], rules: Any, sample: int) -> ReplaySummary:
     summary = ReplaySummary(mode="dry_run")
     sensitive = event_registry.redacted_keys()
     with transaction.atomic():
         tenants = Tenant.ensure([query.tenant_id])
+        book = _draft_rules(tenants[query.tenant_id], rules) if rules is not None else None
         renderer = Renderer([query.tenant_id])
         for events in _stored(query):
             audience = _audience_ids(events)
@@ -184,7 +191,7 @@ def _dry_run(query: ReplayQuery, drafts: dict[str, Mapping[str, str]], sample: i
                     continue
                 items.append(_accepted(len(items), event, sensitive))
             if items:
-                _plan_and_render(items, tenants, renderer, drafts, summary, sample)
+                _plan_and_render(items, tenants, renderer, drafts, book, summary, sample)
         transaction.set_rollback(True)  # a dry run writes nothing
     return summary
 
@@ -192,14 +199,24 @@ def _dry_run(query: ReplayQuery, drafts: dict[str, Mapping[str, str]], sample: i
 def _accepted(index: int, event: Event, sensitive: frozenset[str]) -> Accepted:
     handler = event_registry.handler_for(event.event_type, event.tenant_id)
     shown = masked(event.payload, sensitive | handler.sensitive_fields)  # sealed and purged secrets: the mask
+    try:  # typed values (decimals, datetimes) for rules' conditions, as intake has them
+        typed: dict[str, Any] | None = handler.load_payload(shown)
+    except Exception:  # noqa: BLE001 - a masked secret its model refuses: the stored values then
+        typed = None
     validated = ValidatedEvent(event_type=event.event_type, tenant_id=event.tenant_id, timestamp=event.occurred_at,
                                payload=shown, handler=handler, dedupe_key=event.dedupe_key, event_id=str(event.pk),
-                               user_id=event.user_id, metadata=event.metadata or {})
+                               user_id=event.user_id, metadata=event.metadata or {}, typed=typed)
     return Accepted(index=index, event=validated, pk_text=str(event.pk), stored_payload=shown)
 
 
+def _draft_rules(tenant: Tenant, rules: Any) -> RuleBook:
+    checked, _warnings = check_rules(tenant, rules)
+    return RuleBook.of(tenant.id, CompiledRules(tenant.id, 0, checked))
+
+
 def _plan_and_render(items: list[Accepted], tenants: dict[str, Tenant], renderer: Renderer,
-                     drafts: dict[str, Mapping[str, str]], summary: ReplaySummary, sample: int) -> None:
+                     drafts: dict[str, Mapping[str, str]], book: RuleBook | None, summary: ReplaySummary,
+                     sample: int) -> None:
     """Intake's planning steps for these events (intake/service.py `_accept`, without writing), then each record
     that would go rendered; outcomes compared with the records the originals got."""
     now = timezone.now()
@@ -209,6 +226,8 @@ def _plan_and_render(items: list[Accepted], tenants: dict[str, Tenant], renderer
     limiter = load_limiter(tenants, items, failures)
     planner = Planner(tenants, PreferenceBook.load(users), limiter, devices_for(users), Timing(tenants, now),
                       now.isoformat())
+    if book is not None:  # a draft rule set instead of the tenant's current one
+        planner.rules = book
     planner.plan_all(items, contacts, failures)
     actual: dict[tuple[str, str], tuple[str, str]] = {
         (str(event_id), channel): (status, reason) for event_id, channel, status, reason in
@@ -228,6 +247,16 @@ def _plan_and_render(items: list[Accepted], tenants: dict[str, Tenant], renderer
                                             "channel": planned.channel, "was": was_outcome, "now": outcome})
         if planned.status != Status.SKIPPED and len(summary.samples) < sample:
             summary.samples.append(_rendered(planned.item, planned.channel, tenants, renderer, drafts))
+    planned_now = {(planned.item.pk_text, planned.channel) for planned in planner.records}
+    by_id = {item.pk_text: item.event.event_type for item in items}
+    for (event_id, channel), (status, reason) in actual.items():
+        if (event_id, channel) in planned_now or event_id not in by_id:
+            continue
+        summary.changed += 1  # a channel it went on then, with none now (a rule removed it, say)
+        if len(summary.differences) < sample:
+            then = reason if status in (Status.SKIPPED, Status.CANCELLED) else status
+            summary.differences.append({"event": event_id, "event_type": by_id[event_id], "channel": channel,
+                                        "was": then, "now": None})
     for rejection in failures.by_index.values():  # an event whose planning raised (its detail is logged)
         summary.not_replayed[f"failed: {rejection.reason}"] += 1
 

@@ -122,3 +122,32 @@ def test_only_the_tenants_events_by_id_or_range(tenant):
     assert replay(ReplayQuery("acme", **WIDE)).events == 1
     now = datetime.now(UTC)
     assert replay(ReplayQuery("acme", since=now + timedelta(hours=1))).events == 0
+
+
+def test_dry_run_with_a_draft_rule_set_shows_what_it_would_change(tenant, deliver):
+    """A rule tried on last week's events before saving it: small failed payments not by SMS. The current rules
+    (none) stay; nothing is written; the differences name the event and channel."""
+    event_registry.process_events([make_event("invoice.payment.failed", amount="1500.00", phone="+14155550100"),
+                                   make_event("invoice.payment.failed", amount="20.00", phone="+14155550100")])
+    deliver()
+    before = _snapshot()
+    rule = [{"name": "small failures not by sms", "event_types": ["invoice.payment.failed"],
+             "when": "payload.amount < 100.0", "actions": {"remove_channels": ["sms"]}}]
+    without = replay(ReplayQuery("acme", **WIDE))
+    with_rule = replay(ReplayQuery("acme", **WIDE), rules=rule)
+    assert _snapshot() == before
+    assert without.changed == 0
+    sms = {outcome: count for (channel, outcome), count in with_rule.outcomes.items() if channel == "sms"}
+    assert sms == {"sent": 1}, with_rule.outcomes
+    small = Event.objects.get(payload__amount="20.00")
+    assert with_rule.changed == 1 and with_rule.differences == [
+        {"event": str(small.pk), "event_type": "invoice.payment.failed", "channel": "sms", "was": "sent",
+         "now": None}]
+
+
+def test_a_bad_draft_rule_set_is_refused_naming_its_part(tenant):
+    from notifications.rules.errors import RulesInvalid
+
+    event_registry.process_event(make_event("task.assigned"))
+    with pytest.raises(RulesInvalid, match="rules\\[0\\]"):
+        replay(ReplayQuery("acme", **WIDE), rules=[{"name": "x", "when": "payload.(", "actions": {}}])

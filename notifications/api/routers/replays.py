@@ -15,6 +15,8 @@ from notifications.api.routers.records import _bounded
 from notifications.history.replay import DEFAULT_SAMPLE, ReplayError, ReplayQuery, replay
 from notifications.rendering.models import NotificationTemplate
 from notifications.rendering.validation import validate_template
+from notifications.rules.definition import MAX_RULES
+from notifications.rules.errors import RulesInvalid
 from notifications.storable import EventType, Storable
 
 router = Router(tags=["history"])
@@ -34,6 +36,7 @@ class ReplayIn(Schema):
     event_ids: Annotated[list[uuid.UUID], Field(max_length=MAX_IDS)] = []
     event_types: Annotated[list[EventType], Field(max_length=MAX_TYPES)] = []
     templates: Annotated[list[DraftTemplateIn], Field(max_length=MAX_DRAFTS)] = []
+    rules: Annotated[list[dict[str, Any]] | None, Field(max_length=MAX_RULES)] = None  # as PUT /api/v1/rules
     mode: Literal["dry_run", "live"] = "dry_run"
     key: Annotated[str, Field(max_length=64, pattern=r"^[A-Za-z0-9_.-]*$")] = ""
     sample: Annotated[int, Field(ge=0, le=100)] = DEFAULT_SAMPLE
@@ -54,7 +57,10 @@ def create_replay(request: TenantRequest, body: ReplayIn):
                         _bounded(body.until, "until") if body.until else None,
                         tuple(str(pk) for pk in body.event_ids), tuple(body.event_types))
     try:
-        summary = replay(query, drafts=drafts, live=body.mode == "live", key=body.key, sample=body.sample)
+        summary = replay(query, drafts=drafts, rules=body.rules, live=body.mode == "live", key=body.key,
+                         sample=body.sample)
     except ReplayError as err:
         raise HttpError(422, str(err)) from err
+    except RulesInvalid as err:
+        raise HttpError(422, "rules: " + "; ".join(map(str, err.problems))) from err
     return summary.as_dict()

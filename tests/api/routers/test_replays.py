@@ -44,3 +44,14 @@ def test_live_and_cross_tenant(api_a, api_b):
     mine = api_a.post("/replays", {"event_ids": [str(original.pk)], "mode": "live", "key": "fix-1"}).json()
     assert mine["key"] == "fix-1" and [r["outcome"] for r in mine["replayed"]] == ["processed"]
     assert Event.objects.filter(event_id=f"replay:fix-1:{original.pk}", tenant_id="acme").exists()
+
+
+def test_a_draft_rule_set_and_its_refusal(api_a):
+    event_registry.process_event(make_event("task.assigned"))
+    rule = {"name": "no push", "event_types": ["task.assigned"], "actions": {"remove_channels": ["push"]}}
+    body = api_a.post("/replays", {**RANGE, "rules": [rule]}).json()
+    assert not any(row["channel"] == "push" for row in body["outcomes"])
+    bad = api_a.post("/replays", {**RANGE, "rules": [{**rule, "when": "payload.("}]})
+    assert bad.status_code == 422 and bad.json()["detail"].startswith("rules: rules[0]")
+    live = api_a.post("/replays", {**RANGE, "rules": [rule], "mode": "live"})
+    assert live.status_code == 422 and "drafts are for dry runs" in live.json()["detail"]
