@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 from collections.abc import Iterable, Iterator
 from datetime import datetime
 from typing import Any, BinaryIO
@@ -25,10 +26,25 @@ PIECE = 64 * 1024
 ROW_GROUP = 10_000
 
 
+def _json(value: Any) -> bytes:
+    """JSON bytes; integers beyond 64 bits (intake keeps them) go through the standard library, which orjson
+    refuses."""
+    try:
+        return orjson.dumps(value, option=orjson.OPT_UTC_Z)
+    except TypeError:
+        return json.dumps(value, default=_plain, ensure_ascii=False).encode()
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return value.isoformat().replace("+00:00", "Z")
+    return str(value)
+
+
 def stream(rows: Iterable[dict[str, Any]], fmt: str) -> Iterator[bytes]:
     """The rows as bytes in `fmt` (jsonl or csv), in pieces of about PIECE bytes."""
     if fmt == JSONL:
-        lines: Iterator[bytes] = (orjson.dumps(row, option=orjson.OPT_UTC_Z) + b"\n" for row in rows)
+        lines: Iterator[bytes] = (_json(row) + b"\n" for row in rows)
     elif fmt == CSV:
         lines = _csv_lines(rows)
     else:
@@ -60,13 +76,19 @@ def _csv_lines(rows: Iterable[dict[str, Any]]) -> Iterator[bytes]:
         yield line(_flat(row.get(column), column) for column in COLUMNS)
 
 
+#: A spreadsheet reads a cell starting with one of these as a formula: such text gets a leading apostrophe.
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
 def _flat(value: Any, column: str) -> Any:
     if value is None:
         return ""
     if column in JSON_COLUMNS:
-        return orjson.dumps(value).decode()
+        return _json(value).decode()
     if isinstance(value, datetime):
         return value.isoformat()
+    if isinstance(value, str) and value.startswith(_FORMULA_STARTS):
+        return "'" + value
     return value
 
 
@@ -107,6 +129,6 @@ def _table(pa: Any, schema: Any, group: list[dict[str, Any]]) -> Any:
     for column in COLUMNS:
         values = [row.get(column) for row in group]
         if column in JSON_COLUMNS:
-            values = [None if value is None else orjson.dumps(value).decode() for value in values]
+            values = [None if value is None else _json(value).decode() for value in values]
         columns[column] = values
     return pa.table(columns, schema=schema)

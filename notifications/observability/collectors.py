@@ -12,6 +12,13 @@ from prometheus_client.registry import Collector
 
 
 class RecordsCollector(Collector):
+    def describe(self) -> Iterator[GaugeMetricFamily]:
+        """What registering reads instead of collect(): without it, prometheus_client collects at registration,
+        a database query at import time (the URLconf's, which an ASGI server first imports inside its event
+        loop, where Django refuses queries: SynchronousOnlyOperation on the first request)."""
+        yield GaugeMetricFamily("notifications_records", "Notification records by channel and status",
+                                labels=["channel", "status"])
+
     def collect(self) -> Iterator[GaugeMetricFamily]:
         from notifications.delivery.models import NotificationRecord
 

@@ -70,3 +70,19 @@ def test_an_empty_parquet_export_is_a_valid_file(tmp_path):
     path = tmp_path / "empty.parquet"
     assert write_parquet(iter(()), str(path)) == 0
     assert pq.read_table(path).num_rows == 0
+
+
+def test_integers_beyond_64_bits_are_written_not_dropped(tmp_path):
+    row = {**ROWS[0], "payload": {"order_number": 123456789012345678901234}}
+    line = b"".join(stream([row], "jsonl"))
+    assert b'"order_number": 123456789012345678901234' in line and line.endswith(b"\n")
+    assert "123456789012345678901234" in b"".join(stream([row], "csv")).decode()
+    pq = pytest.importorskip("pyarrow.parquet")
+    write_parquet(iter([row]), str(tmp_path / "big.parquet"))
+    assert "123456789012345678901234" in pq.read_table(tmp_path / "big.parquet").column("payload")[0].as_py()
+
+
+def test_csv_text_a_spreadsheet_would_run_as_a_formula_is_defused():
+    row = {**ROWS[1], "error_detail": "=HYPERLINK(\"http://evil\")", "recipient": "+14155550100"}
+    table = list(csv.DictReader(io.StringIO(b"".join(stream([row], "csv")).decode())))
+    assert table[0]["error_detail"] == "'=HYPERLINK(\"http://evil\")" and table[0]["recipient"] == "'+14155550100"
