@@ -42,6 +42,8 @@ from notifications.history.models import Erasure
 from notifications.tenants.models import Contact, Preference
 
 ERASED = {"$erased": True}
+#: What an erased person's rows carry instead of their user id, before 16 random hex digits.
+PSEUDONYM_PREFIX = "erased-"
 #: What an erased rejected event's originals become.
 ERASED_TEXT = "[erased]"
 #: Rows updated per statement where ids are listed (SQLite takes at most 32,766 parameters).
@@ -59,7 +61,7 @@ class ErasureReport:
 
 
 def new_pseudonym() -> str:
-    return "erased-" + secrets.token_hex(8)
+    return PSEUDONYM_PREFIX + secrets.token_hex(8)
 
 
 def erase_user(tenant_id: str, user_id: str, *, requested_by: str = "") -> ErasureReport:

@@ -11,32 +11,36 @@
   id>" and `metadata.replay_of` the original's id. The key (the caller's, or a hash of the request) makes a
   replay repeated by mistake a duplicate: the originals are never sent twice by one replay, and replayed copies
   are never replayed again. Drafts are refused in live mode (save the templates first).
-- Secrets: a sealed secret is masked (`[REDACTED]`) in what a dry run renders, never shown; an event whose secret
-  was purged is not replayed live (a 2FA code is never regenerated) and is counted `secret_purged`. Audience
-  events are not replayed (their fan-out already chose the recipients): counted `audience`.
+- Not replayed live, and counted by why: an event of a type with secrets (`secret`: a 2FA code or reset link is
+  never sent again, purged or not), one whose notifications have not all ended
+  (`open`: the original would go out twice), an audience event (`audience`: its fan-out chose the recipients).
+  An erased person's events are never replayed. A sealed secret is masked (`[REDACTED]`) in what a dry run
+  renders.
 - At most MAX_EVENTS events per replay: a wider range is refused with the count, to be narrowed."""
 
 from __future__ import annotations
 
 import hashlib
 import json
+import re
 from collections import Counter
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
 
 from notifications.audiences.models import FanOut
-from notifications.delivery.models import NotificationRecord
+from notifications.delivery.models import CLAIMABLE, NotificationRecord
 from notifications.enums import Status
 from notifications.errors import SecretPurged
 from notifications.events.envelope import ValidatedEvent
 from notifications.events.models import Event
 from notifications.events.naming import template_name
 from notifications.events.registry import event_registry
+from notifications.history.erasure import PSEUDONYM_PREFIX
 from notifications.history.export import batched, masked
 from notifications.intake.contacts import batch_users, devices_for, resolve_contacts
 from notifications.intake.isolation import Failures
@@ -55,7 +59,9 @@ from notifications.tenants.models import Tenant
 MAX_EVENTS = 10_000
 CHUNK = 500
 DEFAULT_SAMPLE = 20
-PURGED, AUDIENCE = "secret_purged", "audience"
+AUDIENCE, OPEN, SECRET = "audience", "open", "secret"
+#: A replay's key, the caller's: what makes its events' ids ("replay:<key>:<original id>", within 128 characters).
+KEY = re.compile(r"[A-Za-z0-9_.-]{0,64}")
 #: A live replay's events carry this id prefix; they are not replayed again.
 REPLAY_PREFIX = "replay:"
 
@@ -75,7 +81,8 @@ class ReplayQuery:
     event_types: tuple[str, ...] = ()
 
     def events(self) -> Any:
-        query = Event.objects.filter(tenant_id=self.tenant_id).exclude(event_id__startswith=REPLAY_PREFIX)
+        query = (Event.objects.filter(tenant_id=self.tenant_id).exclude(event_id__startswith=REPLAY_PREFIX)
+                 .exclude(user_id__startswith=PSEUDONYM_PREFIX))  # an erased person's events are not replayed
         if self.event_ids:
             query = query.filter(pk__in=self.event_ids)
         if self.since is not None:
@@ -131,8 +138,9 @@ def replay(query: ReplayQuery, *, drafts: Mapping[str, Mapping[str, str]] | None
 
 
 def _key(query: ReplayQuery) -> str:
-    text = json.dumps([query.tenant_id, str(query.since), str(query.until), sorted(query.event_ids),
-                       sorted(query.event_types)])
+    """The same request gives the same key, however its times were written (01:00+01:00 is 00:00Z)."""
+    moments = [None if moment is None else moment.astimezone(UTC).isoformat() for moment in (query.since, query.until)]
+    text = json.dumps([query.tenant_id, *moments, sorted(query.event_ids), sorted(query.event_types)])
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
@@ -141,25 +149,31 @@ def _audience_ids(events: list[Event]) -> set[Any]:
 
 
 def _stored(query: ReplayQuery) -> Iterator[list[Event]]:
-    for chunk in batched(query.events().iterator(chunk_size=CHUNK), CHUNK):
-        event_registry.prepare({(event.tenant_id, event.event_type) for event in chunk})  # tenant-defined types
-        yield list(chunk)
+    """The events in chunks, by their ids (at most MAX_EVENTS of them): no cursor outlives a chunk's transaction."""
+    ids = list(query.events().values_list("pk", flat=True))
+    for chunk in batched(ids, CHUNK):
+        events = list(Event.objects.filter(pk__in=chunk).order_by("received_at", "id"))
+        event_registry.prepare({(event.tenant_id, event.event_type) for event in events})  # tenant-defined types
+        yield events
 
 
 def _live(query: ReplayQuery, key: str) -> ReplaySummary:
     summary = ReplaySummary(mode="live", key=key)
     for events in _stored(query):
         audience = _audience_ids(events)
+        still_open = set(NotificationRecord.objects.filter(event_id__in=[event.pk for event in events],
+                                                           status__in=CLAIMABLE).values_list("event_id", flat=True))
         envelopes = []
         for event in events:
             summary.events += 1
-            if event.pk in audience:
-                summary.not_replayed[AUDIENCE] += 1
+            reason = _not_live(event, audience, still_open)
+            if reason:
+                summary.not_replayed[reason] += 1
                 continue
             try:
                 payload = open_fields(event.payload)
-            except SecretPurged:
-                summary.not_replayed[PURGED] += 1
+            except SecretPurged:  # only types with secrets have them purged, and those are not replayed (above)
+                summary.not_replayed[SECRET] += 1
                 continue
             envelopes.append({
                 "event_type": event.event_type, "tenant_id": event.tenant_id,
@@ -174,26 +188,50 @@ def _live(query: ReplayQuery, key: str) -> ReplaySummary:
     return summary
 
 
+def _not_live(event: Event, audience: set[Any], still_open: set[Any]) -> str:
+    """Why an event is not replayed live ("" when it is): an audience's, one whose notifications have not all
+    ended (the original would go out twice), one carrying a secret (a code or reset link is never sent again)."""
+    if event.pk in audience:
+        return AUDIENCE
+    if event.pk in still_open:
+        return OPEN
+    if event_registry.handler_for(event.event_type, event.tenant_id).sensitive_fields:
+        return SECRET
+    return ""
+
+
 def _dry_run(query: ReplayQuery, drafts: dict[str, Mapping[str, str]], rules: Any, sample: int) -> ReplaySummary:
+    """Each chunk plans in its own transaction, rolled back: what the planner's steps write (contacts from
+    payloads) is undone, and no lock is held longer than an intake batch holds one."""
     summary = ReplaySummary(mode="dry_run")
     sensitive = event_registry.redacted_keys()
-    with transaction.atomic():
-        tenants = Tenant.ensure([query.tenant_id])
-        book = _draft_rules(tenants[query.tenant_id], rules) if rules is not None else None
-        renderer = Renderer([query.tenant_id])
-        for events in _stored(query):
-            audience = _audience_ids(events)
-            items: list[Accepted] = []
-            for event in events:
-                summary.events += 1
-                if event.pk in audience:
-                    summary.not_replayed[AUDIENCE] += 1
-                    continue
-                items.append(_accepted(len(items), event, sensitive))
-            if items:
+    tenants = {tenant.pk: tenant for tenant in Tenant.objects.filter(pk=query.tenant_id)}
+    if not tenants:
+        return summary
+    book = _draft_rules(tenants[query.tenant_id], rules) if rules is not None else None
+    renderer = Renderer([query.tenant_id])
+    for events in _stored(query):
+        audience = _audience_ids(events)
+        items: list[Accepted] = []
+        for event in events:
+            summary.events += 1
+            if event.pk in audience:
+                summary.not_replayed[AUDIENCE] += 1
+                continue
+            items.append(_accepted(len(items), event, sensitive))
+        if items:
+            with transaction.atomic():
                 _plan_and_render(items, tenants, renderer, drafts, book, summary, sample)
-        transaction.set_rollback(True)  # a dry run writes nothing
+                transaction.set_rollback(True)  # a dry run writes nothing
     return summary
+
+
+class _DryPlanner(Planner):
+    """Intake's planner without its one write: digest windows are not opened (a dry run only reports that a
+    record would wait for one), so no window's lock is taken."""
+
+    def finish(self) -> None:
+        return None
 
 
 def _accepted(index: int, event: Event, sensitive: frozenset[str]) -> Accepted:
@@ -224,8 +262,8 @@ def _plan_and_render(items: list[Accepted], tenants: dict[str, Tenant], renderer
     contacts = resolve_contacts(items, failures)
     users = batch_users(items)
     limiter = load_limiter(tenants, items, failures)
-    planner = Planner(tenants, PreferenceBook.load(users), limiter, devices_for(users), Timing(tenants, now),
-                      now.isoformat())
+    planner = _DryPlanner(tenants, PreferenceBook.load(users), limiter, devices_for(users), Timing(tenants, now),
+                          now.isoformat())
     if book is not None:  # a draft rule set instead of the tenant's current one
         planner.rules = book
     planner.plan_all(items, contacts, failures)
@@ -269,10 +307,11 @@ def _rendered(item: Accepted, channel: str, tenants: dict[str, Tenant], renderer
     tenant = tenants[event.tenant_id]
     handler = event.handler
     name = template_name(event.event_type, channel)
-    context = build_context(handler, event_type=event.event_type, payload=handler.load_payload(event.payload),
-                            tenant=tenant, contact=item.contact, event_id=item.pk_text, user_id=event.user_id,
-                            occurred_at=event.timestamp, common=renderer.tenant_values(tenant))
     try:
+        typed = event.typed if event.typed is not None else handler.load_payload(event.payload)
+        context = build_context(handler, event_type=event.event_type, payload=typed, tenant=tenant,
+                                contact=item.contact, event_id=item.pk_text, user_id=event.user_id,
+                                occurred_at=event.timestamp, common=renderer.tenant_values(tenant))
         if name in drafts:
             fields, source = render_sources(None, drafts[name], context, label=f"draft {name}",
                                             tenant_id=event.tenant_id), f"draft:{name}"

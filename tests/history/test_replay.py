@@ -3,7 +3,7 @@ under replay keys, never twice for one replay; secrets masked or not replayed.""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 from django.core import mail
@@ -68,17 +68,14 @@ def test_dry_run_masks_secrets_in_what_it_renders(tenant, deliver):
     assert any(MASK in str(sample) or "error" in sample for sample in summary["samples"])
 
 
-def test_live_replays_once_per_key_and_never_a_purged_secret(tenant, deliver):
+def test_live_replays_once_per_key_and_never_a_secret(tenant, deliver):
     event_registry.process_events([make_event("task.assigned"), make_event("auth.2fa.code.requested")])
     deliver()
-    code_event = Event.objects.get(event_type="auth.2fa.code.requested")
-    code_event.payload = {**code_event.payload, "code": {"$purged": True}}
-    code_event.save(update_fields=["payload"])
     originals = set(Event.objects.values_list("pk", flat=True))
     sent_before = len(mail.outbox)
 
     first = replay(ReplayQuery("acme", **WIDE), live=True)
-    assert first.not_replayed == {"secret_purged": 1}
+    assert first.not_replayed == {"secret": 1}  # a 2FA code is never sent again
     assert [r["outcome"] for r in first.replayed] == ["processed"]
     copy = Event.objects.exclude(pk__in=originals).get()
     assert copy.event_id.startswith(f"replay:{first.key}:") and copy.metadata["replay_of"] in map(str, originals)
@@ -89,6 +86,25 @@ def test_live_replays_once_per_key_and_never_a_purged_secret(tenant, deliver):
     assert again.key == first.key and [r["outcome"] for r in again.replayed] == ["duplicate"]
     deliver()
     assert len(mail.outbox) == sent_before + 1
+    # The same range written with another offset is the same replay.
+    shifted = {"since": WIDE["since"].astimezone(timezone(timedelta(hours=1))), "until": WIDE["until"]}
+    assert replay(ReplayQuery("acme", **shifted), live=True).key == first.key
+
+
+def test_live_skips_events_whose_notifications_have_not_ended(tenant):
+    event_registry.process_event(make_event("task.assigned"))  # its e-mail still pending: no worker ran
+    summary = replay(ReplayQuery("acme", **WIDE), live=True)
+    assert summary.not_replayed == {"open": 1} and summary.replayed == []
+
+
+def test_an_erased_persons_events_are_never_replayed(tenant, deliver):
+    from notifications.history.erasure import erase_user
+
+    event_registry.process_events([make_event("task.assigned", user_id="gone-1"), make_event("task.assigned")])
+    deliver()
+    erase_user("acme", "gone-1")
+    assert replay(ReplayQuery("acme", **WIDE)).events == 1
+    assert replay(ReplayQuery("acme", **WIDE), live=True).events == 1
 
 
 def test_audience_events_are_not_replayed(tenant):

@@ -21,8 +21,9 @@ def _run(*args: str) -> dict:
     return json.loads(out.getvalue())
 
 
-def test_dry_run_with_drafts_then_live(tenant, tmp_path):
+def test_dry_run_with_drafts_then_live(tenant, tmp_path, deliver):
     event_registry.process_event(make_event("task.assigned"))
+    deliver()
     drafts = tmp_path / "drafts.json"
     drafts.write_text(json.dumps([{"name": "task_assigned_email", "channel": "email",
                                    "content": {"subject": "Drafted", "body": "b"}}]))
@@ -40,3 +41,7 @@ def test_bad_drafts_and_ranges_are_refused(tenant, tmp_path):
         _run("--since", "2000-01-01T00:00:00Z", "--templates", str(drafts))
     with pytest.raises(CommandError, match="name the events"):
         _run()
+    with pytest.raises(CommandError, match="--key"):
+        _run("--since", "2000-01-01T00:00:00Z", "--live", "--key", "no spaces/slashes")
+    with pytest.raises(CommandError, match="--event-id"):
+        _run("--event-id", "not-a-uuid")

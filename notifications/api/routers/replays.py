@@ -38,7 +38,7 @@ class ReplayIn(Schema):
     templates: Annotated[list[DraftTemplateIn], Field(max_length=MAX_DRAFTS)] = []
     rules: Annotated[list[dict[str, Any]] | None, Field(max_length=MAX_RULES)] = None  # as PUT /api/v1/rules
     mode: Literal["dry_run", "live"] = "dry_run"
-    key: Annotated[str, Field(max_length=64, pattern=r"^[A-Za-z0-9_.-]*$")] = ""
+    key: Annotated[str, Field(max_length=64, pattern=r"^[A-Za-z0-9_.-]*$")] = ""  # replay.KEY
     sample: Annotated[int, Field(ge=0, le=100)] = DEFAULT_SAMPLE
 
 

@@ -6,13 +6,14 @@ takes them through intake again under replay keys. DRAFTS.json: [{"name", "chann
 from __future__ import annotations
 
 import json
+import uuid
 from pathlib import Path
 from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from notifications.history.replay import ReplayError, ReplayQuery, replay
+from notifications.history.replay import DEFAULT_SAMPLE, KEY, ReplayError, ReplayQuery, replay
 from notifications.management.commands.export_history import _moment
 from notifications.rendering.models import NotificationTemplate
 from notifications.rendering.validation import validate_template
@@ -30,9 +31,16 @@ class Command(BaseCommand):
         parser.add_argument("--templates", help="A JSON file of draft templates (dry runs only)")
         parser.add_argument("--live", action="store_true", help="Take the events through intake again")
         parser.add_argument("--key", default="", help="The replay's key (live): the same key never sends twice")
-        parser.add_argument("--sample", type=int, default=5)
+        parser.add_argument("--sample", type=int, default=DEFAULT_SAMPLE)
 
     def handle(self, *args: Any, **options: Any) -> None:
+        if not KEY.fullmatch(options["key"]):
+            raise CommandError("--key: at most 64 letters, digits, '.', '_' or '-'")
+        for value in options["event_id"]:
+            try:
+                uuid.UUID(value)
+            except ValueError as err:
+                raise CommandError(f"--event-id {value!r} is not an event id (a UUID)") from err
         drafts = self._drafts(options["tenant_id"], options["templates"])
         query = ReplayQuery(options["tenant_id"], _moment(options["since"], "since") if options["since"] else None,
                             _moment(options["until"], "until") if options["until"] else None,
