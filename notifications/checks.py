@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.conf import settings
-from django.core.checks import Warning, register
+from django.core.checks import Error, Warning, register
 
 from notifications.conf import get_setting
 
@@ -36,3 +36,17 @@ def check_runtime_only_handlers(app_configs: Any, **kwargs: Any) -> list[Warning
     from notifications.events.configured import runtime_only
 
     return [Warning(found.warning, id="notifications.W003") for found in runtime_only()]
+
+
+@register()
+def check_retention(app_configs: Any, **kwargs: Any) -> list[Error]:
+    """NOTIFICATIONS["RETENTION_DAYS"]: days from 1 (0 would empty a class of history at once) or null."""
+    from notifications.errors import NotificationConfigurationError
+    from notifications.history.settings import service_days
+
+    try:
+        service_days()
+    except NotificationConfigurationError as err:
+        return [Error(str(err), hint="Set NOTIFICATIONS_RETENTION_DAYS_EVENTS, _RECORDS, _INBOX to a number of days "
+                      "or 'forever'.", id="notifications.E001")]
+    return []

@@ -25,6 +25,7 @@ are partitioned by time (issue 20, point 1), expiry becomes dropping whole parti
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -41,9 +42,12 @@ from notifications.conf import get_setting
 from notifications.delivery.models import DeliveryAttempt, NotificationRecord
 from notifications.digests.models import DigestWindow, WindowState
 from notifications.enums import Status
+from notifications.errors import NotificationConfigurationError
 from notifications.events.models import Event, RejectedEvent
 from notifications.history.settings import CLASSES, EVENTS, INBOX, RECORDS, retention_days
 from notifications.tenants.models import Tenant
+
+logger = logging.getLogger(__name__)
 
 #: Rows per batch (one transaction each).
 PRUNE_BATCH = 2000
@@ -56,6 +60,7 @@ class PruneReport:
 
     deleted: dict[str, int] = field(default_factory=dict)
     finished: bool = True
+    resume: tuple[str, int] | None = None  # (tenant, table) where the budget ran out: where the next call starts
 
     def add(self, table: str, count: int) -> None:
         if count:
@@ -63,64 +68,122 @@ class PruneReport:
 
 
 def prune(now: datetime | None = None, *, dry_run: bool = False, budget: float | None = None,
-          tenant_ids: list[str] | None = None, clock: Callable[[], float] = time.monotonic) -> PruneReport:
-    """Delete what has expired for every tenant (or those listed), batch by batch, until done or `budget` seconds
-    have passed. A dry run counts instead."""
+          tenant_ids: list[str] | None = None, resume: tuple[str, int] | None = None,
+          clock: Callable[[], float] = time.monotonic) -> PruneReport:
+    """Delete what has expired for every tenant (or those listed), table by table and batch by batch, until done
+    or `budget` seconds have passed. Each call gets at least one table's worth done; when the budget runs out,
+    `report.resume` says where the next call (`resume=`) goes on, so every tenant is reached in turn, not only
+    the first few. Rejected events that name no tenant follow the service's defaults, first. A dry run counts
+    instead."""
     now = now or timezone.now()
     report = PruneReport()
     deadline = None if budget is None else clock() + budget
+    bounds = _Bounds()
+    steps = 0
+
+    def out_of_time() -> bool:
+        return steps > 0 and deadline is not None and clock() >= deadline
+
+    if resume is None and tenant_ids is None:  # rejections that name no tenant (invalid JSON, no tenant_id)
+        days = retention_days(None)[EVENTS]
+        if days is not None:
+            query = RejectedEvent.objects.filter(tenant_id="", created_at__lt=now - timedelta(days=days))
+            _run("rejected_events", query.order_by("created_at"), _raw_delete(RejectedEvent), report, dry_run)
+            steps += 1
+    first_tenant, first_step = resume or ("", 0)
     tenants = Tenant.objects.all() if tenant_ids is None else Tenant.objects.filter(pk__in=tenant_ids)
-    for tenant in tenants.order_by("pk"):
-        days = retention_days(tenant)
-        for name in CLASSES:
-            if days[name] is None:
+    for tenant in tenants.filter(pk__gte=first_tenant).order_by("pk").iterator():
+        for index, (table, query, delete) in enumerate(_expired_for(retention_days(tenant), tenant.pk, now, bounds)):
+            if tenant.pk == first_tenant and index < first_step:
                 continue
-            cutoff = now - timedelta(days=int(days[name] or 0))
-            for table, query, delete in _expired(name, tenant.pk, cutoff):
-                if dry_run:
-                    report.add(table, query.count())
-                    continue
-                while True:
-                    if deadline is not None and clock() >= deadline:
-                        report.finished = False
-                        return report
-                    count = _delete_batch(query, delete)
-                    report.add(table, count)
-                    if count < PRUNE_BATCH:
-                        break
+            if out_of_time():
+                report.finished, report.resume = False, (tenant.pk, index)
+                return report
+            _run(table, query, delete, report, dry_run)
+            steps += 1
     return report
+
+
+def _run(table: str, query: QuerySet[Any], delete: Callable[[list[Any]], object], report: PruneReport,
+         dry_run: bool) -> None:
+    """One table's expired rows, batch by batch, to the end (a batch is short: its transaction is one)."""
+    if dry_run:
+        report.add(table, query.count())
+        return
+    while True:
+        count = _delete_batch(query, delete)
+        report.add(table, count)
+        if count < PRUNE_BATCH:
+            return
+
+
+def _expired_for(days: dict[str, int | None], tenant_id: str, now: datetime, bounds: _Bounds) -> Iterator[Batch]:
+    """Each class's expired rows for one tenant, records first. An event outlives its records (it expires only
+    once none is left), so its cut-off is the later of the two: scanning events whose records are still kept
+    would find nothing to delete, every time."""
+    for name in CLASSES:
+        kept = days[name]
+        records = days[RECORDS]
+        if name == EVENTS:
+            kept = None if records is None or kept is None else max(kept, records)
+        if kept is not None:
+            yield from _expired(name, tenant_id, now - timedelta(days=kept), bounds)
 
 
 Batch = tuple[str, QuerySet[Any], Callable[[list[Any]], object]]
 
 
-def _expired(name: str, tenant_id: str, cutoff: datetime) -> Iterator[Batch]:
+def _expired(name: str, tenant_id: str, cutoff: datetime, bounds: _Bounds) -> Iterator[Batch]:
     """(table, the query of its expired rows, how to delete a batch of their ids) for one class."""
     if name == RECORDS:
         yield ("records", NotificationRecord.objects.filter(tenant_id=tenant_id, created_at__lt=cutoff,
                                                             status__in=_FINAL).order_by("created_at"),
                _delete_records)
-        below = _last_id_before(DigestWindow, "closed_at", cutoff)
+        below = bounds.last_id_before(DigestWindow, "opened_at", cutoff)  # a window closes after it opens
         if below is not None:
             yield ("digest_windows", DigestWindow.objects.filter(
                 tenant_id=tenant_id, pk__lte=below, state=WindowState.DIGESTED, closed_at__lt=cutoff).order_by("pk"),
-                lambda ids: DigestWindow.objects.filter(pk__in=ids)._raw_delete(DigestWindow.objects.db))
+                _raw_delete(DigestWindow))
     elif name == EVENTS:
         records_left = NotificationRecord.objects.filter(event_id=OuterRef("pk"))
         open_fanouts = FanOut.objects.filter(event_id=OuterRef("pk"), state__in=OPEN_STATES)
         yield ("events", Event.objects.filter(tenant_id=tenant_id, pk__lt=uuid7_floor(cutoff),
                                               received_at__lt=cutoff)
                .exclude(Exists(records_left)).exclude(Exists(open_fanouts)).order_by("pk"),
-               lambda ids: Event.objects.filter(pk__in=ids)._raw_delete(Event.objects.db))
+               _raw_delete(Event))
+        # A finished fan-out goes once its event has (it only reports on it).
+        yield ("fanouts", FanOut.objects.filter(tenant_id=tenant_id, created_at__lt=cutoff)
+               .exclude(state__in=OPEN_STATES).exclude(Exists(Event.objects.filter(pk=OuterRef("event_id"))))
+               .order_by("pk"), _raw_delete(FanOut))
         yield ("rejected_events", RejectedEvent.objects.filter(tenant_id=tenant_id, created_at__lt=cutoff)
-               .order_by("created_at"),
-               lambda ids: RejectedEvent.objects.filter(pk__in=ids)._raw_delete(RejectedEvent.objects.db))
+               .order_by("created_at"), _raw_delete(RejectedEvent))
     elif name == INBOX:
-        below = _last_id_before(InAppMessage, "created_at", cutoff)
+        below = bounds.last_id_before(InAppMessage, "created_at", cutoff)
         if below is not None:
             yield ("inbox_messages", InAppMessage.objects.filter(tenant_id=tenant_id, pk__lte=below,
                                                                  created_at__lt=cutoff).order_by("pk"),
-                   lambda ids: InAppMessage.objects.filter(pk__in=ids)._raw_delete(InAppMessage.objects.db))
+                   _raw_delete(InAppMessage))
+
+
+def _raw_delete(model: type[Model]) -> Callable[[list[Any]], object]:
+    """A batch deleted by one statement, without Django's cascade (which reads each relation first, and would
+    take a record's inbox message along: the inbox keeps its own time). `_raw_delete` is Django's own fast
+    path for it (private, used by QuerySet.delete)."""
+    manager = model._default_manager
+    return lambda ids: manager.filter(pk__in=ids)._raw_delete(manager.db)
+
+
+class _Bounds:
+    """_last_id_before, worked out once per table and cut-off in one prune (tenants share the tables)."""
+
+    def __init__(self) -> None:
+        self._found: dict[tuple[Any, str, datetime], int | None] = {}
+
+    def last_id_before(self, model: type[Model], column: str, cutoff: datetime) -> int | None:
+        key = (model, column, cutoff)
+        if key not in self._found:
+            self._found[key] = _last_id_before(model, column, cutoff)
+        return self._found[key]
 
 
 def _delete_batch(query: QuerySet[Any], delete: Callable[[list[Any]], object]) -> int:
@@ -136,9 +199,9 @@ def _delete_batch(query: QuerySet[Any], delete: Callable[[list[Any]], object]) -
 def _delete_records(ids: list[int]) -> None:
     """Records with their attempts; their inbox messages stay (the inbox has its own retention) and forget them.
     Raw deletes: Django's cascade would take the inbox messages too, and read each relation first."""
-    DeliveryAttempt.objects.filter(record_id__in=ids)._raw_delete(DeliveryAttempt.objects.db)
+    _raw_delete(DeliveryAttempt)(ids)  # by record: DeliveryAttempt's record index
     InAppMessage.objects.filter(record_id__in=ids).update(record=None)
-    NotificationRecord.objects.filter(pk__in=ids)._raw_delete(NotificationRecord.objects.db)
+    _raw_delete(NotificationRecord)(ids)
 
 
 def uuid7_floor(moment: datetime) -> str:
@@ -175,9 +238,16 @@ class RetentionSweep:
         self.interval = float(get_setting("RETENTION_INTERVAL_SECONDS", 300))
         self.budget = float(get_setting("RETENTION_BUDGET_SECONDS", 0.5))
         self.last = clock()  # not in a worker's first seconds: they belong to the backlog
+        self.resume: tuple[str, int] | None = None  # where the last sweep's budget ran out
 
     def sweep(self) -> PruneReport | None:
         if self.interval <= 0 or self.clock() - self.last < self.interval:
             return None
         self.last = self.clock()
-        return prune(budget=self.budget, clock=self.clock)
+        try:
+            report = prune(budget=self.budget, clock=self.clock, resume=self.resume)
+        except NotificationConfigurationError as err:  # the service's defaults are wrong: said, not fatal
+            logger.error("history is not pruned: %s", err)
+            return None
+        self.resume = report.resume
+        return report

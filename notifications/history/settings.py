@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from notifications.conf import get_setting
+from notifications.errors import NotificationConfigurationError
 
 if TYPE_CHECKING:
     from notifications.tenants.models import Tenant
@@ -18,14 +19,25 @@ SETTING = "retention_days"
 MIN_DAYS, MAX_DAYS = 1, 36500
 
 
-def retention_days(tenant: Tenant) -> dict[str, int | None]:
-    """Days each class is kept for this tenant (None: forever): its setting over the service's defaults."""
-    configured = get_setting("RETENTION_DAYS", {})
-    days: dict[str, int | None] = {**DEFAULT_DAYS, **(configured if isinstance(configured, dict) else {})}
-    own = tenant.settings.get(SETTING) if isinstance(tenant.settings, dict) else None
-    if isinstance(own, dict):
-        days.update({name: value for name, value in own.items() if name in DEFAULT_DAYS})
+def retention_days(tenant: Tenant | None) -> dict[str, int | None]:
+    """Days each class is kept for this tenant (None: forever): its setting over the service's defaults (a tenant
+    of None: the defaults). Raises NotificationConfigurationError when the defaults are not days (0 would empty a
+    class at once: checked at start-up by check_setup and the system checks too)."""
+    days: dict[str, int | None] = {**DEFAULT_DAYS, **service_days()}
+    own = tenant.settings.get(SETTING) if tenant is not None and isinstance(tenant.settings, dict) else None
+    if isinstance(own, dict) and not retention_problems(own):
+        days.update(own)
     return days
+
+
+def service_days() -> dict[str, int | None]:
+    """NOTIFICATIONS["RETENTION_DAYS"], checked."""
+    configured = get_setting("RETENTION_DAYS", {})
+    problems = retention_problems(configured)
+    if problems:
+        raise NotificationConfigurationError(
+            "NOTIFICATIONS['RETENTION_DAYS'] (NOTIFICATIONS_RETENTION_DAYS_*): " + "; ".join(problems.values()))
+    return dict(configured)
 
 
 def retention_problems(value: Any) -> dict[str, str]:

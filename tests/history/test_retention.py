@@ -122,10 +122,14 @@ def test_batches_are_bounded_and_a_budget_stops_and_resumes(tenant, deliver, mon
     total = NotificationRecord.objects.count()
     ticks = iter(range(1000))
     with time_machine.travel(JAN + timedelta(days=91), tick=False):
-        first = prune(budget=1.5, clock=lambda: float(next(ticks)))  # one batch fits in the budget
-        assert not first.finished and first.deleted == {"records": 2}
-        assert NotificationRecord.objects.count() == total - 2
-        rest = prune()
+        # One table a call: the first call's is the rejections without a tenant; the second's, acme's records,
+        # taken in batches of 2 to the end.
+        first = prune(budget=0.5, clock=lambda: float(next(ticks)))
+        assert not first.finished and first.resume == ("acme", 0) and first.deleted == {}
+        second = prune(budget=0.5, clock=lambda: float(next(ticks)), resume=first.resume)
+        assert second.resume == ("acme", 1) and second.deleted == {"records": total}
+        assert not NotificationRecord.objects.exists()
+        rest = prune(resume=second.resume)
     assert rest.finished and not NotificationRecord.objects.exists() and not Event.objects.exists()
 
 
@@ -228,3 +232,85 @@ def test_pruning_while_a_worker_claims_loses_nothing_open(tenant, monkeypatch):
     assert set(NotificationRecord.objects.values_list("pk", flat=True)) == fresh
     assert set(NotificationRecord.objects.values_list("status", flat=True)) == {"sent"}
     assert len(mail.outbox) == 30
+
+
+def test_each_sweep_goes_on_where_the_last_one_stopped(tenant, deliver):
+    """A budget that runs out stops at a tenant and table; the next call goes on from there, so every tenant is
+    reached in turn (not only the first few), and each call gets at least one table done."""
+    names = ["t1", "t2", "t3"]
+    for name in names:
+        Tenant.objects.create(id=name)
+    with time_machine.travel(JAN, tick=False):
+        event_registry.process_events([make_event("user.login.succeeded", tenant_id=name) for name in names])
+        deliver()
+    ticks = iter(range(10_000))
+    resume = None
+    calls = 0
+    with time_machine.travel(JAN + timedelta(days=91), tick=False):
+        while True:
+            calls += 1
+            report = prune(budget=0.5, clock=lambda: float(next(ticks)), resume=resume)  # one table a call
+            resume = report.resume
+            if report.finished:
+                break
+            assert calls < 100
+    assert calls > 3 and not NotificationRecord.objects.exists() and not Event.objects.exists()
+
+
+def test_events_are_not_scanned_while_their_records_are_kept(tenant, deliver):
+    tenant.settings = {"retention_days": {"records": None, "events": 30}}
+    tenant.save()
+    _old_history(deliver)
+    with time_machine.travel(JAN + timedelta(days=400), tick=False):
+        report = prune(dry_run=True)
+    assert "events" not in report.deleted and Event.objects.count() == 3
+
+
+def test_service_defaults_that_are_not_days_are_refused_not_applied(tenant, deliver, settings, caplog):
+    from django.core.management import call_command
+    from django.core.management.base import SystemCheckError
+
+    from notifications.errors import NotificationConfigurationError
+
+    _old_history(deliver)
+    settings.NOTIFICATIONS = {**settings.NOTIFICATIONS, "RETENTION_DAYS": {"inbox": 0},
+                              "RETENTION_INTERVAL_SECONDS": 1}
+    with pytest.raises(NotificationConfigurationError, match="RETENTION_DAYS"):
+        prune()
+    now = [0.0]
+    sweep = RetentionSweep(clock=lambda: now[0])
+    now[0] = 2.0
+    assert sweep.sweep() is None and "history is not pruned" in caplog.text
+    assert InAppMessage.objects.exists()
+    with pytest.raises(SystemCheckError, match=r"notifications\.E001"):
+        call_command("check")
+
+
+def test_rejections_without_a_tenant_and_finished_fanouts_go_too(tenant, deliver):
+    contacts(tenant, 2)
+    with time_machine.travel(JAN, tick=False):
+        event_registry.process_events([b"{not json"])
+        job = fanout_to(["user-00000", "user-00001"])
+        from notifications.audiences.runner import run_until_idle
+
+        run_until_idle()
+        deliver()
+    assert RejectedEvent.objects.filter(tenant_id="").exists()
+    with time_machine.travel(JAN + timedelta(days=91), tick=False):
+        prune()
+    assert not RejectedEvent.objects.exists()
+    assert not Event.objects.filter(pk=job.event_id).exists() and not FanOut.objects.exists()
+
+
+def test_an_open_window_at_the_lowest_id_does_not_keep_digested_ones(tenant):
+    from notifications.digests.models import DigestWindow
+
+    with time_machine.travel(JAN, tick=False):
+        DigestWindow.objects.create(tenant=tenant, channel="email", event_type="x", key="o" * 64, kind="window",
+                                    opened_at=timezone.now(), closes_at=timezone.now())  # still open
+        DigestWindow.objects.create(tenant=tenant, channel="email", event_type="x", key="d" * 64, kind="window",
+                                    state="digested", opened_at=timezone.now(), closes_at=timezone.now(),
+                                    closed_at=timezone.now())
+    with time_machine.travel(JAN + timedelta(days=91), tick=False):
+        assert prune().deleted.get("digest_windows") == 1
+    assert list(DigestWindow.objects.values_list("state", flat=True)) == ["open"]
