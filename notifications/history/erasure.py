@@ -3,11 +3,12 @@
 What happens to each table, in one place (`erase_user`, one transaction):
 
 - contact, devices, preferences, topic subscriptions, inbox messages: deleted;
-- their events (`user_id` theirs): user id -> the pseudonym; payload and metadata -> `{"$erased": true}`; the
+- their events (`user_id` theirs): user id -> the pseudonym; payload -> `{"$erased": true}`, metadata -> `{}`; the
   producer's event id and the dedupe key replaced (either may embed them);
 - audience events and fan-outs listing them: their id taken out of the list (`recipients`, payload `user_ids`)
   and out of a finished fan-out's cursor;
-- notification records (`user_id` theirs): user id -> the pseudonym; address, error text and cancel key
+- notification records (`user_id` theirs): those not sent yet cancelled (reason `erased`); user id -> the
+  pseudonym; address, error text and cancel key
   blanked (a 2FA code's supersede key is made of their id; a push record's `device:N` stays: it names a
   deleted row);
 - delivery attempts of those records: error text blanked (a bounce may quote the address);
@@ -37,8 +38,10 @@ from notifications.audiences.models import OPEN_STATES, FanOut, Subscription
 from notifications.channels.models import Device, InAppMessage
 from notifications.delivery.models import DeliveryAttempt, NotificationRecord
 from notifications.digests.models import DigestWindow
+from notifications.enums import Status
 from notifications.events.models import Event, RejectedEvent
 from notifications.history.models import Erasure
+from notifications.scheduling.cancel import CANCELLABLE, CancelReason
 from notifications.tenants.models import Contact, Preference
 
 ERASED = {"$erased": True}
@@ -133,6 +136,9 @@ def _erase_records(tenant_id: str, user_id: str, pseudonym: str) -> tuple[int, i
         attempts += DeliveryAttempt.objects.filter(record_id__in=chunk).exclude(error_detail="").update(
             error_detail="")
         mine = NotificationRecord.objects.filter(pk__in=chunk)
+        # Not sent yet: it never will be (its address and payload are going). One being sent now finishes.
+        mine.filter(status__in=CANCELLABLE).update(status=Status.CANCELLED.value, reason=CancelReason.ERASED.value,
+                                                   next_attempt_at=None)
         mine.filter(recipient__startswith="device:").update(user_id=pseudonym, error_detail="", cancel_key="")
         mine.exclude(recipient__startswith="device:").update(user_id=pseudonym, recipient="", error_detail="",
                                                              cancel_key="")
@@ -151,7 +157,7 @@ def _erase_rejections(tenant_id: str, user_id: str, addresses: set[str]) -> int:
     """Rejected events whose kept original names them: by their id as a JSON string, or an address of theirs."""
     names: Any = Q(original_redacted__contains=json.dumps(user_id))
     for address in addresses:
-        names |= Q(original_redacted__contains=address)
+        names |= Q(original_redacted__icontains=address)  # an address in any case (Bob@Example.com)
     return RejectedEvent.objects.filter(names, tenant_id=tenant_id).update(
         original_redacted=ERASED_TEXT, original_encrypted="", detail=ERASED_TEXT)
 

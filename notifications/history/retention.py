@@ -199,7 +199,7 @@ def _delete_batch(query: QuerySet[Any], delete: Callable[[list[Any]], object]) -
 def _delete_records(ids: list[int]) -> None:
     """Records with their attempts; their inbox messages stay (the inbox has its own retention) and forget them.
     Raw deletes: Django's cascade would take the inbox messages too, and read each relation first."""
-    _raw_delete(DeliveryAttempt)(ids)  # by record: DeliveryAttempt's record index
+    DeliveryAttempt.objects.filter(record_id__in=ids)._raw_delete(DeliveryAttempt.objects.db)  # its record index
     InAppMessage.objects.filter(record_id__in=ids).update(record=None)
     _raw_delete(NotificationRecord)(ids)
 

@@ -48,6 +48,7 @@ class CancelReason(StrEnum):
 
     CANCELLED = "cancelled"  # its cancel key was cancelled (API, notification.cancel event)
     SUPERSEDED = "superseded"  # a newer notification replaced it (scheduling/supersede.py)
+    ERASED = "erased"  # its recipient's data was erased before it went (history/erasure.py)
 
 
 class Cancelled(NamedTuple):

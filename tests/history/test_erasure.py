@@ -133,3 +133,23 @@ def test_pseudonyms_are_random(tenant):
                                                                                         user_id="a2")])
     first, second = erase_user("acme", "a1"), erase_user("acme", "a2")
     assert first.pseudonym != second.pseudonym and first.pseudonym.startswith("erased-")
+
+
+def test_notifications_not_sent_yet_are_cancelled_not_sent_to_nobody(tenant, deliver):
+    from django.core import mail
+
+    event_registry.process_event(make_event("task.assigned", user_id=USER, email=EMAIL))  # e-mail pending
+    assert NotificationRecord.objects.filter(user_id=USER, status="pending").exists()
+    erase_user("acme", USER)
+    deliver()
+    assert mail.outbox == []
+    assert set(NotificationRecord.objects.exclude(status="sent").values_list("status", "reason")) <= {
+        ("cancelled", "erased"), ("skipped", "no_address")}
+    assert NotificationRecord.objects.filter(status="cancelled", reason="erased").exists()
+
+
+def test_a_rejection_naming_their_address_in_another_case_is_erased(tenant):
+    event_registry.process_event({**make_event("task.assigned", user_id="x-1", email=EMAIL.upper()),
+                                  "timestamp": "not a time"})
+    Contact.objects.create(tenant=tenant, user_id=USER, email=EMAIL)
+    assert erase_user("acme", USER).counts["rejected_events"] == 1
