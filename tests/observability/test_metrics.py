@@ -18,13 +18,18 @@ ROOT = Path(__file__).resolve().parents[2]
 def test_metrics_expose_events_records_latency(client, tenant):
     event_registry.process_event(make_event("user.login.failed"))
     event_registry.process_event({"event_type": "x"})
+    waiting = client.get("/metrics").content.decode()
     deliver_until_idle()
 
     text = client.get("/metrics").content.decode()
 
     assert 'notifications_events_total{event_type="user.login.failed",outcome="processed"}' in text
     assert 'notifications_events_rejected_total{reason="missing_tenant_id"}' in text
-    assert 'notifications_records{channel="sms",status="sent"} 1.0' in text
+    # The backlog gauge: the SMS waiting before the worker ran, none after.
+    assert 'notifications_records_open{channel="sms",status="pending"} 1.0' in waiting
+    assert 'notifications_records_open{' not in text.replace("# HELP notifications_records_open", "").replace(
+        "# TYPE notifications_records_open", "")
+    assert 'notifications_records_created_total{channel="sms",status="pending"}' in text
     assert "notifications_delivery_latency_seconds_bucket" in text
     assert "notifications_send_seconds_bucket" in text
 
