@@ -68,6 +68,9 @@ class NotificationRecord(models.Model):
             # Cancelling by key reads only open records that carry one: the index stays as small as the waiting.
             models.Index(fields=["tenant", "cancel_key"], name="record_cancel_key_idx",
                          condition=models.Q(status__in=CLAIMABLE) & ~models.Q(cancel_key="")),
+            # The dashboard's latest failures (web/views.py): only failed records are indexed, newest change last.
+            models.Index(fields=["updated_at"], name="record_failed_idx",
+                         condition=models.Q(status=Status.FAILED.value)),
             # A window's close reads its waiting records: only those are indexed (digests/closing.py).
             models.Index(fields=["digest_window"], name="record_digest_waiting_idx",
                          condition=models.Q(status=Status.SCHEDULED.value, digest_window__isnull=False)),

@@ -55,3 +55,38 @@ def test_the_dashboard_page_has_the_fanout_panel_and_needs_staff(staff, client):
     assert page.status_code == 200 and b'id="fanouts"' in page.content
     staff.logout()
     assert staff.get("/dashboard/data").status_code == 302
+
+
+def test_the_windows_chart_reasons_and_withheld_come_from_one_read_of_the_window(staff, tenant):
+    """Sent and failed by hour and channel, failure reasons, and cancellation reasons: summed from one GROUP BY
+    of the window's records; records older than the window are left out; the latest failures listed."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from notifications.events.registry import event_registry
+    from notifications.testing import make_event
+
+    event_registry.process_events([make_event("user.login.failed", user_id=f"u{n}") for n in range(6)])
+    sms = NotificationRecord.objects.filter(channel="sms").order_by("pk")
+    ids = list(sms.values_list("pk", flat=True))
+    NotificationRecord.objects.filter(pk__in=ids[:3]).update(status="failed", reason="twilio_21211")
+    NotificationRecord.objects.filter(pk__in=ids[3:4]).update(status="failed", reason="twilio_30003")
+    NotificationRecord.objects.filter(pk__in=ids[4:5]).update(status="sent")
+    NotificationRecord.objects.filter(pk__in=ids[5:6]).update(status="cancelled", reason="superseded")
+    NotificationRecord.objects.filter(channel="email").update(status="sent")
+    NotificationRecord.objects.filter(pk=ids[0]).update(created_at=timezone.now() - timedelta(days=3))  # outside
+
+    with CaptureQueriesContext(connection) as queries:
+        data = staff.get("/dashboard/data?hours=24").json()
+
+    window = [q["sql"] for q in queries.captured_queries if "GROUP BY" in q["sql"] and "created_at" in q["sql"]]
+    assert len(window) == 1
+    totals: dict[tuple[str, str], int] = {}
+    for point in data["series"]:
+        key = (point["channel"], point["status"])
+        totals[key] = totals.get(key, 0) + point["count"]
+    assert totals == {("sms", "failed"): 3, ("sms", "sent"): 1, ("email", "sent"): 6}
+    assert data["reasons"] == [{"reason": "twilio_21211", "count": 2}, {"reason": "twilio_30003", "count": 1}]
+    assert data["withheld"] == [{"reason": "superseded", "count": 1}]
+    assert {row["id"] for row in data["failures"]} == set(ids[:4])
