@@ -15,6 +15,7 @@ from django.utils.html import format_html
 from notifications.audiences import topics
 from notifications.audiences.models import FanOut, Subscription, Topic
 from notifications.audiences.progress import fanout_status
+from notifications.utils.readonly_admin import ReadOnlyAdminMixin
 
 
 def _checked(form: forms.ModelForm, name: str, check: Any) -> Any:
@@ -85,7 +86,7 @@ class SubscriptionAdmin(admin.ModelAdmin):
 
 
 @admin.register(FanOut)
-class FanOutAdmin(admin.ModelAdmin):
+class FanOutAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ("event", "tenant", "audience", "topic_key", "state", "total", "written", "records", "created_at",
                     "finished_at")
     list_select_related = ("tenant",)
@@ -108,12 +109,3 @@ class FanOutAdmin(admin.ModelAdmin):
         """A link by id: no join loading each event's payload."""
         url = reverse("admin:notifications_event_change", args=[obj.event_id])
         return format_html('<a href="{}">{} {}</a>', url, obj.event_type, obj.event_id)
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False

@@ -3,25 +3,14 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.contrib import admin
-from django.http import HttpRequest
 
 from notifications.history.models import Erasure
+from notifications.utils.readonly_admin import ReadOnlyAdminMixin
 
 
 @admin.register(Erasure)
-class ErasureAdmin(admin.ModelAdmin):
+class ErasureAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ("erased_at", "tenant_id", "pseudonym", "requested_by")
     list_filter = ("tenant_id",)
     readonly_fields = ("tenant_id", "pseudonym", "requested_by", "counts", "erased_at")
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False

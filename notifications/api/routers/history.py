@@ -15,7 +15,7 @@ from ninja import Query, Router
 from ninja.errors import HttpError
 
 from notifications.api.auth import TenantRequest
-from notifications.api.routers.records import _bounded
+from notifications.api.times import bounded_time
 from notifications.history.export import ExportQuery, export_rows
 from notifications.history.formats import CONTENT_TYPES, stream
 from notifications.storable import EventType
@@ -34,8 +34,8 @@ def export_history(request: TenantRequest, since: datetime | None = None, until:
     """Events received in [since, until) with their records and attempts, one row each, in the order received.
     Streamed as it is read: memory does not grow with the range. Without `since`, from the first event kept;
     without `until`, up to now."""
-    start = _bounded(since, "since") if since is not None else EPOCH
-    end = _bounded(until, "until") if until is not None else timezone.now()
+    start = bounded_time(since, "since") if since is not None else EPOCH
+    end = bounded_time(until, "until") if until is not None else timezone.now()
     try:
         query = ExportQuery(request.auth.tenant_id, start, end, tuple(event_type))
     except ValueError as err:

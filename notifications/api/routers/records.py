@@ -11,6 +11,7 @@ from ninja.pagination import LimitOffsetPagination, paginate
 
 from notifications.api.auth import TenantRequest
 from notifications.api.schemas import RecordDetailOut, StatsOut
+from notifications.api.times import bounded_time
 from notifications.delivery.models import NotificationRecord
 from notifications.delivery.requeue import requeue
 from notifications.enums import Status
@@ -31,19 +32,6 @@ class BoundedPagination(LimitOffsetPagination):
         offset: int = Field(0, ge=0, le=min(10_000_000, MAX_INT32))
 
 
-def _bounded(moment: datetime, name: str) -> datetime:
-    """A time filter the database can take: aware, in UTC, between 1970 and 9000."""
-    from datetime import UTC
-
-    try:
-        moment = moment.astimezone(UTC) if moment.tzinfo else moment.replace(tzinfo=UTC)
-    except (OverflowError, ValueError) as err:
-        raise HttpError(422, f"{name} is out of range") from err
-    if not 1970 <= moment.year <= 9000:
-        raise HttpError(422, f"{name} must be between 1970 and 9000")
-    return moment
-
-
 @router.get("/records", response=list[RecordDetailOut])
 @paginate(BoundedPagination)
 def list_records(request: TenantRequest, channel: ChannelName | None = None, status: StatusText | None = None,
@@ -55,9 +43,9 @@ def list_records(request: TenantRequest, channel: ChannelName | None = None, sta
         if value:
             query = query.filter(**{field: value})
     if since:
-        query = query.filter(created_at__gte=_bounded(since, "since"))
+        query = query.filter(created_at__gte=bounded_time(since, "since"))
     if until:
-        query = query.filter(created_at__lt=_bounded(until, "until"))
+        query = query.filter(created_at__lt=bounded_time(until, "until"))
     return query.values(
         "id", "event_id", "event_type", "user_id", "channel", "recipient", "status", "reason", "attempts",
         "provider", "created_at", "sent_at", "next_attempt_at",

@@ -11,7 +11,7 @@ from ninja import Field, Router, Schema
 from ninja.errors import HttpError
 
 from notifications.api.auth import TenantRequest
-from notifications.api.routers.records import _bounded
+from notifications.api.times import bounded_time
 from notifications.history.replay import DEFAULT_SAMPLE, ReplayError, ReplayQuery, replay
 from notifications.rendering.models import NotificationTemplate
 from notifications.rendering.validation import validate_template
@@ -53,8 +53,8 @@ def create_replay(request: TenantRequest, body: ReplayIn):
                                         content=draft.content)
         validate_template(template)
         drafts[template.name] = dict(template.content)
-    query = ReplayQuery(tenant_id, _bounded(body.since, "since") if body.since else None,
-                        _bounded(body.until, "until") if body.until else None,
+    query = ReplayQuery(tenant_id, bounded_time(body.since, "since") if body.since else None,
+                        bounded_time(body.until, "until") if body.until else None,
                         tuple(str(pk) for pk in body.event_ids), tuple(body.event_types))
     try:
         summary = replay(query, drafts=drafts, rules=body.rules, live=body.mode == "live", key=body.key,

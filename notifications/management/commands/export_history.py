@@ -5,28 +5,15 @@ to standard output unless --out names a file; Parquet needs --out. A progress ba
 from __future__ import annotations
 
 import sys
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
-from django.utils.dateparse import parse_datetime
 
 from notifications.history.export import ExportQuery, export_rows
 from notifications.history.formats import FORMATS, PARQUET, stream, write_parquet
+from notifications.utils.moments import command_moment
 from notifications.utils.progress import ProgressBar
-
-
-def _moment(value: str, name: str) -> datetime:
-    try:
-        moment = parse_datetime(value)
-    except ValueError:
-        moment = None
-    if moment is None:
-        raise CommandError(f"--{name} must be an ISO 8601 date-time such as 2026-12-01T00:00:00Z, not {value!r}")
-    if moment.tzinfo is None:
-        raise CommandError(f"--{name} must carry a time zone offset (Z or +01:00): {value!r}")
-    return moment
 
 
 class Command(BaseCommand):
@@ -43,8 +30,8 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         try:
-            query = ExportQuery(options["tenant_id"], _moment(options["since"], "since"),
-                                _moment(options["until"], "until"), tuple(options["event_type"]))
+            query = ExportQuery(options["tenant_id"], command_moment(options["since"], "since"),
+                                command_moment(options["until"], "until"), tuple(options["event_type"]))
         except ValueError as err:
             raise CommandError(str(err)) from err
         fmt, out = options["format"], options["out"]

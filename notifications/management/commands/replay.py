@@ -14,9 +14,9 @@ from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from notifications.history.replay import DEFAULT_SAMPLE, KEY, ReplayError, ReplayQuery, replay
-from notifications.management.commands.export_history import _moment
 from notifications.rendering.models import NotificationTemplate
 from notifications.rendering.validation import validate_template
+from notifications.utils.moments import command_moment
 
 
 class Command(BaseCommand):
@@ -42,9 +42,9 @@ class Command(BaseCommand):
             except ValueError as err:
                 raise CommandError(f"--event-id {value!r} is not an event id (a UUID)") from err
         drafts = self._drafts(options["tenant_id"], options["templates"])
-        query = ReplayQuery(options["tenant_id"], _moment(options["since"], "since") if options["since"] else None,
-                            _moment(options["until"], "until") if options["until"] else None,
-                            tuple(options["event_id"]), tuple(options["event_type"]))
+        since, until = (command_moment(options[name], name) if options[name] else None for name in ("since", "until"))
+        query = ReplayQuery(options["tenant_id"], since, until, tuple(options["event_id"]),
+                            tuple(options["event_type"]))
         try:
             summary = replay(query, drafts=drafts, live=options["live"], key=options["key"],
                              sample=options["sample"])
