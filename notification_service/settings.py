@@ -190,6 +190,10 @@ NOTIFICATIONS = {
     },
     "RETENTION_INTERVAL_SECONDS": float(os.environ.get("NOTIFICATIONS_RETENTION_INTERVAL_SECONDS", "300")),
     "RETENTION_BUDGET_SECONDS": float(os.environ.get("NOTIFICATIONS_RETENTION_BUDGET_SECONDS", "0.5")),
+    # PostgreSQL: the history tables' time partitions, days wide, made this many ahead of the current one
+    # (notifications/history/partitions.py).
+    "PARTITION_DAYS": int(os.environ.get("NOTIFICATIONS_PARTITION_DAYS", "7")),
+    "PARTITIONS_AHEAD": int(os.environ.get("NOTIFICATIONS_PARTITIONS_AHEAD", "2")),
     # Providers' HTTP client: "own" or "aiohttp"; empty for the measured default (channels/transport.py).
     "HTTP_TRANSPORT": os.environ.get("NOTIFICATIONS_HTTP_TRANSPORT", ""),
     # Per channel, e.g. NOTIFICATIONS_MAX_ATTEMPTS_SMS=3.

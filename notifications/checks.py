@@ -50,3 +50,16 @@ def check_retention(app_configs: Any, **kwargs: Any) -> list[Error]:
         return [Error(str(err), hint="Set NOTIFICATIONS_RETENTION_DAYS_EVENTS, _RECORDS, _INBOX to a number of days "
                       "or 'forever'.", id="notifications.E001")]
     return []
+
+
+@register()
+def check_partitions(app_configs: Any, **kwargs: Any) -> list[Error]:
+    """NOTIFICATIONS["PARTITION_DAYS"] and ["PARTITIONS_AHEAD"]: whole numbers from 1."""
+    from notifications.errors import NotificationConfigurationError
+    from notifications.history.settings import partition_settings
+
+    try:
+        partition_settings()
+    except NotificationConfigurationError as err:
+        return [Error(str(err), id="notifications.E002")]
+    return []

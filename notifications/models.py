@@ -5,7 +5,7 @@ from notifications.audiences.models import FanOut, Subscription, Topic
 from notifications.channels.models import Device, InAppMessage, ProviderConfig
 from notifications.delivery.models import DeliveryAttempt, NotificationRecord
 from notifications.digests.models import DigestWindow
-from notifications.events.models import Event, RejectedEvent
+from notifications.events.models import Event, EventKey, RejectedEvent
 from notifications.history.models import Erasure
 from notifications.rendering.models import NotificationTemplate
 from notifications.rules.models import RuleSet
@@ -20,6 +20,7 @@ __all__ = [
     "DigestWindow",
     "Erasure",
     "Event",
+    "EventKey",
     "FanOut",
     "InAppMessage",
     "NotificationRecord",

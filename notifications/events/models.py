@@ -2,18 +2,17 @@
 
 from __future__ import annotations
 
-import uuid
-
 from django.db import models
 
 from notifications.enums import RejectionReason
 from notifications.tenants.models import Tenant
+from notifications.utils.ids import uuid7
 
 
 class Event(models.Model):
     """An accepted event. Sensitive payload fields are stored encrypted (see notifications.security)."""
 
-    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    id = models.UUIDField(primary_key=True, default=uuid7, editable=False)  # time-ordered: utils/ids.py
     # High-volume table: see NotificationRecord.
     tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="events", db_constraint=False,
                                db_index=False)
@@ -28,12 +27,30 @@ class Event(models.Model):
     received_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
-        constraints = [models.UniqueConstraint(fields=["tenant", "dedupe_key"], name="event_unique_dedupe_key")]
+        # Not unique by (tenant, dedupe key) here: EventKey holds the keys seen (the events table is partitioned by
+        # time on PostgreSQL, where a unique constraint would have to include the time).
         indexes = [models.Index(fields=["tenant", "event_type", "received_at"], name="event_tenant_type_idx")]
         ordering = ["-received_at"]
 
     def __str__(self) -> str:
         return f"{self.event_type} {self.id}"
+
+
+class EventKey(models.Model):
+    """The dedupe key of every event taken in: intake inserts the batch's keys first, and those the database
+    refuses (unique per tenant) are duplicates (intake/dedupe.py). One small unpartitioned table beside the
+    partitioned events, so a key is unique whatever time its event went in; its rows go with their events'
+    retention (history/retention.py), found by the key's event id (time-ordered, UUIDv7)."""
+
+    event_id = models.UUIDField(primary_key=True)  # the event it let in (no constraint: high-volume)
+    tenant_id = models.CharField(max_length=64)
+    dedupe_key = models.CharField(max_length=160)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["tenant_id", "dedupe_key"], name="event_key_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.tenant_id}/{self.dedupe_key}"
 
 
 class RejectedEvent(models.Model):

@@ -39,7 +39,7 @@ from notifications.channels.models import Device, InAppMessage
 from notifications.delivery.models import DeliveryAttempt, NotificationRecord
 from notifications.digests.models import DigestWindow
 from notifications.enums import Status
-from notifications.events.models import Event, RejectedEvent
+from notifications.events.models import Event, EventKey, RejectedEvent
 from notifications.history.models import Erasure
 from notifications.scheduling.cancel import CANCELLABLE, CancelReason
 from notifications.tenants.models import Contact, Preference
@@ -101,10 +101,12 @@ def _addresses(tenant_id: str, user_id: str, contact: Contact | None) -> set[str
 def _erase_events(tenant_id: str, user_id: str, pseudonym: str) -> int:
     ids = list(Event.objects.filter(tenant_id=tenant_id, user_id=user_id).values_list("pk", flat=True))
     for start in range(0, len(ids), ID_CHUNK):
-        # The dedupe key is unique per tenant: each event's becomes "erased:<its own id>".
+        # The dedupe key is unique per tenant: each event's becomes "erased:<its own id>", here and in its key.
         Event.objects.filter(pk__in=ids[start:start + ID_CHUNK]).update(
             user_id=pseudonym, payload=ERASED, metadata={}, event_id="",
             dedupe_key=Concat(Value("erased:"), Cast("id", output_field=CharField())))
+        EventKey.objects.filter(event_id__in=ids[start:start + ID_CHUNK]).update(
+            dedupe_key=Concat(Value("erased:"), Cast("event_id", output_field=CharField())))
     return len(ids)
 
 

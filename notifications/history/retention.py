@@ -32,7 +32,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from django.db import connection, transaction
+from django.db import OperationalError, connection, transaction
 from django.db.models import Exists, Model, OuterRef, QuerySet
 from django.utils import timezone
 
@@ -43,9 +43,11 @@ from notifications.delivery.models import DeliveryAttempt, NotificationRecord
 from notifications.digests.models import DigestWindow, WindowState
 from notifications.enums import Status
 from notifications.errors import NotificationConfigurationError
-from notifications.events.models import Event, RejectedEvent
+from notifications.events.models import Event, EventKey, RejectedEvent
+from notifications.history import partitions
 from notifications.history.settings import CLASSES, EVENTS, INBOX, RECORDS, retention_days
 from notifications.tenants.models import Tenant
+from notifications.utils.ids import uuid7_floor
 
 logger = logging.getLogger(__name__)
 
@@ -61,6 +63,7 @@ class PruneReport:
     deleted: dict[str, int] = field(default_factory=dict)
     finished: bool = True
     resume: tuple[str, int] | None = None  # (tenant, table) where the budget ran out: where the next call starts
+    dropped: list[str] = field(default_factory=list)  # partitions dropped whole (their rows counted in `deleted`)
 
     def add(self, table: str, count: int) -> None:
         if count:
@@ -78,12 +81,23 @@ def prune(now: datetime | None = None, *, dry_run: bool = False, budget: float |
     now = now or timezone.now()
     report = PruneReport()
     deadline = None if budget is None else clock() + budget
-    bounds = _Bounds()
+    partitioned = partitions.enabled()
+    bounds = _Bounds(partitioned)
     steps = 0
 
     def out_of_time() -> bool:
         return steps > 0 and deadline is not None and clock() >= deadline
 
+    if partitioned and resume is None and tenant_ids is None:  # whole partitions first (partitions.py)
+        for spec, part in partitions.droppable(now):
+            try:
+                report.add(spec.label, partitions.estimated_rows(part) if dry_run else partitions.drop(spec, part))
+            except OperationalError as err:  # the table's lock not had in time (partitions.LOCK_TIMEOUT_MS):
+                # the rest wait for the next sweep too (each try may hold intake up that long)
+                logger.info("partition %s not dropped this time: %s", part.name, err)
+                break
+            report.dropped.append(part.name)
+            steps += 1
     if resume is None and tenant_ids is None:  # rejections that name no tenant (invalid JSON, no tenant_id)
         days = retention_days(None)[EVENTS]
         if days is not None:
@@ -127,16 +141,20 @@ def _expired_for(days: dict[str, int | None], tenant_id: str, now: datetime, bou
         if name == EVENTS:
             kept = None if records is None or kept is None else max(kept, records)
         if kept is not None:
-            yield from _expired(name, tenant_id, now - timedelta(days=kept), bounds)
+            cutoff = now - timedelta(days=kept)
+            yield from _expired(name, tenant_id, cutoff, bounds.rows_cutoff(name, kept, cutoff), bounds)
 
 
 Batch = tuple[str, QuerySet[Any], Callable[[list[Any]], object]]
 
 
-def _expired(name: str, tenant_id: str, cutoff: datetime, bounds: _Bounds) -> Iterator[Batch]:
-    """(table, the query of its expired rows, how to delete a batch of their ids) for one class."""
+def _expired(name: str, tenant_id: str, cutoff: datetime, rows_cutoff: datetime, bounds: _Bounds,
+             ) -> Iterator[Batch]:
+    """(table, the query of its expired rows, how to delete a batch of their ids) for one class. `rows_cutoff`
+    applies to the partitioned tables (records, events, inbox): it is earlier when their partitions will drop the
+    rows (_Bounds.rows_cutoff)."""
     if name == RECORDS:
-        yield ("records", NotificationRecord.objects.filter(tenant_id=tenant_id, created_at__lt=cutoff,
+        yield ("records", NotificationRecord.objects.filter(tenant_id=tenant_id, created_at__lt=rows_cutoff,
                                                             status__in=_FINAL).order_by("created_at"),
                _delete_records)
         below = bounds.last_id_before(DigestWindow, "opened_at", cutoff)  # a window closes after it opens
@@ -147,10 +165,15 @@ def _expired(name: str, tenant_id: str, cutoff: datetime, bounds: _Bounds) -> It
     elif name == EVENTS:
         records_left = NotificationRecord.objects.filter(event_id=OuterRef("pk"))
         open_fanouts = FanOut.objects.filter(event_id=OuterRef("pk"), state__in=OPEN_STATES)
-        yield ("events", Event.objects.filter(tenant_id=tenant_id, pk__lt=uuid7_floor(cutoff),
-                                              received_at__lt=cutoff)
+        yield ("events", Event.objects.filter(tenant_id=tenant_id, pk__lt=uuid7_floor(rows_cutoff),
+                                              received_at__lt=rows_cutoff)
                .exclude(Exists(records_left)).exclude(Exists(open_fanouts)).order_by("pk"),
                _raw_delete(Event))
+        # An event's dedupe key goes once its event has (a key outliving it only names a deleted original; one
+        # deleted before it would let a redelivered event in again).
+        yield ("event_keys", EventKey.objects.filter(tenant_id=tenant_id, event_id__lt=uuid7_floor(cutoff))
+               .exclude(Exists(Event.objects.filter(pk=OuterRef("event_id")))).order_by("event_id"),
+               _raw_delete(EventKey))
         # A finished fan-out goes once its event has (it only reports on it).
         yield ("fanouts", FanOut.objects.filter(tenant_id=tenant_id, created_at__lt=cutoff)
                .exclude(state__in=OPEN_STATES).exclude(Exists(Event.objects.filter(pk=OuterRef("event_id"))))
@@ -158,10 +181,10 @@ def _expired(name: str, tenant_id: str, cutoff: datetime, bounds: _Bounds) -> It
         yield ("rejected_events", RejectedEvent.objects.filter(tenant_id=tenant_id, created_at__lt=cutoff)
                .order_by("created_at"), _raw_delete(RejectedEvent))
     elif name == INBOX:
-        below = bounds.last_id_before(InAppMessage, "created_at", cutoff)
+        below = bounds.last_id_before(InAppMessage, "created_at", rows_cutoff)
         if below is not None:
             yield ("inbox_messages", InAppMessage.objects.filter(tenant_id=tenant_id, pk__lte=below,
-                                                                 created_at__lt=cutoff).order_by("pk"),
+                                                                 created_at__lt=rows_cutoff).order_by("pk"),
                    _raw_delete(InAppMessage))
 
 
@@ -174,10 +197,25 @@ def _raw_delete(model: type[Model]) -> Callable[[list[Any]], object]:
 
 
 class _Bounds:
-    """_last_id_before, worked out once per table and cut-off in one prune (tenants share the tables)."""
+    """_last_id_before, worked out once per table and cut-off in one prune (tenants share the tables), and the
+    partitions' share of the work."""
 
-    def __init__(self) -> None:
+    def __init__(self, partitioned: bool = False) -> None:
         self._found: dict[tuple[Any, str, datetime], int | None] = {}
+        self.partitioned = partitioned
+        if partitioned:
+            self.longest, self.width, self.first = (partitions.longest_kept(), partitions.width(),
+                                                    partitions.first_ranges())
+
+    def rows_cutoff(self, name: str, kept: int, cutoff: datetime) -> datetime:
+        """The cut-off of the batch deletes in a partitioned table: for a tenant keeping a class as long as the
+        longest-keeping tenant, the partitions drop its rows (within one width of their expiry), so batches
+        leave them that long; a tenant keeping less loses its rows by batch, on time, as do rows before the
+        first range (legacy and default partitions never drop whole)."""
+        if not self.partitioned or self.longest.get(name) != kept:
+            return cutoff
+        first = self.first.get(name)
+        return max(cutoff - self.width, cutoff if first is None else min(cutoff, first))
 
     def last_id_before(self, model: type[Model], column: str, cutoff: datetime) -> int | None:
         key = (model, column, cutoff)
@@ -202,13 +240,6 @@ def _delete_records(ids: list[int]) -> None:
     DeliveryAttempt.objects.filter(record_id__in=ids)._raw_delete(DeliveryAttempt.objects.db)  # its record index
     InAppMessage.objects.filter(record_id__in=ids).update(record=None)
     _raw_delete(NotificationRecord)(ids)
-
-
-def uuid7_floor(moment: datetime) -> str:
-    """The smallest version 7 UUID of this millisecond: every event key made before it is smaller."""
-    millis = int(moment.timestamp() * 1000)
-    hexed = f"{millis:012x}7000800000000000" + "0" * 4
-    return f"{hexed[:8]}-{hexed[8:12]}-{hexed[12:16]}-{hexed[16:20]}-{hexed[20:32]}"
 
 
 def _last_id_before(model: type[Model], column: str, cutoff: datetime) -> int | None:
@@ -245,6 +276,7 @@ class RetentionSweep:
             return None
         self.last = self.clock()
         try:
+            partitions.ensure()  # the ranges ahead (a catalog read per table when they exist)
             report = prune(budget=self.budget, clock=self.clock, resume=self.resume)
         except NotificationConfigurationError as err:  # the service's defaults are wrong: said, not fatal
             logger.error("history is not pruned: %s", err)

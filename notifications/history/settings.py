@@ -47,3 +47,15 @@ def retention_problems(value: Any) -> dict[str, str]:
     return {f"{SETTING}[{name!r}]": f"must be a whole number of days from {MIN_DAYS} to {MAX_DAYS}, or null"
             for name, days in value.items() if days is not None and (
                 isinstance(days, bool) or not isinstance(days, int) or not MIN_DAYS <= days <= MAX_DAYS)}
+
+
+def partition_settings() -> tuple[int, int]:
+    """(NOTIFICATIONS["PARTITION_DAYS"], ["PARTITIONS_AHEAD"]), checked: a partition 1 to 366 days wide, 1 to 52
+    made ahead (0 days wide would never end a range)."""
+    days, ahead = get_setting("PARTITION_DAYS", 7), get_setting("PARTITIONS_AHEAD", 2)
+    for name, value, most in (("PARTITION_DAYS", days, 366), ("PARTITIONS_AHEAD", ahead, 52)):
+        if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= most:
+            raise NotificationConfigurationError(
+                f"NOTIFICATIONS['{name}'] (NOTIFICATIONS_{name}) must be a whole number from 1 to {most}, "
+                f"not {value!r}")
+    return days, ahead

@@ -1,16 +1,16 @@
-"""Dedupe by inserting: a batch's new events are written, and the events the database refused as seen before
-(the unique (tenant, dedupe key) constraint) are the duplicates. No look-up comes first; only the losers are
-looked up, to name the original in their results."""
+"""Dedupe by inserting: a batch's keys are written (EventKey, unique per tenant and dedupe key), and those the
+database refused as seen before are the duplicates; the events of the keys that went in are then written. No
+look-up comes first; only the losers are looked up, to name the original in their results."""
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
 
-from notifications.db import insert_rows_ignoring_conflicts
+from notifications.db import append_rows, insert_rows_ignoring_conflicts
 from notifications.enums import Outcome
 from notifications.events.envelope import ValidatedEvent
-from notifications.events.models import Event
+from notifications.events.models import Event, EventKey
 from notifications.intake.batches import chunks
 from notifications.intake.keys import new_uuid_texts
 from notifications.intake.planning import Accepted
@@ -20,6 +20,7 @@ from notifications.security.crypto import keyring
 
 logger = logging.getLogger(__name__)
 
+KEY_COLUMNS = ("event_id", "tenant_id", "dedupe_key")
 EVENT_COLUMNS = ("id", "tenant_id", "event_type", "event_id", "dedupe_key", "user_id", "occurred_at", "payload",
                  "metadata", "source")
 
@@ -27,9 +28,10 @@ EVENT_COLUMNS = ("id", "tenant_id", "event_type", "event_id", "dedupe_key", "use
 def insert_new_events(
     valid: list[tuple[int, ValidatedEvent]], results: list[IntakeResult | None], sources: Sequence[str]
 ) -> list[Accepted]:
-    """Insert the batch's new events, skipping any seen before. The insert itself is the dedupe check (ON
+    """Insert the batch's new events, skipping any seen before. The insert of their keys is the dedupe check (ON
     CONFLICT DO NOTHING, by COPY into a staging table on PostgreSQL: 61a2ea7/2253047 dropped the look-up that
-    came first). Duplicates get their result here; the events that went in are returned, in batch order."""
+    came first); the events whose keys went in follow in one COPY. Duplicates get their result here; the events
+    that went in are returned, in batch order."""
     first: dict[tuple[str, str], Accepted] = {}
     candidates: list[Accepted] = []
     repeats: list[tuple[int, ValidatedEvent]] = []
@@ -46,13 +48,15 @@ def insert_new_events(
                         stored_payload=seal_fields(event.payload, event.handler.sensitive_fields, ring))
         first[key] = item
         candidates.append(item)
-    inserted = insert_rows_ignoring_conflicts(Event, EVENT_COLUMNS, [
+    inserted = insert_rows_ignoring_conflicts(EventKey, KEY_COLUMNS, [
+        (item.pk_text, item.event.tenant_id, item.event.dedupe_key) for item in candidates])
+    accepted = [item for item in candidates if item.pk_text in inserted]
+    append_rows(Event, EVENT_COLUMNS, [
         (item.pk_text, item.event.tenant_id, item.event.event_type, item.event.event_id, item.event.dedupe_key,
          item.event.user_id, item.event.timestamp, item.stored_payload, item.event.metadata,
          sources[item.index][:200])
-        for item in candidates
+        for item in accepted
     ])
-    accepted = [item for item in candidates if item.pk_text in inserted]
     lost = [item for item in candidates if item.pk_text not in inserted]
     if lost:
         originals = _originals([(item.event.tenant_id, item.event.dedupe_key) for item in lost])
@@ -69,9 +73,9 @@ def insert_new_events(
 def _originals(keys: list[tuple[str, str]]) -> dict[tuple[str, str], str]:
     found: dict[tuple[str, str], str] = {}
     for chunk in chunks(keys):
-        rows = Event.objects.filter(
+        rows = EventKey.objects.filter(
             tenant_id__in={tenant for tenant, _ in chunk}, dedupe_key__in={key for _, key in chunk}
-        ).values_list("tenant_id", "dedupe_key", "id")
+        ).values_list("tenant_id", "dedupe_key", "event_id")
         found.update({(tenant, key): str(pk) for tenant, key, pk in rows})
     return found
 

@@ -15,7 +15,9 @@ from django.db import transaction
 from notifications.db import insert_rows, insert_rows_ignoring_conflicts, json_text
 from notifications.db.copy import _copy_plan, _copy_rows
 from notifications.delivery.models import NotificationRecord
-from notifications.events.models import Event
+from notifications.events.models import Event, EventKey
+from notifications.intake.dedupe import KEY_COLUMNS
+from notifications.utils.ids import uuid7
 
 MOMENT = datetime(2026, 11, 23, 12, 0, 1, 250000, tzinfo=UTC)
 EVENT_COLUMNS = ("id", "tenant_id", "event_type", "event_id", "dedupe_key", "user_id", "occurred_at", "payload",
@@ -23,7 +25,7 @@ EVENT_COLUMNS = ("id", "tenant_id", "event_type", "event_id", "dedupe_key", "use
 
 
 def _event_row(n: int, **values: object) -> tuple[object, ...]:
-    row = {"id": str(uuid.uuid4()), "tenant_id": "acme", "event_type": "task.assigned", "event_id": "",
+    row = {"id": str(uuid7()), "tenant_id": "acme", "event_type": "task.assigned", "event_id": "",
            "dedupe_key": f"k{n}", "user_id": f"user-{n}", "occurred_at": MOMENT,
            "payload": {"n": n, "amount": Decimal("1.50"), "nested": [1, {"a": None}]}, "metadata": {},
            "source": "test", **values}
@@ -64,9 +66,9 @@ def test_events_and_records_go_in_and_read_back_as_given(tenant):
                        payload={"n": n, "amount": "1.50", "nested": [1, {"a": None}]}) for n in range(3)]
     with transaction.atomic():
         inserted = insert_rows_ignoring_conflicts(Event, EVENT_COLUMNS, rows)
-        again = insert_rows_ignoring_conflicts(Event, EVENT_COLUMNS, [_event_row(0, tenant_id=tenant.pk,
-                                                                                 dedupe_key="k1", payload={})])
-    assert inserted == {row[0] for row in rows}
+        keys = insert_rows_ignoring_conflicts(EventKey, KEY_COLUMNS, [(row[0], tenant.pk, row[4]) for row in rows])
+        again = insert_rows_ignoring_conflicts(EventKey, KEY_COLUMNS, [(str(uuid7()), tenant.pk, "k1")])
+    assert inserted == keys == {row[0] for row in rows}
     assert again == set()  # its dedupe key is taken: skipped, not an error
     for row in rows:
         event = Event.objects.get(pk=row[0])

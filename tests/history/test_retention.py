@@ -14,10 +14,11 @@ from notifications.delivery.models import DeliveryAttempt, NotificationRecord
 from notifications.events.models import Event, RejectedEvent
 from notifications.events.registry import event_registry
 from notifications.history import retention
-from notifications.history.retention import RetentionSweep, _last_id_before, prune, uuid7_floor
+from notifications.history.retention import RetentionSweep, _last_id_before, prune
 from notifications.history.settings import retention_days, retention_problems
 from notifications.tenants.models import Tenant
 from notifications.testing import make_event
+from notifications.utils.ids import uuid7_floor
 from tests.fanouts import contacts, fanout_to
 
 pytestmark = pytest.mark.django_db

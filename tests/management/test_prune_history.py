@@ -33,5 +33,5 @@ def test_dry_run_then_prune(tenant, deliver):
         assert _run("--dry-run") == f"would delete: records {records:,}\n"
         assert NotificationRecord.objects.count() == records
         assert _run("--tenant-id", "globex") == "deleted: nothing\n"
-        assert _run() == f"deleted: records {records:,}, events 2\n"
+        assert _run() == f"deleted: records {records:,}, events 2, event_keys 2\n"
     assert not NotificationRecord.objects.exists()

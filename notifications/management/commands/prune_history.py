@@ -23,3 +23,6 @@ class Command(BaseCommand):
         verb = "would delete" if options["dry_run"] else "deleted"
         counts = ", ".join(f"{table} {count:,}" for table, count in report.deleted.items() if count) or "nothing"
         self.stdout.write(f"{verb}: {counts}")
+        if report.dropped:
+            dropped = "would drop" if options["dry_run"] else "dropped"
+            self.stdout.write(f"partitions {dropped} whole: {', '.join(report.dropped)}")
