@@ -65,10 +65,12 @@ def test_the_ranges_ahead_and_back_are_made_once():
 
 
 @pytest.mark.postgres
-def test_a_boundary_crossed_between_an_intake_batch_s_events_and_its_records(tenant, deliver, monkeypatch):
+def test_a_boundary_crossed_between_an_intake_batch_s_events_and_its_records(tenant, deliver, monkeypatch, api_a,
+                                                                            api_b):
     """The batch's events are written just before a range ends and its records just after (the COPYs read the
     clock in turn): every event keeps its records, the batch is delivered in one claim, a redelivery is a
-    duplicate across the boundary."""
+    duplicate across the boundary, and the API's reads by time find them on their side of it (the tenant's
+    own only)."""
     boundary = partitions.range_start(timezone.now()) + partitions.width()
     times = iter([boundary - timedelta(milliseconds=2)] * 2 + [boundary + timedelta(milliseconds=1)] * 50)
     monkeypatch.setattr(copy_module, "timezone", SimpleNamespace(now=lambda: next(times)))
@@ -91,6 +93,14 @@ def test_a_boundary_crossed_between_an_intake_batch_s_events_and_its_records(ten
     assert sent.claimed == NotificationRecord.objects.filter(channel="email").count() == 3
     assert {r.outcome for r in again} == {"duplicate"}
     assert DeliveryAttempt.objects.count() == 3
+    records = {r.record_id for result in results for r in result.records}
+    hour = timedelta(hours=1)
+    around = {"since": (boundary - hour).isoformat(), "until": (boundary + hour).isoformat()}
+    listed = api_a.get("/records", data={**around, "limit": 100}).json()["items"]
+    assert {row["id"] for row in listed} == records and {row["event_id"] for row in listed} == set(ids)
+    before_it = api_a.get("/records", data={"until": boundary.isoformat()}).json()["items"]
+    assert before_it == []  # written after the boundary, as their partition says
+    assert api_b.get("/records", data=around).json()["items"] == []
 
 
 def _history_at(moment, deliver, user_id: str, **envelope) -> None:
