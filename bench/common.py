@@ -66,6 +66,14 @@ def standalone(workload: Callable[[], int]) -> None:
 
     try:
         call_command("migrate", verbosity=0)
+        if os.environ.get("BENCH_PARTITIONS_BACK_DAYS"):  # the partitions a long history has (issue 20)
+            from datetime import timedelta
+
+            from django.utils import timezone
+
+            from notifications.history.partitions import ensure
+
+            ensure(since=timezone.now() - timedelta(days=int(os.environ["BENCH_PARTITIONS_BACK_DAYS"])))
         problems = workload()
     finally:
         connections.close_all()

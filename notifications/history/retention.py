@@ -262,7 +262,11 @@ def _last_id_before(model: type[Model], column: str, cutoff: datetime) -> int | 
 
 class RetentionSweep:
     """A worker's background pruning: at most once per RETENTION_INTERVAL_SECONDS, for at most
-    RETENTION_BUDGET_SECONDS (what it leaves is taken next time). Off when the interval is 0."""
+    RETENTION_BUDGET_SECONDS (what it leaves is taken next time). Off when the interval is 0. The time
+    partitions ahead are made at the first sweep and every PARTITIONS_CHECK_SECONDS, pruning on or off (a catalog
+    read per table when they exist)."""
+
+    PARTITIONS_CHECK_SECONDS = 3600.0
 
     def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
         self.clock = clock
@@ -270,16 +274,27 @@ class RetentionSweep:
         self.budget = float(get_setting("RETENTION_BUDGET_SECONDS", 0.5))
         self.last = clock()  # not in a worker's first seconds: they belong to the backlog
         self.resume: tuple[str, int] | None = None  # where the last sweep's budget ran out
+        self.partitions_checked: float | None = None
 
     def sweep(self) -> PruneReport | None:
+        self._partitions_ahead()
         if self.interval <= 0 or self.clock() - self.last < self.interval:
             return None
         self.last = self.clock()
         try:
-            partitions.ensure()  # the ranges ahead (a catalog read per table when they exist)
             report = prune(budget=self.budget, clock=self.clock, resume=self.resume)
         except NotificationConfigurationError as err:  # the service's defaults are wrong: said, not fatal
             logger.error("history is not pruned: %s", err)
             return None
         self.resume = report.resume
         return report
+
+    def _partitions_ahead(self) -> None:
+        now = self.clock()
+        if self.partitions_checked is not None and now - self.partitions_checked < self.PARTITIONS_CHECK_SECONDS:
+            return
+        self.partitions_checked = now
+        try:
+            partitions.ensure()
+        except NotificationConfigurationError as err:
+            logger.error("history partitions are not made: %s", err)

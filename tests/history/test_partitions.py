@@ -194,3 +194,22 @@ def test_partition_settings_that_would_never_end_a_range_are_refused(settings, s
         partitions.width()
     with pytest.raises(SystemCheckError, match=r"notifications\.E002"):
         call_command("check")
+
+
+@pytest.mark.postgres
+def test_a_worker_makes_the_ranges_ahead_with_pruning_off_and_once_an_hour(settings):
+    from django.test.utils import CaptureQueriesContext
+
+    from notifications.history.retention import RetentionSweep
+
+    settings.NOTIFICATIONS = {**settings.NOTIFICATIONS, "RETENTION_INTERVAL_SECONDS": 0}
+    tick = [0.0]
+    sweep = RetentionSweep(clock=lambda: tick[0])
+    later = timezone.now() + 3 * partitions.width()
+    with time_machine.travel(later, tick=False):
+        assert sweep.sweep() is None  # nothing pruned
+        assert f"notifications_event_p{partitions.range_start(later):%Y%m%d}" in _ranges(Event)
+        tick[0] = RetentionSweep.PARTITIONS_CHECK_SECONDS - 1
+        with CaptureQueriesContext(connection) as seen:
+            sweep.sweep()
+        assert len(seen) == 0  # within the hour: not even the catalog is read
