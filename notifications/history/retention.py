@@ -47,7 +47,7 @@ from notifications.events.models import Event, EventKey, RejectedEvent
 from notifications.history import partitions
 from notifications.history.settings import CLASSES, EVENTS, INBOX, RECORDS, retention_days
 from notifications.tenants.models import Tenant
-from notifications.utils.ids import uuid7_floor
+from notifications.utils.ids import unmade_after, uuid7_floor
 
 logger = logging.getLogger(__name__)
 
@@ -142,14 +142,14 @@ def _expired_for(days: dict[str, int | None], tenant_id: str, now: datetime, bou
             kept = None if records is None or kept is None else max(kept, records)
         if kept is not None:
             cutoff = now - timedelta(days=kept)
-            yield from _expired(name, tenant_id, cutoff, bounds.rows_cutoff(name, kept, cutoff), bounds)
+            yield from _expired(name, tenant_id, cutoff, bounds.rows_cutoff(name, kept, cutoff), bounds, now)
 
 
 Batch = tuple[str, QuerySet[Any], Callable[[list[Any]], object]]
 
 
 def _expired(name: str, tenant_id: str, cutoff: datetime, rows_cutoff: datetime, bounds: _Bounds,
-             ) -> Iterator[Batch]:
+             now: datetime) -> Iterator[Batch]:
     """(table, the query of its expired rows, how to delete a batch of their ids) for one class. `rows_cutoff`
     applies to the partitioned tables (records, events, inbox): it is earlier when their partitions will drop the
     rows (_Bounds.rows_cutoff)."""
@@ -165,10 +165,11 @@ def _expired(name: str, tenant_id: str, cutoff: datetime, rows_cutoff: datetime,
     elif name == EVENTS:
         records_left = NotificationRecord.objects.filter(event_id=OuterRef("pk"))
         open_fanouts = FanOut.objects.filter(event_id=OuterRef("pk"), state__in=OPEN_STATES)
-        yield ("events", Event.objects.filter(tenant_id=tenant_id, pk__lt=uuid7_floor(rows_cutoff),
-                                              received_at__lt=rows_cutoff)
-               .exclude(Exists(records_left)).exclude(Exists(open_fanouts)).order_by("pk"),
-               _raw_delete(Event))
+        expired = Event.objects.filter(tenant_id=tenant_id, received_at__lt=rows_cutoff)
+        unlinked = expired.exclude(Exists(records_left)).exclude(Exists(open_fanouts)).order_by("pk")
+        yield ("events", unlinked.filter(pk__lt=uuid7_floor(rows_cutoff)), _raw_delete(Event))
+        # Random (version 4) keys of a database from before ef08eef, far above any time-ordered key made yet.
+        yield ("events", unlinked.filter(pk__gte=unmade_after(now)), _raw_delete(Event))
         # An event's dedupe key goes once its event has (a key outliving it only names a deleted original; one
         # deleted before it would let a redelivered event in again).
         yield ("event_keys", EventKey.objects.filter(tenant_id=tenant_id, event_id__lt=uuid7_floor(cutoff))

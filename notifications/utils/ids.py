@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import os
 import uuid
-from datetime import datetime
+from datetime import datetime, timedelta
 from time import time_ns
 
 
@@ -16,6 +16,13 @@ def uuid7() -> uuid.UUID:
     data[6] = data[6] & 0x0F | 0x70
     data[8] = data[8] & 0x3F | 0x80
     return uuid.UUID(bytes=bytes(data))
+
+
+def unmade_after(moment: datetime) -> str:
+    """Keys at or above this one were not made by `moment` as version 7 (a day's margin for clocks): in a
+    database from before ef08eef they are random version 4 keys, found by this bound since their time is not
+    in them."""
+    return uuid7_floor(moment + timedelta(days=1))
 
 
 def uuid7_floor(moment: datetime) -> str:

@@ -172,14 +172,6 @@ def test_bad_settings_are_refused_on_save(tenant):
     assert retention_problems({"records": 30, "events": None, "inbox": 36500}) == {}
 
 
-def test_uuid7_floor_orders_below_every_later_key():
-    from notifications.intake.keys import new_uuid_texts
-
-    with time_machine.travel(JAN, tick=False):
-        made = new_uuid_texts(3)
-    assert all(uuid7_floor(JAN) <= key < uuid7_floor(JAN + timedelta(milliseconds=1)) for key in made)
-
-
 def test_last_id_before_bisects_the_primary_key(tenant):
     with time_machine.travel(JAN, tick=False) as traveller:
         for day in range(40):
@@ -320,3 +312,26 @@ def test_an_open_window_at_the_lowest_id_does_not_keep_digested_ones(tenant):
     with time_machine.travel(JAN + timedelta(days=91), tick=False):
         assert prune().deleted.get("digest_windows") == 1
     assert list(DigestWindow.objects.values_list("state", flat=True)) == ["open"]
+
+
+def test_events_with_random_keys_of_older_databases_expire_too(tenant):
+    """Databases from before ef08eef keyed events with random version 4 UUIDs, most of them far above any
+    time-ordered key: they are found by that bound, and kept while a record of theirs is."""
+    import uuid
+
+    def legacy_event(user_id: str) -> Event:
+        key = uuid.UUID(hex="f" + uuid.uuid4().hex[1:])  # version 4, high
+        return Event.objects.create(id=key, tenant=tenant, event_type="task.assigned", dedupe_key=user_id,
+                                    user_id=user_id, occurred_at=JAN)
+
+    with time_machine.travel(JAN, tick=False):
+        gone, kept = legacy_event("gone"), legacy_event("kept")
+        assert gone.pk.hex > uuid7_floor(JAN + timedelta(days=400)).replace("-", "")  # far above the cut-off
+        NotificationRecord.objects.create(tenant=tenant, event=kept, event_type="task.assigned", user_id="kept",
+                                          channel="email", status="pending")
+
+    with time_machine.travel(JAN + timedelta(days=200), tick=False):
+        report = prune()
+
+    assert report.deleted.get("events") == 1
+    assert set(Event.objects.values_list("pk", flat=True)) == {kept.pk}
