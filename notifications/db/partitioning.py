@@ -65,6 +65,7 @@ def convert(cursor: Any, table: str, column: str, bound: datetime) -> None:
     quote = _quote
     legacy, parent = f"{table}_{LEGACY}", table
     indexes, constraints = _indexes_and_constraints(cursor, table)
+    foreign = _foreign_keys(cursor, table)
     sequence = _owned_sequence(cursor, table)
     cursor.execute(f"LOCK TABLE {quote(table)} IN ACCESS EXCLUSIVE MODE")
     cursor.execute(f"SELECT EXISTS (SELECT 1 FROM {quote(table)})")  # noqa: S608 - quoted name
@@ -78,8 +79,10 @@ def convert(cursor: Any, table: str, column: str, bound: datetime) -> None:
     for name in [*(name for name, _ in constraints), *(name for name, _ in indexes)]:
         cursor.execute(f"ALTER INDEX {quote(name)} RENAME TO {quote(_short(name, '_l'))}")
     cursor.execute(f"ALTER TABLE {quote(table)} RENAME TO {quote(legacy)}")
-    cursor.execute(f"CREATE TABLE {quote(parent)} (LIKE {quote(legacy)} INCLUDING DEFAULTS) "
+    cursor.execute(f"CREATE TABLE {quote(parent)} (LIKE {quote(legacy)} INCLUDING DEFAULTS INCLUDING CONSTRAINTS) "
                    f"PARTITION BY RANGE ({quote(column)})")
+    for name, definition in foreign:  # the legacy partition keeps its own (same name): ATTACH takes it as the clone
+        cursor.execute(f"ALTER TABLE {quote(parent)} ADD CONSTRAINT {quote(name)} {definition}")
     if next_id is not None:
         own = quote(f"{table}_id_seq")
         cursor.execute(f"DROP SEQUENCE IF EXISTS {own}")
@@ -112,10 +115,11 @@ def unconvert(cursor: Any, table: str, column: str) -> None:
     parent's indexes and its keys without the time column. Run in one transaction."""
     quote = _quote
     indexes, constraints = _indexes_and_constraints(cursor, table)
+    foreign = _foreign_keys(cursor, table)
     sequence = _owned_sequence(cursor, table)
     plain = f"{table}_plain"
     cursor.execute(f"LOCK TABLE {quote(table)} IN ACCESS EXCLUSIVE MODE")
-    cursor.execute(f"CREATE TABLE {quote(plain)} (LIKE {quote(table)} INCLUDING DEFAULTS)")
+    cursor.execute(f"CREATE TABLE {quote(plain)} (LIKE {quote(table)} INCLUDING DEFAULTS INCLUDING CONSTRAINTS)")
     cursor.execute(f"INSERT INTO {quote(plain)} SELECT * FROM {quote(table)}")  # noqa: S608 - quoted names
     if sequence:
         cursor.execute(f"ALTER SEQUENCE {sequence} OWNED BY NONE")
@@ -129,27 +133,35 @@ def unconvert(cursor: Any, table: str, column: str) -> None:
         cursor.execute(f"ALTER TABLE {quote(table)} ADD CONSTRAINT {quote(name)} {kind} ({', '.join(listed)})")
     for _name, definition in indexes:
         cursor.execute(definition.replace(" ON ONLY ", " ON "))
+    for name, definition in foreign:
+        cursor.execute(f"ALTER TABLE {quote(table)} ADD CONSTRAINT {quote(name)} {definition}")
 
 
-def create_partition(cursor: Any, table: str, column: str, lower: datetime, upper: datetime) -> str:
-    """A new range [lower, upper) of `table`. Rows of that range already in the default partition are moved into
-    it (the default is detached meanwhile: PostgreSQL would refuse a range whose rows are in the default)."""
+def create_partition(cursor: Any, table: str, column: str, lower: datetime, upper: datetime,
+                     lock_timeout_ms: int | None = None) -> str:
+    """A new range [lower, upper) of `table`, made on its own and attached: ATTACH takes the parent's SHARE UPDATE
+    EXCLUSIVE lock, which inserts and reads pass (CREATE TABLE ... PARTITION OF would take its exclusive lock and
+    queue every insert behind a long reader). Rows of that range already in the default partition are moved
+    into it; that needs the parent's exclusive lock for a moment (the default is detached meanwhile: PostgreSQL
+    would refuse a range whose rows are in the default). `lock_timeout_ms`: how long to wait for a lock before
+    giving up (psycopg's LockNotAvailable, an OperationalError)."""
     quote, name, default = _quote, f"{table}_p{lower:%Y%m%d}", f"{table}_{DEFAULT}"
+    if lock_timeout_ms is not None:
+        cursor.execute("SELECT set_config('lock_timeout', %s, true)", [f"{int(lock_timeout_ms)}ms"])
     cursor.execute(f"SELECT EXISTS (SELECT 1 FROM {quote(default)} WHERE {quote(column)} >= %s "  # noqa: S608 - quoted names
                    f"AND {quote(column)} < %s)", [lower, upper])
-    if not cursor.fetchone()[0]:
-        cursor.execute(f"CREATE TABLE {quote(name)} PARTITION OF {quote(table)} FOR VALUES FROM (%s) TO (%s)",
-                       [lower, upper])
-        _name_indexes_after_parents(cursor, name, f"_p{lower:%Y%m%d}")
-        return name
-    cursor.execute(f"ALTER TABLE {quote(table)} DETACH PARTITION {quote(default)}")
-    cursor.execute(f"CREATE TABLE {quote(name)} PARTITION OF {quote(table)} FOR VALUES FROM (%s) TO (%s)",
+    parked = cursor.fetchone()[0]
+    if parked:
+        cursor.execute(f"ALTER TABLE {quote(table)} DETACH PARTITION {quote(default)}")
+    cursor.execute(f"CREATE TABLE {quote(name)} (LIKE {quote(table)} INCLUDING DEFAULTS INCLUDING CONSTRAINTS)")
+    cursor.execute(f"ALTER TABLE {quote(table)} ATTACH PARTITION {quote(name)} FOR VALUES FROM (%s) TO (%s)",
                    [lower, upper])
     _name_indexes_after_parents(cursor, name, f"_p{lower:%Y%m%d}")
-    cursor.execute(f"WITH moved AS (DELETE FROM {quote(default)} WHERE {quote(column)} >= %s "  # noqa: S608 - quoted names
-                   f"AND {quote(column)} < %s RETURNING *) INSERT INTO {quote(name)} SELECT * FROM moved",
-                   [lower, upper])
-    cursor.execute(f"ALTER TABLE {quote(table)} ATTACH PARTITION {quote(default)} DEFAULT")
+    if parked:
+        cursor.execute(f"WITH moved AS (DELETE FROM {quote(default)} WHERE {quote(column)} >= %s "  # noqa: S608 - quoted names
+                       f"AND {quote(column)} < %s RETURNING *) INSERT INTO {quote(name)} SELECT * FROM moved",
+                       [lower, upper])
+        cursor.execute(f"ALTER TABLE {quote(table)} ATTACH PARTITION {quote(default)} DEFAULT")
     return name
 
 
@@ -157,6 +169,7 @@ def drop_partition(cursor: Any, table: str, name: str, lock_timeout_ms: int = 20
     """Detach and drop one partition. Waits at most `lock_timeout_ms` for the parent's lock (a long export
     holding it must not queue every insert behind the drop): psycopg's LockNotAvailable then, to retry later."""
     cursor.execute("SELECT set_config('lock_timeout', %s, true)", [f"{int(lock_timeout_ms)}ms"])
+    cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")  # deferred foreign-key checks of this transaction's rows first
     cursor.execute(f"ALTER TABLE {_quote(table)} DETACH PARTITION {_quote(name)}")
     cursor.execute(f"DROP TABLE {_quote(name)}")
 
@@ -188,6 +201,12 @@ def _indexes_and_constraints(cursor: Any, table: str) -> tuple[list[tuple[str, s
                    "WHERE x.indrelid = to_regclass(%s) AND NOT EXISTS (SELECT 1 FROM pg_constraint c "
                    "WHERE c.conindid = i.oid) ORDER BY i.relname", [table])
     return list(cursor.fetchall()), constraints
+
+
+def _foreign_keys(cursor: Any, table: str) -> list[tuple[str, str]]:
+    cursor.execute("SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint WHERE conrelid = to_regclass(%s) "
+                   "AND contype = 'f' AND conparentid = 0 ORDER BY conname", [table])
+    return list(cursor.fetchall())
 
 
 def _owned_sequence(cursor: Any, table: str) -> str | None:

@@ -27,8 +27,9 @@ import logging
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
-from django.db import connection, transaction
+from django.db import OperationalError, connection, transaction
 from django.db.models import Model
 from django.utils import timezone
 
@@ -48,6 +49,11 @@ EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 #: queues every insert behind it, so intake waits at most this long (with a default partition PostgreSQL cannot
 #: detach concurrently).
 LOCK_TIMEOUT_MS = 100
+#: Two processes' clocks (a worker's attempt time, intake's record time) are this close.
+CLOCK_SLACK = timedelta(hours=1)
+#: The longest a record has attempts after it is made: the scheduling horizon (90 days) and a month of retries
+#: and digests.
+ATTEMPTS_SPAN = timedelta(days=120)
 #: Slack under an events range's keys: an event's key is made just before its row (same clock), never an hour.
 KEY_SLACK = timedelta(hours=1)
 
@@ -96,7 +102,9 @@ def enabled() -> bool:
 def ensure(now: datetime | None = None, since: datetime | None = None) -> list[str]:
     """Make the missing ranges of every table, up to the range PARTITIONS_AHEAD past now's, and back to the one
     holding `since` when given (a table whose legacy partition holds the past is not extended back). Ranges stay
-    contiguous. Returns the names made."""
+    contiguous. One maker per table at a time (an advisory lock: workers check at the same moments); a table
+    whose lock is not had within LOCK_TIMEOUT_MS is left for the next check (ranges are made weeks ahead).
+    Returns the names made."""
     if not enabled():
         return []
     now = now or timezone.now()
@@ -104,29 +112,43 @@ def ensure(now: datetime | None = None, since: datetime | None = None) -> list[s
     end = range_start(now, step) + step * (ahead() + 1)
     made: list[str] = []
     for spec in TABLES:
-        with transaction.atomic(), connection.cursor() as cursor:
-            ranges = [p for p in partitioning.partitions(cursor, spec.table) if not p.is_default]
-            last: datetime = range_start(since or now, step)
-            first: datetime | None = last
-            if ranges:
-                last = max(p.upper for p in ranges if p.upper is not None)
-                lowers = [p.lower for p in ranges if p.lower is not None]
-                first = min(lowers) if len(lowers) == len(ranges) else None  # None: a legacy partition holds the past
-            wanted: list[tuple[datetime, datetime]] = [(last, end)]
-            if since is not None and first is not None:
-                wanted.append((range_start(since, step), first))
-            for lower, upper in wanted:
-                while lower < upper:
-                    made.append(partitioning.create_partition(cursor, spec.table, spec.column, lower, lower + step))
-                    lower += step
+        try:
+            with transaction.atomic(), connection.cursor() as cursor:
+                cursor.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", [f"partitions:{spec.table}"])
+                made += _make_ranges(cursor, spec, step, now, end, since)
+        except OperationalError as err:  # a lock not had in time
+            logger.warning("partitions of %s not made this time: %s", spec.table, err)
     if made:
         logger.info("partitions made: %s", ", ".join(made))
     return made
 
 
+def _make_ranges(cursor: Any, spec: PartitionedTable, step: timedelta, now: datetime, end: datetime,
+                 since: datetime | None) -> list[str]:
+    ranges = [p for p in partitioning.partitions(cursor, spec.table) if not p.is_default]
+    last: datetime = range_start(since or now, step)
+    first: datetime | None = last
+    if ranges:
+        last = max(p.upper for p in ranges if p.upper is not None)
+        lowers = [p.lower for p in ranges if p.lower is not None]
+        first = min(lowers) if len(lowers) == len(ranges) else None  # None: a legacy partition holds the past
+    wanted: list[tuple[datetime, datetime]] = [(last, end)]
+    if since is not None and first is not None:
+        wanted.append((range_start(since, step), first))
+    made = []
+    for lower, until in wanted:
+        while lower < until:
+            upper = min(lower + step, until) if until == first else lower + step  # never over the first range
+            made.append(partitioning.create_partition(cursor, spec.table, spec.column, lower, upper,
+                                                      LOCK_TIMEOUT_MS))
+            lower = upper
+    return made
+
+
 def first_ranges() -> dict[str, datetime | None]:
     """Per class, the lower bound of its main table's first range (not the legacy partition's): rows before it
-    are in the legacy or default partition, which never drop whole."""
+    are in the legacy or default partition, whose rows go by batch on time (the default never drops; the legacy
+    partition drops whole only once its bound is past every tenant's days)."""
     found: dict[str, datetime | None] = {}
     with connection.cursor() as cursor:
         for spec in TABLES:
@@ -180,15 +202,21 @@ def _holds_nothing_needed(spec: PartitionedTable, part: partitioning.Partition) 
     if spec.model is NotificationRecord:
         return not NotificationRecord.objects.filter(created_at__lt=upper, status__in=CLAIMABLE,
                                                      **_within(part)).exists()
-    if spec.model is DeliveryAttempt:
-        return not NotificationRecord.objects.filter(created_at__lt=upper).exists()
+    if spec.model is DeliveryAttempt:  # a record's attempts start after it is made (CLOCK_SLACK: two clocks)
+        owners = NotificationRecord.objects.filter(created_at__lt=upper + CLOCK_SLACK)
+        if part.lower is not None:  # a record stuck open long ago holds no later week's attempts
+            owners = owners.filter(created_at__gte=part.lower - ATTEMPTS_SPAN)
+        return not owners.exists()
     if spec.model is Event:
-        records = NotificationRecord.objects.filter(event_id__lt=uuid7_floor(upper))
+        keys = {"event_id__lt": uuid7_floor(upper)}
         if part.lower is not None:
-            records = records.filter(event_id__gte=uuid7_floor(part.lower - KEY_SLACK))
-        else:  # the legacy partition: its events may have random (version 4) keys, far above the rest
-            records = records | NotificationRecord.objects.filter(event_id__gte=unmade_after(timezone.now()))
-        return not (records.exists() or FanOut.objects.filter(state__in=OPEN_STATES, created_at__lt=upper).exists())
+            keys["event_id__gte"] = uuid7_floor(part.lower - KEY_SLACK)
+        records = NotificationRecord.objects.filter(**keys)
+        fanouts = FanOut.objects.filter(state__in=OPEN_STATES, **keys)
+        if part.lower is None:  # the legacy partition: its events may have random (version 4) keys, far above
+            records |= NotificationRecord.objects.filter(event_id__gte=unmade_after(timezone.now()))
+            fanouts = FanOut.objects.filter(state__in=OPEN_STATES, created_at__lt=upper + KEY_SLACK)
+        return not (records.exists() or fanouts.exists())
     return True
 
 
@@ -201,10 +229,16 @@ def estimated_rows(part: partitioning.Partition) -> int:
         return partitioning.estimated_rows(cursor, part.name)
 
 
-def drop(spec: PartitionedTable, part: partitioning.Partition) -> int:
+def drop(spec: PartitionedTable, part: partitioning.Partition) -> int | None:
     """Drop one partition (droppable() said so); returns about how many rows it held (the planner's estimate:
-    counting would read it whole)."""
+    counting would read it whole), or None when, judged again under its lock, it must stay after all."""
     with transaction.atomic(), connection.cursor() as cursor:
+        # Writes into it wait from here (a record requeued by hand after the check would be dropped with it),
+        # and what was judged is judged again under the lock; other partitions are not held up.
+        cursor.execute("SELECT set_config('lock_timeout', %s, true)", [f"{LOCK_TIMEOUT_MS}ms"])
+        cursor.execute(f"LOCK TABLE {connection.ops.quote_name(part.name)} IN EXCLUSIVE MODE")
+        if not _holds_nothing_needed(spec, part):
+            return None
         rows = partitioning.estimated_rows(cursor, part.name)
         partitioning.drop_partition(cursor, spec.table, part.name, LOCK_TIMEOUT_MS)
     logger.info("partition dropped: %s (about %d rows)", part.name, rows)

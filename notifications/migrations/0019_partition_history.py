@@ -5,7 +5,8 @@ inbox messages by created_at, in ranges of NOTIFICATIONS["PARTITION_DAYS"] (7) d
 An existing database keeps its rows where they are: each table becomes the partition below the end of the current
 range (`<table>_legacy`, MINVALUE to that bound), checked by one scan, and gets its primary key and unique
 constraints again with the time column (built by this migration: minutes for a table of tens of millions of rows,
-with the table locked; docs/operations.md). Its rows are pruned in batches as before, and the partition dropped
+with the table locked: notifications/history/README.md, "Partitions"). Stop intake (consumers, API) while 0018 and
+0019 run. Its rows are pruned in batches as before, and the partition dropped
 once empty. A fresh database gets ranges only. Ranges from the end of the current one onward are made here, then by
 `manage.py partitions` and every delivery worker. SQLite keeps plain tables.
 
@@ -22,6 +23,13 @@ TABLES = (("notifications_event", "received_at"), ("notifications_notificationre
           ("notifications_deliveryattempt", "started_at"), ("notifications_inappmessage", "created_at"))
 AHEAD = 2
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def keys_again(apps, schema_editor):
+    """The keys of events written after 0018 by a consumer still running the code before it (which deduped on
+    the events' own constraint): stop intake for the migration, and this finds nothing."""
+    schema_editor.execute("INSERT INTO notifications_eventkey (event_id, tenant_id, dedupe_key) SELECT id, "
+                          "tenant_id, dedupe_key FROM notifications_event ON CONFLICT DO NOTHING")
 
 
 def partition(apps, schema_editor):
@@ -68,5 +76,6 @@ class Migration(migrations.Migration):
             field=models.UUIDField(default=notifications.utils.ids.uuid7, editable=False, primary_key=True,
                                    serialize=False),
         ),
+        migrations.RunPython(keys_again, migrations.RunPython.noop),
         migrations.RunPython(partition, unpartition),
     ]

@@ -213,3 +213,21 @@ def test_a_worker_makes_the_ranges_ahead_with_pruning_off_and_once_an_hour(setti
         with CaptureQueriesContext(connection) as seen:
             sweep.sweep()
         assert len(seen) == 0  # within the hour: not even the catalog is read
+
+
+@pytest.mark.postgres
+def test_a_partition_judged_droppable_is_judged_again_under_its_lock(tenant, deliver):
+    """A record requeued by hand between the judgement and the drop (the operator's retry of an old failure)
+    keeps its partition."""
+    now = timezone.now()
+    first = partitions.range_start(now - timedelta(days=200))
+    partitions.ensure(now, since=first)
+    _history_at(first + timedelta(hours=1), deliver, user_id="old")
+    name = f"notifications_notificationrecord_p{first:%Y%m%d}"
+    spec, part = next((spec, part) for spec, part in partitions.droppable(now) if part.name == name)
+
+    NotificationRecord.objects.filter(user_id="old", channel="email").update(status="pending")
+
+    assert partitions.drop(spec, part) is None
+    assert name in _ranges(NotificationRecord)
+    assert NotificationRecord.objects.filter(user_id="old", status="pending").exists()
