@@ -5,12 +5,12 @@ PostgreSQL, in one run. Prints one table and appends it, with date and commit, t
                         [--seconds 60] [--http-requests 10000]
                         [--only intake|http-ingest|email|http|e2e|scheduled|digest|fanout|history]
                         [--scheduled-burst 100000] [--fanout-subscribers 1000000]
-                        [--history] [--history-events 10000000]
+                        [--history] [--history-events 10000000] [--history-rounds 2]
                         [--no-record] [--transport aiohttp --transport own [--transport-rounds 2]]
 
 `--history` adds the history workload (bench/history.py: intake, HTTP delivery and end to end on the fresh
-database, then on 20,000,000 preloaded records) to a full run; it is not in the default run because it takes
-~15 minutes more (the preload alone ~9) and writes ~15 GB; `--only history` runs it alone.
+database and on 20,000,000 preloaded records, alternating) to a full run; it is not in the default run because it
+takes ~30 minutes more (the preload alone ~11) and writes ~12 GB; `--only history` runs it alone.
 
 `--transport` (repeatable) runs the HTTP delivery workload once per transport per round, alternating, and prints
 the ratio (bench/transports.py).
@@ -291,7 +291,9 @@ def main() -> None:
     parser.add_argument("--only", choices=["intake", "http-ingest", "email", "http", "e2e", "scheduled", "digest",
                                            "fanout", "history"], action="append")
     parser.add_argument("--history", action="store_true",
-                        help="Add the history workload to a full run (bench/history.py: ~15 minutes more)")
+                        help="Add the history workload to a full run (bench/history.py: ~30 minutes more)")
+    parser.add_argument("--history-rounds", type=int, default=2,
+                        help="Rounds of the history workload on each database (fresh and history alternating)")
     parser.add_argument("--history-events", type=int, default=10_000_000,
                         help="Events of the history preload, two records each (bench/history_seed.py)")
     parser.add_argument("--fanout-subscribers", type=int, default=1_000_000,
@@ -352,7 +354,7 @@ def main() -> None:
             bench_history(bootstrap, database_url,
                           {"intake": lambda: bench_intake(bootstrap, args.events, args.consumers),
                            "http": lambda: bench_http(args.deliveries, args.workers)},
-                          args.history_events, (args.rate, args.seconds, args.workers))
+                          args.history_events, (args.rate, args.seconds, args.workers), args.history_rounds)
     finally:
         from django.db import connections
 
