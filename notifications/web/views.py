@@ -110,7 +110,8 @@ def window_groups(since: datetime) -> list[Any]:
 # estimates ~580,000 groups for the ~100 there are, so it would sort; the hash aggregate stays in 1.6 MB), no JIT
 # (0.6 s of compiling for a query of a few hundred ms): 0.23-0.25 s on the same machine and database (0.27-0.30 s
 # with work_mem 64 MB instead of no sort: the hash table sized for 580,000 groups is slower), of which ~0.1-0.15 s
-# is the scan alone (a count over the window). See bench/README.md ("History").
+# is the scan alone (a count over the window); 0.43 s in `bench/run.py --only history` at load average ~4.5. Still
+# over the 200 ms of issue 20 point 6: see bench/README.md ("History") for the options measured.
 WINDOW_PLAN = {"enable_seqscan": "off", "enable_sort": "off", "jit": "off"}
 
 
