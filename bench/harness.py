@@ -13,8 +13,8 @@ from bench import common
 RESULTS: list[dict[str, Any]] = []
 #: Verdicts a workload adds to the report's targets (the history workload's bounds).
 VERDICTS: list[str] = []
-#: Put before every measurement's name (the history workload runs the same workloads twice: "fresh database: ",
-#: "on history: ").
+#: Put before every measurement's name (the history workload runs the same workloads in rounds on two databases:
+#: "fresh database, round 1: ", "on history, round 1: ", ...).
 LABEL = ""
 #: Tenants whose rows clear() keeps (a preloaded history: the id prefix of its tenants); None: clear() empties.
 KEPT_TENANTS: str | None = None
