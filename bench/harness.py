@@ -11,13 +11,50 @@ from typing import Any
 from bench import common
 
 RESULTS: list[dict[str, Any]] = []
+#: Verdicts a workload adds to the report's targets (the history workload's bounds).
+VERDICTS: list[str] = []
+#: Put before every measurement's name (the history workload runs the same workloads in rounds on two databases:
+#: "fresh database, round 1: ", "on history, round 1: ", ...).
+LABEL = ""
+#: Tenants whose rows clear() keeps (a preloaded history: the id prefix of its tenants); None: clear() empties.
+KEPT_TENANTS: str | None = None
 
 
 def record(name: str, value: float, unit: str, ceiling: float | None = None, note: str = "") -> None:
+    name = LABEL + name
     row = {"name": name, "value": value, "unit": unit, "ceiling": ceiling, "note": note}
     RESULTS.append(row)
     ratio = f"{value / ceiling:.0%}" if ceiling else "-"
     print(f"  {name:<44} {value:>12,.1f} {unit:<10} ceiling {ceiling or 0:>12,.1f}  {ratio}", flush=True)
+
+
+def clear() -> None:
+    """Each workload starts from empty tables: pending records of one must not become work for the next. With a
+    preloaded history (KEPT_TENANTS), only the other tenants' rows go (DELETE instead of TRUNCATE), then VACUUM
+    (only the pages touched are read: the preload left the rest all-visible)."""
+    from django.db import connection
+
+    tables = ["notifications_deliveryattempt", "notifications_inappmessage", "notifications_notificationrecord",
+              "notifications_event", "notifications_contact", "notifications_digestwindow", "notifications_fanout",
+              "notifications_subscription", "notifications_topic"]
+    others = "SELECT id FROM notifications_tenant WHERE id NOT LIKE %s"
+    kept = [(KEPT_TENANTS or "").replace("_", r"\_") + "%"]
+    with connection.cursor() as cursor:
+        # A workload run again (the history workload's rounds) creates its tenant's provider again: the old one,
+        # pointing at a sink that is gone, would head the chain.
+        cursor.execute(f"DELETE FROM notifications_providerconfig WHERE tenant_id IN ({others})"  # noqa: S608
+                       if KEPT_TENANTS else "DELETE FROM notifications_providerconfig", kept if KEPT_TENANTS else [])
+        if KEPT_TENANTS is None:
+            cursor.execute(f"TRUNCATE {', '.join(tables)} CASCADE")
+            return
+        cursor.execute("DELETE FROM notifications_deliveryattempt WHERE record_id IN (SELECT id FROM "  # noqa: S608
+                       f"notifications_notificationrecord WHERE tenant_id IN ({others}))", kept)
+        cursor.execute("DELETE FROM notifications_subscription WHERE topic_id IN (SELECT id FROM "  # noqa: S608
+                       f"notifications_topic WHERE tenant_id IN ({others}))", kept)
+        for table in (name for name in tables[1:] if name != "notifications_subscription"):
+            cursor.execute(f"DELETE FROM {table} WHERE tenant_id IN ({others})", kept)  # noqa: S608 - names above
+        for table in tables[:4]:
+            cursor.execute(f"VACUUM ANALYZE {table}")
 
 
 def setup_django(database_url: str, bootstrap: str) -> None:

@@ -1,6 +1,6 @@
 """The history export at a million rows (issue 20, point 3): EVENTS events (default 200,000), three records each and
-one attempt for every third record, written straight into PostgreSQL with INSERT ... SELECT generate_series (not
-through the service), then `export_rows` as JSON Lines into /dev/null. Prints rows/s and the process's resident
+one attempt for every third record, written straight into PostgreSQL (bench/history_seed.py, not through the
+service), then `export_rows` as JSON Lines into /dev/null. Prints rows/s and the process's resident
 memory at each tenth of the export: it must stay flat (one chunk is held at a time).
 
     bash scripts/postgres.sh run .venv/bin/python bench/history_export.py [EVENTS]"""
@@ -14,41 +14,15 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench import common
+from bench import common, history_seed
 from bench.fanout import rss_mib
 
 TENANT = "bench-history"
 
 
 def seed(events: int) -> None:
-    from django.db import connection
-
-    from notifications.tenants.models import Tenant
-
-    Tenant.objects.create(id=TENANT)
-    started = time.perf_counter()
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "INSERT INTO notifications_event (id, tenant_id, event_type, event_id, dedupe_key, user_id, occurred_at,"
-            " payload, metadata, source, received_at) SELECT gen_random_uuid(), %s, 'task.assigned', '', 'k' || n,"
-            " 'user-' || (n %% 5000), now() - interval '1 day' + n * interval '1 ms',"
-            " jsonb_build_object('user_id', 'user-' || (n %% 5000), 'task_id', 'T-' || n, 'task_title', 'Review',"
-            " 'code', jsonb_build_object('$enc', 'sealed')), '{}', 'bench',"
-            " now() - interval '1 day' + n * interval '1 ms' FROM generate_series(1, %s) AS n", [TENANT, events])
-        cursor.execute(
-            "INSERT INTO notifications_notificationrecord (tenant_id, event_id, event_type, user_id, channel,"
-            " recipient, status, reason, error_detail, provider, provider_message_id, attempts, cancel_key, lane,"
-            " created_at, updated_at, sent_at) SELECT e.tenant_id, e.id, e.event_type, e.user_id, c.channel,"
-            " e.user_id || '@example.com', 'sent', '', '', 'smtp', 'm-1', 1, '', 0, e.received_at, e.received_at,"
-            " e.received_at FROM notifications_event e CROSS JOIN (VALUES ('email'), ('sms'), ('push')) AS c(channel)"
-            " WHERE e.tenant_id = %s", [TENANT])
-        cursor.execute(
-            "INSERT INTO notifications_deliveryattempt (record_id, tenant_id, provider, started_at, duration_ms,"
-            " outcome, error_code, error_detail, provider_message_id) SELECT r.id, r.tenant_id, 'smtp', r.created_at,"
-            " 12, 'sent', '', '', 'm-1' FROM notifications_notificationrecord r WHERE r.tenant_id = %s"
-            " AND r.id %% 3 = 0", [TENANT])
-        cursor.execute("ANALYZE")
-    print(f"seeded {events:,} events with records and attempts in {time.perf_counter() - started:.1f} s")
+    history_seed.preload(events, days=1, tenants=[TENANT], users=5000, channels=("email", "sms", "push"),
+                         attempt_every=3, sealed=True, open_tail=0)
 
 
 def run(events: int) -> int:

@@ -1,5 +1,5 @@
 """Pruning never blocks intake (issue 20, point 2): a fresh PostgreSQL database is given EXPIRED records (default
-1,000,000, a third as many events, 120 days old, written with INSERT ... SELECT generate_series), then intake takes
+1,000,000, a third as many events, 120 days old, written by bench/history_seed.py), then intake takes
 the bench mix in batches of 2,000 three times: alone, while `manage.py prune_history` deletes the expired history in
 another process, and alone again. Prints each phase's events/s and its batches' median and slowest seconds, and
 the pruning's rows/s.
@@ -14,41 +14,22 @@ import statistics
 import subprocess
 import sys
 import time
+from datetime import timedelta
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench import common
+from bench import common, history_seed
 
 TENANT = "bench"
 
 
 def seed_expired(records: int) -> None:
     """Events (UUIDv7 keys of their time, as intake makes them) and their final records, 120 days old."""
-    from django.db import connection
+    from django.utils import timezone
 
-    from notifications.tenants.models import Tenant
-
-    Tenant.objects.get_or_create(id=TENANT)
-    events = max(records // 3, 1)
-    started = time.perf_counter()
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "INSERT INTO notifications_event (id, tenant_id, event_type, event_id, dedupe_key, user_id, occurred_at,"
-            " payload, metadata, source, received_at) SELECT (lpad(to_hex((extract(epoch FROM t) * 1000)::bigint), 12,"
-            " '0') || '7' || substr(md5(n::text), 1, 3) || '8' || substr(md5(n::text), 4, 15))::uuid, %s,"
-            " 'task.assigned', '', 'old-' || n, 'user-' || (n %% 5000), t, '{}', '{}', 'bench', t FROM"
-            " (SELECT n, now() - interval '120 days' + n * interval '1 ms' AS t FROM generate_series(1, %s) n) s",
-            [TENANT, events])
-        cursor.execute(
-            "INSERT INTO notifications_notificationrecord (tenant_id, event_id, event_type, user_id, channel,"
-            " recipient, status, reason, error_detail, provider, provider_message_id, attempts, cancel_key, lane,"
-            " created_at, updated_at, sent_at) SELECT e.tenant_id, e.id, e.event_type, e.user_id, c.channel,"
-            " e.user_id || '@example.com', 'sent', '', '', 'smtp', 'm-1', 1, '', 0, e.received_at, e.received_at,"
-            " e.received_at FROM notifications_event e CROSS JOIN (VALUES ('email'), ('sms'), ('push')) AS c(channel)"
-            " WHERE e.tenant_id = %s", [TENANT])
-        cursor.execute("ANALYZE")
-    print(f"seeded {events:,} expired events and {3 * events:,} records in {time.perf_counter() - started:.1f} s")
+    history_seed.preload(max(records // 3, 1), days=1, tenants=[TENANT], end=timezone.now() - timedelta(days=119),
+                         users=5000, channels=("email", "sms", "push"), attempt_every=0, open_tail=0)
 
 
 def intake(batches: list[list[bytes]]) -> tuple[float, list[float]]:

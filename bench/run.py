@@ -3,9 +3,14 @@ PostgreSQL, in one run. Prints one table and appends it, with date and commit, t
 
     python bench/run.py [--events 300000] [--consumers 4] [--deliveries 20000] [--workers 2] [--rate 1000]
                         [--seconds 60] [--http-requests 10000]
-                        [--only intake|http-ingest|email|http|e2e|scheduled|digest|fanout] [--scheduled-burst 100000]
-                        [--fanout-subscribers 1000000]
+                        [--only intake|http-ingest|email|http|e2e|scheduled|digest|fanout|history]
+                        [--scheduled-burst 100000] [--fanout-subscribers 1000000]
+                        [--history] [--history-events 10000000] [--history-rounds 2]
                         [--no-record] [--transport aiohttp --transport own [--transport-rounds 2]]
+
+`--history` adds the history workload (bench/history.py: intake, HTTP delivery and end to end on the fresh
+database and on 20,000,000 preloaded records, alternating) to a full run; it is not in the default run because it
+takes ~30 minutes more (the preload alone ~11) and writes ~12 GB; `--only history` runs it alone.
 
 `--transport` (repeatable) runs the HTTP delivery workload once per transport per round, alternating, and prints
 the ratio (bench/transports.py).
@@ -29,7 +34,8 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bench import common
 from bench.e2e import bench_end_to_end
-from bench.harness import RESULTS, record, setup_django
+from bench.harness import RESULTS, VERDICTS, record, setup_django
+from bench.harness import clear as _clear
 from bench.harness import manage as _manage
 from bench.harness import stop as _stop
 from bench.harness import wait_for as _wait_for
@@ -81,7 +87,7 @@ def bench_intake(bootstrap: str, count: int, processes: int) -> None:
         committed = cursor.fetchone()[0]
     if committed != count:
         raise SystemExit(f"intake: every partition's last event is in, but {committed} of {count} events are")
-    records = NotificationRecord.objects.count()
+    records = NotificationRecord.objects.filter(tenant_id="bench").count()
     record("intake: Kafka -> records committed", count / elapsed, "events/s", raw_rate,
            f"{count} events, {processes} consumer processes from cold start, batch 2000; {cpu}; "
            f"first commit after {first_at - started:.1f} s, then "
@@ -104,21 +110,11 @@ def bench_intake(bootstrap: str, count: int, processes: int) -> None:
                 copy.write_row(row)
         raw_pg.commit() if not raw_pg.autocommit else None
         copy_elapsed = time.perf_counter() - started
+        cursor.execute("DROP TABLE copy_events, copy_records")  # the history workload measures intake twice
     record("ceiling: PostgreSQL COPY of events+records", count / copy_elapsed, "events/s", None,
            f"{count} event rows + {records} record rows")
     RESULTS[-3]["copy_ceiling"] = count / copy_elapsed
     _clear()
-
-
-def _clear() -> None:
-    """Each workload starts from empty tables: pending records of one must not become work for the next."""
-    from django.db import connection
-
-    with connection.cursor() as cursor:
-        cursor.execute("TRUNCATE notifications_deliveryattempt, notifications_inappmessage, "
-                       "notifications_notificationrecord, notifications_event, notifications_contact, "
-                       "notifications_digestwindow, notifications_fanout, notifications_subscription, "
-                       "notifications_topic CASCADE")
 
 
 # --- (c) delivery -------------------------------------------------------------------------------------------
@@ -262,6 +258,8 @@ def write_report(args: argparse.Namespace, elapsed: float) -> str:
     lines = [f"### {datetime.now(UTC):%Y-%m-%d %H:%M} UTC, commit {commit}", "",
              f"2 cores; events={args.events} ({args.consumers} consumers), deliveries={args.deliveries} "
              f"({args.workers} workers), e2e {args.rate}/s for {args.seconds}s (1 consumer, {args.workers} workers); "
+             + (f"history preload {args.history_events} events; " if args.history or "history" in (args.only or [])
+                else "") +
              f"run took {elapsed:.0f}s.", "",
              "| measurement | result | ceiling (same run) | ratio | notes |", "|---|---|---|---|---|"]
     for row in RESULTS:
@@ -274,7 +272,7 @@ def write_report(args: argparse.Namespace, elapsed: float) -> str:
         row = next(row for row in RESULTS if "copy_ceiling" in row)
         lines.append(f"| intake vs PostgreSQL COPY | | {row['copy_ceiling']:,.0f} events/s | "
                      f"{row['value'] / row['copy_ceiling']:.0%} | |")
-    lines += ["", "Targets:", *verdicts(), ""]
+    lines += ["", "Targets:", *verdicts(), *VERDICTS, ""]
     return "\n".join(lines)
 
 
@@ -291,7 +289,13 @@ def main() -> None:
     parser.add_argument("--http-requests", type=int, default=10_000,
                         help="Single-event POSTs for the HTTP ingestion line (200 concurrent clients)")
     parser.add_argument("--only", choices=["intake", "http-ingest", "email", "http", "e2e", "scheduled", "digest",
-                                           "fanout"], action="append")
+                                           "fanout", "history"], action="append")
+    parser.add_argument("--history", action="store_true",
+                        help="Add the history workload to a full run (bench/history.py: ~30 minutes more)")
+    parser.add_argument("--history-rounds", type=int, default=2,
+                        help="Rounds of the history workload on each database (fresh and history alternating)")
+    parser.add_argument("--history-events", type=int, default=10_000_000,
+                        help="Events of the history preload, two records each (bench/history_seed.py)")
     parser.add_argument("--fanout-subscribers", type=int, default=1_000_000,
                         help="Subscribers of the topic the fan-out workload sends one event to (bench/fanout.py)")
     parser.add_argument("--scheduled-burst", type=int, default=100_000,
@@ -307,7 +311,8 @@ def main() -> None:
     database_url = common.fresh_database()
     try:
         setup_django(database_url, bootstrap)
-        only = set(args.only or ["intake", "http-ingest", "email", "http", "e2e", "scheduled", "digest", "fanout"])
+        only = set(args.only or ["intake", "http-ingest", "email", "http", "e2e", "scheduled", "digest", "fanout",
+                                 *(["history"] if args.history else [])])
         print(f"{'measurement':<46} {'result':>12} {'unit':<10} {'ceiling':>20}  ratio")
         if "intake" in only:
             bench_intake(bootstrap, args.events, args.consumers)
@@ -343,6 +348,13 @@ def main() -> None:
 
             bench_fanout(args.fanout_subscribers, record=record)
             _clear()
+        if "history" in only:  # last: its preload stays in the database until the end
+            from bench.history import bench_history
+
+            bench_history(bootstrap, database_url,
+                          {"intake": lambda: bench_intake(bootstrap, args.events, args.consumers),
+                           "http": lambda: bench_http(args.deliveries, args.workers)},
+                          args.history_events, (args.rate, args.seconds, args.workers), args.history_rounds)
     finally:
         from django.db import connections
 

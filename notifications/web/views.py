@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 from collections import Counter
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import jwt
@@ -19,6 +19,7 @@ from django.views.decorators.http import require_POST
 from notifications.api.auth import inbox_jwt_secret
 from notifications.audiences.progress import open_and_finished, with_record_counts
 from notifications.conf import get_setting
+from notifications.db.plans import plan_settings
 from notifications.delivery.models import NotificationRecord
 from notifications.delivery.requeue import requeue
 from notifications.enums import Status
@@ -59,13 +60,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
 def dashboard_data(request: HttpRequest) -> JsonResponse:
     hours = min(max(int(request.GET.get("hours", 24)), 1), 24 * 14)
     since = timezone.now() - timedelta(hours=hours)
-    # The window's records read once (a GROUP BY by hour, channel, status and reason: a few hundred groups), and
-    # the chart, the failure reasons and the withheld reasons summed from it. Three GROUP BYs read the window three
-    # times: 1.3 s at 6,000,000 records (bench/history_queries.py). On PostgreSQL the window is found by the BRIN
-    # index on created_at (migration 0017).
-    groups = list(NotificationRecord.objects.filter(created_at__gte=since)
-                  .annotate(hour=TruncHour("created_at")).values("hour", "channel", "status", "reason")
-                  .annotate(n=Count("id")).order_by())
+    groups = window_groups(since)
     charted: Counter[tuple[Any, str, str]] = Counter()
     failed_by: Counter[str] = Counter()
     withheld_by: Counter[str] = Counter()
@@ -94,6 +89,30 @@ def dashboard_data(request: HttpRequest) -> JsonResponse:
     fanouts = with_record_counts(open_and_finished(finished=5), most=3, budget_ms=300)
     return JsonResponse({"hours": hours, "series": series, "reasons": reasons, "failures": failures,
                          "waiting": waiting, "withheld": withheld, "lag": _lag(), "fanouts": fanouts})
+
+
+def window_groups(since: datetime) -> list[Any]:
+    """The window's records read once (a GROUP BY by hour, channel, status and reason: a few hundred groups); the
+    chart, the failure reasons and the withheld reasons are summed from it. Three GROUP BYs read the window three
+    times: 1.3 s at 6,000,000 records (bench/history_queries.py). On PostgreSQL the window is found by the BRIN
+    index on created_at (migration 0017), under WINDOW_PLAN."""
+    with plan_settings(**WINDOW_PLAN):
+        return list(NotificationRecord.objects.filter(created_at__gte=since)
+                    .annotate(hour=TruncHour("created_at")).values("hour", "channel", "status", "reason")
+                    .annotate(n=Count("id")).order_by())
+
+
+# The window's plan on PostgreSQL. At 20,000,000 records over 30 days (667,000 in the last 24 hours) the planner
+# reads the whole table (parallel seq scan, then a sort that spills at work_mem 4 MB, JIT compiling it cold): 2.0 s
+# warm (bench/history_queries.py; 2 cores shared with another session's tests, load average 4-5). It cannot know
+# that created_at follows the table's order, so it prices the BRIN index's lossy bitmap as random reads of the
+# whole table. Here: no seq scan (the BRIN bitmap reads the window's pages: 15,000 of 450,000), no sort (it
+# estimates ~580,000 groups for the ~100 there are, so it would sort; the hash aggregate stays in 1.6 MB), no JIT
+# (0.6 s of compiling for a query of a few hundred ms): 0.23-0.25 s on the same machine and database (0.27-0.30 s
+# with work_mem 64 MB instead of no sort: the hash table sized for 580,000 groups is slower), of which ~0.1-0.15 s
+# is the scan alone (a count over the window); 0.43 s in `bench/run.py --only history` at load average ~4.5. Still
+# over the 200 ms of issue 20 point 6: see bench/README.md ("History") for the options measured.
+WINDOW_PLAN = {"enable_seqscan": "off", "enable_sort": "off", "jit": "off"}
 
 
 def _lag() -> dict[str, Any]:
