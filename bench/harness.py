@@ -36,7 +36,7 @@ def clear() -> None:
 
     tables = ["notifications_deliveryattempt", "notifications_inappmessage", "notifications_notificationrecord",
               "notifications_event", "notifications_contact", "notifications_digestwindow", "notifications_fanout",
-              "notifications_subscription", "notifications_topic"]
+              "notifications_subscription", "notifications_topic", "notifications_eventkey"]
     others = "SELECT id FROM notifications_tenant WHERE id NOT LIKE %s"
     kept = [(KEPT_TENANTS or "").replace("_", r"\_") + "%"]
     with connection.cursor() as cursor:

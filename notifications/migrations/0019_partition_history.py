@@ -27,9 +27,10 @@ EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 def keys_again(apps, schema_editor):
     """The keys of events written after 0018 by a consumer still running the code before it (which deduped on
-    the events' own constraint): stop intake for the migration, and this finds nothing."""
+    the events' own constraint): stop intake for the migration, and this finds nothing. (`WHERE true`: SQLite
+    parses ON CONFLICT after a SELECT only behind a WHERE.)"""
     schema_editor.execute("INSERT INTO notifications_eventkey (event_id, tenant_id, dedupe_key) SELECT id, "
-                          "tenant_id, dedupe_key FROM notifications_event ON CONFLICT DO NOTHING")
+                          "tenant_id, dedupe_key FROM notifications_event WHERE true ON CONFLICT DO NOTHING")
 
 
 def partition(apps, schema_editor):
