@@ -13,25 +13,36 @@ What happens to each table, in one place (`erase_user`, one transaction):
   deleted row);
 - delivery attempts of those records: error text blanked (a bounce may quote the address);
 - digest windows: user id -> the pseudonym; key re-hashed (it was a hash of their id);
-- rejected events naming them (their id, e-mail or phone in the kept original): originals and detail blanked.
+- rejected events naming them (their id, e-mail or phone in the kept original): originals and detail blanked;
+- Django's admin log (`LogEntry`) entries naming them (their id as a whole word, not another tenant's, or an
+  e-mail or phone of theirs, in the object's name or the change message): both replaced by `[erased]`; who acted
+  and when stays.
+
+Nothing loads all of a person's rows at once: their events, records and digest windows are found and changed
+ID_CHUNK at a time, in key order (a person with a million records is 200 chunks), fan-outs AUDIENCE_CHUNK at a
+time (each may list 100,000 ids).
 
 What stays: event types, times, channels, statuses and counts, so the tenant's statistics still add up. The
 pseudonym is random (`erased-` and 16 hex digits): nothing links it back to the person. An `Erasure` row records
 the erasure, its pseudonym, who asked and the counts, never the person's id or data.
 
 Not found: another person's event that names this one in free text (a comment's body, `mentioned_by`): only
-their own fields and ids are known to be theirs."""
+their own fields and ids are known to be theirs. Configuration is not searched (tenants' templates, rules and
+event types' examples)."""
 
 from __future__ import annotations
 
 import hashlib
 import json
+import re
 import secrets
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.contrib.admin.models import LogEntry
 from django.db import transaction
-from django.db.models import CharField, Q, Value
+from django.db.models import CharField, Q, QuerySet, Value
 from django.db.models.functions import Cast, Concat
 
 from notifications.audiences.models import OPEN_STATES, FanOut, Subscription
@@ -49,8 +60,10 @@ ERASED = {"$erased": True}
 PSEUDONYM_PREFIX = "erased-"
 #: What an erased rejected event's originals become.
 ERASED_TEXT = "[erased]"
-#: Rows updated per statement where ids are listed (SQLite takes at most 32,766 parameters).
+#: Rows read and changed per chunk, their ids listed in its statements (SQLite takes at most 32,766 parameters).
 ID_CHUNK = 5000
+#: Fan-outs read per chunk: each may list up to 100,000 recipients (audiences.parse.MAX_RECIPIENTS).
+AUDIENCE_CHUNK = 50
 
 
 @dataclass
@@ -75,6 +88,7 @@ def erase_user(tenant_id: str, user_id: str, *, requested_by: str = "") -> Erasu
         contact = Contact.objects.filter(tenant_id=tenant_id, user_id=user_id).first()
         addresses = _addresses(tenant_id, user_id, contact)
         counts["rejected_events"] = _erase_rejections(tenant_id, user_id, addresses)
+        counts["admin_log_entries"] = _erase_admin_log(tenant_id, user_id, addresses)
         counts["events"] = _erase_events(tenant_id, user_id, report.pseudonym)
         counts["audiences"] = _leave_audiences(tenant_id, user_id)
         counts["records"], counts["attempts"] = _erase_records(tenant_id, user_id, report.pseudonym)
@@ -98,41 +112,58 @@ def _addresses(tenant_id: str, user_id: str, contact: Contact | None) -> set[str
     return found
 
 
+def _chunks(query: QuerySet[Any], size: int = 0) -> Iterator[list[Any]]:
+    """The primary keys of `query`'s rows, `size` (ID_CHUNK) at a time in key order. Each chunk is read once the
+    caller has handled the one before (its rows may have left the query by then: the next starts after its last
+    key), so no more than a chunk's ids are held, and no cursor stays open while its table is written."""
+    size = size or ID_CHUNK
+    last = None
+    while True:
+        page = query if last is None else query.filter(pk__gt=last)
+        ids = list(page.order_by("pk").values_list("pk", flat=True)[:size])
+        if ids:
+            yield ids
+        if len(ids) < size:
+            return
+        last = ids[-1]
+
+
 def _erase_events(tenant_id: str, user_id: str, pseudonym: str) -> int:
-    ids = list(Event.objects.filter(tenant_id=tenant_id, user_id=user_id).values_list("pk", flat=True))
-    for start in range(0, len(ids), ID_CHUNK):
+    erased = 0
+    for ids in _chunks(Event.objects.filter(tenant_id=tenant_id, user_id=user_id)):
         # The dedupe key is unique per tenant: each event's becomes "erased:<its own id>".
-        Event.objects.filter(pk__in=ids[start:start + ID_CHUNK]).update(
+        Event.objects.filter(pk__in=ids).update(
             user_id=pseudonym, payload=ERASED, metadata={}, event_id="",
             dedupe_key=Concat(Value("erased:"), Cast("id", output_field=CharField())))
-    return len(ids)
+        erased += len(ids)
+    return erased
 
 
 def _leave_audiences(tenant_id: str, user_id: str) -> int:
     """Their id out of the lists of the tenant's audience events (fan-outs' recipients, payloads' user_ids), and
     out of a finished fan-out's cursor (an open one's cursor is where it resumes: it stays until it finishes)."""
     left = 0
-    for fanout in FanOut.objects.filter(tenant_id=tenant_id).only("pk", "recipients", "event_id", "cursor", "state"):
-        if fanout.cursor == user_id and fanout.state not in OPEN_STATES:
-            FanOut.objects.filter(pk=fanout.pk).update(cursor="")
-        if user_id not in (fanout.recipients or ()):
-            continue
-        fanout.recipients = [one for one in fanout.recipients if one != user_id]
-        FanOut.objects.filter(pk=fanout.pk).update(recipients=fanout.recipients)
-        event = Event.objects.filter(pk=fanout.event_id).only("payload").first()
-        if event is not None and isinstance(event.payload.get("user_ids"), list):
-            payload = {**event.payload, "user_ids": [one for one in event.payload["user_ids"] if one != user_id]}
-            Event.objects.filter(pk=fanout.event_id).update(payload=payload)
-        left += 1
+    for ids in _chunks(FanOut.objects.filter(tenant_id=tenant_id), AUDIENCE_CHUNK):
+        for fanout in FanOut.objects.filter(pk__in=ids).order_by("pk").only("pk", "recipients", "event_id", "cursor",
+                                                                            "state"):
+            if fanout.cursor == user_id and fanout.state not in OPEN_STATES:
+                FanOut.objects.filter(pk=fanout.pk).update(cursor="")
+            if user_id not in (fanout.recipients or ()):
+                continue
+            fanout.recipients = [one for one in fanout.recipients if one != user_id]
+            FanOut.objects.filter(pk=fanout.pk).update(recipients=fanout.recipients)
+            event = Event.objects.filter(pk=fanout.event_id).only("payload").first()
+            if event is not None and isinstance(event.payload.get("user_ids"), list):
+                payload = {**event.payload, "user_ids": [one for one in event.payload["user_ids"] if one != user_id]}
+                Event.objects.filter(pk=fanout.event_id).update(payload=payload)
+            left += 1
     return left
 
 
 def _erase_records(tenant_id: str, user_id: str, pseudonym: str) -> tuple[int, int]:
-    records = NotificationRecord.objects.filter(tenant_id=tenant_id, user_id=user_id)
-    ids = list(records.values_list("pk", flat=True))
-    attempts = 0
-    for start in range(0, len(ids), ID_CHUNK):
-        chunk = ids[start:start + ID_CHUNK]
+    records = attempts = 0
+    for chunk in _chunks(NotificationRecord.objects.filter(tenant_id=tenant_id, user_id=user_id)):
+        records += len(chunk)
         attempts += DeliveryAttempt.objects.filter(record_id__in=chunk).exclude(error_detail="").update(
             error_detail="")
         mine = NotificationRecord.objects.filter(pk__in=chunk)
@@ -142,15 +173,17 @@ def _erase_records(tenant_id: str, user_id: str, pseudonym: str) -> tuple[int, i
         mine.filter(recipient__startswith="device:").update(user_id=pseudonym, error_detail="", cancel_key="")
         mine.exclude(recipient__startswith="device:").update(user_id=pseudonym, recipient="", error_detail="",
                                                              cancel_key="")
-    return len(ids), attempts
+    return records, attempts
 
 
 def _erase_windows(tenant_id: str, user_id: str, pseudonym: str) -> int:
-    windows = list(DigestWindow.objects.filter(tenant_id=tenant_id, user_id=user_id).values_list("pk", flat=True))
-    for pk in windows:
-        key = hashlib.sha256(f"{pseudonym}:{pk}".encode()).hexdigest()
-        DigestWindow.objects.filter(pk=pk).update(user_id=pseudonym, key=key)
-    return len(windows)
+    erased = 0
+    for ids in _chunks(DigestWindow.objects.filter(tenant_id=tenant_id, user_id=user_id)):
+        for pk in ids:
+            key = hashlib.sha256(f"{pseudonym}:{pk}".encode()).hexdigest()
+            DigestWindow.objects.filter(pk=pk).update(user_id=pseudonym, key=key)
+        erased += len(ids)
+    return erased
 
 
 def _erase_rejections(tenant_id: str, user_id: str, addresses: set[str]) -> int:
@@ -161,3 +194,27 @@ def _erase_rejections(tenant_id: str, user_id: str, addresses: set[str]) -> int:
     return RejectedEvent.objects.filter(names, tenant_id=tenant_id).update(
         original_redacted=ERASED_TEXT, original_encrypted="", detail=ERASED_TEXT)
 
+
+
+def _erase_admin_log(tenant_id: str, user_id: str, addresses: set[str]) -> int:
+    """Django's admin log entries naming them: their object's name (a contact is "<tenant>/<user id>") or change
+    message holds their id as a whole word (not after another tenant's "<tenant>/"), or an address of theirs in
+    any case. The entry stays (who did what to which kind of object, when), its texts replaced."""
+    candidates: Any = Q(object_repr__contains=user_id) | Q(change_message__contains=user_id)
+    for address in addresses:
+        candidates |= Q(object_repr__icontains=address) | Q(change_message__icontains=address)
+    # Not inside a longer id, an address or a name with a dot ("u-1.old"); a sentence's full stop may follow.
+    word = re.compile(rf"(?<![\w.@+-])(?:([\w.-]+)/)?{re.escape(user_id)}(?![\w@+-]|\.\w)")
+    lowered = [address.lower() for address in addresses]
+
+    def names_them(text: str) -> bool:
+        if any(address in text.lower() for address in lowered):
+            return True
+        return any(match.group(1) in (None, tenant_id) for match in word.finditer(text))
+
+    erased = 0
+    for ids in _chunks(LogEntry.objects.filter(candidates)):
+        rows = LogEntry.objects.filter(pk__in=ids).values_list("pk", "object_repr", "change_message")
+        named = [pk for pk, name, message in rows if names_them(name or "") or names_them(message or "")]
+        erased += LogEntry.objects.filter(pk__in=named).update(object_repr=ERASED_TEXT, change_message=ERASED_TEXT)
+    return erased
