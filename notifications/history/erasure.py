@@ -6,7 +6,8 @@ What happens to each table, in one place (`erase_user`, one transaction):
 - their events (`user_id` theirs): user id -> the pseudonym; payload -> `{"$erased": true}`, metadata -> `{}`; the
   producer's event id and the dedupe key replaced (either may embed them);
 - audience events and fan-outs listing them: their id taken out of the list (`recipients`, payload `user_ids`)
-  and out of a finished fan-out's cursor;
+  and out of the fan-out's cursor (a running one's becomes the id before theirs in its audience's order: it
+  resumes with the same next recipient);
 - notification records (`user_id` theirs): those not sent yet cancelled (reason `erased`); user id -> the
   pseudonym; address, error text and cancel key
   blanked (a 2FA code's supersede key is made of their id; a push record's `device:N` stays: it names a
@@ -18,9 +19,9 @@ What happens to each table, in one place (`erase_user`, one transaction):
   e-mail or phone of theirs, in the object's name or the change message): both replaced by `[erased]`; who acted
   and when stays.
 
-Nothing loads all of a person's rows at once: their events, records and digest windows are found and changed
-ID_CHUNK at a time, in key order (a person with a million records is 200 chunks), fan-outs AUDIENCE_CHUNK at a
-time (each may list 100,000 ids).
+Nothing loads all of a person's rows at once: their events, records, digest windows and admin log entries are
+found and changed ID_CHUNK at a time, in key order (a person with a million records is 200 chunks), fan-outs
+AUDIENCE_CHUNK at a time (each may list 100,000 ids).
 
 What stays: event types, times, channels, statuses and counts, so the tenant's statistics still add up. The
 pseudonym is random (`erased-` and 16 hex digits): nothing links it back to the person. An `Erasure` row records
@@ -32,6 +33,7 @@ event types' examples)."""
 
 from __future__ import annotations
 
+import bisect
 import hashlib
 import json
 import re
@@ -42,10 +44,10 @@ from typing import Any
 
 from django.contrib.admin.models import LogEntry
 from django.db import transaction
-from django.db.models import CharField, Q, QuerySet, Value
-from django.db.models.functions import Cast, Concat
+from django.db.models import CharField, F, Q, QuerySet, Value
+from django.db.models.functions import Cast, Concat, Greatest
 
-from notifications.audiences.models import OPEN_STATES, FanOut, Subscription
+from notifications.audiences.models import OPEN_STATES, AudienceKind, FanOut, Subscription
 from notifications.channels.models import Device, InAppMessage
 from notifications.delivery.models import DeliveryAttempt, NotificationRecord
 from notifications.digests.models import DigestWindow
@@ -141,23 +143,50 @@ def _erase_events(tenant_id: str, user_id: str, pseudonym: str) -> int:
 
 def _leave_audiences(tenant_id: str, user_id: str) -> int:
     """Their id out of the lists of the tenant's audience events (fan-outs' recipients, payloads' user_ids), and
-    out of a finished fan-out's cursor (an open one's cursor is where it resumes: it stays until it finishes)."""
+    out of fan-outs' cursors. Each fan-out is locked first (a runner holds it while it writes a chunk and moves
+    its cursor, audiences.runner): its cursor is read as the runner committed it, and no chunk runs until the
+    erasure is committed (the person's subscription and contact gone by then)."""
     left = 0
     for ids in _chunks(FanOut.objects.filter(tenant_id=tenant_id), AUDIENCE_CHUNK):
-        for fanout in FanOut.objects.filter(pk__in=ids).order_by("pk").only("pk", "recipients", "event_id", "cursor",
-                                                                            "state"):
-            if fanout.cursor == user_id and fanout.state not in OPEN_STATES:
-                FanOut.objects.filter(pk=fanout.pk).update(cursor="")
-            if user_id not in (fanout.recipients or ()):
+        for fanout in (FanOut.objects.filter(pk__in=ids).select_for_update().order_by("pk")
+                       .only("pk", "tenant_id", "recipients", "event_id", "cursor", "state", "audience", "topic_id",
+                             "total")):
+            listed = fanout.recipients or []
+            remaining = [one for one in listed if one != user_id]
+            if fanout.cursor == user_id:
+                cursor = _cursor_before(fanout, user_id, remaining) if fanout.state in OPEN_STATES else ""
+                FanOut.objects.filter(pk=fanout.pk).update(cursor=cursor)
+            if len(remaining) == len(listed):
                 continue
-            fanout.recipients = [one for one in fanout.recipients if one != user_id]
-            FanOut.objects.filter(pk=fanout.pk).update(recipients=fanout.recipients)
+            # The total is the list's length (runners read the list again when it changes: audiences.runner), and
+            # `written` counts the list's recipients up to the cursor.
+            written = F("written") - 1 if fanout.cursor and user_id <= fanout.cursor else F("written")
+            FanOut.objects.filter(pk=fanout.pk).update(
+                recipients=remaining, total=None if fanout.total is None else len(remaining),
+                written=Greatest(written, 0))
             event = Event.objects.filter(pk=fanout.event_id).only("payload").first()
             if event is not None and isinstance(event.payload.get("user_ids"), list):
                 payload = {**event.payload, "user_ids": [one for one in event.payload["user_ids"] if one != user_id]}
                 Event.objects.filter(pk=fanout.event_id).update(payload=payload)
             left += 1
     return left
+
+
+def _cursor_before(fanout: FanOut, user_id: str, remaining: list[str]) -> str:
+    """What a running fan-out whose cursor is the person resumes after instead: the id before theirs in its
+    audience's order (audiences.sources: a list's in Python's order, a topic's or the tenant's in the database's),
+    so its next recipient is the same; "" (the start) when no one comes before them."""
+    if fanout.audience == AudienceKind.RECIPIENTS:
+        index = bisect.bisect_left(remaining, user_id)  # the list is kept sorted
+        return remaining[index - 1] if index else ""
+    rows: QuerySet[Any]
+    if fanout.audience == AudienceKind.TOPIC:
+        if fanout.topic_id is None:  # the topic was deleted: the fan-out has no one left
+            return ""
+        rows = Subscription.objects.filter(topic_id=fanout.topic_id, user_id__lt=user_id)
+    else:
+        rows = Contact.objects.filter(tenant_id=fanout.tenant_id, user_id__lt=user_id)
+    return str(rows.order_by("-user_id").values_list("user_id", flat=True).first() or "")
 
 
 def _erase_records(tenant_id: str, user_id: str, pseudonym: str) -> tuple[int, int]:

@@ -10,8 +10,8 @@ from django.contrib.contenttypes.models import ContentType
 from django.db import connection
 from django.utils import timezone
 
-from notifications.audiences.models import Subscription, Topic
-from notifications.audiences.runner import run_until_idle
+from notifications.audiences.models import FanOut, Subscription, Topic
+from notifications.audiences.runner import run_chunk, run_until_idle
 from notifications.channels.base import Failed, FailureKind
 from notifications.channels.models import Device, InAppMessage
 from notifications.digests.models import DigestWindow
@@ -24,7 +24,7 @@ from notifications.history.models import Erasure
 from notifications.models import DeliveryAttempt, NotificationRecord
 from notifications.tenants.models import Contact, Preference
 from notifications.testing import InMemorySender, make_event, use_sender
-from tests.fanouts import contacts, fanout_to
+from tests.fanouts import audience_event, contacts, fanout_to
 
 pytestmark = pytest.mark.django_db
 
@@ -213,3 +213,40 @@ def test_admin_log_entries_naming_another_person_are_left(tenant):
         entry.pk for entry in mine}
     assert [LogEntry.objects.get(pk=entry.pk).object_repr for entry in others] == [
         entry.object_repr for entry in others]
+
+
+def _audience(kind: str, tenant, listed: list[str]) -> FanOut:
+    if kind == "recipients":
+        return fanout_to(listed)
+    if kind == "topic":
+        topic = Topic.objects.create(tenant=tenant, key="launches")
+        Subscription.objects.bulk_create([Subscription(topic=topic, user_id=one) for one in listed])
+        addressing = {"to_topic": "launches"}
+    else:
+        tenant.settings = {**tenant.settings, "allow_broadcast": True}
+        tenant.save()
+        addressing = {"to_all": True}
+    result = event_registry.process_events([audience_event(**addressing)])[0]
+    return FanOut.objects.get(pk=result.fanout_id)
+
+
+@pytest.mark.parametrize("kind", ["recipients", "topic", "all"])
+def test_a_running_fan_out_whose_cursor_is_them_resumes_with_the_same_next_recipient(tenant, kind):
+    before, after = "aa-before", "zz-after"  # in user-id order: before, the person, after
+    for user_id in (before, USER, after):
+        Contact.objects.create(tenant=tenant, user_id=user_id, email=f"{user_id}@example.net")
+    job = _audience(kind, tenant, [before, USER, after])
+    run_chunk(job.pk, size=2)
+    job.refresh_from_db()
+    assert (job.state, job.cursor) == ("running", USER)
+
+    erase_user("acme", USER)
+
+    job.refresh_from_db()
+    assert job.cursor == before and USER not in database_text()
+    run_until_idle()
+    job.refresh_from_db()
+    assert job.state == "done" and job.written == job.total  # a list's total is its length, the person gone
+    written = sorted(NotificationRecord.objects.filter(event_id=job.event_id, channel="email")
+                     .values_list("user_id", flat=True))
+    assert [one for one in written if not one.startswith("erased-")] == [before, after]  # after once, before once
