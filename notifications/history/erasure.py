@@ -20,8 +20,8 @@ What happens to each table, in one place (`erase_user`, one transaction):
   and when stays.
 
 Nothing loads all of a person's rows at once: their events, records, digest windows and admin log entries are
-found and changed ID_CHUNK at a time, in key order (a person with a million records is 200 chunks), fan-outs
-AUDIENCE_CHUNK at a time (each may list 100,000 ids).
+found and changed ID_CHUNK at a time (a person with a million records is 200 chunks; `_chunks` says how),
+fan-outs AUDIENCE_CHUNK at a time (each may list 100,000 ids).
 
 What stays: event types, times, channels, statuses and counts, so the tenant's statistics still add up. The
 pseudonym is random (`erased-` and 16 hex digits): nothing links it back to the person. An `Erasure` row records
@@ -40,10 +40,11 @@ import re
 import secrets
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from itertools import islice
 from typing import Any
 
 from django.contrib.admin.models import LogEntry
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import CharField, F, Q, QuerySet, Value
 from django.db.models.functions import Cast, Concat, Greatest
 
@@ -115,19 +116,27 @@ def _addresses(tenant_id: str, user_id: str, contact: Contact | None) -> set[str
 
 
 def _chunks(query: QuerySet[Any], size: int = 0) -> Iterator[list[Any]]:
-    """The primary keys of `query`'s rows, `size` (ID_CHUNK) at a time in key order. Each chunk is read once the
-    caller has handled the one before (its rows may have left the query by then: the next starts after its last
-    key), so no more than a chunk's ids are held, and no cursor stays open while its table is written."""
+    """The primary keys of `query`'s rows, `size` (ID_CHUNK) at a time: no more than a chunk's ids are held.
+
+    PostgreSQL: one scan, on a server-side cursor read a chunk at a time (its cursors are insensitive: the
+    transaction's own updates of the rows after it opened are not seen). Elsewhere (SQLite, where a statement
+    still reading a table may see it change under it): in key order, each chunk read once the caller has handled
+    the one before, starting after its last key; each chunk is a scan of its own."""
     size = size or ID_CHUNK
+    if connection.vendor == "postgresql":
+        ids = query.order_by().values_list("pk", flat=True).iterator(chunk_size=size)
+        while chunk := list(islice(ids, size)):
+            yield chunk
+        return
     last = None
     while True:
         page = query if last is None else query.filter(pk__gt=last)
-        ids = list(page.order_by("pk").values_list("pk", flat=True)[:size])
-        if ids:
-            yield ids
-        if len(ids) < size:
+        chunk = list(page.order_by("pk").values_list("pk", flat=True)[:size])
+        if chunk:
+            yield chunk
+        if len(chunk) < size:
             return
-        last = ids[-1]
+        last = chunk[-1]
 
 
 def _erase_events(tenant_id: str, user_id: str, pseudonym: str) -> int:
