@@ -26,12 +26,8 @@ from notifications.enums import Lane, Status
 from notifications.events.envelope import ValidatedEvent
 from notifications.events.models import Event
 from notifications.events.registry import event_registry
-from notifications.intake.contacts import devices_for
 from notifications.intake.isolation import NOT_PER_EVENT
-from notifications.intake.planning import Accepted, Planned, Planner
-from notifications.intake.preferences import PreferenceBook
-from notifications.intake.ratelimits import RateLimiter
-from notifications.scheduling.timing import Timing
+from notifications.intake.planning import Accepted, Planned, planner_for
 from notifications.tenants.models import Tenant
 
 logger = logging.getLogger(__name__)
@@ -76,11 +72,7 @@ def write_chunk(job: FanOut, event: ValidatedEvent, recipients: Sequence[Recipie
     items = [Accepted(index, for_recipient(event, r.user_id), pk_text, event.payload, contact=r.contact or {},
                       unknown=r.contact is None, only=r.only, lane=Lane.BULK.value)
              for index, r in enumerate(recipients)]
-    users = {(tenant_id, r.user_id) for r in recipients if r.contact is not None}
-    tenants = {tenant_id: tenant}
-    limiter = RateLimiter.load(tenants, [(tenant_id, user_id, event_type) for _, user_id in users])
-    planner = Planner(tenants, PreferenceBook.load(users), limiter, devices_for(users), Timing(tenants, now),
-                      now.isoformat())
+    planner = planner_for(items, {tenant_id: tenant}, now)  # the unknown recipients are not looked up
     skipped: Counter[str] = Counter()
     records = planner.records
 

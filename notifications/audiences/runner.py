@@ -58,20 +58,23 @@ class Step:
 
 
 class _Lists:
-    """The recipient lists of the jobs this process works on, read once per job (a list may hold 100,000 ids)."""
+    """The recipient lists of the jobs this process works on, read once per job (a list may hold 100,000 ids) and
+    again when its length (`total`) changed: an erasure takes the person out of the list and lowers the total
+    (history.erasure), and a list read before must not bring them back."""
 
     def __init__(self) -> None:
-        self._lists: dict[Any, list[str]] = {}  # by the job's event (its id could come back after a rollback)
+        # By the job's event (its id could come back after a rollback) and its list's length.
+        self._lists: dict[tuple[Any, int | None], list[str]] = {}
 
     def of(self, job: FanOut) -> list[str]:
         if job.audience != AudienceKind.RECIPIENTS:
             return []
-        if job.event_id not in self._lists:
+        key = (job.event_id, job.total)
+        if key not in self._lists:
             if len(self._lists) > 16:
                 self._lists.clear()
-            self._lists[job.event_id] = list(
-                FanOut.objects.filter(pk=job.pk).values_list("recipients", flat=True)[0])
-        return self._lists[job.event_id]
+            self._lists[key] = list(FanOut.objects.filter(pk=job.pk).values_list("recipients", flat=True)[0])
+        return self._lists[key]
 
 
 _lists = _Lists()

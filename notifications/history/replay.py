@@ -42,17 +42,15 @@ from notifications.events.naming import template_name
 from notifications.events.registry import event_registry
 from notifications.history.erasure import PSEUDONYM_PREFIX
 from notifications.history.export import batched, masked
-from notifications.intake.contacts import batch_users, devices_for, resolve_contacts
+from notifications.intake.contacts import resolve_contacts
 from notifications.intake.isolation import Failures
-from notifications.intake.planning import Accepted, Planner, load_limiter
-from notifications.intake.preferences import PreferenceBook
+from notifications.intake.planning import Accepted, planner_for
 from notifications.rendering.context import build_context
 from notifications.rendering.engine import render_sources
 from notifications.rendering.service import Renderer
 from notifications.rules.book import RuleBook
 from notifications.rules.compiled import CompiledRules
 from notifications.rules.validation import check_rules
-from notifications.scheduling.timing import Timing
 from notifications.security import open_fields
 from notifications.tenants.models import Tenant
 
@@ -226,14 +224,6 @@ def _dry_run(query: ReplayQuery, drafts: dict[str, Mapping[str, str]], rules: An
     return summary
 
 
-class _DryPlanner(Planner):
-    """Intake's planner without its one write: digest windows are not opened (a dry run only reports that a
-    record would wait for one), so no window's lock is taken."""
-
-    def finish(self) -> None:
-        return None
-
-
 def _accepted(index: int, event: Event, sensitive: frozenset[str]) -> Accepted:
     handler = event_registry.handler_for(event.event_type, event.tenant_id)
     shown = masked(event.payload, sensitive | handler.sensitive_fields)  # sealed and purged secrets: the mask
@@ -257,15 +247,11 @@ def _plan_and_render(items: list[Accepted], tenants: dict[str, Tenant], renderer
                      sample: int) -> None:
     """Intake's planning steps for these events (intake/service.py `_accept`, without writing), then each record
     that would go rendered; outcomes compared with the records the originals got."""
-    now = timezone.now()
     failures = Failures()
     contacts = resolve_contacts(items, failures)
-    users = batch_users(items)
-    limiter = load_limiter(tenants, items, failures)
-    planner = _DryPlanner(tenants, PreferenceBook.load(users), limiter, devices_for(users), Timing(tenants, now),
-                          now.isoformat())
-    if book is not None:  # a draft rule set instead of the tenant's current one
-        planner.rules = book
+    # Intake's planner without its one write: digest windows are not opened (a dry run only reports that a record
+    # would wait for one), so no window's lock is taken; a draft rule set (book) instead of the tenant's current.
+    planner = planner_for(items, tenants, timezone.now(), failures=failures, rules=book, windows=False)
     planner.plan_all(items, contacts, failures)
     actual: dict[tuple[str, str], tuple[str, str]] = {
         (str(event_id), channel): (status, reason) for event_id, channel, status, reason in

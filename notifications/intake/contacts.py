@@ -4,7 +4,7 @@ their active devices. Each is one query per few hundred users, whatever the batc
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.db import connection
 from django.db.models import TextField
@@ -15,8 +15,10 @@ from notifications.channels.models import Device
 from notifications.db import upsert_text_rows
 from notifications.intake.batches import CHUNK, chunks
 from notifications.intake.isolation import NOT_PER_EVENT, Failures
-from notifications.intake.planning import Accepted
 from notifications.tenants.models import Contact
+
+if TYPE_CHECKING:  # planning reads devices_for: the import goes that way
+    from notifications.intake.planning import Accepted
 
 CONTACT_FIELDS = ("email", "phone", "first_name", "last_name", "locale", "timezone")
 #: Read with the contact for scheduling.timing (a JSON object, set by the API and the admin only: never written
@@ -98,10 +100,6 @@ def contact_from_row(quiet: str | None, values: Any) -> dict[str, Any]:
     if quiet and quiet != _NONE:
         contact[QUIET_HOURS] = json.loads(quiet)
     return contact
-
-
-def batch_users(accepted: list[Accepted]) -> Users:
-    return {(a.event.tenant_id, a.event.user_id) for a in accepted if a.event.user_id}
 
 
 def devices_for(users: Users) -> dict[tuple[str, str], list[Device]]:

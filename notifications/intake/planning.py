@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from notifications.channels.models import Device
@@ -14,6 +15,7 @@ from notifications.digests.rules import DIGESTS, DigestRule, digest_rule, rate_l
 from notifications.digests.windows import open_windows
 from notifications.enums import Channel, Lane, SkipReason, Status, WaitReason
 from notifications.events.envelope import ValidatedEvent
+from notifications.intake.contacts import devices_for
 from notifications.intake.isolation import NOT_PER_EVENT, Failures
 from notifications.intake.preferences import PreferenceBook
 from notifications.intake.ratelimits import RateLimiter
@@ -73,12 +75,32 @@ def address_for(channel: Channel | str, contact: dict[str, str], user_id: str) -
     return channel_spec(channel).address(contact, user_id)
 
 
-def load_limiter(tenants: dict[str, Tenant], accepted: list[Accepted], failures: Failures) -> RateLimiter:
+def planner_for(accepted: list[Accepted], tenants: dict[str, Tenant], now: datetime, *,
+                failures: Failures | None = None, rules: RuleBook | None = None, windows: bool = True) -> Planner:
+    """The one place a planner is assembled (intake, a fan-out's chunk, a rule set's dry run, a replay's dry run),
+    with what it reads for these events, one query each: their users' preferences, active devices and recent
+    records (rate limits). An audience's recipient the directory does not know (`unknown`) is not looked up.
+
+    - `failures`: intake's: a tenant whose rate limits cannot be read fails its own events (load_limiter), and
+      events already failed are not looked up; None: reading them raises.
+    - `rules`: a rule book standing in for the tenants' current rules (a draft's); None: theirs.
+    - `windows`: False leaves out the planner's one write, opening digest windows (finish): a dry run."""
+    users = {(a.event.tenant_id, a.event.user_id) for a in accepted if a.event.user_id and not a.unknown}
+    preferences, devices = PreferenceBook.load(users), devices_for(users)
+    limiter = load_limiter(tenants, accepted, failures)
+    return Planner(tenants, preferences, limiter, devices, Timing(tenants, now), now.isoformat(), rules=rules,
+                   windows=windows)
+
+
+def load_limiter(tenants: dict[str, Tenant], accepted: list[Accepted], failures: Failures | None) -> RateLimiter:
     """The batch's rate limits, read in one query. If reading them raises (a tenant's stored rules that no code
-    path can use), they are read tenant by tenant, and the events of a tenant whose rules cannot be read are
-    set aside as failures: one tenant's settings never fail the others' events."""
-    failed = failures.by_index
-    keys = [(a.event.tenant_id, a.event.user_id, a.event.event_type) for a in accepted if a.index not in failed]
+    path can use) and `failures` is given, they are read tenant by tenant, and the events of a tenant whose rules
+    cannot be read are set aside as failures: one tenant's settings never fail the others' events."""
+    failed = failures.by_index if failures is not None else {}
+    keys = [(a.event.tenant_id, a.event.user_id, a.event.event_type) for a in accepted
+            if a.index not in failed and not a.unknown]
+    if failures is None:
+        return RateLimiter.load(tenants, keys)
     try:
         return RateLimiter.load(tenants, keys)
     except NOT_PER_EVENT:
@@ -112,10 +134,13 @@ class Planner:
     """Plans a batch's records. The tenant's switches are looked up once per (tenant, event type, channel)."""
 
     def __init__(self, tenants: dict[str, Tenant], preferences: PreferenceBook, limiter: RateLimiter,
-                 devices: dict[tuple[str, str], list[Device]], timing: Timing, now_text: str) -> None:
+                 devices: dict[tuple[str, str], list[Device]], timing: Timing, now_text: str, *,
+                 rules: RuleBook | None = None, windows: bool = True) -> None:
         self.tenants, self.preferences, self.limiter, self.devices = tenants, preferences, limiter, devices
         self.timing, self.now_text = timing, now_text
-        self.rules = RuleBook(tenants)  # the tenants' rules (notifications/rules), compiled once per version
+        # The tenants' rules (notifications/rules), compiled once per version; or a draft's, standing in.
+        self.rules = RuleBook(tenants) if rules is None else rules
+        self.windows = windows  # False: finish() opens no digest window (a dry run reports that a record would wait)
         self.records: list[Planned] = []
         self._switches: dict[tuple[str, str, str], str] = {}
         self._digests: dict[tuple[str, str, str], DigestRule | None] = {}
@@ -145,7 +170,7 @@ class Planner:
 
     def finish(self) -> None:
         """After the last plan(): the digest windows the records joined are opened or joined (digests.windows)."""
-        if self.digesting:
+        if self.digesting and self.windows:
             open_windows(self.records, self.tenants, self.timing.now, self.now_text)
 
     def _switched_off(self, tenant_id: str, event_type: str, channel: str) -> str:

@@ -19,19 +19,18 @@ from notifications.channels.in_app import render_inbox, write_inbox
 from notifications.events.envelope import EventRejection, ValidatedEvent
 from notifications.events.registry import event_registry
 from notifications.intake.cancels import BatchCancels, refuse_timed_cancels
-from notifications.intake.contacts import batch_users, devices_for, resolve_contacts
+from notifications.intake.contacts import resolve_contacts
 from notifications.intake.counting import count_records, count_results
 from notifications.intake.dedupe import insert_new_events
 from notifications.intake.isolation import Failures, rejection_for, take_in_halves
 from notifications.intake.keys import new_uuid_texts
-from notifications.intake.planning import Planner, load_limiter
-from notifications.intake.preferences import PreferenceBook
+from notifications.intake.planning import planner_for
 from notifications.intake.records import processed_results, write_records
 from notifications.intake.rejections import store_rejections, validate_all
 from notifications.intake.results import IntakeResult
 from notifications.intake.secrets import purge_if_final, remember_secrets
 from notifications.observability import metrics
-from notifications.scheduling.timing import Timing, refuse_delayed_critical
+from notifications.scheduling.timing import refuse_delayed_critical
 from notifications.tenants.models import Tenant
 
 __all__ = ["IntakeResult", "new_uuid_texts", "process_events"]
@@ -116,10 +115,7 @@ def _accept(
     cancels.fanouts = fanouts
     failures = Failures()  # events whose own step raised: set aside, the others go on
     contacts = resolve_contacts(accepted, failures)
-    users = batch_users(accepted)
-    preferences, devices = PreferenceBook.load(users), devices_for(users)
-    limiter = load_limiter(tenants, accepted, failures)  # a tenant whose rules cannot be read fails alone
-    planner = Planner(tenants, preferences, limiter, devices, Timing(tenants, now), now.isoformat())
+    planner = planner_for(accepted, tenants, now, failures=failures)  # a tenant whose limits cannot be read fails alone
     planner.plan_all(accepted, contacts, failures)
     failures.reject_repeats(accepted, valid, results)  # a batch-mate named duplicate of a failed event
     accepted = failures.keep(accepted)

@@ -14,17 +14,13 @@ from django.utils import timezone
 from notifications.enums import Lane, Status
 from notifications.events.envelope import EventRejection, validate_event
 from notifications.events.registry import event_registry
-from notifications.intake.contacts import devices_for
-from notifications.intake.planning import Accepted, Planner
-from notifications.intake.preferences import PreferenceBook
-from notifications.intake.ratelimits import RateLimiter
+from notifications.intake.planning import Accepted, planner_for
 from notifications.rules.book import RuleBook
 from notifications.rules.compiled import CompiledRules
 from notifications.rules.definition import read_rules
 from notifications.rules.models import RuleSet
 from notifications.rules.outcome import read_route
 from notifications.rules.validation import check_rules
-from notifications.scheduling.timing import Timing
 from notifications.tenants.models import Contact, Tenant
 
 
@@ -63,16 +59,12 @@ def dry_run(tenant: Tenant, event: Mapping[str, Any], draft: Any = None) -> DryR
     if plan is not None:
         compiled.evaluate(plan, validated.event_type, validated.typed or validated.payload, validated.metadata, contact,
                           validated.handler.sensitive_fields, trace)
-    now = timezone.now()
-    users = {(tenant.id, validated.user_id)}
-    tenants = {tenant.id: tenant}
-    planner = Planner(tenants, PreferenceBook.load(users),
-                      RateLimiter.load(tenants, [(tenant.id, validated.user_id, validated.event_type)]),
-                      devices_for(users), Timing(tenants, now), now.isoformat())
-    planner.rules = RuleBook.of(tenant.id, compiled)
+    item = Accepted(0, validated, "dry-run", validated.payload, contact=contact)
+    planner = planner_for([item], {tenant.id: tenant}, timezone.now(), rules=RuleBook.of(tenant.id, compiled),
+                          windows=False)
     if any("error" in step for step in trace):  # the failing rule is reported; the planner would fail the event
         return DryRun(version, trace, [], warnings)
-    planner.plan(Accepted(0, validated, "dry-run", validated.payload, contact=contact))
+    planner.plan(item)
     return DryRun(version, trace, [_record(planned) for planned in planner.records], warnings)
 
 

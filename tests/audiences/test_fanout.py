@@ -278,3 +278,14 @@ def test_run_until_idle_gives_up_on_a_job_whose_chunks_keep_failing(tenant, monk
     monkeypatch.setattr(runner, "_run_chunk", broken)
     assert run_until_idle() == 0  # returns instead of trying for ever
     assert FanOut.objects.get(pk=result.fanout_id).state == FanOutState.PENDING
+
+
+def test_a_list_shortened_while_running_is_read_again(tenant):
+    """A runner reads a job's list once (it may hold 100,000 ids), and again when its length changed: an erasure
+    (history.erasure) takes a person out and lowers the total, and a list read before must not bring them back."""
+    ids = contacts(tenant, 3)
+    job = FanOut.objects.get(pk=process_events([audience_event(recipients=ids)])[0].fanout_id)
+    run_chunk(job.pk, size=1)  # the list is read: ids[0] written
+    FanOut.objects.filter(pk=job.pk).update(recipients=[ids[0], ids[2]], total=2)
+    run_until_idle()
+    assert sorted({record.user_id for record in records_of(job)}) == [ids[0], ids[2]]
