@@ -23,5 +23,7 @@ def pytest_report_header(config: Any) -> str:
 
 @pytest.fixture(autouse=True)
 def _isolated_files(settings: Any, tmp_path: Any) -> None:
-    settings.NOTIFICATIONS = {**settings.NOTIFICATIONS, "OUTBOX_DIR": str(tmp_path / "outbox")}
+    # A worker's retention sweep runs inline in tests (a thread of its own in service: tests/history exercise it).
+    settings.NOTIFICATIONS = {**settings.NOTIFICATIONS, "OUTBOX_DIR": str(tmp_path / "outbox"),
+                              "RETENTION_IN_BACKGROUND": False}
     settings.EMAIL_FILE_PATH = str(tmp_path / "mail")

@@ -9,6 +9,7 @@ import logging
 import uuid
 from collections import deque
 
+from django.db import connection
 from django.db.utils import DatabaseError
 from django.utils import timezone
 
@@ -59,7 +60,10 @@ class DeliveryEngine:
         self.runtime = get_runtime()
         self.inbox_expiry = InboxExpiry()
         self.digest_sweep = OrphanSweep()  # windows whose digest record was cancelled (digests/sweep.py)
-        self.retention = RetentionSweep()  # expired history, in bounded batches (history/retention.py)
+        # Expired history, in bounded batches (history/retention.py), on a thread of its own on PostgreSQL (the
+        # test suite sweeps inline: RETENTION_IN_BACKGROUND).
+        self.retention = RetentionSweep(background=connection.vendor == "postgresql"
+                                        and bool(get_setting("RETENTION_IN_BACKGROUND", True)))
 
     def deliver_due(self, batch_size: int | None = None) -> DeliveryReport:
         now = timezone.now()

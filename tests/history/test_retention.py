@@ -338,3 +338,37 @@ def test_events_with_random_keys_of_older_databases_expire_too(tenant):
 
     assert report.deleted.get("events") == 1
     assert set(Event.objects.values_list("pk", flat=True)) == {kept.pk}
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_a_background_sweep_prunes_on_its_own_thread_one_at_a_time(tenant, deliver, settings):
+    """The worker's sweep on PostgreSQL: sweep() returns at once, the thread prunes on its own connection, and no
+    second sweep starts while it runs."""
+    import threading
+
+    settings.NOTIFICATIONS = {**settings.NOTIFICATIONS, "RETENTION_INTERVAL_SECONDS": 60}
+    _old_history(deliver)
+    now = [0.0]
+    sweep = RetentionSweep(clock=lambda: now[0], background=True)
+    gate = threading.Event()
+    real_prune = retention.prune
+
+    def held_prune(**kwargs):
+        gate.wait(10)
+        return real_prune(**kwargs)
+
+    with time_machine.travel(JAN + timedelta(days=91), tick=False):
+        retention.prune = held_prune
+        try:
+            now[0] = 61.0
+            assert sweep.sweep() is None and sweep.thread is not None and sweep.thread.is_alive()
+            first = sweep.thread
+            now[0] = 200.0
+            assert sweep.sweep() is None and sweep.thread is first  # still running: no second one
+            gate.set()
+            first.join(30)
+        finally:
+            retention.prune = real_prune
+    assert not first.is_alive()
+    assert set(NotificationRecord.objects.values_list("status", flat=True)) == {"scheduled"}
