@@ -119,8 +119,10 @@ def write_outcomes(records: list[Record], token: uuid.UUID, now: datetime) -> se
             f"provider_message_id = {column}'provider_message_id', attempts = ({column}'attempts')::integer, "
             f"next_attempt_at = ({column}'next_attempt_at')::timestamptz, sent_at = ({column}'sent_at')::timestamptz, "
             "updated_at = %s, claim_token = NULL FROM (SELECT %s::jsonb AS m) AS o "
-            "WHERE t.id = ANY(%s::bigint[]) AND t.claim_token = %s RETURNING t.id",
-            [now, outcomes, array_literal(r.pk for r in records), token],
+            "WHERE t.id = ANY(%s::bigint[]) AND t.claim_token = %s "
+            "AND t.created_at BETWEEN %s AND %s RETURNING t.id",  # the records' time partitions only
+            [now, outcomes, array_literal(r.pk for r in records), token,
+             min(r.created_at for r in records), max(r.created_at for r in records)],
         )
         return {row[0] for row in cursor.fetchall()}
 

@@ -231,3 +231,21 @@ def test_a_partition_judged_droppable_is_judged_again_under_its_lock(tenant, del
     assert partitions.drop(spec, part) is None
     assert name in _ranges(NotificationRecord)
     assert NotificationRecord.objects.filter(user_id="old", status="pending").exists()
+
+
+@pytest.mark.postgres
+def test_one_claim_of_records_in_two_partitions_stores_every_outcome(tenant, deliver):
+    """The outcomes' UPDATE reads only the batch's time partitions (created_at between the batch's first and
+    last): a claim holding records of both sides of a boundary stores them all."""
+    boundary = partitions.range_start(timezone.now()) + partitions.width()
+    for moment, user in ((boundary - timedelta(minutes=1), "before"), (boundary + timedelta(minutes=1), "after")):
+        with time_machine.travel(moment, tick=False):
+            event_registry.process_events([make_event("task.assigned", user_id=user)])
+    emails = NotificationRecord.objects.filter(channel="email")
+    assert len({part[-8:] for part in _where(NotificationRecord, channel="email")}) == 2
+
+    with time_machine.travel(boundary + timedelta(minutes=2), tick=False):
+        report = deliver()
+
+    assert report.claimed == report.sent == 2
+    assert set(emails.values_list("status", flat=True)) == {"sent"}
