@@ -249,3 +249,38 @@ def test_one_claim_of_records_in_two_partitions_stores_every_outcome(tenant, del
 
     assert report.claimed == report.sent == 2
     assert set(emails.values_list("status", flat=True)) == {"sent"}
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_two_workers_making_the_same_ranges_at_once_make_each_once():
+    """Workers check for ranges at the same moments: one maker per table at a time (an advisory lock), the other
+    then finds the ranges made; neither errs (without the lock: a deadlock, or 'already exists')."""
+    from django.db import connections
+
+    later = timezone.now() + 6 * partitions.width()
+    barrier = threading.Barrier(2)
+    made: list[list[str]] = []
+    errors: list[BaseException] = []
+
+    def worker() -> None:
+        try:
+            barrier.wait(10)
+            made.append(partitions.ensure(later))
+        except BaseException as err:  # noqa: BLE001 - reported by the assertion below
+            errors.append(err)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=worker) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    names = [name for names in made for name in names]
+    with connection.cursor() as cursor:  # the ranges made outlive the test's database flush: dropped again
+        for name in names:
+            table = next(spec.table for spec in partitions.TABLES if name.startswith(f"{spec.table}_p"))
+            partitioning.drop_partition(cursor, table, name)
+    assert errors == []
+    assert len(names) == len(set(names)) == 6 * len(partitions.TABLES)
