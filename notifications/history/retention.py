@@ -40,6 +40,7 @@ from django.utils import timezone
 from notifications.audiences.models import OPEN_STATES, FanOut
 from notifications.channels.models import InAppMessage
 from notifications.conf import get_setting
+from notifications.db.deletes import delete_rows
 from notifications.delivery.models import DeliveryAttempt, NotificationRecord
 from notifications.digests.models import DigestWindow, WindowState
 from notifications.enums import Status
@@ -201,11 +202,9 @@ def _expired(name: str, tenant_id: str, cutoff: datetime, rows_cutoff: datetime,
 
 
 def _raw_delete(model: type[Model]) -> Callable[[list[Any]], object]:
-    """A batch deleted by one statement, without Django's cascade (which reads each relation first, and would
-    take a record's inbox message along: the inbox keeps its own time). `_raw_delete` is Django's own fast
-    path for it (private, used by QuerySet.delete)."""
-    manager = model._default_manager
-    return lambda ids: manager.filter(pk__in=ids)._raw_delete(manager.db)
+    """A batch deleted by one statement, without Django's cascade (db/deletes.py: the inbox keeps its own
+    time)."""
+    return lambda ids: delete_rows(model, "pk", ids)
 
 
 class _Bounds:
@@ -249,7 +248,7 @@ def _delete_batch(query: QuerySet[Any], delete: Callable[[list[Any]], object]) -
 def _delete_records(ids: list[int]) -> None:
     """Records with their attempts; their inbox messages stay (the inbox has its own retention) and forget them.
     Raw deletes: Django's cascade would take the inbox messages too, and read each relation first."""
-    DeliveryAttempt.objects.filter(record_id__in=ids)._raw_delete(DeliveryAttempt.objects.db)  # its record index
+    delete_rows(DeliveryAttempt, "record_id", ids)  # its record index
     InAppMessage.objects.filter(record_id__in=ids).update(record=None)
     _raw_delete(NotificationRecord)(ids)
 

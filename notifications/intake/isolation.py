@@ -77,6 +77,7 @@ class Failures:
         redelivery or a reprocess of the rejection is not taken for a duplicate)."""
         if not self.by_index:
             return accepted
+        from notifications.db.deletes import delete_rows
         from notifications.events.models import Event, EventKey
 
         failed = [item.pk_text for item in accepted if item.index in self.by_index]
@@ -84,7 +85,7 @@ class Failures:
         # after this), so the ORM's cascade collector (a SELECT per related table first) is not needed; ~3 ms a
         # batch saved.
         for model, column in ((Event, "pk"), (EventKey, "event_id")) if failed else ():
-            model._default_manager.filter(**{f"{column}__in": failed})._raw_delete(model._default_manager.db)
+            delete_rows(model, column, failed)
         return [item for item in accepted if item.index not in self.by_index]
 
     def reject_repeats(self, accepted: list[Accepted], valid: list[tuple[int, ValidatedEvent]],
