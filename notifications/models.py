@@ -7,6 +7,7 @@ from notifications.delivery.models import DeliveryAttempt, NotificationRecord
 from notifications.digests.models import DigestWindow
 from notifications.events.models import Event, EventKey, RejectedEvent
 from notifications.history.models import Erasure
+from notifications.observability.models import RecordCount
 from notifications.rendering.models import NotificationTemplate
 from notifications.rules.models import RuleSet
 from notifications.tenant_types.models import TenantEventType
@@ -27,6 +28,7 @@ __all__ = [
     "NotificationTemplate",
     "Preference",
     "ProviderConfig",
+    "RecordCount",
     "RejectedEvent",
     "RuleSet",
     "Subscription",

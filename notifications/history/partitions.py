@@ -39,6 +39,7 @@ from notifications.db import partitioning
 from notifications.delivery.models import CLAIMABLE, DeliveryAttempt, NotificationRecord
 from notifications.events.models import Event
 from notifications.history.settings import EVENTS, INBOX, RECORDS, partition_settings, retention_days
+from notifications.observability import record_counts
 from notifications.tenants.models import Tenant
 from notifications.utils.ids import unmade_after, uuid7_floor
 
@@ -241,5 +242,8 @@ def drop(spec: PartitionedTable, part: partitioning.Partition) -> int | None:
             return None
         rows = partitioning.estimated_rows(cursor, part.name)
         partitioning.drop_partition(cursor, spec.table, part.name, LOCK_TIMEOUT_MS)
+        if spec.model is NotificationRecord:  # a dropped partition fires no trigger: its counts go with it
+            assert part.upper is not None  # noqa: S101 - the default partition is never dropped
+            record_counts.forget(cursor, part.lower, part.upper)
     logger.info("partition dropped: %s (about %d rows)", part.name, rows)
     return rows

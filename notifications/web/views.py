@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import time
 from collections import Counter
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 import jwt
 from django.contrib.admin.views.decorators import staff_member_required
 from django.db.models import Count
-from django.db.models.functions import TruncHour
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
@@ -19,12 +18,12 @@ from django.views.decorators.http import require_POST
 from notifications.api.auth import inbox_jwt_secret
 from notifications.audiences.progress import open_and_finished, with_record_counts
 from notifications.conf import get_setting
-from notifications.db.plans import plan_settings
 from notifications.delivery.models import NotificationRecord
 from notifications.delivery.requeue import requeue
 from notifications.enums import Status
 from notifications.events.registry import event_registry
 from notifications.kafka.config import kafka_configured
+from notifications.observability import record_counts
 
 
 def index(request: HttpRequest) -> HttpResponse:
@@ -60,17 +59,17 @@ def dashboard(request: HttpRequest) -> HttpResponse:
 def dashboard_data(request: HttpRequest) -> JsonResponse:
     hours = min(max(int(request.GET.get("hours", 24)), 1), 24 * 14)
     since = timezone.now() - timedelta(hours=hours)
-    groups = window_groups(since)
+    groups = record_counts.window(since)  # counted by the hour as records change (observability/record_counts.py)
     charted: Counter[tuple[Any, str, str]] = Counter()
     failed_by: Counter[str] = Counter()
     withheld_by: Counter[str] = Counter()
     for row in groups:
         if row["status"] in (Status.SENT, Status.FAILED):
-            charted[(row["hour"], row["channel"], row["status"])] += row["n"]
+            charted[(row["hour"], row["channel"], row["status"])] += row["count"]
         if row["status"] == Status.FAILED:
-            failed_by[row["reason"]] += row["n"]
+            failed_by[row["reason"]] += row["count"]
         elif row["status"] == Status.CANCELLED:
-            withheld_by[row["reason"]] += row["n"]
+            withheld_by[row["reason"]] += row["count"]
     series = [{"hour": hour.isoformat(), "channel": channel, "status": status, "count": count}
               for (hour, channel, status), count in sorted(charted.items(), key=lambda item: item[0][0])]
     reasons = [{"reason": reason, "count": count} for reason, count in failed_by.most_common(10)]
@@ -89,30 +88,6 @@ def dashboard_data(request: HttpRequest) -> JsonResponse:
     fanouts = with_record_counts(open_and_finished(finished=5), most=3, budget_ms=300)
     return JsonResponse({"hours": hours, "series": series, "reasons": reasons, "failures": failures,
                          "waiting": waiting, "withheld": withheld, "lag": _lag(), "fanouts": fanouts})
-
-
-def window_groups(since: datetime) -> list[Any]:
-    """The window's records read once (a GROUP BY by hour, channel, status and reason: a few hundred groups); the
-    chart, the failure reasons and the withheld reasons are summed from it. Three GROUP BYs read the window three
-    times: 1.3 s at 6,000,000 records (bench/history_queries.py). On PostgreSQL the window is found by the BRIN
-    index on created_at (migration 0017), under WINDOW_PLAN."""
-    with plan_settings(**WINDOW_PLAN):
-        return list(NotificationRecord.objects.filter(created_at__gte=since)
-                    .annotate(hour=TruncHour("created_at")).values("hour", "channel", "status", "reason")
-                    .annotate(n=Count("id")).order_by())
-
-
-# The window's plan on PostgreSQL. At 20,000,000 records over 30 days (667,000 in the last 24 hours) the planner
-# reads the whole table (parallel seq scan, then a sort that spills at work_mem 4 MB, JIT compiling it cold): 2.0 s
-# warm (bench/history_queries.py; 2 cores shared with another session's tests, load average 4-5). It cannot know
-# that created_at follows the table's order, so it prices the BRIN index's lossy bitmap as random reads of the
-# whole table. Here: no seq scan (the BRIN bitmap reads the window's pages: 15,000 of 450,000), no sort (it
-# estimates ~580,000 groups for the ~100 there are, so it would sort; the hash aggregate stays in 1.6 MB), no JIT
-# (0.6 s of compiling for a query of a few hundred ms): 0.23-0.25 s on the same machine and database (0.27-0.30 s
-# with work_mem 64 MB instead of no sort: the hash table sized for 580,000 groups is slower), of which ~0.1-0.15 s
-# is the scan alone (a count over the window); 0.43 s in `bench/run.py --only history` at load average ~4.5. Still
-# over the 200 ms of issue 20 point 6: see bench/README.md ("History") for the options measured.
-WINDOW_PLAN = {"enable_seqscan": "off", "enable_sort": "off", "jit": "off"}
 
 
 def _lag() -> dict[str, Any]:
