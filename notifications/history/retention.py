@@ -184,10 +184,14 @@ def _expired(name: str, tenant_id: str, cutoff: datetime, rows_cutoff: datetime,
         yield ("events", unlinked.filter(pk__gte=unmade_after(now)), _raw_delete(Event))
         # An event's dedupe key goes once its event has (a key outliving it only names a deleted original; one
         # deleted before it would let a redelivered event in again).
-        keys = EventKey.objects.filter(tenant_id=tenant_id).exclude(
-            Exists(Event.objects.filter(pk=OuterRef("event_id")))).order_by("event_id")
-        yield ("event_keys", keys.filter(event_id__lt=uuid7_floor(cutoff)), _raw_delete(EventKey))
-        yield ("event_keys", keys.filter(event_id__gte=unmade_after(now)), _raw_delete(EventKey))  # version 4
+        keys = EventKey.objects.filter(tenant_id=tenant_id).order_by("event_id")
+        # A time-ordered key's event went in within KEY_SLACK of the key's time: looked up only in the events
+        # partitions of before the cut-off (and the slack), not in every one.
+        event = Event.objects.filter(pk=OuterRef("event_id"))
+        yield ("event_keys", keys.filter(event_id__lt=uuid7_floor(cutoff)).exclude(
+            Exists(event.filter(received_at__lt=cutoff + partitions.KEY_SLACK))), _raw_delete(EventKey))
+        yield ("event_keys", keys.filter(event_id__gte=unmade_after(now)).exclude(Exists(event)),  # version 4
+               _raw_delete(EventKey))
         # A finished fan-out goes once its event has (it only reports on it).
         yield ("fanouts", FanOut.objects.filter(tenant_id=tenant_id, created_at__lt=cutoff)
                .exclude(state__in=OPEN_STATES).exclude(Exists(Event.objects.filter(pk=OuterRef("event_id"))))

@@ -372,3 +372,24 @@ def test_a_background_sweep_prunes_on_its_own_thread_one_at_a_time(tenant, deliv
             retention.prune = real_prune
     assert not first.is_alive()
     assert set(NotificationRecord.objects.values_list("status", flat=True)) == {"scheduled"}
+
+
+def test_a_dedupe_key_goes_with_its_event_and_not_before(tenant, deliver):
+    """An expired event kept by a record still waiting keeps its key (a redelivery is still a duplicate), even
+    when it went in just before the cut-off: on PostgreSQL a key's event is looked up only in the events
+    partitions of before the cut-off and its slack. Once the record is done, the event and its key go."""
+    from notifications.events.models import EventKey
+
+    waiting = {**make_event("comment.mentioned"), "event_id": "kept-1",
+               "deliver_at": "2026-04-01T00:00:00Z"}  # not delivered here
+    with time_machine.travel(JAN, tick=False):
+        event_registry.process_events([waiting, {**make_event("task.assigned"), "event_id": "gone-1"}])
+        deliver()
+    with time_machine.travel(JAN + timedelta(days=90, minutes=30), tick=False):  # the cut-off: 30 minutes after
+        prune()
+        assert "id:kept-1" in set(EventKey.objects.values_list("dedupe_key", flat=True))
+        assert event_registry.process_events([waiting])[0].outcome.value == "duplicate"
+    NotificationRecord.objects.update(status="cancelled")
+    with time_machine.travel(JAN + timedelta(days=120), tick=False):
+        prune()
+    assert not Event.objects.exists() and not EventKey.objects.exists()
