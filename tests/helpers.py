@@ -2,6 +2,9 @@ from __future__ import annotations
 
 import json
 import socket
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -77,3 +80,41 @@ def error_detail(answer: Any) -> str:
     detail = answer.json()["detail"]
     return detail if isinstance(detail, str) else " | ".join(
         f"{'.'.join(map(str, error['loc']))}: {error['msg']}" for error in detail)
+
+
+@contextmanager
+def held_open(*statements: str, committed_first: tuple[str, ...] = ()) -> Iterator[None]:
+    """PostgreSQL: another connection (a worker elsewhere) commits `committed_first`, then runs `statements` in
+    a transaction it keeps open until the block ends."""
+    import psycopg
+    from django.db import connection
+
+    params = connection.get_connection_params()
+    params.pop("cursor_factory", None)
+    params.pop("context", None)
+    held, release = threading.Event(), threading.Event()
+    errors: list[BaseException] = []
+
+    def other() -> None:
+        try:
+            with psycopg.connect(**params) as conn:
+                for sql in committed_first:
+                    conn.execute(sql)
+                    conn.commit()
+                with conn.transaction():
+                    for sql in statements:
+                        conn.execute(sql)
+                    held.set()
+                    release.wait(30)
+        except BaseException as err:  # noqa: BLE001 - reported below
+            errors.append(err)
+            held.set()
+
+    thread = threading.Thread(target=other)
+    thread.start()
+    try:
+        assert held.wait(10) and not errors, errors
+        yield
+    finally:
+        release.set()
+        thread.join(30)

@@ -23,6 +23,7 @@ from notifications.events.registry import event_registry
 from notifications.history import partitions
 from notifications.history.retention import prune
 from notifications.testing import make_event
+from tests.helpers import held_open
 
 pytestmark = pytest.mark.django_db
 
@@ -148,31 +149,12 @@ def test_a_drop_gives_way_to_a_busy_table_and_is_done_next_time(tenant, deliver)
     """A worker's transaction holds the records table: the drop waits LOCK_TIMEOUT_MS at most (intake and the
     workers would queue behind it), is left for the next sweep, and nothing errs; once free, it is done.
     (tests/history/test_retention.py has batches pruned while a worker claims.)"""
-    import psycopg
-
     now = timezone.now()
     first = partitions.range_start(now - timedelta(days=200))
     partitions.ensure(now, since=first)
     _history_at(first + timedelta(hours=1), deliver, user_id="old")
-    params = connection.get_connection_params()
-    params.pop("cursor_factory", None)
-    params.pop("context", None)
-    held, release = threading.Event(), threading.Event()
-
-    def worker() -> None:
-        with psycopg.connect(**params) as other, other.transaction():
-            other.execute("SELECT 1 FROM notifications_notificationrecord WHERE false FOR UPDATE")
-            held.set()
-            release.wait(30)
-
-    thread = threading.Thread(target=worker)
-    thread.start()
-    try:
-        assert held.wait(10)
+    with held_open("SELECT 1 FROM notifications_notificationrecord WHERE false FOR UPDATE"):
         busy = prune(now)
-    finally:
-        release.set()
-        thread.join(30)
     name = f"notifications_notificationrecord_p{first:%Y%m%d}"
     assert name not in busy.dropped and name in _ranges(NotificationRecord)
     # Its expired rows went by batch meanwhile (a drop overdue by a width leaves them to the batches).
