@@ -41,3 +41,18 @@ class AnyOf(models.Lookup):
 
 
 models.ForeignObject.register_lookup(AnyOf)  # relations keep their own lookup table (`tenant_id__any`)
+
+
+@models.UUIDField.register_lookup
+class UuidVersion(models.Transform):
+    """`key__version="7"`: the UUID's version digit, as text (PostgreSQL's uuid type, or Django's 32 hex digits
+    on SQLite). Time-ordered keys (7) and random ones (4, of databases from before ef08eef) are told apart."""
+
+    lookup_name = "version"
+    output_field = models.CharField()
+
+    def as_sql(self, compiler, connection):
+        lhs, params = compiler.compile(self.lhs)
+        if connection.vendor == "postgresql":
+            return f"substr({lhs}::text, 15, 1)", params
+        return f"substr({lhs}, 13, 1)", params

@@ -29,6 +29,8 @@ class NotificationRecord(models.Model):
         "notifications.Device", on_delete=models.SET_NULL, null=True, blank=True, related_name="records",
         db_index=False,  # indexed below, only where set (push records)
     )
+    # tenant, channel, status, reason and created_at are counted by triggers into RecordCount (migration 0020):
+    # its columns are as wide as these.
     status = models.CharField(max_length=16, choices=[(s.value, s.value) for s in Status], default=Status.PENDING)
     reason = models.CharField(max_length=64, blank=True, help_text="Skip reason or last error code")
     error_detail = models.TextField(blank=True)

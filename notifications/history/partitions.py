@@ -241,9 +241,10 @@ def drop(spec: PartitionedTable, part: partitioning.Partition) -> int | None:
         if not _holds_nothing_needed(spec, part):
             return None
         rows = partitioning.estimated_rows(cursor, part.name)
-        partitioning.drop_partition(cursor, spec.table, part.name, LOCK_TIMEOUT_MS)
-        if spec.model is NotificationRecord:  # a dropped partition fires no trigger: its counts go with it
+        if spec.model is NotificationRecord:  # a dropped partition fires no trigger: its counts go with it (first,
+            # so that waiting for a fold in progress does not hold the parent's lock the drop takes)
             assert part.upper is not None  # noqa: S101 - the default partition is never dropped
             record_counts.forget(cursor, part.lower, part.upper)
+        partitioning.drop_partition(cursor, spec.table, part.name, LOCK_TIMEOUT_MS)
     logger.info("partition dropped: %s (about %d rows)", part.name, rows)
     return rows

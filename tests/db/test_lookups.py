@@ -1,4 +1,4 @@
-"""notifications/db/lookups.py: the `any` lookup."""
+"""notifications/db/lookups.py: the `any` lookup, and UUIDs' `version`."""
 
 from __future__ import annotations
 
@@ -34,3 +34,17 @@ def test_any_lookup_on_key_and_number_columns_with_values_or_none(tenant):
     assert list(Event.objects.filter(pk__any=[])) == []
     assert list(NotificationRecord.objects.filter(id__any=[record.pk]).values_list("pk", flat=True)) == [record.pk]
     assert list(Event.objects.filter(pk__any=[str(event.pk)]).values_list("pk", flat=True)) == [event.pk]
+
+
+def test_a_uuid_s_version_tells_time_ordered_keys_from_random_ones(tenant):
+    import uuid
+
+    from notifications.events.models import EventKey
+    from notifications.utils.ids import uuid7
+
+    random_low, random_high, ordered = uuid.UUID("00" + uuid.uuid4().hex[2:]), uuid.uuid4(), uuid7()
+    for key in (random_low, random_high, ordered):
+        EventKey.objects.create(event_id=key, tenant_id=tenant.pk, dedupe_key=str(key))
+    assert list(EventKey.objects.filter(event_id__version="7").values_list("event_id", flat=True)) == [ordered]
+    assert set(EventKey.objects.exclude(event_id__version="7").values_list("event_id", flat=True)) == {
+        random_low, random_high}

@@ -393,3 +393,31 @@ def test_a_dedupe_key_goes_with_its_event_and_not_before(tenant, deliver):
     with time_machine.travel(JAN + timedelta(days=120), tick=False):
         prune()
     assert not Event.objects.exists() and not EventKey.objects.exists()
+
+
+def test_a_random_key_below_the_time_ordered_floor_stays_while_its_event_does(tenant):
+    """A database from before ef08eef keyed events with random (version 4) UUIDs; about 0.6% of them fall
+    below the floor of time-ordered keys of any cut-off. Such an event taken in 10 days ago is not expired, and
+    its dedupe key must stay with it (the time-ordered keys' bounded look-up would not find it: found in
+    review). Once the event is gone, so is its key."""
+    import uuid
+
+    from notifications.events.models import EventKey
+
+    envelope = {**make_event("task.assigned"), "event_id": "legacy-1"}
+    with time_machine.travel(timezone.now() - timedelta(days=10), tick=False):
+        event_registry.process_events([envelope])
+    event = Event.objects.get()
+    legacy = uuid.UUID("00" + uuid.uuid4().hex[2:])  # version 4, below any floor
+    NotificationRecord.objects.filter(event_id=event.pk).update(event_id=legacy)
+    Event.objects.filter(pk=event.pk).update(id=legacy)
+    EventKey.objects.filter(event_id=event.pk).update(event_id=legacy)
+
+    prune()
+
+    assert EventKey.objects.filter(event_id=legacy).exists()
+    assert event_registry.process_events([envelope])[0].outcome.value == "duplicate"
+    NotificationRecord.objects.all().delete()
+    Event.objects.all().delete()
+    prune()
+    assert not EventKey.objects.exists()
