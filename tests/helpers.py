@@ -57,13 +57,15 @@ def channels_of(event_type: str) -> set[str]:
 
 
 def plan_of(call: Any) -> str:
-    """PostgreSQL's plan (EXPLAIN, sequential scans off) of the one statement `call()` runs."""
+    """PostgreSQL's plan (EXPLAIN, sequential scans off) of the one statement `call()` runs (planner settings it
+    sets around it, db/plans.py, left out)."""
     from django.db import connection
 
     statements: list[tuple[str, Any]] = []
 
     def capture(execute: Any, sql: str, params: Any, many: bool, context: Any) -> Any:
-        statements.append((sql, params))
+        if "set_config(" not in sql:
+            statements.append((sql, params))
         return execute(sql, params, many, context)
 
     with connection.execute_wrapper(capture):

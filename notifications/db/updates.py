@@ -8,6 +8,7 @@ from typing import Any
 from django.db import connection, models
 
 from notifications.db.columns import column, concrete_field, key_type
+from notifications.db.plans import BY_KEY, plan_settings
 
 
 def fast_bulk_update(objects: Sequence[models.Model], fields: Sequence[str], chunk: int = 1000) -> None:
@@ -39,11 +40,12 @@ def fast_bulk_update(objects: Sequence[models.Model], fields: Sequence[str], chu
                 for obj in part:
                     params.append(pk.get_db_prep_value(obj.pk, connection))
                     params.extend(values(obj))
-                cursor.execute(
-                    f"UPDATE {table} AS t SET {assignments} FROM (VALUES {', '.join([row] * len(part))}) "  # noqa: S608 - quoted model names
-                    f"AS v({names}) WHERE t.{quote(column(pk))} = v.{quote('pk_')}",
-                    params,
-                )
+                with plan_settings(**BY_KEY):  # each row by its key, whatever the statistics say
+                    cursor.execute(
+                        f"UPDATE {table} AS t SET {assignments} FROM (VALUES {', '.join([row] * len(part))}) "  # noqa: S608 - quoted model names
+                        f"AS v({names}) WHERE t.{quote(column(pk))} = v.{quote('pk_')}",
+                        params,
+                    )
         else:
             assignments = ", ".join(f"{quote(column(field))} = %s" for field in columns)
             cursor.executemany(

@@ -10,6 +10,7 @@ from typing import Any
 from django.db import connection
 
 from notifications.db import array_literal, fast_bulk_update
+from notifications.db.plans import BY_KEY, plan_settings
 from notifications.delivery.models import CLAIMABLE, NotificationRecord
 from notifications.enums import Status
 from notifications.errors import SecretPurged  # noqa: F401  (its old import place)
@@ -54,7 +55,7 @@ def _purge_in_database(ids: set[Any]) -> int:
     # CASE: `-` on a scalar raises, and the planner may order AND's operands as it likes.
     sealed = ("CASE WHEN jsonb_typeof(e.payload -> k) = 'object' THEN (e.payload -> k) ? %(marker)s "
               "AND (e.payload -> k) - %(marker)s = '{}'::jsonb ELSE false END")
-    with connection.cursor() as cursor:
+    with plan_settings(**BY_KEY), connection.cursor() as cursor:  # the events and their records by key
         # Lock the events first, in a fixed order: two workers finishing the last two records of one event would
         # otherwise each see the other's record still open (neither commit visible) and neither would purge.
         # After the lock, the UPDATE's fresh snapshot sees the other worker's committed outcome.

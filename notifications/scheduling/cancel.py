@@ -34,6 +34,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from notifications.db import array_literal, text_array_literal
+from notifications.db.plans import BY_KEY, plan_settings
 from notifications.delivery.models import NotificationRecord
 from notifications.delivery.secrets import purge_final_secrets
 from notifications.enums import Status
@@ -96,7 +97,7 @@ def cancel_records(tenant_id: str, reason: str, *, keys: Collection[str] = (), i
         # a claim holds is waited for and checked again ('sending' then: not taken).
         condition = (f"id = ANY(ARRAY(SELECT id FROM {table} WHERE {condition} ORDER BY id FOR UPDATE)) "  # noqa: S608 - as below
                      f"AND status IN ({statuses})")
-    with connection.cursor() as cursor:
+    with plan_settings(**BY_KEY), connection.cursor() as cursor:  # through the cancel key's partial index
         cursor.execute(
             f"UPDATE {table} SET status = %s, reason = %s, next_attempt_at = NULL, claim_token = NULL, "  # noqa: S608 - quoted model name, constant statuses
             f"updated_at = %s WHERE {condition} RETURNING id, event_id, cancel_key", params)
@@ -117,7 +118,7 @@ def cancel_own_records(reason: str, ids: Collection[int]) -> list[Cancelled]:
     if not ids:
         return []
     table = connection.ops.quote_name(NotificationRecord._meta.db_table)
-    with connection.cursor() as cursor:
+    with plan_settings(**BY_KEY), connection.cursor() as cursor:  # through the cancel key's partial index
         cursor.execute(
             f"UPDATE {table} SET status = %s, reason = %s, next_attempt_at = NULL, claim_token = NULL, "  # noqa: S608 - quoted model name
             f"updated_at = %s WHERE id {_member('bigint')} RETURNING id, event_id, cancel_key",
