@@ -118,7 +118,7 @@ def cancel_own_records(reason: str, ids: Collection[int]) -> list[Cancelled]:
     if not ids:
         return []
     table = connection.ops.quote_name(NotificationRecord._meta.db_table)
-    with plan_settings(**BY_KEY), connection.cursor() as cursor:  # through the cancel key's partial index
+    with plan_settings(**BY_KEY), connection.cursor() as cursor:  # each record by its id
         cursor.execute(
             f"UPDATE {table} SET status = %s, reason = %s, next_attempt_at = NULL, claim_token = NULL, "  # noqa: S608 - quoted model name
             f"updated_at = %s WHERE id {_member('bigint')} RETURNING id, event_id, cancel_key",
