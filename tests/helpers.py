@@ -57,14 +57,14 @@ def channels_of(event_type: str) -> set[str]:
 
 
 def plan_of(call: Any) -> str:
-    """PostgreSQL's plan (EXPLAIN, sequential scans off) of the one statement `call()` runs (planner settings it
-    sets around it, db/plans.py, left out)."""
+    """PostgreSQL's plan (EXPLAIN, sequential scans off) of the one statement `call()` runs (the planner settings
+    and savepoint around it, db/plans.py, left out)."""
     from django.db import connection
 
     statements: list[tuple[str, Any]] = []
 
     def capture(execute: Any, sql: str, params: Any, many: bool, context: Any) -> Any:
-        if "set_config(" not in sql:
+        if "set_config(" not in sql and "SAVEPOINT" not in sql:
             statements.append((sql, params))
         return execute(sql, params, many, context)
 
