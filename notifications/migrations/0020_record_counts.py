@@ -16,27 +16,35 @@ TRIGGERS = ("insert", "update", "delete", "truncate")
 KEY = "hour, tenant_id, channel, status, reason"
 
 # PostgreSQL: one trigger per kind of statement (a trigger with transition tables fires on one kind only), one
-# function for the three. Each statement's rows are grouped once; each connection adds to rows of its own writer
-# (its backend pid), in key order.
+# function for the three. Each statement's rows are grouped by their created_at first (a batch's records share
+# a handful of times), the hour computed per group, not per row: a fan-out of 1,000,000 recipients wrote
+# 29,489 recipients/s with date_trunc per row, 33,396 so, 36,332 without the triggers (bench/README.md). Each
+# connection adds to rows of its own writer (its backend pid), in key order.
 POSTGRESQL = ["""
 CREATE FUNCTION notifications_count_records() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
     IF TG_OP = 'INSERT' THEN
         INSERT INTO notifications_recordcount AS c (hour, tenant_id, channel, status, reason, writer, n)
-        SELECT date_trunc('hour', created_at, 'UTC'), tenant_id, channel, status, reason, pg_backend_pid(), count(*)
-        FROM new_rows GROUP BY 1, 2, 3, 4, 5 ORDER BY 1, 2, 3, 4, 5
+        SELECT date_trunc('hour', created_at, 'UTC'), tenant_id, channel, status, reason, pg_backend_pid(), sum(n)
+        FROM (SELECT created_at, tenant_id, channel, status, reason, count(*) AS n FROM new_rows
+              GROUP BY 1, 2, 3, 4, 5) AS made
+        GROUP BY 1, 2, 3, 4, 5 ORDER BY 1, 2, 3, 4, 5
         ON CONFLICT (hour, tenant_id, channel, status, reason, writer) DO UPDATE SET n = c.n + excluded.n;
     ELSIF TG_OP = 'DELETE' THEN
         INSERT INTO notifications_recordcount AS c (hour, tenant_id, channel, status, reason, writer, n)
-        SELECT date_trunc('hour', created_at, 'UTC'), tenant_id, channel, status, reason, pg_backend_pid(), -count(*)
-        FROM old_rows GROUP BY 1, 2, 3, 4, 5 ORDER BY 1, 2, 3, 4, 5
+        SELECT date_trunc('hour', created_at, 'UTC'), tenant_id, channel, status, reason, pg_backend_pid(), -sum(n)
+        FROM (SELECT created_at, tenant_id, channel, status, reason, count(*) AS n FROM old_rows
+              GROUP BY 1, 2, 3, 4, 5) AS gone
+        GROUP BY 1, 2, 3, 4, 5 ORDER BY 1, 2, 3, 4, 5
         ON CONFLICT (hour, tenant_id, channel, status, reason, writer) DO UPDATE SET n = c.n + excluded.n;
     ELSE
         INSERT INTO notifications_recordcount AS c (hour, tenant_id, channel, status, reason, writer, n)
-        SELECT date_trunc('hour', created_at, 'UTC'), tenant_id, channel, status, reason, pg_backend_pid(), sum(d)
-        FROM (SELECT created_at, tenant_id, channel, status, reason, 1 AS d FROM new_rows
-              UNION ALL SELECT created_at, tenant_id, channel, status, reason, -1 FROM old_rows) AS moved
-        GROUP BY 1, 2, 3, 4, 5 HAVING sum(d) <> 0 ORDER BY 1, 2, 3, 4, 5
+        SELECT date_trunc('hour', created_at, 'UTC'), tenant_id, channel, status, reason, pg_backend_pid(), sum(n)
+        FROM (SELECT created_at, tenant_id, channel, status, reason, sum(d) AS n
+              FROM (SELECT created_at, tenant_id, channel, status, reason, 1 AS d FROM new_rows
+                    UNION ALL SELECT created_at, tenant_id, channel, status, reason, -1 FROM old_rows) AS both_sides
+              GROUP BY 1, 2, 3, 4, 5) AS moved
+        GROUP BY 1, 2, 3, 4, 5 HAVING sum(n) <> 0 ORDER BY 1, 2, 3, 4, 5
         ON CONFLICT (hour, tenant_id, channel, status, reason, writer) DO UPDATE SET n = c.n + excluded.n;
     END IF;
     RETURN NULL;
