@@ -34,13 +34,13 @@ def fast_bulk_update(objects: Sequence[models.Model], fields: Sequence[str], chu
             row = "(" + ", ".join(casts) + ")"
             names = ", ".join([quote("pk_")] + [quote(column(field)) for field in columns])
             assignments = ", ".join(f"{quote(column(field))} = v.{quote(column(field))}" for field in columns)
-            for start in range(0, len(objects), chunk):
-                part = objects[start : start + chunk]
-                params: list[Any] = []
-                for obj in part:
-                    params.append(pk.get_db_prep_value(obj.pk, connection))
-                    params.extend(values(obj))
-                with plan_settings(**BY_KEY):  # each row by its key, whatever the statistics say
+            with plan_settings(**BY_KEY):  # each row by its key, whatever the statistics say (set once a call)
+                for start in range(0, len(objects), chunk):
+                    part = objects[start : start + chunk]
+                    params: list[Any] = []
+                    for obj in part:
+                        params.append(pk.get_db_prep_value(obj.pk, connection))
+                        params.extend(values(obj))
                     cursor.execute(
                         f"UPDATE {table} AS t SET {assignments} FROM (VALUES {', '.join([row] * len(part))}) "  # noqa: S608 - quoted model names
                         f"AS v({names}) WHERE t.{quote(column(pk))} = v.{quote('pk_')}",
