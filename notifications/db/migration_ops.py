@@ -10,16 +10,24 @@ from typing import Any
 
 from django.db import migrations, models
 
+from notifications.db import partitioning
+
 
 class AddIndexConcurrentlyOnPostgres(migrations.AddIndex):
-    """CREATE INDEX CONCURRENTLY on PostgreSQL; elsewhere a plain AddIndex."""
+    """CREATE INDEX CONCURRENTLY on PostgreSQL (on a partitioned table: partition by partition,
+    `partitioning.create_index`); elsewhere a plain AddIndex."""
 
     def database_forwards(self, app_label: str, schema_editor: Any, from_state: Any, to_state: Any) -> None:
         if schema_editor.connection.vendor != "postgresql":
             return super().database_forwards(app_label, schema_editor, from_state, to_state)
         model = to_state.apps.get_model(app_label, self.model_name)
-        if self.allow_migrate_model(schema_editor.connection.alias, model):
-            schema_editor.add_index(model, self.index, concurrently=True)
+        if not self.allow_migrate_model(schema_editor.connection.alias, model):
+            return None
+        with schema_editor.connection.cursor() as cursor:
+            if partitioning.is_partitioned(cursor, model._meta.db_table):
+                partitioning.create_index(cursor, str(self.index.create_sql(model, schema_editor)))
+                return None
+        schema_editor.add_index(model, self.index, concurrently=True)
         return None
 
     def database_backwards(self, app_label: str, schema_editor: Any, from_state: Any, to_state: Any) -> None:
@@ -27,8 +35,15 @@ class AddIndexConcurrentlyOnPostgres(migrations.AddIndex):
             return super().database_backwards(app_label, schema_editor, from_state, to_state)
         model = from_state.apps.get_model(app_label, self.model_name)
         if self.allow_migrate_model(schema_editor.connection.alias, model):
-            schema_editor.remove_index(model, self.index, concurrently=True)
+            schema_editor.remove_index(model, self.index, concurrently=_concurrent_drop(schema_editor, model))
         return None
+
+
+def _concurrent_drop(schema_editor: Any, model: Any) -> bool:
+    """DROP INDEX CONCURRENTLY, but on a partitioned table (PostgreSQL drops a partitioned index and its
+    partitions' in one plain DROP only)."""
+    with schema_editor.connection.cursor() as cursor:
+        return not partitioning.is_partitioned(cursor, model._meta.db_table)
 
 
 class RemoveIndexConcurrentlyOnPostgres(migrations.RemoveIndex):
@@ -40,7 +55,7 @@ class RemoveIndexConcurrentlyOnPostgres(migrations.RemoveIndex):
         model = from_state.apps.get_model(app_label, self.model_name)
         if self.allow_migrate_model(schema_editor.connection.alias, model):
             index = from_state.models[app_label, self.model_name_lower].get_index_by_name(self.name)
-            schema_editor.remove_index(model, index, concurrently=True)
+            schema_editor.remove_index(model, index, concurrently=_concurrent_drop(schema_editor, model))
         return None
 
     def database_backwards(self, app_label: str, schema_editor: Any, from_state: Any, to_state: Any) -> None:

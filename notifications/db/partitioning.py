@@ -174,6 +174,30 @@ def drop_partition(cursor: Any, table: str, name: str, lock_timeout_ms: int = 20
     cursor.execute(f"DROP TABLE {_quote(name)}")
 
 
+_INDEX_SQL = re.compile(r'CREATE (?P<unique>UNIQUE )?INDEX "(?P<name>[^"]+)" ON "(?P<table>[^"]+)" (?P<rest>.+)', re.S)
+
+
+def create_index(cursor: Any, create_sql: str, concurrently: bool = True) -> None:
+    """An index made on a partitioned table without blocking its writes: made on the parent alone (ON ONLY:
+    not valid yet, no partition's rows read), then on each partition (CONCURRENTLY: inserts and updates go on
+    while it is built), named `<index>_<the partition's suffix>`, each attached to it; once every partition's
+    is attached, the parent's is valid, and ranges made after it get it by themselves. `create_sql`: the plain
+    statement, as Django writes it (`CREATE INDEX "name" ON "table" (...) ...`). CONCURRENTLY runs outside a
+    transaction only: `concurrently=False` inside one."""
+    found = _INDEX_SQL.fullmatch(create_sql.strip())
+    if found is None:
+        raise ValueError(f"not a CREATE INDEX statement: {create_sql[:80]}")
+    unique, name, table, rest = found.group("unique") or "", found["name"], found["table"], found["rest"]
+    cursor.execute(f"CREATE {unique}INDEX IF NOT EXISTS {_quote(name)} ON ONLY {_quote(table)} {rest}")
+    for part in partitions(cursor, table):
+        child = _short(name, part.name[len(table):])
+        cursor.execute(f"CREATE {unique}INDEX {'CONCURRENTLY ' if concurrently else ''}IF NOT EXISTS "
+                       f"{_quote(child)} ON {_quote(part.name)} {rest}")
+        cursor.execute("SELECT EXISTS (SELECT 1 FROM pg_inherits WHERE inhrelid = to_regclass(%s))", [child])
+        if not cursor.fetchone()[0]:
+            cursor.execute(f"ALTER INDEX {_quote(name)} ATTACH PARTITION {_quote(child)}")
+
+
 def _name_indexes_after_parents(cursor: Any, partition: str, suffix: str) -> None:
     """A partition's indexes renamed `<the parent's index>_<suffix>` (PostgreSQL names them after the columns):
     a plan then says which index it reads, `record_due_idx_p20261203`."""

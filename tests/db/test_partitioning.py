@@ -135,6 +135,50 @@ _COUNTS = ("SELECT (SELECT count(*) FROM notifications_event) || ' ' || (SELECT 
 
 
 @pytest.mark.slow
+def _index_names(cursor, table: str) -> dict[str, bool]:
+    """{index name: valid} of the table's indexes whose name starts with `hist_who`."""
+    return dict(_rows(cursor, "SELECT c.relname, x.indisvalid FROM pg_index x JOIN pg_class c ON c.oid = x.indexrelid "
+                              "WHERE x.indrelid = to_regclass(%s) AND c.relname LIKE 'hist_who%%'", [table]))
+
+
+def test_an_index_made_on_a_partitioned_table_reaches_every_partition_and_the_ranges_after(plain):
+    partitioning.convert(plain, "hist", "at", BOUND)
+    partitioning.create_partition(plain, "hist", "at", BOUND, BOUND + timedelta(days=7))
+
+    statement = 'CREATE INDEX "hist_who_idx" ON "hist" ("who", "at")'
+    partitioning.create_index(plain, statement, concurrently=False)
+    partitioning.create_index(plain, statement, concurrently=False)  # again: nothing more
+
+    assert _index_names(plain, "hist") == {"hist_who_idx": True}  # valid: every partition's is attached
+    for suffix in ("legacy", "p20261203", "default"):
+        assert _index_names(plain, f"hist_{suffix}") == {f"hist_who_idx_{suffix}": True}
+    partitioning.create_partition(plain, "hist", "at", BOUND + timedelta(days=7), BOUND + timedelta(days=14))
+    assert _index_names(plain, "hist_p20261210") == {"hist_who_idx_p20261210": True}
+    plain.execute("SET LOCAL enable_seqscan = off")
+    plan = "\n".join(row[0] for row in _rows(plain, "EXPLAIN SELECT * FROM hist WHERE who = 'a'"))
+    assert "hist_who_idx_legacy" in plan
+    with pytest.raises(ValueError, match="not a CREATE INDEX"):
+        partitioning.create_index(plain, "DROP TABLE hist")
+
+
+def test_the_user_index_is_built_on_a_partitioned_database_and_goes_back(shared_db):
+    """Migration 0021 on the partitioned records table (CONCURRENTLY, partition by partition), and back."""
+    from tests.db.test_migration_ops import _migrate
+
+    query = ("SELECT count(*) FILTER (WHERE x.indisvalid), count(*) FROM pg_index x "
+             "JOIN pg_class c ON c.oid = x.indexrelid WHERE c.relname LIKE 'record_tenant_user_idx%'")
+    parts = shared_db.scalar("SELECT count(*) FROM pg_inherits "
+                             "WHERE inhparent = 'notifications_notificationrecord'::regclass")
+    _migrate(shared_db, "0020")
+    assert shared_db.scalar(query.replace("count(*) FILTER (WHERE x.indisvalid), ", "")) == 0
+
+    _migrate(shared_db, "0021")
+
+    assert shared_db.scalar(query.replace("count(*) FILTER (WHERE x.indisvalid), count(*)",
+                                          "count(*) FILTER (WHERE x.indisvalid) || ' of ' || count(*)")) == \
+        f"{parts + 1} of {parts + 1}"  # the parent's and every partition's, all valid
+
+
 def test_an_existing_database_is_migrated_in_place_and_back(shared_db):
     """A database with history at 0018 (plain tables) migrated to partitions: every row stays (in the legacy
     partitions), a redelivered event is still a duplicate, new events are taken in and delivered; and back to

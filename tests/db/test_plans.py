@@ -48,3 +48,16 @@ def test_a_block_that_raises_leaves_no_setting_behind():
             assert _setting("enable_seqscan") == "off"
             raise ZeroDivisionError
         assert _setting("enable_seqscan") == "on"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_database_error_in_the_block_goes_up_as_it_is_and_the_rollback_takes_the_settings():
+    if connection.vendor != "postgresql":
+        pytest.skip("planner settings are PostgreSQL's")
+    from django.db import DataError
+
+    with transaction.atomic():
+        with pytest.raises(DataError), transaction.atomic():  # the caller's savepoint
+            with plan_settings(enable_seqscan="off"), connection.cursor() as cursor:
+                cursor.execute("SELECT 1 / 0")  # aborts the transaction: nothing can be put back after it
+        assert _setting("enable_seqscan") == "on"

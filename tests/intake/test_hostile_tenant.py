@@ -25,7 +25,11 @@ from tests.intake.hostile import hostile_event, hostile_handler
 pytestmark = [pytest.mark.django_db, pytest.mark.slow]
 
 GOOD, EVIL = "good-co", "evil-co"
-EVENTS, BATCH, RUNS = 3000, 500, 7
+# Eleven runs of each: the fastest of few runs is itself noisy (CI failed once on an alone-run 7% faster than
+# the next fastest); more runs bring both minima nearer the machine's floor. The hostile tenant's own work is about
+# 11 ms a batch of 500 (its rate-limit read, three rejections stored, two renders stopped by the budget, its
+# failed events' rows removed: measured 2026-12-06), some 19% of the batch: this test watches that it stays so.
+EVENTS, BATCH, RUNS = 3000, 500, 11
 ABSURD = {"limit": 1, "per_seconds": 10**12}  # a window no datetime can hold
 # Timer resolution and scheduling on a shared machine, for runs of about 0.4 s: the tolerance is 20% of the
 # time alone plus this.

@@ -57,3 +57,18 @@ def test_rate_limit_applies_within_one_batch(tenant):
 
     statuses = [r.status for result in results for r in result.records if r.channel == "in_app"]
     assert statuses == ["sent", "skipped", "skipped"]
+
+
+@pytest.mark.postgres
+def test_the_users_recent_records_are_read_through_their_own_index(tenant):
+    """Not every record of the tenant in the window (record_tenant_created_idx): a day's rule read a day of the
+    tenant's records for every batch (migration 0021)."""
+    from notifications.intake.ratelimits import RateLimiter
+    from tests.helpers import plan_of
+
+    tenant.settings = {"rate_limits": {"content.liked": {"*": {"limit": 3, "per_seconds": 86400}}}}
+    tenant.save()
+
+    plan = plan_of(lambda: RateLimiter.load({tenant.id: tenant}, [(tenant.id, "u-1", "content.liked")]))
+
+    assert "record_tenant_user_idx" in plan and "record_tenant_created_idx" not in plan, plan
