@@ -1,7 +1,8 @@
 """A month of history, and what the dashboard's and /metrics' queries cost on it (issue 20, point 6). EVENTS
 events (default 10,000,000) over 30 days, two records each with their attempts and inbox messages, across 20
 tenants, written straight into PostgreSQL (bench/history_seed.py, not through the service); then each query of the
-operator dashboard (web/views.py dashboard_data) and the /metrics records gauge, timed (best of 3).
+operator dashboard (web/views.py dashboard_data), the /metrics records gauge and intake's rate-limit read of 500
+users' records, timed (best of 3).
 
     bash scripts/postgres.sh run .venv/bin/python bench/history_queries.py [EVENTS]
     bash scripts/postgres.sh run .venv/bin/python bench/history_queries.py --existing   # no preload, no drop"""
@@ -67,11 +68,27 @@ def measure() -> dict[str, float]:
     with mock.patch("notifications.web.views._lag", return_value={}):  # Kafka's admin client, not a query
         dashboard = timed("dashboard data (24 h)", lambda: dashboard_data(request))
         longest = timed("dashboard data (14 days, its longest window)", lambda: dashboard_data(fortnight))
+    day, month = (timed(f"rate limits: 500 users' records, a {name} rule", _rate_limit_read(seconds))
+                  for name, seconds in (("day's", 86_400), ("31-day", 31 * 86_400)))
     return {
+        "rate-limit read, a day's rule": day,
+        "rate-limit read, a 31-day rule": month,
         "dashboard data (24 h)": dashboard,
         "dashboard data (14 days)": longest,
         "/metrics records gauge": timed("/metrics records gauge", lambda: list(RecordsCollector().collect())),
     }
+
+
+def _rate_limit_read(seconds: int) -> object:
+    """Intake's rate-limit read (intake/ratelimits.py) for a batch of 500 users of one tenant, with one rule of
+    `seconds` on their most common event type: their records of the window, through the index by user."""
+    from notifications.intake.ratelimits import RateLimiter
+    from notifications.tenants.models import Tenant
+
+    tenant = Tenant(id=f"{history_seed.PREFIX}00", settings={"rate_limits": {"task.assigned": {
+        "*": {"limit": 10, "per_seconds": seconds}}}})
+    keys = [(tenant.id, f"user-{n}", "task.assigned") for n in range(500)]
+    return lambda: RateLimiter.load({tenant.id: tenant}, keys)
 
 
 def run(events: int) -> int:

@@ -16,6 +16,14 @@ from django.conf import settings as django_settings
 
 ROOT = Path(__file__).resolve().parent.parent
 
+# Code for `run_python` at a migration before 0021: the records model without the column 0021 adds, as the code
+# of that time had it (every insert names all of a model's columns, so today's model cannot write there).
+BEFORE_0021 = """
+from notifications.delivery.models import NotificationRecord as _Record
+_Record._meta.local_fields.remove(_Record._meta.get_field("rate_counted"))
+_Record._meta._expire_cache()
+"""
+
 
 class SharedDatabase:
     """A migrated database that subprocesses reach through DATABASE_URL and the test reads with raw SQL."""

@@ -5,6 +5,7 @@ setting, a handler bug) sets that event aside as a failure (intake.isolation) an
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -43,13 +44,14 @@ class Planned:
     """One notification record before it is written: a plain row, not a model instance (intake plans
     thousands per batch, and Django's Model.__init__ was most of intake's time)."""
 
-    __slots__ = ("attempts", "channel", "device_id", "digest", "digest_window", "error_detail", "item",
+    __slots__ = ("attempts", "channel", "counted", "device_id", "digest", "digest_window", "error_detail", "item",
                  "next_attempt_at", "pk", "provider", "reason", "recipient", "route", "sent_at", "status")
     sent_at: str | None  # ISO text, as COPY takes it
 
     COLUMNS = ("tenant_id", "event_id", "event_type", "user_id", "channel", "recipient", "device_id", "status",
                "reason", "error_detail", "provider", "attempts", "next_attempt_at", "sent_at", "cancel_key",
                "digest_window", "lane", "route")
+    COUNTED_COLUMNS = (*COLUMNS, "rate_counted")
 
     def __init__(self, item: Accepted, channel: str, recipient: str, device_id: int | None, status: str,
                  reason: str, next_attempt_at: Any) -> None:
@@ -60,6 +62,7 @@ class Planned:
         self.digest: DigestRule | None = None  # digested: the rule of its window (notifications/digests)
         self.digest_window: int | None = None
         self.route: str | None = None  # a tenant's rule's provider or template (notifications/rules)
+        self.counted: bool | None = None  # True: a rate-limit rule covers its event type (intake/ratelimits.py)
 
     def row(self) -> tuple[Any, ...]:
         """The row as COPY takes it (see insert_rows(plain=True)): the timestamps are ISO text already."""
@@ -68,6 +71,15 @@ class Planned:
                 self.device_id, self.status, self.reason, self.error_detail, self.provider, self.attempts,
                 self.next_attempt_at, self.sent_at, event.cancel_key, self.digest_window, self.item.lane,
                 self.route)
+
+
+def columns_and_rows(records: Iterable[Planned], counted: bool) -> tuple[tuple[str, ...], Iterator[tuple[Any, ...]]]:
+    """The records' COPY columns and rows. Fast path "uncounted as before": unless some record is counted by a
+    rate-limit rule (`counted`), the rate_counted column is left out (NULL): a batch of tenants without rules
+    writes what it wrote before migration 0021."""
+    if counted:
+        return Planned.COUNTED_COLUMNS, ((*record.row(), record.counted) for record in records)
+    return Planned.COLUMNS, (record.row() for record in records)
 
 
 def address_for(channel: Channel | str, contact: dict[str, str], user_id: str) -> str:
@@ -220,6 +232,7 @@ class Planner:
             channels = rules.channels(channels, handler.mandatory)
             if rules.lane is not None and item.lane == _NORMAL and not handler.critical:
                 item.lane = rules.lane  # a fan-out's records stay in the bulk lane; a 2FA code in the normal
+        counted = self.limiter.covers(tenant_id, event_type) or None  # the records its rules' windows count
         for member in channels:
             # One dict lookup (a member or its text; Channel() is slow): the channel's facts, its stored text.
             spec = CHANNEL_SPECS.get(member) or channel_spec(member)
@@ -279,6 +292,7 @@ class Planner:
                                   reason or wait, None if reason else at)
                 if digest is not None and not reason:
                     planned.digest, self.digesting = digest, True
+                planned.counted = counted
                 if rules is not None:
                     planned.route = rules.route(channel)
                     if reason == _RULE_SKIPPED and rules.skip is not None:

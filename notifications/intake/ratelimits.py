@@ -5,7 +5,8 @@
 ('*' as channel covers all channels of that event type.) Records beyond the limit are skipped with reason
 `rate_limited`, or, with "excess": "digest" in the rule, digested: held in a window of per_seconds and sent as
 one digest (notifications/digests). Handlers marked mandatory (password reset, 2FA codes) are never limited. One
-query per batch: the users' recent non-skipped records of the limited types, through an index by user."""
+query per batch: the users' recent non-skipped records of the limited types (those marked `rate_counted` when
+planned), through their own index by user."""
 
 from __future__ import annotations
 
@@ -72,9 +73,10 @@ class RateLimiter:
                 wanted.add((tenant_id, user_id, event_type))
         history: dict[tuple[str, str, str, str], list[Any]] = defaultdict(list)
         if wanted:
-            # The users' records through record_tenant_user_idx (migration 0021), whatever the statistics of a
-            # young partition say (db/plans.py, BY_KEY).
+            # The records the rules count (marked by the planner, `covers`), through their own index by user
+            # (record_rate_counted_idx, migration 0021), whatever a young partition's statistics say (BY_KEY).
             query = NotificationRecord.objects.filter(
+                rate_counted=True,
                 tenant_id__any={t for t, _, _ in wanted},
                 user_id__any={u for _, u, _ in wanted},
                 event_type__any={e for _, _, e in wanted},
@@ -92,6 +94,11 @@ class RateLimiter:
                     seen.add((key, event_id))
                     history[key].append(created)
         return cls(rules, history, digested)
+
+    def covers(self, tenant_id: str, event_type: str) -> bool:
+        """Whether a rule of the tenant counts this event type's records: the planner marks them (`rate_counted`),
+        and only marked records are read back as a window's history (a rule counts from when it is set)."""
+        return (tenant_id, event_type) in self._rules
 
     def allow(self, tenant_id: str, user_id: str, event_type: str, channel: str) -> bool:
         config = self._rules.get((tenant_id, event_type))

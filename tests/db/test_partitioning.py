@@ -10,6 +10,7 @@ import pytest
 from django.db import IntegrityError, connection, transaction
 
 from notifications.db import partitioning
+from tests.shared import BEFORE_0021
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db]
 
@@ -118,7 +119,7 @@ def test_the_way_back_is_one_plain_table_with_its_old_keys(plain):
     assert plain.fetchone() == (4,)
 
 
-_TAKE_IN = """
+_TAKE_IN = BEFORE_0021 + """
 from notifications.delivery.engine import deliver_until_idle
 from notifications.events.registry import event_registry
 from notifications.testing import make_event
@@ -134,7 +135,6 @@ _COUNTS = ("SELECT (SELECT count(*) FROM notifications_event) || ' ' || (SELECT 
            "(SELECT count(*) FROM notifications_inappmessage)")
 
 
-@pytest.mark.slow
 def _index_names(cursor, table: str) -> dict[str, bool]:
     """{index name: valid} of the table's indexes whose name starts with `hist_who`."""
     return dict(_rows(cursor, "SELECT c.relname, x.indisvalid FROM pg_index x JOIN pg_class c ON c.oid = x.indexrelid "
@@ -161,12 +161,12 @@ def test_an_index_made_on_a_partitioned_table_reaches_every_partition_and_the_ra
         partitioning.create_index(plain, "DROP TABLE hist")
 
 
-def test_the_user_index_is_built_on_a_partitioned_database_and_goes_back(shared_db):
-    """Migration 0021 on the partitioned records table (CONCURRENTLY, partition by partition), and back."""
+def test_the_rate_limit_index_is_built_on_a_partitioned_database(shared_db):
+    """Migration 0021's index on the partitioned records table (CONCURRENTLY, partition by partition)."""
     from tests.db.test_migration_ops import _migrate
 
     query = ("SELECT count(*) FILTER (WHERE x.indisvalid), count(*) FROM pg_index x "
-             "JOIN pg_class c ON c.oid = x.indexrelid WHERE c.relname LIKE 'record_tenant_user_idx%'")
+             "JOIN pg_class c ON c.oid = x.indexrelid WHERE c.relname LIKE 'record_rate_counted_idx%'")
     parts = shared_db.scalar("SELECT count(*) FROM pg_inherits "
                              "WHERE inhparent = 'notifications_notificationrecord'::regclass")
     _migrate(shared_db, "0020")
@@ -179,6 +179,7 @@ def test_the_user_index_is_built_on_a_partitioned_database_and_goes_back(shared_
         f"{parts + 1} of {parts + 1}"  # the parent's and every partition's, all valid
 
 
+@pytest.mark.slow
 def test_an_existing_database_is_migrated_in_place_and_back(shared_db):
     """A database with history at 0018 (plain tables) migrated to partitions: every row stays (in the legacy
     partitions), a redelivered event is still a duplicate, new events are taken in and delivered; and back to

@@ -21,6 +21,7 @@ from notifications.observability.models import RecordCount
 from notifications.tenants.models import Tenant
 from notifications.testing import make_event
 from tests.helpers import held_open
+from tests.shared import BEFORE_0021
 
 pytestmark = pytest.mark.django_db
 
@@ -174,14 +175,14 @@ def test_a_dropped_partition_takes_its_counts(tenant, deliver):
     assert not RecordCount.objects.filter(hour__lt=first + timedelta(days=7)).exists()
 
 
-_TAKE_IN = """
+_TAKE_IN = BEFORE_0021 + """
 from notifications.events.registry import event_registry
 from notifications.testing import make_event
 from notifications.tenants.models import Tenant
 Tenant.ensure(["acme"])
 event_registry.process_events([make_event("task.assigned", user_id=f"{PREFIX}{n}") for n in range(4)])
 """
-_DIFFERENCE = """
+_DIFFERENCE = BEFORE_0021 + """
 from tests.observability.test_record_counts import counted, recounted
 print(sorted(set(counted().items()) ^ set(recounted().items())), sum(counted().values()))
 """
