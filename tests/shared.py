@@ -16,12 +16,17 @@ from django.conf import settings as django_settings
 
 ROOT = Path(__file__).resolve().parent.parent
 
-# Code for `run_python` at a migration before 0021: the records model without the column 0021 adds, as the code
-# of that time had it (every insert names all of a model's columns, so today's model cannot write there).
+# Code for `run_python` at a migration before 0021: the records model and intake's record rows without the column
+# 0021 adds, as the code of that time had them (every insert names all of a model's columns, so today's code
+# cannot write there).
 BEFORE_0021 = """
 from notifications.delivery.models import NotificationRecord as _Record
+from notifications.intake.planning import Planned as _Planned
 _Record._meta.local_fields.remove(_Record._meta.get_field("rate_counted"))
 _Record._meta._expire_cache()
+assert _Planned.COLUMNS[-1] == "rate_counted"
+_Planned.COLUMNS, _row = _Planned.COLUMNS[:-1], _Planned.row
+_Planned.row = lambda self: _row(self)[:-1]
 """
 
 

@@ -27,7 +27,7 @@ from notifications.events.envelope import ValidatedEvent
 from notifications.events.models import Event
 from notifications.events.registry import event_registry
 from notifications.intake.isolation import NOT_PER_EVENT
-from notifications.intake.planning import Accepted, Planned, columns_and_rows, planner_for
+from notifications.intake.planning import Accepted, Planned, planner_for
 from notifications.tenants.models import Tenant
 
 logger = logging.getLogger(__name__)
@@ -93,19 +93,17 @@ def write_chunk(job: FanOut, event: ValidatedEvent, recipients: Sequence[Recipie
             yield from records[start:]
 
     channels = [*event.handler.get_channels(event_type, event.payload), *planner.rules.may_add(event)]
-    counted = planner.limiter.covers(tenant_id, event_type)  # one event: its records all are, or none
     if _plans_without_queries(event.handler) and (event.handler.critical or not planner.may_digest(
             tenant_id, event_type, channels)):
         # Fast path, "planned while sent": the rows go to the server as they are planned (db.stream_rows), so it
         # inserts while the next recipients are planned. 1M recipients: bench/README.md, issue 18.
-        stream_rows(NotificationRecord, *columns_and_rows(planned(), counted))
+        stream_rows(NotificationRecord, Planned.COLUMNS, (record.row() for record in planned()))
     else:  # a digested record's window is opened in the database (planner.finish) before its row is written; a
         # handler of the host project may query the database while it is asked who gets what
         for _ in planned():  # each row is made once, after the windows are joined
             pass
         planner.finish()
-        columns, rows = columns_and_rows(records, counted)
-        stream_rows(NotificationRecord, columns, list(rows))
+        stream_rows(NotificationRecord, Planned.COLUMNS, [record.row() for record in records])
     if any(record.status in _OPEN for record in records):  # in-app ones too: the workers deliver them
         signal_due_after_commit()
     skipped.update(_reason(record) for record in records if record.status == _SKIPPED)

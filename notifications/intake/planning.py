@@ -5,7 +5,6 @@ setting, a handler bug) sets that event aside as a failure (intake.isolation) an
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -50,8 +49,7 @@ class Planned:
 
     COLUMNS = ("tenant_id", "event_id", "event_type", "user_id", "channel", "recipient", "device_id", "status",
                "reason", "error_detail", "provider", "attempts", "next_attempt_at", "sent_at", "cancel_key",
-               "digest_window", "lane", "route")
-    COUNTED_COLUMNS = (*COLUMNS, "rate_counted")
+               "digest_window", "lane", "route", "rate_counted")
 
     def __init__(self, item: Accepted, channel: str, recipient: str, device_id: int | None, status: str,
                  reason: str, next_attempt_at: Any) -> None:
@@ -70,16 +68,7 @@ class Planned:
         return (event.tenant_id, self.item.pk_text, event.event_type, event.user_id, self.channel, self.recipient,
                 self.device_id, self.status, self.reason, self.error_detail, self.provider, self.attempts,
                 self.next_attempt_at, self.sent_at, event.cancel_key, self.digest_window, self.item.lane,
-                self.route)
-
-
-def columns_and_rows(records: Iterable[Planned], counted: bool) -> tuple[tuple[str, ...], Iterator[tuple[Any, ...]]]:
-    """The records' COPY columns and rows. Fast path "uncounted as before": unless some record is counted by a
-    rate-limit rule (`counted`), the rate_counted column is left out (NULL): a batch of tenants without rules
-    writes what it wrote before migration 0021."""
-    if counted:
-        return Planned.COUNTED_COLUMNS, ((*record.row(), record.counted) for record in records)
-    return Planned.COLUMNS, (record.row() for record in records)
+                self.route, self.counted)
 
 
 def address_for(channel: Channel | str, contact: dict[str, str], user_id: str) -> str:

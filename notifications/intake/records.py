@@ -9,7 +9,7 @@ from notifications.db import insert_rows
 from notifications.delivery.models import NotificationRecord
 from notifications.delivery.wakeup import signal_due_after_commit
 from notifications.enums import Outcome, Status
-from notifications.intake.planning import Accepted, Planned, columns_and_rows
+from notifications.intake.planning import Accepted, Planned
 from notifications.intake.results import IntakeResult, RecordSummary
 
 _PENDING, _SCHEDULED = Status.PENDING.value, Status.SCHEDULED.value
@@ -19,8 +19,8 @@ def write_records(records: list[Planned]) -> None:
     """COPY of the records as planned, plain rows with ISO text timestamps (`plain=True`: no per-value conversion,
     6620b3e); each record learns its key. Workers are woken after commit when any record is due, or scheduled
     (an idle worker then sleeps until the earliest due time, which may be sooner than its poll)."""
-    columns, rows = columns_and_rows(records, any(record.counted for record in records))
-    for record, key in zip(records, insert_rows(NotificationRecord, columns, list(rows), plain=True), strict=True):
+    for record, key in zip(records, insert_rows(NotificationRecord, Planned.COLUMNS,
+                                                [record.row() for record in records], plain=True), strict=True):
         record.pk = key
     if any(record.status == _SCHEDULED or (record.status == _PENDING
                                             and not CHANNEL_SPECS[record.channel].delivered_at_intake)
