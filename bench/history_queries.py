@@ -81,13 +81,14 @@ def measure() -> dict[str, float]:
 
 def _rate_limit_read(seconds: int) -> object:
     """Intake's rate-limit read (intake/ratelimits.py) for a batch of 500 users of one tenant, with one rule of
-    `seconds` on their most common event type: their records of the window, through the index by user."""
+    `seconds` on an event type: their counted records of the window, through the index by user."""
     from notifications.intake.ratelimits import RateLimiter
     from notifications.tenants.models import Tenant
 
-    tenant = Tenant(id=f"{history_seed.PREFIX}00", settings={"rate_limits": {"task.assigned": {
-        "*": {"limit": 10, "per_seconds": seconds}}}})
-    keys = [(tenant.id, f"user-{n}", "task.assigned") for n in range(500)]
+    tenant_id, event_type = history_seed.RATE_LIMITED  # the records the preload marks counted
+    tenant = Tenant(id=tenant_id, settings={"rate_limits": {event_type: {"*": {"limit": 10, "per_seconds": seconds}}}})
+    # Users of the first tenant: event n goes to tenant n % 20 and user n % 50,000 (history_seed's defaults).
+    keys = [(tenant.id, f"user-{20 * n}", event_type) for n in range(500)]
     return lambda: RateLimiter.load({tenant.id: tenant}, keys)
 
 

@@ -34,6 +34,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 CHUNK = 1_000_000
 #: The tenants of the main history preload (run.py's history workload, history_queries.py).
 PREFIX = "hist-"
+#: The tenant and event type whose records a rate-limit rule counts (marked `rate_counted`, migration 0021).
+RATE_LIMITED = (f"{PREFIX}00", "task.assigned")
 
 # One row per event number n of the chunk: its time t, its UUIDv7 key of that time (as intake makes them, so the
 # pruning finds old events by key), tenant and user. Parameters: start, step (ms), tenant ids (array), users,
@@ -82,18 +84,21 @@ def insert_events(cursor: Any, chunk: Chunk, sealed: bool) -> None:
 
 def insert_records(cursor: Any, chunk: Chunk, channels: Sequence[str]) -> None:
     """Final records, as a month-old history is: e-mail and the like sent, a tenth failed (smtp_550), one in 50
-    cancelled (superseded); in-app sent."""
+    cancelled (superseded); in-app sent. The first tenant's task.assigned records are counted by a rate-limit
+    rule (`rate_counted`: RATE_LIMITED, read by history_queries.py)."""
     ensure_partitions("notifications_notificationrecord", chunk.start, chunk.end)
     cursor.execute(
         "INSERT INTO notifications_notificationrecord (tenant_id, event_id, event_type, user_id, channel, recipient,"
         " status, reason, error_detail, provider, provider_message_id, attempts, cancel_key, lane, created_at,"
-        f" updated_at, sent_at) SELECT tenant_id, id, {_TYPES}, user_id, c.channel, CASE WHEN c.channel = 'in_app'"
+        f" updated_at, sent_at, rate_counted) SELECT tenant_id, id, {_TYPES}, user_id, c.channel,"
+        " CASE WHEN c.channel = 'in_app'"
         " THEN user_id ELSE user_id || '@example.com' END, CASE WHEN c.channel = 'in_app' THEN 'sent'"
         " WHEN n %% 10 = 7 THEN 'failed' WHEN n %% 50 = 3 THEN 'cancelled' ELSE 'sent' END,"
         " CASE WHEN c.channel = 'in_app' THEN '' WHEN n %% 10 = 7 THEN 'smtp_550' WHEN n %% 50 = 3 THEN"
-        " 'superseded' ELSE '' END, '', 'smtp', 'm-' || n, 1, '', 0, t, t, t " + _SERIES
-        + " CROSS JOIN unnest(%(channels)s::text[]) AS c(channel) ORDER BY n", {**chunk.params,
-                                                                                "channels": list(channels)})
+        " 'superseded' ELSE '' END, '', 'smtp', 'm-' || n, 1, '', 0, t, t, t,"
+        f" CASE WHEN tenant_id = %(limited)s AND {_TYPES} = %(limited_type)s THEN true END " + _SERIES
+        + " CROSS JOIN unnest(%(channels)s::text[]) AS c(channel) ORDER BY n",
+        {**chunk.params, "channels": list(channels), "limited": RATE_LIMITED[0], "limited_type": RATE_LIMITED[1]})
 
 
 def insert_attempts(cursor: Any, chunk: Chunk, after_id: int, every: int) -> None:
