@@ -188,14 +188,25 @@ def create_index(cursor: Any, create_sql: str, concurrently: bool = True) -> Non
     if found is None:
         raise ValueError(f"not a CREATE INDEX statement: {create_sql[:80]}")
     unique, name, table, rest = found.group("unique") or "", found["name"], found["table"], found["rest"]
+    how = "CONCURRENTLY " if concurrently else ""
     cursor.execute(f"CREATE {unique}INDEX IF NOT EXISTS {_quote(name)} ON ONLY {_quote(table)} {rest}")
     for part in partitions(cursor, table):
-        child = _short(name, part.name[len(table):])
-        cursor.execute(f"CREATE {unique}INDEX {'CONCURRENTLY ' if concurrently else ''}IF NOT EXISTS "
-                       f"{_quote(child)} ON {_quote(part.name)} {rest}")
+        child = _short(name, part.name[len(table):] if part.name.startswith(table) else f"_{part.name}")
+        if _index_valid(cursor, child) is False:  # left by a build that failed: made again
+            cursor.execute(f"DROP INDEX {how}{_quote(child)}")
+        cursor.execute(f"CREATE {unique}INDEX {how}IF NOT EXISTS {_quote(child)} ON {_quote(part.name)} {rest}")
         cursor.execute("SELECT EXISTS (SELECT 1 FROM pg_inherits WHERE inhrelid = to_regclass(%s))", [child])
         if not cursor.fetchone()[0]:
             cursor.execute(f"ALTER INDEX {_quote(name)} ATTACH PARTITION {_quote(child)}")
+    if not _index_valid(cursor, name):
+        raise RuntimeError(f"index {name} is not valid after its partitions' were attached: run it again")
+
+
+def _index_valid(cursor: Any, name: str) -> bool | None:
+    """Whether the index is valid; None when there is none by that name."""
+    cursor.execute("SELECT indisvalid FROM pg_index WHERE indexrelid = to_regclass(%s)", [name])
+    row = cursor.fetchone()
+    return None if row is None else bool(row[0])
 
 
 def _name_indexes_after_parents(cursor: Any, partition: str, suffix: str) -> None:

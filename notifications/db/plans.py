@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from django.db import DatabaseError, connection, transaction
+from django.db import connection, transaction
 
 
 @contextmanager
@@ -26,18 +26,22 @@ def plan_settings(**settings: str) -> Iterator[None]:
             yield
         return
     # Inside the caller's transaction: set, then put back, without a savepoint of their own (two statements fewer
-    # a use; intake runs several a batch). After a database error the transaction is aborted and nothing can be
-    # put back: rolling it back (or back to a savepoint from before this) undoes the settings with it.
+    # a use; intake runs several a batch). In a transaction a database error aborted nothing can be put back:
+    # rolling it back (or back to a savepoint from before this) undoes the settings with it.
     with connection.cursor() as cursor:
         previous = _set(cursor, names, settings)
         try:
             yield
-        except DatabaseError:
-            raise
-        except BaseException:
-            _set(cursor, names, dict(zip(names, previous, strict=True)))
-            raise
-        _set(cursor, names, dict(zip(names, previous, strict=True)))
+        finally:
+            if not _aborted():
+                _set(cursor, names, dict(zip(names, previous, strict=True)))
+
+
+def _aborted() -> bool:
+    """Whether the connection's transaction is aborted (PostgreSQL takes no statement but a rollback then)."""
+    from psycopg.pq import TransactionStatus
+
+    return bool(connection.connection.info.transaction_status == TransactionStatus.INERROR)
 
 
 def _set(cursor: Any, names: list[str], settings: dict[str, str]) -> tuple[str, ...]:

@@ -70,7 +70,7 @@ class NotificationRecord(models.Model):
                          condition=models.Q(status__in=CLAIMABLE)),
             models.Index(fields=["device"], name="record_device_idx", condition=models.Q(device__isnull=False)),
             models.Index(fields=["tenant", "created_at"], name="record_tenant_created_idx"),
-            # The records rate limits count, by user (migration 0021): intake reads a batch's users' recent ones.
+            # The records rate limits count, by user (migrations 0021-0022): intake reads a batch's users' recent ones.
             # Through the index above it read every record of the tenant in the window (a day's rule: 30-300 ms
             # a batch at a million records a tenant a month, a 31-day rule 2-5 s). Only records of an event type
             # with a rule are in it: the others' writes (intake, fan-out) pay nothing for it.

@@ -281,7 +281,8 @@ class Planner:
                                   reason or wait, None if reason else at)
                 if digest is not None and not reason:
                     planned.digest, self.digesting = digest, True
-                planned.counted = counted
+                if not reason:  # a skipped record never counts (the read leaves them out too)
+                    planned.counted = counted
                 if rules is not None:
                     planned.route = rules.route(channel)
                     if reason == _RULE_SKIPPED and rules.skip is not None:

@@ -74,7 +74,7 @@ class RateLimiter:
         history: dict[tuple[str, str, str, str], list[Any]] = defaultdict(list)
         if wanted:
             # The records the rules count (marked by the planner, `covers`), through their own index by user
-            # (record_rate_counted_idx, migration 0021), whatever a young partition's statistics say (BY_KEY).
+            # (record_rate_counted_idx, migration 0022), whatever a young partition's statistics say (BY_KEY).
             query = NotificationRecord.objects.filter(
                 rate_counted=True,
                 tenant_id__any={t for t, _, _ in wanted},

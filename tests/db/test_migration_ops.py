@@ -22,7 +22,7 @@ RECORDS = "notificationrecord"
 
 
 @pytest.mark.parametrize("name", ["0009_scheduled_and_cancelled_records", "0010_cancel_keys_and_recipient_time",
-                                  "0011_digests", "0012_audiences", "0021_record_user_index"])
+                                  "0011_digests", "0012_audiences", "0022_rate_counted_index"])
 def test_index_changes_on_the_records_table_are_concurrent(name):
     migration = import_module(f"notifications.migrations.{name}").Migration
     on_records = [op for op in migration.operations if getattr(op, "model_name", "") == RECORDS

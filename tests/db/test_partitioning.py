@@ -162,17 +162,17 @@ def test_an_index_made_on_a_partitioned_table_reaches_every_partition_and_the_ra
 
 
 def test_the_rate_limit_index_is_built_on_a_partitioned_database(shared_db):
-    """Migration 0021's index on the partitioned records table (CONCURRENTLY, partition by partition)."""
+    """Migration 0022's index on the partitioned records table (CONCURRENTLY, partition by partition)."""
     from tests.db.test_migration_ops import _migrate
 
     query = ("SELECT count(*) FILTER (WHERE x.indisvalid), count(*) FROM pg_index x "
              "JOIN pg_class c ON c.oid = x.indexrelid WHERE c.relname LIKE 'record_rate_counted_idx%'")
     parts = shared_db.scalar("SELECT count(*) FROM pg_inherits "
                              "WHERE inhparent = 'notifications_notificationrecord'::regclass")
-    _migrate(shared_db, "0020")
+    _migrate(shared_db, "0021")
     assert shared_db.scalar(query.replace("count(*) FILTER (WHERE x.indisvalid), ", "")) == 0
 
-    _migrate(shared_db, "0021")
+    _migrate(shared_db, "0022")
 
     assert shared_db.scalar(query.replace("count(*) FILTER (WHERE x.indisvalid), count(*)",
                                           "count(*) FILTER (WHERE x.indisvalid) || ' of ' || count(*)")) == \

@@ -61,3 +61,18 @@ def test_a_database_error_in_the_block_goes_up_as_it_is_and_the_rollback_takes_t
             with plan_settings(enable_seqscan="off"), connection.cursor() as cursor:
                 cursor.execute("SELECT 1 / 0")  # aborts the transaction: nothing can be put back after it
         assert _setting("enable_seqscan") == "on"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_database_error_caught_inside_the_block_still_has_the_settings_put_back():
+    """The block's own savepoint rolled back: the transaction goes on, and the settings are put back after it."""
+    if connection.vendor != "postgresql":
+        pytest.skip("planner settings are PostgreSQL's")
+    from django.db import DataError
+
+    with transaction.atomic():
+        with plan_settings(enable_seqscan="off"):
+            with pytest.raises(DataError), transaction.atomic(), connection.cursor() as cursor:
+                cursor.execute("SELECT 1 / 0")
+            assert _setting("enable_seqscan") == "off"
+        assert _setting("enable_seqscan") == "on"

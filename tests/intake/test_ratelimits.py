@@ -77,7 +77,7 @@ def test_only_the_records_a_rule_counts_are_marked_and_read_back(tenant):
 
 
 def test_the_upgrade_marks_the_last_month_of_what_tenants_rules_count(tenant):
-    """Migration 0021 marks the records the rules of today count, back to the longest window: limits keep
+    """Migration 0022 marks the records the rules of today count, back to the longest window: limits keep
     counting across the upgrade."""
     from datetime import timedelta
     from importlib import import_module
@@ -98,7 +98,7 @@ def test_the_upgrade_marks_the_last_month_of_what_tenants_rules_count(tenant):
     old = NotificationRecord.objects.filter(tenant=tenant, event_type="content.liked").first()
     NotificationRecord.objects.filter(pk=old.pk).update(created_at=timezone.now() - timedelta(days=32))
 
-    import_module("notifications.migrations.0021_record_user_index").mark_counted(apps, None)
+    import_module("notifications.migrations.0022_rate_counted_index").mark_counted(apps, None)
 
     marked = set(NotificationRecord.objects.filter(rate_counted=True).values_list("tenant_id", "event_type"))
     assert marked == {(tenant.id, "content.liked")}
@@ -109,7 +109,7 @@ def test_the_upgrade_marks_the_last_month_of_what_tenants_rules_count(tenant):
 @pytest.mark.postgres
 def test_the_users_recent_records_are_read_through_their_own_index(tenant):
     """Not every record of the tenant in the window (record_tenant_created_idx): a day's rule read a day of the
-    tenant's records for every batch (migration 0021). The tenant has 5,000 counted records of 500 users,
+    tenant's records for every batch (migrations 0021-0022). The tenant has 5,000 counted records of 500 users,
     analyzed: the plan is the one a tenant with history gets (on empty tables either index costs the same)."""
     import uuid
 
