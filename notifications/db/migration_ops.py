@@ -21,13 +21,8 @@ class AddIndexConcurrentlyOnPostgres(migrations.AddIndex):
         if schema_editor.connection.vendor != "postgresql":
             return super().database_forwards(app_label, schema_editor, from_state, to_state)
         model = to_state.apps.get_model(app_label, self.model_name)
-        if not self.allow_migrate_model(schema_editor.connection.alias, model):
-            return None
-        with schema_editor.connection.cursor() as cursor:
-            if partitioning.is_partitioned(cursor, model._meta.db_table):
-                partitioning.create_index(cursor, str(self.index.create_sql(model, schema_editor)))
-                return None
-        schema_editor.add_index(model, self.index, concurrently=True)
+        if self.allow_migrate_model(schema_editor.connection.alias, model):
+            _add_concurrently(schema_editor, model, self.index)
         return None
 
     def database_backwards(self, app_label: str, schema_editor: Any, from_state: Any, to_state: Any) -> None:
@@ -37,6 +32,15 @@ class AddIndexConcurrentlyOnPostgres(migrations.AddIndex):
         if self.allow_migrate_model(schema_editor.connection.alias, model):
             schema_editor.remove_index(model, self.index, concurrently=_concurrent_drop(schema_editor, model))
         return None
+
+
+def _add_concurrently(schema_editor: Any, model: Any, index: models.Index) -> None:
+    """CREATE INDEX CONCURRENTLY; on a partitioned table partition by partition (`partitioning.create_index`)."""
+    with schema_editor.connection.cursor() as cursor:
+        if partitioning.is_partitioned(cursor, model._meta.db_table):
+            partitioning.create_index(cursor, str(index.create_sql(model, schema_editor)))
+            return
+    schema_editor.add_index(model, index, concurrently=True)
 
 
 def _concurrent_drop(schema_editor: Any, model: Any) -> bool:
@@ -64,7 +68,7 @@ class RemoveIndexConcurrentlyOnPostgres(migrations.RemoveIndex):
         model = to_state.apps.get_model(app_label, self.model_name)
         if self.allow_migrate_model(schema_editor.connection.alias, model):
             index = to_state.models[app_label, self.model_name_lower].get_index_by_name(self.name)
-            schema_editor.add_index(model, index, concurrently=True)
+            _add_concurrently(schema_editor, model, index)
         return None
 
 
