@@ -10,9 +10,8 @@ nothing for it. Records already there are marked here for the rules tenants have
 
 Outside a transaction (CREATE INDEX CONCURRENTLY), and so made to run again after a failure: the marking takes
 only unmarked records, the index is made where missing (an invalid one left by a failed build is made again):
-db/migration_ops.py, db/partitioning.create_index. Marking again once every consumer runs this code
-(`manage.py migrate` does nothing then: run `mark_counted` from a shell) also takes the records old consumers
-wrote meanwhile."""
+db/migration_ops.py, db/partitioning.create_index. `manage.py mark_rate_counted`, once every consumer and
+worker runs this code, marks again: the records processes of the code before wrote meanwhile."""
 
 from datetime import timedelta
 
@@ -26,7 +25,9 @@ LONGEST_WINDOW = timedelta(days=31)  # tenants/limits.py RATE_WINDOW_MAX_SECONDS
 
 def mark_counted(apps, schema_editor):
     """The last 31 days' records of the event types each tenant's rules cover now, not skipped, marked: a day of
-    one tenant per statement (each its own transaction here), unmarked ones only."""
+    one tenant per statement (each its own transaction here), unmarked ones only. Returns how many were marked
+    (`manage.py mark_rate_counted` runs it again)."""
+    marked = 0
     tenant_model = apps.get_model("notifications", "Tenant")
     record_model = apps.get_model("notifications", "NotificationRecord")
     end = timezone.now() + timedelta(hours=1)  # and what is written while this runs
@@ -36,10 +37,11 @@ def mark_counted(apps, schema_editor):
             if isinstance(limits, dict) else []
         day = end - LONGEST_WINDOW - timedelta(days=1)
         while types and day < end:
-            record_model.objects.filter(tenant_id=tenant_id, event_type__in=types, created_at__gte=day,
-                                        created_at__lt=day + timedelta(days=1), rate_counted__isnull=True).exclude(
-                status="skipped").update(rate_counted=True)
+            marked += record_model.objects.filter(
+                tenant_id=tenant_id, event_type__in=types, created_at__gte=day, created_at__lt=day + timedelta(days=1),
+                rate_counted__isnull=True).exclude(status="skipped").update(rate_counted=True)
             day += timedelta(days=1)
+    return marked
 
 
 class Migration(migrations.Migration):
