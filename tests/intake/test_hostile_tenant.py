@@ -25,10 +25,9 @@ from tests.intake.hostile import hostile_event, hostile_handler
 pytestmark = [pytest.mark.django_db, pytest.mark.slow]
 
 GOOD, EVIL = "good-co", "evil-co"
-# Eleven runs of each: the fastest of few runs is itself noisy (CI failed once on an alone-run 7% faster than
-# the next fastest); more runs bring both minima nearer the machine's floor. The hostile tenant's own work is about
-# 11 ms a batch of 500 (its rate-limit read, three rejections stored, two renders stopped by the budget, its
-# failed events' rows removed: measured 2026-12-06), some 19% of the batch: this test watches that it stays so.
+# Eleven runs of each, alternating. The hostile tenant's own work is about 11 ms a batch of 500 (its rate-limit
+# read, three rejections stored, two renders stopped by the budget, its failed events' rows removed: measured
+# 2026-12-06), some 19% of the batch: this test watches that it stays so.
 EVENTS, BATCH, RUNS = 3000, 500, 11
 ABSURD = {"limit": 1, "per_seconds": 10**12}  # a window no datetime can hold
 # Timer resolution and scheduling on a shared machine, for runs of about 0.4 s: the tolerance is 20% of the
@@ -137,9 +136,12 @@ def test_a_tenants_3000_events_take_as_long_beside_a_hostile_tenant_as_alone(set
             _check_hostile(hostile)
             beside.append(seconds)
 
-    # The fastest run of each: the one the machine disturbed least (another process, a timer tick), so what is
-    # left of the difference is the work the hostile tenant's events cost.
-    best_alone, best_beside = min(alone), min(beside)
-    print(f"\n3,000 events alone {best_alone:.3f} s, beside a hostile tenant {best_beside:.3f} s "
-          f"(x{best_beside / best_alone:.2f}); runs alone {alone}, beside {beside}")
-    assert best_beside <= 1.2 * best_alone + SLACK_SECONDS
+    # Each beside-run against the alone-run just before it (the machine's load drifts: CI's runs alone ranged
+    # 0.37-0.50 s in one test), and the middle of those pairs: one run the machine disturbed, or favoured (CI
+    # failed twice on the fastest of each, once on an alone-run 17% faster than the next fastest), moves neither.
+    excess = sorted(b - 1.2 * a for a, b in zip(alone, beside, strict=True))
+    middle = excess[len(excess) // 2]
+    print(f"\n3,000 events alone {sorted(alone)[RUNS // 2]:.3f} s, beside a hostile tenant "
+          f"{sorted(beside)[RUNS // 2]:.3f} s (medians); beside minus 1.2 x alone, pair by pair, middle "
+          f"{middle:+.3f} s; runs alone {alone}, beside {beside}")
+    assert middle <= SLACK_SECONDS
